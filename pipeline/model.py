@@ -1,0 +1,736 @@
+"""The show as code: frozen `Show` and `Episode` models, loaded and validated from show.yaml and episode.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from pipeline import categories as cats
+from pipeline.errors import ContentError, ContentErrors, PipelineError
+
+SHOW_FILE = "show.yaml"
+EPISODES_DIR = "episodes"
+NOTES_FILE = "episode.md"
+
+#: Audio a source recording may be in (the build encodes it to the delivery format).
+AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".wav": "audio/wav", ".flac": "audio/flac",
+               ".aif": "audio/aiff", ".aiff": "audio/aiff"}
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
+
+MAX_NOTES_BYTES = 1_000_000  # an episode.md larger than this is a mistake, not show notes
+MAX_SHOW_BYTES = 256_000
+SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+TIME_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+PERSON_ROLES = ("host", "co-host", "guest", "guest host", "producer", "editor", "composer", "narrator")
+
+
+# --------------------------------------------------------------------------- field helpers
+
+
+def _https_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ValueError(f"{value!r} is not an http(s) URL")
+    return value
+
+
+def _site_url(value: str) -> str:
+    _https_url(value)
+    return value if value.endswith("/") else value + "/"
+
+
+Url = Annotated[str, AfterValidator(_https_url)]
+SiteUrl = Annotated[str, AfterValidator(_site_url)]
+Text = Annotated[str, Field(min_length=1)]
+
+
+def _file(info: ValidationInfo, value: Any, kinds: Mapping[str, str], what: str) -> Path:
+    """Resolve a path written in a file relative to that file's folder; it must exist with a known type."""
+    base: Path = (info.context or {}).get("base", Path.cwd())
+    if not isinstance(value, str | Path) or not str(value).strip():
+        raise ValueError(f"expected a file name for the {what}")
+    raw = Path(str(value))
+    if raw.is_absolute() or ".." in raw.parts:
+        raise ValueError(f"{str(value)!r} must be a file inside the folder (no absolute paths or '..')")
+    path = base / raw
+    if path.suffix.lower() not in kinds:
+        raise ValueError(f"{str(value)!r} is not a supported {what} type (expected {', '.join(sorted(kinds))})")
+    if not path.is_file():
+        raise ValueError(f"{what} file {str(value)!r} not found")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{what} file {str(value)!r} is empty")
+    if what == "image" and not _looks_like_image(path):
+        raise ValueError(f"{str(value)!r} is not a JPEG or PNG image")
+    return path
+
+
+def _looks_like_image(path: Path) -> bool:
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    return head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def parse_timestamp(value: str | int | float) -> float:
+    """'01:02:03.5', '02:03' or seconds -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a time like 00:01:30")
+    if isinstance(value, int | float):
+        return float(value)
+    m = TIME_RE.match(str(value).strip())
+    if not m:
+        raise ValueError(f"{value!r} is not a time (write HH:MM:SS or MM:SS)")
+    hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
+    if minutes >= 60 or seconds >= 60:
+        raise ValueError(f"{value!r} is not a time (minutes and seconds must be under 60)")
+    return hours * 3600 + minutes * 60 + seconds
+
+
+def format_timestamp(seconds: float) -> str:
+    """Seconds -> 'HH:MM:SS' (with milliseconds only when there are some)."""
+    ms = round(seconds * 1000)
+    h, rest = divmod(ms, 3_600_000)
+    m, rest = divmod(rest, 60_000)
+    s, ms = divmod(rest, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}" + (f".{ms:03d}" if ms else "")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+
+
+# --------------------------------------------------------------------------- the show
+
+
+class Owner(_Frozen):
+    name: Text
+    """The person or company that owns the show (itunes:owner)."""
+    email: str
+    """Contact address directories use to verify ownership."""
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if not EMAIL_RE.match(v):
+            raise ValueError(f"{v!r} is not an email address")
+        return v
+
+
+class Category(_Frozen):
+    top: str
+    sub: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.top} > {self.sub}" if self.sub else self.top
+
+
+class Link(_Frozen):
+    label: Text
+    url: Url
+
+
+class Host(_Frozen):
+    name: Text
+    """The host's name, shown on every page."""
+    bio: str = ""
+    """A short biography in Markdown."""
+    photo: Path | None = None
+    """A JPEG or PNG portrait, relative to show.yaml."""
+    links: tuple[Link, ...] = ()
+    """Links to the host's site or profiles."""
+
+    @field_validator("photo", mode="before")
+    @classmethod
+    def _photo(cls, v: Any, info: ValidationInfo) -> Path | None:
+        return None if v is None else _file(info, v, IMAGE_TYPES, "image")
+
+
+class CallToAction(_Frozen):
+    text: Text
+    """A sentence or two in Markdown."""
+    url: Url
+    label: Text = "Learn more"
+
+
+class Funding(_Frozen):
+    url: Url
+    text: Annotated[str, Field(min_length=1, max_length=128)] = "Support the show"
+
+
+class Person(_Frozen):
+    name: Annotated[str, Field(min_length=1, max_length=128)]
+    role: str = "guest"
+    """One of: host, co-host, guest, guest host, producer, editor, composer, narrator."""
+    group: str = "cast"
+    href: Url | None = None
+    img: Url | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+    @field_validator("role")
+    @classmethod
+    def _role(cls, v: str) -> str:
+        if v.lower() not in PERSON_ROLES:
+            raise ValueError(f"{v!r} is not a role (expected one of {', '.join(PERSON_ROLES)})")
+        return v.lower()
+
+
+class Theme(_Frozen):
+    color: str = "#b4381f"
+    """Accent colour for the site, as CSS hex (#rrggbb)."""
+    logo: Path | None = None
+    """A small logo image shown in the site header, relative to show.yaml."""
+
+    @field_validator("color")
+    @classmethod
+    def _color(cls, v: str) -> str:
+        if not COLOR_RE.match(v):
+            raise ValueError(f"{v!r} is not a hex colour like #b4381f")
+        return v.lower()
+
+    @field_validator("logo", mode="before")
+    @classmethod
+    def _logo(cls, v: Any, info: ValidationInfo) -> Path | None:
+        return None if v is None else _file(info, v, IMAGE_TYPES, "image")
+
+
+class AudioSettings(_Frozen):
+    format: Literal["mp3", "m4a"] = "mp3"
+    """Delivery format: MP3 (default) or AAC in M4A."""
+    bitrate: Annotated[int, Field(ge=32, le=320)] | None = None
+    """kbps; default 128 for stereo, 96 for mono."""
+    channels: Literal[1, 2] | None = None
+    """1 or 2; default: keep the source's."""
+    sample_rate: Literal[44100, 48000] = 44100
+    loudness: Annotated[float, Field(ge=-30, le=-10)] | None = None
+    """Integrated loudness target in LUFS (e.g. -16); unset means no normalisation."""
+    true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.0
+    """True-peak ceiling in dBTP when normalising."""
+    id3_version: Literal[3, 4] = 4
+    """ID3v2.4 (default) or 2.3 for old players."""
+
+
+class PublishTarget(_Frozen):
+    target: Literal["local", "s3"] = "local"
+    """Where `podcast publish` puts the site: a local folder or S3-compatible storage."""
+    path: Path | None = None
+    """Local target folder, relative to show.yaml (default public/)."""
+    bucket: str | None = None
+    prefix: str = ""
+    """Key prefix inside the bucket, e.g. "podcast/"."""
+    region: str | None = None
+    endpoint_url: Url | None = None
+    """For R2, B2, MinIO, SeaweedFS...; unset for AWS S3."""
+    profile: str | None = None
+    """AWS profile name; credentials always come from the standard AWS chain, never from this file."""
+    public_base_url: SiteUrl | None = None
+    """The URL the target's objects are served from; defaults to the show's url."""
+
+    @field_validator("path", mode="before")
+    @classmethod
+    def _path(cls, v: Any, info: ValidationInfo) -> Path | None:
+        if v is None:
+            return None
+        base: Path = (info.context or {}).get("base", Path.cwd())
+        return base / str(v)
+
+    @field_validator("prefix")
+    @classmethod
+    def _prefix(cls, v: str) -> str:
+        v = v.strip("/")
+        if v and not re.match(r"^[A-Za-z0-9._/-]+$", v):
+            raise ValueError(f"{v!r} may only use ASCII letters, digits, '.', '_', '-' and '/'")
+        return v + "/" if v else ""
+
+    @model_validator(mode="after")
+    def _s3_needs_bucket(self) -> PublishTarget:
+        if self.target == "s3" and not self.bucket:
+            raise ValueError("target s3 needs a bucket")
+        return self
+
+
+class Show(_Frozen):
+    root: Path
+    title: Annotated[str, Field(min_length=1, max_length=255)]
+    """The show's name."""
+    description: Annotated[str, Field(min_length=1, max_length=4000)]
+    """What the show is about (plain text or light Markdown; up to 4000 characters)."""
+    author: Text
+    """Shown as the show's author in apps (itunes:author)."""
+    owner: Owner
+    """name and email (itunes:owner)."""
+    language: str
+    """ISO 639 code, optionally with region: en, en-US, de."""
+    categories: Annotated[tuple[Category, ...], Field(min_length=1, max_length=3)]
+    """Apple categories, "Top" or "Top > Sub" (2019 list)."""
+    explicit: bool = False
+    type: Literal["episodic", "serial"] = "episodic"
+    artwork: Path
+    """Square JPEG or PNG, 1400-3000 px, relative to show.yaml."""
+    url: SiteUrl
+    """The show's website (where pages and the feed are served)."""
+    copyright: str | None = None
+    guid: str | None = None
+    """The pinned podcast:guid; `podcast check` prints the value to pin."""
+    locked: bool = True
+    """podcast:locked: other hosts may not import the feed."""
+    host: Host | None = None
+    call_to_action: CallToAction | None = None
+    funding: tuple[Funding, ...] = ()
+    subscribe: tuple[Link, ...] = ()
+    """Directory links (Apple Podcasts, Spotify, ...) shown on every page."""
+    persons: tuple[Person, ...] = ()
+    """podcast:person entries for the whole show."""
+    theme: Theme = Theme()
+    page_size: Annotated[int, Field(ge=1, le=500)] = 20
+    """Episodes per index page."""
+    audio: AudioSettings = AudioSettings()
+    publish: PublishTarget = PublishTarget()
+
+    @field_validator("language")
+    @classmethod
+    def _language(cls, v: str) -> str:
+        if not LANG_RE.match(v):
+            raise ValueError(f"{v!r} is not a language code (write e.g. en or en-US)")
+        return v
+
+    @field_validator("categories", mode="before")
+    @classmethod
+    def _categories(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            v = [v]
+        if not isinstance(v, list | tuple):
+            return v
+        out: list[Any] = []
+        problems: list[str] = []
+        for i, item in enumerate(v):
+            if not isinstance(item, str):
+                out.append(item)
+                continue
+            top, _, sub = (part.strip() for part in item.partition(">"))
+            if top not in cats.APPLE_CATEGORIES:
+                legacy, repl = cats.legacy_replacement(top, sub or None)
+                guess = repl if legacy else cats.suggest(top)
+                hint = f" (did you mean {guess!r}?)" if guess else ""
+                problems.append(f"[{i}] {top!r} is not an Apple category{hint}")
+            elif sub and sub not in cats.APPLE_CATEGORIES[top]:
+                guess = cats.suggest(sub, cats.APPLE_CATEGORIES[top])
+                hint = f" (did you mean {guess!r}?)" if guess else ""
+                problems.append(f"[{i}] {sub!r} is not a subcategory of {top!r}{hint}")
+            out.append({"top": top, "sub": sub or None})
+        if problems:
+            raise ValueError("; ".join(problems))
+        return out
+
+    @field_validator("artwork", mode="before")
+    @classmethod
+    def _artwork(cls, v: Any, info: ValidationInfo) -> Path:
+        return _file(info, v, IMAGE_TYPES, "image")
+
+    @field_validator("guid")
+    @classmethod
+    def _guid(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", v):
+            raise ValueError(f"{v!r} is not a UUID")
+        return v
+
+    @property
+    def base_url(self) -> str:
+        """Every public URL starts here: the target's public URL, or the show's site."""
+        return self.publish.public_base_url or self.url
+
+    @property
+    def feed_url(self) -> str:
+        return self.base_url + "feed.xml"
+
+    @property
+    def publish_dir(self) -> Path:
+        """The local publish folder (default public/ next to show.yaml)."""
+        return self.publish.path or self.root / "public"
+
+
+# --------------------------------------------------------------------------- episodes
+
+
+class Chapter(_Frozen):
+    start: float
+    """Seconds from the start of the audio."""
+    title: Annotated[str, Field(min_length=1, max_length=255)]
+    url: Url | None = None
+    image: Path | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_line(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            stamp, _, title = v.strip().partition(" ")
+            return {"start": stamp, "title": title}
+        return v
+
+    @field_validator("start", mode="before")
+    @classmethod
+    def _start(cls, v: Any) -> float:
+        return parse_timestamp(v)
+
+    @field_validator("image", mode="before")
+    @classmethod
+    def _image(cls, v: Any, info: ValidationInfo) -> Path | None:
+        return None if v is None else _file(info, v, IMAGE_TYPES, "image")
+
+
+Status = Literal["draft", "scheduled", "ready"]
+
+
+class Episode(_Frozen):
+    slug: str
+    dir: Path
+    source: Path
+    notes: str = ""
+    title: Annotated[str, Field(min_length=1, max_length=255)]
+    """The episode's title, without the episode number."""
+    date: dt.datetime
+    """Publication time with a time zone: 2024-05-01T09:00:00+01:00. A future date schedules the episode."""
+    audio: Path
+    """The source recording in this folder: .wav, .flac, .aiff, .m4a or .mp3."""
+    number: Annotated[int, Field(ge=1)] | None = None
+    """Episode number (itunes:episode)."""
+    season: Annotated[int, Field(ge=1)] | None = None
+    type: Literal["full", "trailer", "bonus"] = "full"
+    explicit: bool | None = None
+    """Overrides the show's explicit flag for this episode."""
+    summary: Annotated[str, Field(max_length=4000)] | None = None
+    """A short plain-text summary; defaults to the notes' first paragraph."""
+    image: Path | None = None
+    """Episode artwork (JPEG/PNG); defaults to the show's."""
+    chapters: tuple[Chapter, ...] = ()
+    """List of "HH:MM:SS Title" lines, or {start, title, url, image} mappings."""
+    transcript: Path | None = None
+    """A .vtt or .srt file in this folder."""
+    persons: tuple[Person, ...] = ()
+    """Guests and crew: names, or {name, role, href, img}."""
+    video: Url | None = None
+    """A YouTube or Vimeo URL embedded on the episode page (other URLs become a link)."""
+    draft: bool = False
+    """Drafts are never built into the feed or the site."""
+    guid: Annotated[str, Field(min_length=1, max_length=255)] | None = None
+    """Only to keep a GUID imported from another host; never change it once published."""
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
+            raise ValueError(f"'{v}' has no time and time zone (write {v}T09:00:00+00:00)")
+        if isinstance(v, str):
+            try:
+                v = dt.datetime.fromisoformat(v.strip())
+            except ValueError:
+                raise ValueError(f"{v!r} is not a date and time (write 2024-05-01T09:00:00+01:00)") from None
+        if isinstance(v, dt.datetime) and v.tzinfo is None:
+            raise ValueError(
+                f"'{v.isoformat(sep=' ')}' has no time zone (write {v.isoformat(timespec='seconds')}+00:00)"
+            )
+        return v
+
+    @field_validator("audio", mode="before")
+    @classmethod
+    def _audio(cls, v: Any, info: ValidationInfo) -> Path:
+        return _file(info, v, AUDIO_TYPES, "audio")
+
+    @field_validator("image", mode="before")
+    @classmethod
+    def _image(cls, v: Any, info: ValidationInfo) -> Path | None:
+        return None if v is None else _file(info, v, IMAGE_TYPES, "image")
+
+    @field_validator("transcript", mode="before")
+    @classmethod
+    def _transcript(cls, v: Any, info: ValidationInfo) -> Path | None:
+        return None if v is None else _file(info, v, TRANSCRIPT_TYPES, "transcript")
+
+    @field_validator("chapters")
+    @classmethod
+    def _chapters(cls, v: tuple[Chapter, ...]) -> tuple[Chapter, ...]:
+        if v and v[0].start != 0:
+            raise ValueError("the first chapter must start at 00:00:00")
+        for i in range(1, len(v)):
+            if v[i].start <= v[i - 1].start:
+                raise ValueError(f"chapter {i + 1} ({v[i].title!r}) does not start after chapter {i}")
+        return v
+
+    def status(self, now: dt.datetime) -> Status:
+        """draft, scheduled (date still in the future) or ready."""
+        if self.draft:
+            return "draft"
+        return "scheduled" if self.date > now else "ready"
+
+    def is_public(self, now: dt.datetime) -> bool:
+        return self.status(now) == "ready"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _known_keys(model: type[BaseModel], internal: Iterable[str] = ()) -> list[str]:
+    return [k for k in model.model_fields if k not in set(internal)]
+
+
+def _field_path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _errors_from(exc: ValidationError, file: str, model: type[BaseModel]) -> list[PipelineError]:
+    problems: list[PipelineError] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        field = _field_path(loc)
+        kind = err["type"]
+        msg = err["msg"].removeprefix("Value error, ")
+        if kind == "extra_forbidden":
+            parent = _model_at(model, loc[:-1])
+            known = _known_keys(parent, ("root", "slug", "dir", "source", "notes")) if parent else []
+            guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            hint = f"did you mean {guess[0]!r}?" if guess else ""
+            problems.append(ContentError(f"{loc[-1]!r} is not a setting", file=file,
+                                         field=_field_path(loc[:-1]) or None, hint=hint))
+            continue
+        if kind == "missing":
+            problems.append(ContentError("is required but missing", file=file, field=field))
+            continue
+        if kind.endswith("_type") or kind.endswith("_parsing") or kind == "literal_error":
+            msg = f"{msg}, got {_describe(err.get('input'))}"
+        # "[0] 'Tech' is not ..." from the categories validator carries its own index
+        if msg.startswith("[") and "]" in msg:
+            parts = msg.split("; ")
+            for part in parts:
+                idx, _, rest = part.partition("] ")
+                text, _, hint = rest.partition(" (did you mean ")
+                problems.append(ContentError(text, file=file, field=f"{field}{idx}]",
+                                             hint=f"did you mean {hint}" if hint else ""))
+            continue
+        text, sep, hint = msg.partition(" (")
+        problems.append(ContentError(text, file=file, field=field or None, hint=hint[:-1] if sep else ""))
+    return problems
+
+
+def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The nested model class at a location path, to list its known keys."""
+    import typing
+
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = current.model_fields.get(part) if isinstance(current, type) else None
+        if field is None:
+            return None
+        ann = field.annotation
+        found = None
+        stack = [ann]
+        while stack:
+            t = stack.pop()
+            if isinstance(t, type) and issubclass(t, BaseModel):
+                found = t
+                break
+            stack.extend(typing.get_args(t))
+        if found is None:
+            return None
+        current = found
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def _read_text(path: Path, rel: str, limit: int) -> str:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ContentError("file not found", file=rel) from None
+    if size > limit:
+        raise ContentError(f"file is too large ({size:,} bytes; the limit is {limit:,})", file=rel)
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ContentError(f"is not UTF-8 text (bad byte at offset {err.start})", file=rel,
+                           hint="save the file as UTF-8") from None
+
+
+def _parse_yaml(text: str, rel: str, field: str | None = None, line_offset: int = 0) -> Any:
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1 + line_offset}" if mark else "YAML"
+        problem = getattr(err, "problem", None) or str(err).splitlines()[0]
+        raise ContentError(f"{where}: invalid YAML: {problem}", file=rel, field=field) from None
+
+
+def show_rel(root: Path, path: Path) -> str:
+    """A path as the user sees it: relative to the show root when inside it."""
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def load_show(path: Path) -> Show:
+    """Load and validate show.yaml (every problem at once, as ContentErrors)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / SHOW_FILE
+    root = path.parent.resolve()
+    rel = path.name
+    text = _read_text(path, rel, MAX_SHOW_BYTES)
+    data = _parse_yaml(text, rel)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ContentError("expected a mapping of settings (key: value lines)", file=rel)
+    if "root" in data:
+        raise ContentError("'root' is not a setting", file=rel)
+    try:
+        return Show.model_validate({**data, "root": root}, context={"base": root})
+    except ValidationError as exc:
+        raise ContentErrors(_errors_from(exc, rel, Show)) from None
+
+
+def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
+    """(front matter, Markdown body, body's first line number) from an episode.md text."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise ContentError("has no front matter", file=rel,
+                           hint="start the file with a '---' line, the YAML fields, then another '---'")
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            break
+    else:
+        raise ContentError("front matter is not closed", file=rel, hint="add a '---' line after the fields")
+    data = _parse_yaml("".join(lines[1:i]), rel, line_offset=1)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ContentError("front matter must be a mapping of fields (key: value lines)", file=rel)
+    return data, "".join(lines[i + 1:]).strip("\n") + "\n", i + 2
+
+
+INTERNAL_EPISODE_KEYS = ("slug", "dir", "source", "notes")
+
+
+def load_episode(show_root: Path, folder: Path) -> Episode:
+    """Load one episode folder (episode.md + files beside it)."""
+    slug = folder.name
+    rel = show_rel(show_root, folder / NOTES_FILE)
+    if not SLUG_RE.match(slug):
+        raise ContentError(f"folder name {slug!r} is not a valid slug", file=show_rel(show_root, folder),
+                           hint="use lowercase ASCII letters, digits and single hyphens, e.g. knee-pain")
+    source = folder / NOTES_FILE
+    if not source.is_file():
+        raise ContentError("episode folder has no episode.md", file=show_rel(show_root, folder),
+                           hint="run `podcast new TITLE` or add the file")
+    text = _read_text(source, rel, MAX_NOTES_BYTES)
+    data, body, _ = split_front_matter(text, rel)
+    for key in INTERNAL_EPISODE_KEYS:
+        if key in data:
+            raise ContentError(f"{key!r} is not a setting", file=rel,
+                               hint="the slug is the folder name" if key == "slug" else "")
+    try:
+        return Episode.model_validate(
+            {**data, "slug": slug, "dir": folder, "source": source, "notes": body},
+            context={"base": folder},
+        )
+    except ValidationError as exc:
+        raise ContentErrors(_errors_from(exc, rel, Episode)) from None
+
+
+def episode_folders(show: Show) -> list[Path]:
+    base = show.root / EPISODES_DIR
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def load_episodes(show: Show) -> tuple[Episode, ...]:
+    """Every episode, sorted oldest first by (date, slug); all problems reported at once."""
+    episodes: list[Episode] = []
+    problems: list[PipelineError] = []
+    for folder in episode_folders(show):
+        try:
+            episodes.append(load_episode(show.root, folder))
+        except ContentErrors as many:
+            problems.extend(many.problems)
+        except PipelineError as one:
+            problems.append(one)
+    problems.extend(_cross_episode_problems(show, episodes))
+    if problems:
+        raise ContentErrors(problems)
+    return tuple(sorted(episodes, key=lambda e: (e.date, e.slug)))
+
+
+def _cross_episode_problems(show: Show, episodes: list[Episode]) -> list[PipelineError]:
+    problems: list[PipelineError] = []
+    seen: dict[tuple[int | None, int], str] = {}
+    guids: dict[str, str] = {}
+    for ep in sorted(episodes, key=lambda e: e.slug):
+        rel = show_rel(show.root, ep.source)
+        if ep.number is not None and ep.type == "full":
+            key = (ep.season, ep.number)
+            if key in seen:
+                problems.append(ContentError(f"episode {ep.number} is also used by {seen[key]}", file=rel,
+                                             field="number", hint="each full episode needs its own number"))
+            seen[key] = ep.slug
+        if ep.guid is not None:
+            if ep.guid in guids:
+                problems.append(ContentError(f"GUID is also used by {guids[ep.guid]}", file=rel, field="guid"))
+            guids[ep.guid] = ep.slug
+        if show.type == "serial" and ep.number is None and not ep.draft:
+            problems.append(ContentError("a serial show needs a number on every episode", file=rel,
+                                         field="number"))
+    return problems
+
+
+def load(path: Path) -> tuple[Show, tuple[Episode, ...]]:
+    """show.yaml and every episode; raises ContentErrors listing every problem in every file."""
+    problems: list[PipelineError] = []
+    try:
+        show = load_show(path)
+    except ContentErrors as many:
+        raise ContentErrors(many.problems) from None
+    try:
+        episodes = load_episodes(show)
+    except ContentErrors as many:
+        problems.extend(many.problems)
+        raise ContentErrors(problems) from None
+    return show, episodes
+
+
+def public_episodes(episodes: Iterable[Episode], now: dt.datetime) -> tuple[Episode, ...]:
+    """The episodes listeners see: not drafts, date reached; newest first (date, then slug, descending)."""
+    return tuple(sorted((e for e in episodes if e.is_public(now)), key=lambda e: (e.date, e.slug), reverse=True))

@@ -1,0 +1,84 @@
+"""The only mapping from show and episodes to object keys, public URLs and GUIDs (pure)."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from pipeline.model import Episode, Show
+
+FEED_KEY = "feed.xml"
+SITEMAP_KEY = "sitemap.xml"
+ROBOTS_KEY = "robots.txt"
+NOT_FOUND_KEY = "404.html"
+
+#: The Podcasting 2.0 namespace UUID for podcast:guid (docs/tags/guid.md).
+PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+_HASH_CHARS = 16
+
+
+def url(show: Show, key: str) -> str:
+    """The public URL of an object key."""
+    return show.base_url + quote(key, safe="/-._~")
+
+
+def page_key(ep: Episode) -> str:
+    return f"episodes/{ep.slug}/index.html"
+
+
+def page_url(show: Show, ep: Episode) -> str:
+    return show.base_url + f"episodes/{ep.slug}/"
+
+
+def index_key(page: int) -> str:
+    """Index page N (1-based): index.html, page/2/index.html, ..."""
+    return "index.html" if page <= 1 else f"page/{page}/index.html"
+
+
+def index_url(show: Show, page: int = 1) -> str:
+    return show.base_url if page <= 1 else show.base_url + f"page/{page}/"
+
+
+def audio_key(ep: Episode, digest: str, ext: str) -> str:
+    """Content-addressed: a corrected file gets a new URL, so apps that cache by URL fetch it."""
+    return f"episodes/{ep.slug}/{digest[:_HASH_CHARS]}/{ep.slug}.{ext}"
+
+
+def image_key(ep: Episode | None, digest: str, ext: str) -> str:
+    """Artwork, content-addressed like audio: the show's under artwork/, an episode's in its folder."""
+    folder = "artwork" if ep is None else f"episodes/{ep.slug}"
+    return f"{folder}/{digest[:_HASH_CHARS]}/cover.{ext}"
+
+
+def asset_key(ep: Episode | None, digest: str, name: str) -> str:
+    """Any other content-addressed file (a host photo, a chapter image, a logo)."""
+    folder = "assets" if ep is None else f"episodes/{ep.slug}"
+    return f"{folder}/{digest[:_HASH_CHARS]}/{name}"
+
+
+def chapters_key(ep: Episode) -> str:
+    return f"episodes/{ep.slug}/chapters.json"
+
+
+def transcript_key(ep: Episode, fmt: str) -> str:
+    return f"episodes/{ep.slug}/transcript.{fmt}"
+
+
+def static_key(name: str) -> str:
+    return f"static/{name}"
+
+
+def podcast_guid(feed_url: str) -> str:
+    """podcast:guid per the namespace: UUIDv5 of the feed URL without scheme and trailing slashes."""
+    bare = feed_url.split("://", 1)[-1].rstrip("/")
+    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
+
+
+def show_guid(show: Show) -> str:
+    """The pinned podcast:guid, or the one derived from today's feed URL."""
+    return show.guid or podcast_guid(show.feed_url)
+
+
+def episode_guid(show: Show, ep: Episode) -> str:
+    """Stable forever: derived from the show's GUID and the episode's slug, unless front matter pins one."""
+    return ep.guid or str(uuid.uuid5(uuid.UUID(show_guid(show)), ep.slug))
