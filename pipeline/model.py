@@ -411,8 +411,8 @@ class Episode(_Frozen):
     """The episode's title, without the episode number."""
     date: dt.datetime
     """Publication time with a time zone: 2024-05-01T09:00:00+01:00. A future date schedules the episode."""
-    audio: Path
-    """The source recording in this folder: .wav, .flac, .aiff, .m4a or .mp3."""
+    audio: Path | None = None
+    """The source recording in this folder: .wav, .flac, .aiff, .m4a or .mp3 (a draft may leave it out)."""
     number: Annotated[int, Field(ge=1)] | None = None
     """Episode number (itunes:episode)."""
     season: Annotated[int, Field(ge=1)] | None = None
@@ -454,8 +454,14 @@ class Episode(_Frozen):
 
     @field_validator("audio", mode="before")
     @classmethod
-    def _audio(cls, v: Any, info: ValidationInfo) -> Path:
-        return _file(info, v, AUDIO_TYPES, "audio")
+    def _audio(cls, v: Any, info: ValidationInfo) -> Path | None:
+        return None if v is None else _file(info, v, AUDIO_TYPES, "audio")
+
+    @model_validator(mode="after")
+    def _audio_unless_draft(self) -> Episode:
+        if self.audio is None and not self.draft:
+            raise ValueError("audio: is required unless the episode is a draft (name the recording in this folder)")
+        return self
 
     @field_validator("image", mode="before")
     @classmethod
@@ -509,6 +515,31 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+#: pydantic error types -> wording a host understands.
+FRIENDLY = {
+    "int_parsing": "expected a whole number",
+    "int_type": "expected a whole number",
+    "int_from_float": "expected a whole number",
+    "float_parsing": "expected a number",
+    "float_type": "expected a number",
+    "bool_parsing": "expected true or false",
+    "bool_type": "expected true or false",
+    "string_type": "expected text",
+    "string_too_short": "must not be empty",
+    "string_too_long": "is too long (at most {max_length} characters)",
+    "too_short": "needs at least {min_length} item(s)",
+    "too_long": "has too many items (at most {max_length})",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "model_type": "expected a mapping of fields (key: value lines)",
+    "model_attributes_type": "expected a mapping of fields (key: value lines)",
+    "dict_type": "expected a mapping of fields (key: value lines)",
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "datetime_type": "expected a date and time with time zone",
+}
+
+
 def _errors_from(exc: ValidationError, file: str, model: type[BaseModel]) -> list[PipelineError]:
     problems: list[PipelineError] = []
     for err in exc.errors():
@@ -527,6 +558,11 @@ def _errors_from(exc: ValidationError, file: str, model: type[BaseModel]) -> lis
         if kind == "missing":
             problems.append(ContentError("is required but missing", file=file, field=field))
             continue
+        ctx = err.get("ctx") or {}
+        if kind in FRIENDLY:
+            msg = FRIENDLY[kind].format(**ctx)
+        elif kind == "literal_error":
+            msg = "expected " + str(ctx.get("expected", "")).replace("'", "'")
         if kind.endswith("_type") or kind.endswith("_parsing") or kind == "literal_error":
             msg = f"{msg}, got {_describe(err.get('input'))}"
         # "[0] 'Tech' is not ..." from the categories validator carries its own index
@@ -536,9 +572,9 @@ def _errors_from(exc: ValidationError, file: str, model: type[BaseModel]) -> lis
                 idx, _, rest = part.partition("] ")
                 text, _, hint = rest.partition(" (did you mean ")
                 problems.append(ContentError(text, file=file, field=f"{field}{idx}]",
-                                             hint=f"did you mean {hint}" if hint else ""))
+                                             hint=f"did you mean {hint.removesuffix(')')}" if hint else ""))
             continue
-        text, sep, hint = msg.partition(" (")
+        text, sep, hint = msg.rpartition(" (") if kind == "value_error" and msg.endswith(")") else (msg, "", "")
         problems.append(ContentError(text, file=file, field=field or None, hint=hint[:-1] if sep else ""))
     return problems
 

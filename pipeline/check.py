@@ -1,0 +1,113 @@
+"""`podcast check`: lint show.yaml and every episode (content, audio, chapters, transcripts) without building."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from pipeline import audio, model, transcript, urls
+from pipeline.errors import ContentErrors, PipelineError
+
+Level = Literal["error", "warning", "info"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    level: Level
+    text: str  # "file: field: message (hint)"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    problems: tuple[Problem, ...]
+    episodes: int
+    files: int
+    show: model.Show | None = field(default=None, compare=False)
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.level == "error")
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        if self.ok:
+            warns = len(self.problems) - len(self.errors)
+            extra = f" ({warns} warning{'s' if warns != 1 else ''})" if warns else ""
+            return f"show.yaml and {self.episodes} episode{'s' if self.episodes != 1 else ''} are clean{extra}."
+        n = len(self.errors)
+        files = len({p.text.split(": ", 1)[0] for p in self.errors})
+        return f"Aborted: {n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}."
+
+
+def _err(e: PipelineError) -> Problem:
+    return Problem("error", str(e))
+
+
+def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
+    """Everything `podcast build` would refuse, plus advice, without writing anything."""
+    problems: list[Problem] = []
+    try:
+        show, episodes = model.load(show_path)
+    except ContentErrors as many:
+        return CheckReport(tuple(_err(p) for p in many.problems), 0, 0)
+    except PipelineError as one:
+        return CheckReport((_err(one),), 0, 0)
+
+    problems.extend(_artwork_problems(show, show.artwork, "show.yaml", "artwork"))
+    if show.guid is None:
+        problems.append(Problem("info", f"show.yaml: guid: not pinned (add `guid: {urls.show_guid(show)}` "
+                                        "so a later change of URL cannot change your podcast:guid)"))
+    for ep in episodes:
+        rel = model.show_rel(show.root, ep.source)
+        if ep.draft and ep.audio is None:
+            continue
+        if ep.audio is not None:
+            try:
+                info = audio.probe(ep.audio)
+            except PipelineError as err:
+                err.file = model.show_rel(show.root, ep.audio)
+                problems.append(_err(err))
+            else:
+                for i, ch in enumerate(ep.chapters):
+                    if ch.start >= info.duration:
+                        problems.append(Problem("error", f"{rel}: chapters[{i}]: starts at "
+                                        f"{model.format_timestamp(ch.start)}, after the audio ends "
+                                        f"({model.format_timestamp(info.duration)})"))
+        if ep.image is not None:
+            problems.extend(_artwork_problems(show, ep.image, rel, "image"))
+        if ep.transcript is not None:
+            try:
+                transcript.parse(ep.transcript.read_text(encoding="utf-8-sig"), ep.transcript.suffix[1:].lower(),
+                                 file=model.show_rel(show.root, ep.transcript))
+            except UnicodeDecodeError:
+                problems.append(Problem("error", f"{model.show_rel(show.root, ep.transcript)}: is not UTF-8 text"))
+            except PipelineError as err:
+                problems.append(_err(err))
+        if ep.status(now) == "scheduled":
+            problems.append(Problem("info", f"{rel}: scheduled for {ep.date.isoformat()}"))
+    files = 1 + len(episodes)
+    return CheckReport(tuple(problems), len(episodes), files, show)
+
+
+def _artwork_problems(show: model.Show, path: Path, rel: str, fld: str) -> list[Problem]:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            w, h, mode = img.width, img.height, img.mode
+    except (UnidentifiedImageError, OSError):
+        return [Problem("error", f"{rel}: {fld}: {model.show_rel(show.root, path)} is not a readable image")]
+    out: list[Problem] = []
+    if w != h:
+        out.append(Problem("error", f"{rel}: {fld}: artwork is {w}x{h}; it must be square (Apple Podcasts)"))
+    elif not 1400 <= w <= 3000:
+        out.append(Problem("warning" if fld == "image" else "error",
+                           f"{rel}: {fld}: artwork is {w}x{h}; Apple Podcasts needs 1400 to 3000 px"))
+    if mode not in ("RGB", "L", "P"):
+        out.append(Problem("error", f"{rel}: {fld}: artwork is {mode}; save it as RGB without transparency"))
+    return out

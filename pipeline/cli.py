@@ -1,0 +1,313 @@
+"""The `podcast` command line: parse options, call the library, print. Errors become exit codes here only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from pipeline import __version__, check, model, scaffold
+from pipeline.errors import ContentErrors, ExitCode, PipelineError
+from pipeline.progress import NullTask, Reporter, Task
+
+# --------------------------------------------------------------------------- output
+
+
+def _color() -> bool:
+    return "NO_COLOR" not in os.environ
+
+
+def _style(text: str, **kw: Any) -> str:
+    return click.style(text, **kw) if _color() else text
+
+
+class _BarTask:
+    """A one-line progress bar on stderr with amount, total and rate (drawn only on a terminal)."""
+
+    def __init__(self, label: str, total: float, unit: str) -> None:
+        self.label, self.total, self.unit = label, max(total, 1e-9), unit
+        self.done = 0.0
+        self.start = time.monotonic()
+        self.last_draw = 0.0
+
+    def _fmt(self, n: float) -> str:
+        if self.unit == "B":
+            for suffix in ("B", "kB", "MB", "GB"):
+                if n < 1000 or suffix == "GB":
+                    return f"{n:.0f} {suffix}" if suffix == "B" else f"{n:.1f} {suffix}"
+                n /= 1000
+        if self.unit == "s":
+            return f"{int(n) // 60:d}:{int(n) % 60:02d}"
+        return f"{n:.0f}"
+
+    def _draw(self, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self.last_draw < 0.1:
+            return
+        self.last_draw = now
+        frac = min(self.done / self.total, 1.0)
+        width = 24
+        bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
+        elapsed = max(now - self.start, 1e-6)
+        rate = f"{self._fmt(self.done / elapsed)}/s" if self.unit == "B" else f"{self.done / elapsed:.1f}x"
+        line = (f"\r{self.label[:32]:<32} [{bar}] {frac:4.0%} {self._fmt(self.done)}/{self._fmt(self.total)}"
+                f" {rate}")
+        click.echo(line, nl=final, err=True)
+
+    def advance(self, amount: float) -> None:
+        self.done += amount
+        self._draw()
+
+    def update(self, done: float) -> None:
+        self.done = done
+        self._draw()
+
+    def close(self) -> None:
+        self._draw(final=True)
+
+
+class ClickReporter:
+    """Progress for people: steps and warnings on stderr, bars only on a terminal; silent with --quiet."""
+
+    def __init__(self, quiet: bool = False) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+
+    def step(self, message: str) -> None:
+        if not self.quiet:
+            click.echo(message, err=True)
+
+    def warn(self, message: str) -> None:
+        click.echo(_style("Warning: ", fg="yellow") + message, err=True)
+
+    def task(self, label: str, total: float, unit: str = "B") -> Task:
+        if self.quiet or not self.tty:
+            return NullTask()
+        return _BarTask(label, total, unit)
+
+
+# --------------------------------------------------------------------------- errors -> exit codes
+
+
+class _Failure(click.ClickException):
+    def __init__(self, lines: list[str], code: int) -> None:
+        super().__init__("\n".join(lines))
+        self.exit_code = code
+        self.lines = lines
+
+    def show(self, file: Any = None) -> None:
+        for line in self.lines:
+            click.echo(line, err=True)
+
+
+def _lines(err: PipelineError) -> list[str]:
+    red = _style("Error:", fg="red", bold=True)
+    if isinstance(err, ContentErrors):
+        return [f"{red} {p}" for p in err.problems] + [f"Aborted: {err.message}."]
+    return [f"{red} {err}"]
+
+
+class _Group(click.Group):
+    """The one place library errors become `Error: ...` lines and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except PipelineError as err:
+            if ctx.params.get("debug"):
+                raise
+            raise _Failure(_lines(err), int(err.exit_code)) from None
+        except KeyboardInterrupt:
+            if ctx.params.get("debug"):
+                raise
+            click.echo("Interrupted.", err=True)
+            ctx.exit(int(ExitCode.INTERRUPTED))
+
+
+def _fail(lines: list[str], code: ExitCode = ExitCode.ERROR) -> NoReturn:
+    raise _Failure(lines, int(code))
+
+
+# --------------------------------------------------------------------------- shared options
+
+SHOW_HELP = "Path to show.yaml (or its folder). Default: ./show.yaml, or $PODCAST_SHOW."
+NOW_HELP = "Pretend it is this time (ISO 8601 with zone) when deciding what is scheduled."
+
+
+def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--show", "show_path", type=click.Path(path_type=Path), default="show.yaml",
+                        envvar="PODCAST_SHOW", show_default=True, help=SHOW_HELP)(f)
+
+
+def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
+    try:
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not a date and time (write 2025-03-04T07:00:00+00:00)") from None
+    if when.tzinfo is None:
+        raise click.BadParameter(f"{value!r} has no time zone (add +00:00)")
+    return when
+
+
+def now_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--now", "now", callback=_parse_now, metavar="DATETIME", help=NOW_HELP)(f)
+
+
+def format_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+                        show_default=True, help="Output for people (text) or machines (json).")(f)
+
+
+def _reporter() -> Reporter:
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    return ClickReporter(quiet=bool(root.params.get("quiet")))
+
+
+def _quiet() -> bool:
+    return bool(click.get_current_context().find_root().params.get("quiet"))
+
+
+def _say(text: str) -> None:
+    if not _quiet():
+        click.echo(text)
+
+
+# --------------------------------------------------------------------------- the group
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="podcast")
+@click.option("--debug", is_flag=True, help="Show full tracebacks (credentials are still never printed).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the final summary.")
+def cli(debug: bool, quiet: bool) -> None:
+    """Publish a podcast kept in git: audio, tags, feed, companion pages, safe uploads.
+
+    \b
+    Example:
+        podcast check
+        podcast publish
+    """
+
+
+@cli.command(name="init")
+@click.argument("folder", type=click.Path(path_type=Path), default=".")
+@click.option("--title", default="My Podcast", show_default=True, help="The show's title.")
+@click.option("--author", default="Your Name", show_default=True, help="Host or company name.")
+@click.option("--email", default="you@example.com", show_default=True, help="Owner email for directories.")
+@click.option("--url", default=None, help="The site URL; pins the podcast:guid derived from its feed URL.")
+def init_command(folder: Path, title: str, author: str, email: str, url: str | None) -> None:
+    """Start a new show: a commented show.yaml, episodes/, .gitignore, placeholder art.
+
+    \b
+    Example:
+        podcast init my-show --title "Trail Talk" --url https://trailtalk.example.com/
+    """
+    created = scaffold.init_show(folder, title=title, author=author, email=email, url=url)
+    click.echo(created.message)
+
+
+@cli.command(name="new")
+@click.argument("title")
+@show_option
+@now_option
+def new_command(title: str, show_path: Path, now: dt.datetime) -> None:
+    """Scaffold episodes/<slug>/episode.md as a draft with the next episode number.
+
+    \b
+    Example:
+        podcast new "Why your knees hurt when you run"
+    """
+    click.echo(scaffold.new_episode(show_path, title, when=now).message)
+
+
+@cli.command(name="add")
+@click.argument("audio_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("notes_file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--title", default=None, help="Episode title (default: the notes' title or first heading).")
+@click.option("--draft", is_flag=True, help="Add it as a draft.")
+@show_option
+@now_option
+def add_command(audio_file: Path, notes_file: Path, title: str | None, draft: bool, show_path: Path,
+                now: dt.datetime) -> None:
+    """Create an episode from an existing recording and a Markdown notes file.
+
+    \b
+    Example:
+        podcast add ~/recordings/ep4.wav ~/notes/ep4.md --title "Hamstrings"
+    """
+    created = scaffold.add_episode(show_path, audio_file, notes_file, title=title, when=now, draft=draft)
+    click.echo(created.message)
+
+
+@cli.command(name="check")
+@show_option
+@now_option
+def check_command(show_path: Path, now: dt.datetime) -> None:
+    """Lint show.yaml and every episode (fields, audio, chapters, transcripts) without building.
+
+    \b
+    Example:
+        podcast check
+    """
+    report = check.check(show_path, now=now)
+    for p in report.problems:
+        if p.level == "error":
+            click.echo(_style("Error:", fg="red", bold=True) + " " + p.text, err=True)
+        elif p.level == "warning":
+            click.echo(_style("Warning:", fg="yellow") + " " + p.text, err=True)
+        elif not _quiet():
+            click.echo("Note: " + p.text, err=True)
+    if not report.ok:
+        _fail([report.summary()])
+    click.echo(report.summary())
+
+
+@cli.command(name="list")
+@show_option
+@now_option
+@format_option
+def list_command(show_path: Path, now: dt.datetime, fmt: str) -> None:
+    """List episodes: number, slug, date, status (draft/scheduled/ready) and audio file.
+
+    \b
+    Example:
+        podcast list --format json
+    """
+    show, episodes = model.load(show_path)
+    rows = [
+        {
+            "number": ep.number,
+            "slug": ep.slug,
+            "date": ep.date.isoformat(),
+            "status": ep.status(now),
+            "audio": model.show_rel(show.root, ep.audio) if ep.audio else None,
+        }
+        for ep in sorted(episodes, key=lambda e: (e.date, e.slug), reverse=True)
+    ]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(_table(rows, ["number", "slug", "date", "status", "audio"]))
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    cells = [[("" if r.get(c) is None else str(r.get(c))) for c in columns] for r in rows]
+    widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(columns)]
+    head = "  ".join(c.upper().ljust(w) for c, w in zip(columns, widths, strict=True)).rstrip()
+    body = ["  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in cells]
+    return "\n".join([head, *body])
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(prog_name="podcast")

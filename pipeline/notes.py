@@ -1,0 +1,294 @@
+"""Show notes: Markdown to sanitised HTML with heading anchors, plus plain text, summary and reading time."""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+import cmarkgfm
+import nh3
+from cmarkgfm.cmark import Options
+
+WORDS_PER_MINUTE = 200
+SUMMARY_CHARS = 300
+
+#: Ids the page templates use; a notes heading never takes one of these (it gets "-2" instead).
+PAGE_IDS = frozenset(
+    {"main", "content", "top", "player", "audio", "video", "notes", "chapters", "transcript", "guests",
+     "host", "support", "subscribe", "episodes", "pagination", "footer", "header", "nav", "skip"}
+)
+
+# GFM (tables, strikethrough, autolinks, task lists) + footnotes. Raw HTML is let through on purpose:
+# notes imported from other hosts are HTML, and every byte goes through the sanitiser below anyway.
+_CMARK_OPTIONS = Options.CMARK_OPT_FOOTNOTES | Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
+
+_TAGS = (nh3.ALLOWED_TAGS | {"section", "input"}) - {"acronym", "center", "strike", "tt", "map", "area"}
+
+# Removed together with everything inside them (the rest of the unknown tags keep their text).
+_DROP_WITH_CONTENT = {
+    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "noscript", "noembed",
+    "noframes", "template", "svg", "math", "textarea", "select", "option", "button", "title", "xmp",
+    "plaintext", "canvas", "audio", "video", "form",
+}
+
+_ATTRIBUTES: dict[str, set[str]] = {
+    "*": {"title", "lang", "dir", "class", "id"},
+    "a": {"href", "hreflang", "aria-label"},
+    "img": {"src", "alt", "width", "height"},
+    "ol": {"start", "reversed"},
+    "th": {"colspan", "rowspan", "scope", "align"},
+    "td": {"colspan", "rowspan", "align"},
+    "blockquote": {"cite"},
+    "q": {"cite"},
+    "del": {"cite", "datetime"},
+    "ins": {"cite", "datetime"},
+    "time": {"datetime"},
+    "data": {"value"},
+    "details": {"open"},
+    "abbr": set(),
+    "input": {"checked"},
+}
+
+# Which class names and ids may survive, by tag. Everything else is dropped: ids from raw HTML could
+# clobber the page's own ids (or DOM globals the player script reads), and classes could borrow its styles.
+_CLASS_RE = {
+    "sup": re.compile(r"^footnote-ref$"),
+    "section": re.compile(r"^footnotes$"),
+    "a": re.compile(r"^(?:footnote-backref|anchor)$"),
+    "code": re.compile(r"^language-[\w+#.-]{1,40}$"),
+    "li": re.compile(r"^task-list-item$"),
+    "ul": re.compile(r"^contains-task-list$"),
+}
+_ID_RE = {
+    "a": re.compile(r"^fnref-\d+(?:-\d+)?$"),
+    "li": re.compile(r"^fn-\d+$"),
+    **{f"h{n}": re.compile(r"^[\w-]{1,80}$") for n in range(1, 7)},
+}
+
+
+def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+    table = {"class": _CLASS_RE, "id": _ID_RE}.get(attr)
+    if table is None:
+        return value
+    pattern = table.get(tag)
+    return value if pattern is not None and pattern.match(value) else None
+
+
+_CLEANER = nh3.Cleaner(
+    tags=_TAGS,
+    clean_content_tags=_DROP_WITH_CONTENT,
+    attributes=_ATTRIBUTES,
+    attribute_filter=_attribute_filter,
+    tag_attribute_values={"input": {"type": {"checkbox"}}},
+    set_tag_attribute_values={
+        "img": {"loading": "lazy", "decoding": "async"},
+        "input": {"disabled": ""},
+        "pre": {"tabindex": "0"},  # a code block that scrolls sideways must be reachable by keyboard
+    },
+    url_schemes={"http", "https", "mailto", "tel"},
+    link_rel=None,
+    strip_comments=True,
+)
+
+# The sanitiser's output is html5ever-serialised: every literal "<" in text *and* in attribute values is
+# escaped, so in sanitised HTML a "<" always starts a real tag and these patterns cannot be fooled.
+_HEADING_RE = re.compile(r"<h([1-6])(?: id=\"[^\"]*\")?>(.*?)</h\1>", re.DOTALL)
+_EXTERNAL_A_RE = re.compile(r"<a (?=[^>]*\bhref=\"(?:https?:)?//)")
+_IMG_NO_ALT_RE = re.compile(r"<img (?![^>]*\balt=)")
+_PARAGRAPH_RE = re.compile(r"<p>(.*?)</p>", re.DOTALL)
+_FOOTNOTE_REF_RE = re.compile(r"<sup class=\"footnote-ref\">.*?</sup>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading in the rendered notes: its level on the page (2-6), its anchor id and its plain text."""
+
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Notes:
+    """Rendered show notes."""
+
+    html: str
+    """Sanitised HTML; headings carry ids and anchor links; external links carry rel="noopener"."""
+    headings: tuple[Heading, ...]
+    words: int
+    reading_minutes: int
+    """At least 1, at WORDS_PER_MINUTE."""
+    summary: str
+    """Plain text of the first paragraph, at most SUMMARY_CHARS, cut at a word."""
+    text: str
+    """The whole notes as plain text, one block per line."""
+
+
+def sanitise(markup: str) -> str:
+    """Allowlist-sanitise an HTML fragment.
+
+    Strips script/style/iframe/object/svg (with their content), every on* attribute and style attribute,
+    and any URL whose scheme is not http, https, mailto or tel (so javascript: and data: go, however
+    they are spelt or encoded). External links get rel="noopener" and images alt="" when they have none.
+    """
+    cleaned = _CLEANER.clean(markup)
+    cleaned = _EXTERNAL_A_RE.sub('<a rel="noopener" ', cleaned)
+    return _IMG_NO_ALT_RE.sub('<img alt="" ', cleaned)
+
+
+def render_notes(markdown: str) -> Notes:
+    """Render show notes (GitHub-flavoured Markdown, raw HTML allowed) to sanitised HTML and metadata.
+
+    Heading levels are shifted so the notes' top level becomes <h2> (the page's <h1> is the episode title);
+    each heading gets a deterministic, de-duplicated slug id and a link to itself.
+    """
+    markup = sanitise(_markdown_to_html(markdown))
+    markup, headings = _anchor_headings(markup)
+    text = _plain_text(markup)
+    words = len(text.split())
+    return Notes(
+        html=markup,
+        headings=headings,
+        words=words,
+        reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
+        summary=_summary(markup),
+        text=text,
+    )
+
+
+def render_inline(markdown: str) -> str:
+    """Render a short Markdown field (a host bio, a call-to-action) to sanitised HTML.
+
+    A single paragraph comes back without its <p> so it can sit inside the template's own element;
+    anything longer keeps its blocks. Headings are not anchored.
+    """
+    markup = sanitise(_markdown_to_html(markdown)).strip()
+    m = re.fullmatch(r"<p>(.*?)</p>", markup, re.DOTALL)
+    return m.group(1) if m and "<p>" not in m.group(1) else markup
+
+
+def plain_text(markup: str) -> str:
+    """The text of an HTML fragment, block elements on their own lines, whitespace collapsed."""
+    return _plain_text(markup)
+
+
+def slugify(text: str) -> str:
+    """A URL-fragment slug: lower case, letters/digits/underscores kept, runs of anything else become '-'."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    slug = re.sub(r"[^\w]+", "-", text).strip("-_")
+    return slug[:80].rstrip("-") or "section"
+
+
+def unique_slugs(texts: Iterable[str], taken: Iterable[str] = PAGE_IDS) -> list[str]:
+    """Slugs for texts in order, de-duplicated against each other and `taken` with -2, -3, ..."""
+    used = set(taken)
+    out: list[str] = []
+    for text in texts:
+        base = slugify(text)
+        slug, n = base, 1
+        while slug in used:
+            n += 1
+            slug = f"{base}-{n}"
+        used.add(slug)
+        out.append(slug)
+    return out
+
+
+# --------------------------------------------------------------------------- internals
+
+
+def _markdown_to_html(markdown: str) -> str:
+    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=_CMARK_OPTIONS)
+
+
+def _anchor_headings(markup: str) -> tuple[str, tuple[Heading, ...]]:
+    found = list(_HEADING_RE.finditer(markup))
+    if not found:
+        return markup, ()
+    shift = 2 - min(int(m.group(1)) for m in found)
+    texts = [_plain_text(m.group(2)) for m in found]
+    taken = PAGE_IDS | set(re.findall(r" id=\"([^\"]+)\"", markup))  # footnote ids stay unique too
+    slugs = unique_slugs(texts, taken)
+    headings: list[Heading] = []
+    pieces: list[str] = []
+    pos = 0
+    for m, text, slug in zip(found, texts, slugs, strict=True):
+        level = min(6, int(m.group(1)) + shift)
+        inner = m.group(2)
+        if "<a " in inner or "<a>" in inner:  # links cannot nest: put a separate anchor after the text
+            label = html.escape(f"Link to this section: {text}")
+            inner = f'{inner} <a class="anchor" href="#{slug}" aria-label="{label}">#</a>'
+        else:
+            inner = f'<a class="anchor" href="#{slug}">{inner}</a>'
+        pieces += [markup[pos : m.start()], f'<h{level} id="{slug}">{inner}</h{level}>']
+        pos = m.end()
+        headings.append(Heading(level=level, id=slug, text=text))
+    pieces.append(markup[pos:])
+    return "".join(pieces), tuple(headings)
+
+
+def _summary(markup: str) -> str:
+    for m in _PARAGRAPH_RE.finditer(_FOOTNOTE_REF_RE.sub("", markup)):
+        text = " ".join(_plain_text(m.group(1)).split())
+        if text:
+            return _cut(text, SUMMARY_CHARS)
+    return ""
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head and not text[limit - 1].isspace():
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:.-–—") + "…"
+
+
+_BLOCKS = frozenset(
+    {"p", "div", "section", "article", "aside", "header", "footer", "blockquote", "pre", "ul", "ol", "li",
+     "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
+     "br", "figure", "figcaption", "details", "summary", "nav"}
+)
+_CELLS = frozenset({"td", "th"})
+
+
+class _TextCollector(HTMLParser):
+    """Collects text; skips footnote back-links (a "↩" glyph is not a word)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skip = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._skip or (tag == "a" and ("class", "footnote-backref") in attrs):
+            self._skip += tag == "a"
+            return
+        if tag in _BLOCKS:
+            self.parts.append("\n")
+        elif tag in _CELLS:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._skip:
+            self._skip -= tag == "a"
+            return
+        if tag in _BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skip:
+            self.parts.append(data)
+
+
+def _plain_text(markup: str) -> str:
+    collector = _TextCollector()
+    collector.feed(markup)
+    collector.close()
+    lines = (" ".join(line.split()) for line in "".join(collector.parts).splitlines())
+    return "\n".join(line for line in lines if line)

@@ -1,0 +1,248 @@
+"""Starting a show and adding episodes: `podcast init`, `podcast new` and `podcast add`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import shutil
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from pipeline import model, urls
+from pipeline.errors import ContentError, PipelineError
+
+SHOW_TEMPLATE = """\
+# show.yaml: your podcast. Every setting is described in the README ("show.yaml reference").
+# Lines starting with # are comments; uncomment a setting to use it.
+
+title: {title}
+description: >-
+  One or two sentences that tell a listener what the show is about.
+author: {author}
+owner:
+  name: {author}
+  email: {email}
+language: en
+# Apple's categories (2019 list): "Top" or "Top > Sub", up to three.
+categories:
+  - Technology
+explicit: false
+type: episodic            # or serial (then every episode needs a number)
+artwork: cover.jpg        # square JPEG/PNG, 1400-3000 px (a placeholder was made for you)
+url: {url}   # where the site and feed are served
+# copyright: 2025 Your Name
+{guid_line}
+locked: true              # podcast:locked: other hosts may not import your feed
+# host:
+#   name: {author}
+#   photo: host.jpg
+#   bio: A sentence or two about you, in Markdown.
+#   links:
+#     - label: Website
+#       url: https://example.com/
+# call_to_action:
+#   text: Tell a friend about the show.
+#   url: https://example.com/share/
+#   label: Share
+# funding:
+#   - url: https://example.com/support/
+#     text: Support the show
+# subscribe:
+#   - label: Apple Podcasts
+#     url: https://podcasts.apple.com/podcast/id0000000000
+# persons:
+#   - name: {author}
+#     role: host
+# theme:
+#   color: "#b4381f"
+#   logo: logo.png
+# page_size: 20
+# audio:
+#   format: mp3           # or m4a
+#   bitrate: 128          # kbps (default 128 stereo / 96 mono)
+#   channels: 2
+#   sample_rate: 44100
+#   loudness: -16         # LUFS; normalise every episode to this
+#   true_peak: -1.0
+#   id3_version: 4
+publish:
+  target: local           # or s3
+  path: public
+#   bucket: my-podcast
+#   prefix: podcast/
+#   region: auto
+#   endpoint_url: https://<account>.r2.cloudflarestorage.com
+#   public_base_url: https://media.example.com/podcast/
+"""
+
+GITIGNORE = """\
+# podcast pipeline build output and caches
+/build/
+/public/
+.podcast-cache/
+"""
+
+
+@dataclass(frozen=True)
+class Created:
+    """What a scaffolding command wrote, for the CLI to report."""
+
+    paths: tuple[Path, ...]
+    message: str
+
+
+def slugify(title: str) -> str:
+    """'Why your knees hurt!' -> 'why-your-knees-hurt' (ASCII, lowercase, hyphens)."""
+    ascii_text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].rstrip("-") or "episode"
+
+
+def init_show(folder: Path, *, title: str, author: str, email: str, url: str | None) -> Created:
+    """Start a new show in `folder`: show.yaml, episodes/, .gitignore and placeholder artwork."""
+    folder = Path(folder)
+    target = folder / model.SHOW_FILE
+    if target.exists():
+        raise ContentError("already exists; not overwriting it", file=str(target),
+                           hint="edit it, or run init in an empty folder")
+    site = url or "https://example.com/podcast/"
+    if not site.endswith("/"):
+        site += "/"
+    if url:
+        guid_line = f"guid: {urls.podcast_guid(site + 'feed.xml')}   # podcast:guid, pinned: never change it"
+    else:
+        guid_line = "# guid: (run `podcast check` once url is set; it prints the podcast:guid to pin here)"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / model.EPISODES_DIR).mkdir(exist_ok=True)
+    keep = folder / model.EPISODES_DIR / ".gitkeep"
+    keep.touch()
+    target.write_text(SHOW_TEMPLATE.format(title=_yaml_scalar(title), author=_yaml_scalar(author),
+                                           email=email, url=site, guid_line=guid_line), encoding="utf-8")
+    written = [target, keep]
+    gitignore = folder / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text(GITIGNORE, encoding="utf-8")
+        written.append(gitignore)
+    cover = folder / "cover.jpg"
+    if not cover.exists():
+        _placeholder_art(cover, title)
+        written.append(cover)
+    return Created(tuple(written), f"Started {title!r} in {folder}: edit show.yaml, then `podcast new TITLE`.")
+
+
+def _placeholder_art(path: Path, title: str) -> None:
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (1400, 1400), (40, 44, 52))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle([100, 100, 1300, 1300], outline=(180, 56, 31), width=24)
+    draw.text((700, 700), title[:40], fill=(255, 255, 255), anchor="mm", font_size=90)
+    img.save(path, "JPEG", quality=85)
+
+
+def _yaml_scalar(value: str) -> str:
+    return yaml.safe_dump(value, default_style=None, allow_unicode=True).strip().removesuffix("\n...")
+
+
+def next_number(episodes: tuple[model.Episode, ...]) -> int:
+    numbers = [e.number for e in episodes if e.number is not None]
+    return max(numbers, default=0) + 1
+
+
+def _front_matter(fields: dict[str, object]) -> str:
+    body = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=100)
+    return f"---\n{body}---\n"
+
+
+def _episode_folder(show: model.Show, title: str) -> tuple[str, Path]:
+    slug = slugify(title)
+    folder = show.root / model.EPISODES_DIR / slug
+    if folder.exists():
+        raise ContentError("already exists", file=model.show_rel(show.root, folder),
+                           hint="pick another title, or edit that episode")
+    return slug, folder
+
+
+def _date_text(when: dt.datetime) -> str:
+    return when.replace(microsecond=0).isoformat()
+
+
+def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
+    """Scaffold episodes/<slug>/episode.md as a draft with the next number and `when` as its date."""
+    show, episodes = model.load(show_path)
+    slug, folder = _episode_folder(show, title)
+    number = next_number(episodes)
+    fields: dict[str, object] = {"title": title, "date": _date_text(when), "number": number, "draft": True}
+    notes = (
+        "Write the show notes here in Markdown.\n\n## In this episode\n\n- \n\n## Resources\n\n- \n"
+    )
+    folder.mkdir(parents=True)
+    path = folder / model.NOTES_FILE
+    path.write_text(
+        _front_matter(fields)
+        + "<!-- Put the recording in this folder and add `audio: <file name>` above;\n"
+        "     remove `draft: true` when the episode is ready. -->\n\n" + notes,
+        encoding="utf-8",
+    )
+    rel = model.show_rel(show.root, path)
+    return Created((path,), f"Created {rel} (episode {number}, draft).")
+
+
+def add_episode(show_path: Path, audio: Path, notes: Path, *, title: str | None, when: dt.datetime,
+                draft: bool = False) -> Created:
+    """Create an episode from an existing recording and a notes file (with or without front matter)."""
+    show, episodes = model.load(show_path)
+    audio, notes = Path(audio), Path(notes)
+    ext = audio.suffix.lower()
+    if ext not in model.AUDIO_TYPES:
+        raise ContentError(f"{ext or 'no extension'} is not a supported audio type", file=str(audio),
+                           hint=f"expected {', '.join(sorted(model.AUDIO_TYPES))}")
+    if not audio.is_file():
+        raise ContentError("file not found", file=str(audio))
+    if not notes.is_file():
+        raise ContentError("file not found", file=str(notes))
+    text = notes.read_bytes()
+    try:
+        decoded = text.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContentError("is not UTF-8 text", file=str(notes), hint="save the file as UTF-8") from None
+    fields: dict[str, object] = {}
+    body = decoded
+    if decoded.lstrip().startswith("---"):
+        data, body, _ = model.split_front_matter(decoded.lstrip(), str(notes))
+        fields.update(data)
+    heading = re.match(r"^#\s+(.+?)\s*#*\s*$", body.lstrip().split("\n", 1)[0])
+    final_title = title or fields.get("title") or (heading.group(1) if heading else None)
+    if heading and final_title == heading.group(1):
+        body = body.lstrip().split("\n", 1)[1] if "\n" in body.lstrip() else ""
+    if not final_title:
+        final_title = audio.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+    fields["title"] = str(final_title)
+    fields.setdefault("date", _date_text(when))
+    fields.setdefault("number", next_number(episodes))
+    fields["audio"] = f"audio{ext}"
+    if draft:
+        fields["draft"] = True
+    ordered = {k: fields[k] for k in ("title", "date", "number", "audio") if k in fields}
+    ordered.update({k: v for k, v in fields.items() if k not in ordered})
+    if isinstance(ordered.get("date"), dt.datetime):
+        ordered["date"] = _date_text(ordered["date"])  # type: ignore[arg-type]
+    slug, folder = _episode_folder(show, str(final_title))
+    folder.mkdir(parents=True)
+    try:
+        shutil.copyfile(audio, folder / f"audio{ext}")
+        path = folder / model.NOTES_FILE
+        path.write_text(_front_matter(ordered) + "\n" + body.strip("\n") + "\n", encoding="utf-8")
+        model.load_episode(show.root, folder)  # the new folder must load cleanly, or nothing is kept
+    except PipelineError:
+        shutil.rmtree(folder)
+        raise
+    except OSError as err:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise ContentError(f"cannot create the episode: {err.strerror}", file=str(folder)) from None
+    rel = model.show_rel(show.root, folder)
+    return Created((folder / model.NOTES_FILE, folder / f"audio{ext}"),
+                   f"Added {rel}/ (episode {ordered['number']}: {final_title}).")
