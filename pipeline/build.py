@@ -1,0 +1,430 @@
+"""One build: model -> audio -> feed + pages -> the build folder, reusing every unchanged piece of work."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipeline import audio, model, notes, transcript, urls
+from pipeline.artifacts import BuiltAudio, BuiltEpisode, Transcript
+from pipeline.errors import AudioError, ContentError, PipelineError
+from pipeline.manifest import Kind, Output
+from pipeline.progress import NullReporter, Reporter
+
+CACHE_DIR = ".podcast-cache"
+BUILD_DIR = "build"
+BUILD_INFO_KEY = ".podcast/build.json"  # inside the build folder; never published
+MIME_EXT = {"audio/mpeg": "mp3", "audio/mp4": "m4a"}
+IMAGE_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+
+# --------------------------------------------------------------------------- caches
+
+
+class StatCache:
+    """Path -> sha256, trusted while size, mtime and inode are unchanged: an unchanged show is not re-hashed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, list[object]] = {}
+        self.dirty = False
+        if path.is_file():
+            try:
+                self.entries = json.loads(path.read_text())
+            except (ValueError, OSError):
+                self.entries = {}
+
+    def digest(self, file: Path) -> str:
+        st = file.stat()
+        key = str(file.resolve())
+        sig = [st.st_size, st.st_mtime_ns, st.st_ino]
+        hit = self.entries.get(key)
+        if hit and hit[:3] == sig:
+            return str(hit[3])
+        value = audio.file_digest(file)
+        self.entries[key] = [*sig, value]
+        self.dirty = True
+        return value
+
+    def save(self) -> None:
+        if self.dirty:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.entries, sort_keys=True))
+            os.replace(tmp, self.path)
+            self.dirty = False
+
+
+def _key(*parts: object) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(json.dumps(part, sort_keys=True, default=str).encode())
+        h.update(b"\0")
+    return h.hexdigest()
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    show: model.Show
+    episodes: tuple[model.Episode, ...]  # everything loaded
+    public: tuple[BuiltEpisode, ...]  # what listeners see, newest first
+    outputs: tuple[Output, ...]
+    out_dir: Path
+    artwork_url: str
+    encoded: int
+    tagged: int
+    reused: int
+    written: int
+    removed: int
+
+    def summary(self) -> str:
+        n = len(self.public)
+        return (f"Built {n} episode{'s' if n != 1 else ''}: {self.encoded} encoded, {self.tagged} tagged, "
+                f"{self.reused} unchanged; {self.written} file{'s' if self.written != 1 else ''} written"
+                f" to {self.out_dir}.")
+
+
+# --------------------------------------------------------------------------- the audio stage
+
+
+def encode_settings(show: model.Show) -> audio.EncodeSettings:
+    a = show.audio
+    return audio.EncodeSettings(format=a.format, bitrate=a.bitrate, channels=a.channels,
+                                sample_rate=a.sample_rate, loudness=a.loudness, true_peak=a.true_peak)
+
+
+def tag_spec(show: model.Show, ep: model.Episode, duration: float, cover: bytes | None) -> audio.TagSpec:
+    """Everything written into the file's tags, from the model (the table lives in audio.py)."""
+    marks = []
+    for i, ch in enumerate(ep.chapters):
+        end = ep.chapters[i + 1].start if i + 1 < len(ep.chapters) else duration
+        marks.append(audio.ChapterMark(start=ch.start, end=end, title=ch.title, url=ch.url))
+    description = ep.summary or notes.render_notes(ep.notes).summary
+    return audio.TagSpec(
+        title=ep.title, author=show.author, show=show.title, episode=ep.number, season=ep.season,
+        date=ep.date.isoformat(), description=description, cover=cover, feed_url=show.feed_url,
+        page_url=urls.page_url(show, ep), chapters=tuple(marks), id3_version=show.audio.id3_version,
+    )
+
+
+class AudioStage:
+    """Encode (or pass through) and tag each episode into the cache; re-do only what changed."""
+
+    def __init__(self, show: model.Show, cache_dir: Path, stat: StatCache, reporter: Reporter) -> None:
+        self.show, self.cache_dir, self.stat, self.reporter = show, cache_dir, stat, reporter
+        self.settings = encode_settings(show)
+        self._tools: str | None = None
+        self.encoded = self.tagged = self.reused = 0
+        self._covers: dict[Path, bytes] = {}
+
+    @property
+    def tools(self) -> str:
+        if self._tools is None:
+            self._tools = audio.tool_versions()
+        return self._tools
+
+    def cover(self, ep: model.Episode) -> bytes:
+        path = ep.image or self.show.artwork
+        if path not in self._covers:
+            self._covers[path] = audio.cover_jpeg(path)
+        return self._covers[path]
+
+    def build(self, ep: model.Episode) -> BuiltAudio:
+        assert ep.audio is not None
+        rel = model.show_rel(self.show.root, ep.audio)
+        src_digest = self.stat.digest(ep.audio)
+        art = ep.image or self.show.artwork
+        art_digest = self.stat.digest(art)
+        fmt = self.settings.format
+        enc_key = _key("encode", src_digest, dataclasses.asdict(self.settings), "v1")
+        meta_key = _key("tag", enc_key, self._tag_inputs(ep), art_digest, "v1")
+        final = self.cache_dir / "media" / f"{meta_key}.{fmt}"
+        info_file = final.with_suffix(".json")
+        if final.is_file() and info_file.is_file():
+            self.reused += 1
+            return self._built(ep, final, json.loads(info_file.read_text()), reused=True)
+        # The tool versions join the key only when work is needed: a no-op build never runs ffmpeg.
+        enc_key = _key(enc_key, self.tools)
+        encoded = self.cache_dir / "encoded" / f"{enc_key}.{fmt}"
+        enc_info = encoded.with_suffix(".json")
+        if not (encoded.is_file() and enc_info.is_file()):
+            self.reporter.step(f"Encoding {rel}")
+            try:
+                source_info = audio.probe(ep.audio)
+            except AudioError as err:
+                err.file = rel
+                raise
+            encoded.parent.mkdir(parents=True, exist_ok=True)
+            if audio.plan_encode(source_info, self.settings) == "copy":
+                tmp = encoded.with_suffix(".tmp")
+                shutil.copyfile(ep.audio, tmp)
+                os.replace(tmp, encoded)
+            else:
+                audio.encode(ep.audio, encoded, self.settings, reporter=self.reporter)
+            out_info = audio.probe(encoded)
+            loud = audio.measure_loudness(encoded)
+            enc_info.write_text(json.dumps({"duration": out_info.duration, "mime": out_info.mime,
+                                            "loudness": dataclasses.asdict(loud)}))
+            self.encoded += 1
+        meta = json.loads(enc_info.read_text())
+        duration = float(meta["duration"])
+        for i, ch in enumerate(ep.chapters):
+            if ch.start >= duration:
+                raise ContentError(f"starts at {model.format_timestamp(ch.start)}, after the audio ends "
+                                   f"({model.format_timestamp(duration)})",
+                                   file=model.show_rel(self.show.root, ep.source), field=f"chapters[{i}]")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        tmp = final.with_suffix(".tagging" + final.suffix)
+        shutil.copyfile(encoded, tmp)
+        audio.write_tags(tmp, tag_spec(self.show, ep, duration, self.cover(ep)))
+        os.replace(tmp, final)
+        meta["sha256"] = audio.file_digest(final)
+        meta["size"] = final.stat().st_size
+        info_file.write_text(json.dumps(meta, sort_keys=True))
+        self.tagged += 1
+        return self._built(ep, final, meta, reused=False)
+
+    def _tag_inputs(self, ep: model.Episode) -> dict[str, object]:
+        return {
+            "title": ep.title, "number": ep.number, "season": ep.season, "date": ep.date.isoformat(),
+            "summary": ep.summary, "notes": hashlib.sha256(ep.notes.encode()).hexdigest(),
+            "chapters": [c.model_dump(mode="json") for c in ep.chapters],
+            "show": [self.show.title, self.show.author, self.show.feed_url],
+            "page": urls.page_url(self.show, ep), "id3": self.show.audio.id3_version,
+        }
+
+    def _built(self, ep: model.Episode, path: Path, meta: dict[str, object], *, reused: bool) -> BuiltAudio:
+        ext = MIME_EXT[str(meta["mime"])]
+        key = urls.audio_key(ep, str(meta["sha256"]), ext)
+        loud = meta.get("loudness")
+        return BuiltAudio(
+            path=path, key=key, url=urls.url(self.show, key), size=int(meta["size"]),  # type: ignore[call-overload]
+            mime=str(meta["mime"]), duration=float(meta["duration"]),  # type: ignore[arg-type]
+            sha256=str(meta["sha256"]), loudness=dict(loud) if isinstance(loud, dict) else None,
+            reused=reused,
+        )
+
+
+# --------------------------------------------------------------------------- assets
+
+
+def _image_output(show: model.Show, ep: model.Episode | None, path: Path, stat: StatCache) -> Output:
+    ext = path.suffix.lower().lstrip(".").replace("jpeg", "jpg")
+    key = urls.image_key(ep, stat.digest(path), ext)
+    return Output(key, path, Kind.ASSET, IMAGE_MIME[path.suffix.lower()], immutable=True)
+
+
+def _named_asset(show: model.Show, ep: model.Episode | None, path: Path, stat: StatCache) -> Output:
+    name = path.name.lower() if path.suffix.lower() != ".jpeg" else path.stem.lower() + ".jpg"
+    key = urls.asset_key(ep, stat.digest(path), name)
+    return Output(key, path, Kind.ASSET, IMAGE_MIME[path.suffix.lower()], immutable=True)
+
+
+def chapters_json(show: model.Show, ep: model.Episode, images: dict[Path, str]) -> bytes:
+    """The Podcasting 2.0 JSON chapters file (application/json+chapters)."""
+    chapters = []
+    for ch in ep.chapters:
+        item: dict[str, object] = {"startTime": round(ch.start, 3), "title": ch.title}
+        if ch.url:
+            item["url"] = ch.url
+        if ch.image:
+            item["img"] = images[ch.image]
+        chapters.append(item)
+    doc = {"version": "1.2.0", "title": ep.title, "podcastName": show.title, "chapters": chapters}
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode()
+
+
+def transcript_outputs(show: model.Show, ep: model.Episode) -> tuple[list[Output], list[Transcript]]:
+    """The episode's transcript, validated, published as both VTT and SRT."""
+    if ep.transcript is None:
+        return [], []
+    rel = model.show_rel(show.root, ep.transcript)
+    try:
+        text = ep.transcript.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContentError("is not UTF-8 text", file=rel, hint="save the transcript as UTF-8") from None
+    cues = transcript.parse(text, ep.transcript.suffix[1:].lower(), file=rel)
+    outs, refs = [], []
+    for fmt, mime, render in (("vtt", "text/vtt", transcript.to_vtt), ("srt", "application/x-subrip",
+                                                                        transcript.to_srt)):
+        key = urls.transcript_key(ep, fmt)
+        outs.append(Output(key, render(cues).encode(), Kind.ASSET, f"{mime}; charset=utf-8"))
+        refs.append(Transcript(urls.url(show, key), mime, fmt))
+    return outs, refs
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+class BuildWriter:
+    """The only code that writes the build folder: one file per key, unchanged files left alone."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.out_dir = out_dir
+
+    def write_all(self, outputs: Sequence[Output], extra: dict[str, bytes] | None = None) -> tuple[int, int]:
+        seen: dict[str, Output] = {}
+        for o in outputs:
+            if o.key in seen:
+                raise PipelineError(f"two outputs want the same path {o.key!r}",
+                                    hint="two episodes or files map to one URL; rename one")
+            seen[o.key] = o
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        written = 0
+        wanted = {**{k: o.data for k, o in seen.items()}, **(extra or {})}
+        for key in sorted(wanted):
+            if self.write_one(self.out_dir / key, wanted[key]):
+                written += 1
+        removed = self._remove_others(set(wanted))
+        return written, removed
+
+    @staticmethod
+    def write_one(dest: Path, data: bytes | Path) -> bool:
+        """Write one file atomically; False when it already holds exactly this content."""
+        if isinstance(data, Path):
+            st = data.stat()
+            if dest.is_file():
+                dst = dest.stat()
+                if dst.st_ino == st.st_ino or (dst.st_size == st.st_size and dst.st_mtime_ns == st.st_mtime_ns):
+                    return False
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dest.with_name(dest.name + ".tmp")
+            tmp.unlink(missing_ok=True)
+            try:
+                os.link(data, tmp)
+            except OSError:
+                shutil.copy2(data, tmp)
+            os.replace(tmp, dest)
+            return True
+        try:
+            if dest.stat().st_size == len(data) and dest.read_bytes() == data:
+                return False
+        except FileNotFoundError:
+            pass
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, dest)
+        return True
+
+    def _remove_others(self, keep: set[str]) -> int:
+        removed = 0
+        for path in sorted(self.out_dir.rglob("*"), reverse=True):
+            rel = path.relative_to(self.out_dir).as_posix()
+            if path.is_file() and rel not in keep:
+                path.unlink()
+                removed += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+        return removed
+
+
+# --------------------------------------------------------------------------- orchestration
+
+
+def build(
+    show_path: Path,
+    *,
+    now: dt.datetime,
+    out_dir: Path | None = None,
+    cache_dir: Path | None = None,
+    reporter: Reporter | None = None,
+    feed_only: bool = False,
+) -> BuildResult:
+    """Build the show into `out_dir` (default build/ next to show.yaml). Sources are never modified."""
+    from pipeline import feed, site
+
+    reporter = reporter or NullReporter()
+    show, episodes = model.load(show_path)
+    out_dir = Path(out_dir) if out_dir else show.root / BUILD_DIR
+    cache_dir = Path(cache_dir) if cache_dir else show.root / CACHE_DIR
+    stat = StatCache(cache_dir / "stat.json")
+    stage = AudioStage(show, cache_dir, stat, reporter)
+    try:
+        artwork = _image_output(show, None, show.artwork, stat)
+        artwork_url = urls.url(show, artwork.key)
+        audio_built = {ep.slug: stage.build(ep) for ep in episodes if not ep.draft and ep.audio is not None}
+        built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat)
+        outputs.append(artwork)
+        public = tuple(built)
+        outputs.extend(feed.render(show, public, artwork_url=artwork_url))
+        if not feed_only:
+            outputs.extend(site.render(show, public, artwork_url=artwork_url, stat=stat,
+                                       templates=show.root / "templates", now=now))
+    finally:
+        stat.save()
+    info = _build_info(audio_built)
+    if feed_only:
+        # `podcast feed`: only the feed and its sidecar files (chapters, transcripts, artwork) are rewritten.
+        written = sum(BuildWriter.write_one(out_dir / o.key, o.data)
+                      for o in outputs if o.kind in (Kind.FEED, Kind.ASSET))
+        removed = 0
+    else:
+        written, removed = BuildWriter(out_dir).write_all(outputs, {BUILD_INFO_KEY: info})
+    return BuildResult(show, episodes, public, tuple(outputs), out_dir, artwork_url,
+                       stage.encoded, stage.tagged, stage.reused, written, removed)
+
+
+def _gather(show: model.Show, episodes: Iterable[model.Episode], now: dt.datetime,
+            audio_built: dict[str, BuiltAudio], artwork_url: str,
+            stat: StatCache) -> tuple[list[BuiltEpisode], list[Output]]:
+    outputs: list[Output] = []
+    built: list[BuiltEpisode] = []
+    for ep in model.public_episodes(episodes, now):
+        ba = audio_built[ep.slug]
+        outputs.append(Output(ba.key, ba.path, Kind.MEDIA, ba.mime, immutable=True))
+        image_url = artwork_url
+        if ep.image is not None:
+            img = _image_output(show, ep, ep.image, stat)
+            outputs.append(img)
+            image_url = urls.url(show, img.key)
+        chapter_images: dict[Path, str] = {}
+        for ch in ep.chapters:
+            if ch.image is not None and ch.image not in chapter_images:
+                out = _named_asset(show, ep, ch.image, stat)
+                outputs.append(out)
+                chapter_images[ch.image] = urls.url(show, out.key)
+        chapters_url = None
+        if ep.chapters:
+            key = urls.chapters_key(ep)
+            outputs.append(Output(key, chapters_json(show, ep, chapter_images), Kind.ASSET,
+                                  "application/json+chapters"))
+            chapters_url = urls.url(show, key)
+        t_outs, t_refs = transcript_outputs(show, ep)
+        outputs.extend(t_outs)
+        built.append(BuiltEpisode(
+            episode=ep, guid=urls.episode_guid(show, ep), page_url=urls.page_url(show, ep), audio=ba,
+            image_url=image_url, chapters_url=chapters_url, transcripts=tuple(t_refs),
+            chapter_images=tuple(chapter_images.items()),
+        ))
+    return built, outputs
+
+
+def _build_info(audio_built: dict[str, BuiltAudio]) -> bytes:
+    """Measurements per built episode (duration, size, loudness), for `podcast list`; not published."""
+    rows = {
+        slug: {
+            "duration": round(b.duration, 3), "size": b.size, "mime": b.mime, "key": b.key,
+            "loudness": b.loudness,
+        }
+        for slug, b in sorted(audio_built.items())
+    }
+    return (json.dumps({"episodes": rows}, indent=2, sort_keys=True) + "\n").encode()
+
+
+def read_build_info(out_dir: Path) -> dict[str, dict[str, object]]:
+    """The last build's per-episode measurements, or {} when there has been no build."""
+    try:
+        return dict(json.loads((out_dir / BUILD_INFO_KEY).read_text())["episodes"])
+    except (OSError, ValueError, KeyError):
+        return {}
