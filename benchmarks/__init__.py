@@ -1,0 +1,1 @@
+"""Benchmarks: one script per area, each printing medians and ratios against a baseline run alongside."""
