@@ -14,12 +14,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-WORDS = (
-    "runner knee tendon stride cadence hill tempo recovery strength glute quadriceps hamstring calf shin "
-    "ankle arch shoe insole warm-up mobility load mileage week plan easy long interval fatigue sleep "
-    "protein hydration physio doctor pain swelling rest return progress drill balance core hip pelvis "
-    "posture breath race marathon trail track pace zone heart lactate threshold taper injury risk habit"
-).split()
+WORDS = ["runner", "knee", "tendon", "stride", "cadence", "hill", "tempo", "recovery", "strength", "glute", "quadriceps", "hamstring", "calf", "shin", "ankle", "arch", "shoe", "insole", "warm-up", "mobility", "load", "mileage", "week", "plan", "easy", "long", "interval", "fatigue", "sleep", "protein", "hydration", "physio", "doctor", "pain", "swelling", "rest", "return", "progress", "drill", "balance", "core", "hip", "pelvis", "posture", "breath", "race", "marathon", "trail", "track", "pace", "zone", "heart", "lactate", "threshold", "taper", "injury", "risk", "habit"]
 
 
 def ffmpeg() -> str:
