@@ -25,7 +25,9 @@ PAGE_IDS = frozenset(
 
 # GFM (tables, strikethrough, autolinks, task lists) + footnotes. Raw HTML is let through on purpose:
 # notes imported from other hosts are HTML, and every byte goes through the sanitiser below anyway.
+# GFM's "tagfilter" is left out: it turns <script> into visible text, where the sanitiser drops it.
 _CMARK_OPTIONS = Options.CMARK_OPT_FOOTNOTES | Options.CMARK_OPT_UNSAFE | Options.CMARK_OPT_VALIDATE_UTF8
+_CMARK_EXTENSIONS = ["table", "autolink", "strikethrough", "tasklist"]
 
 _TAGS = (nh3.ALLOWED_TAGS | {"section", "input"}) - {"acronym", "center", "strike", "tt", "map", "area"}
 
@@ -65,13 +67,19 @@ _CLASS_RE = {
     "ul": re.compile(r"^contains-task-list$"),
 }
 _ID_RE = {
-    "a": re.compile(r"^fnref-\d+(?:-\d+)?$"),
-    "li": re.compile(r"^fn-\d+$"),
-    **{f"h{n}": re.compile(r"^[\w-]{1,80}$") for n in range(1, 7)},
+    "a": re.compile(r"^fnref-[\w%.-]{1,120}$"),  # cmark-gfm: "fn-" + the percent-encoded footnote label
+    "li": re.compile(r"^fn-[\w%.-]{1,120}$"),
 }
+_SLUG_ID_RE = re.compile(r"^[\w-]{1,80}$")
+_LANG_RE = re.compile(r"^[a-zA-Z]{2,3}(?:-[a-zA-Z0-9]{2,8})*$")
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 
 
 def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
+    if tag in _HEADINGS:  # headings keep only a slug id (render_notes replaces it with its own)
+        return value if attr == "id" and _SLUG_ID_RE.match(value) else None
+    if attr == "lang":  # an invalid language tag is an accessibility failure; drop it
+        return value if _LANG_RE.match(value) else None
     table = {"class": _CLASS_RE, "id": _ID_RE}.get(attr)
     if table is None:
         return value
@@ -98,8 +106,8 @@ _CLEANER = nh3.Cleaner(
 # The sanitiser's output is html5ever-serialised: every literal "<" in text *and* in attribute values is
 # escaped, so in sanitised HTML a "<" always starts a real tag and these patterns cannot be fooled.
 _HEADING_RE = re.compile(r"<h([1-6])(?: id=\"[^\"]*\")?>(.*?)</h\1>", re.DOTALL)
-_EXTERNAL_A_RE = re.compile(r"<a (?=[^>]*\bhref=\"(?:https?:)?//)")
-_IMG_NO_ALT_RE = re.compile(r"<img (?![^>]*\balt=)")
+_EXTERNAL_A_RE = re.compile(r"<a(?=[^>]* href=\"(?:https?:)?//)", re.IGNORECASE)
+_IMG_NO_ALT_RE = re.compile(r"<img(?![^>]* alt=\")")
 _PARAGRAPH_RE = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _FOOTNOTE_REF_RE = re.compile(r"<sup class=\"footnote-ref\">.*?</sup>", re.DOTALL)
 
@@ -137,8 +145,8 @@ def sanitise(markup: str) -> str:
     they are spelt or encoded). External links get rel="noopener" and images alt="" when they have none.
     """
     cleaned = _CLEANER.clean(markup)
-    cleaned = _EXTERNAL_A_RE.sub('<a rel="noopener" ', cleaned)
-    return _IMG_NO_ALT_RE.sub('<img alt="" ', cleaned)
+    cleaned = _EXTERNAL_A_RE.sub('<a rel="noopener"', cleaned)
+    return _IMG_NO_ALT_RE.sub('<img alt=""', cleaned)
 
 
 def render_notes(markdown: str) -> Notes:
@@ -148,8 +156,8 @@ def render_notes(markdown: str) -> Notes:
     each heading gets a deterministic, de-duplicated slug id and a link to itself.
     """
     markup = sanitise(_markdown_to_html(markdown))
-    markup, headings = _anchor_headings(markup)
     text = _plain_text(markup)
+    markup, headings = _anchor_headings(markup)
     words = len(text.split())
     return Notes(
         html=markup,
@@ -203,7 +211,9 @@ def unique_slugs(texts: Iterable[str], taken: Iterable[str] = PAGE_IDS) -> list[
 
 
 def _markdown_to_html(markdown: str) -> str:
-    return cmarkgfm.github_flavored_markdown_to_html(markdown, options=_CMARK_OPTIONS)
+    return cmarkgfm.markdown_to_html_with_extensions(
+        markdown, options=_CMARK_OPTIONS, extensions=_CMARK_EXTENSIONS
+    )
 
 
 def _anchor_headings(markup: str) -> tuple[str, tuple[Heading, ...]]:
@@ -212,7 +222,8 @@ def _anchor_headings(markup: str) -> tuple[str, tuple[Heading, ...]]:
         return markup, ()
     shift = 2 - min(int(m.group(1)) for m in found)
     texts = [_plain_text(m.group(2)) for m in found]
-    taken = PAGE_IDS | set(re.findall(r" id=\"([^\"]+)\"", markup))  # footnote ids stay unique too
+    others = _HEADING_RE.sub("", markup)  # ids outside headings (footnotes) must stay unique too
+    taken = PAGE_IDS | set(re.findall(r" id=\"([^\"]+)\"", others))
     slugs = unique_slugs(texts, taken)
     headings: list[Heading] = []
     pieces: list[str] = []
@@ -257,28 +268,32 @@ _BLOCKS = frozenset(
 _CELLS = frozenset({"td", "th"})
 
 
+#: Elements whose text is not prose: footnote markers ("1") and back-links ("↩").
+_SKIP_CLASSES = frozenset({("sup", "footnote-ref"), ("a", "footnote-backref")})
+
+
 class _TextCollector(HTMLParser):
-    """Collects text; skips footnote back-links (a "↩" glyph is not a word)."""
+    """Collects the text of sanitised HTML, leaving out footnote markers and back-links."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
-        self._skip = 0
+        self._skip: str | None = None  # the tag being skipped (neither kind nests inside itself)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if self._skip or (tag == "a" and ("class", "footnote-backref") in attrs):
-            self._skip += tag == "a"
+        if self._skip:
             return
-        if tag in _BLOCKS:
+        if (tag, dict(attrs).get("class")) in _SKIP_CLASSES:
+            self._skip = tag
+        elif tag in _BLOCKS:
             self.parts.append("\n")
         elif tag in _CELLS:
             self.parts.append(" ")
 
     def handle_endtag(self, tag: str) -> None:
         if self._skip:
-            self._skip -= tag == "a"
-            return
-        if tag in _BLOCKS:
+            self._skip = None if tag == self._skip else self._skip
+        elif tag in _BLOCKS:
             self.parts.append("\n")
 
     def handle_data(self, data: str) -> None:
