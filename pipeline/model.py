@@ -114,7 +114,8 @@ def format_timestamp(seconds: float) -> str:
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True,
+                              use_attribute_docstrings=True)
 
 
 # --------------------------------------------------------------------------- the show
@@ -144,7 +145,9 @@ class Category(_Frozen):
 
 class Link(_Frozen):
     label: Text
+    """Link text."""
     url: Url
+    """An http(s) URL."""
 
 
 class Host(_Frozen):
@@ -167,12 +170,16 @@ class CallToAction(_Frozen):
     text: Text
     """A sentence or two in Markdown."""
     url: Url
+    """Where the button goes."""
     label: Text = "Learn more"
+    """The button's text."""
 
 
 class Funding(_Frozen):
     url: Url
+    """The support page."""
     text: Annotated[str, Field(min_length=1, max_length=128)] = "Support the show"
+    """Link text (at most 128 characters)."""
 
 
 class Person(_Frozen):
@@ -180,8 +187,11 @@ class Person(_Frozen):
     role: str = "guest"
     """One of: host, co-host, guest, guest host, producer, editor, composer, narrator."""
     group: str = "cast"
+    """podcast:person group (taxonomy), usually cast."""
     href: Url | None = None
+    """A page about the person."""
     img: Url | None = None
+    """A picture of the person (URL)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -223,6 +233,7 @@ class AudioSettings(_Frozen):
     channels: Literal[1, 2] | None = None
     """1 or 2; default: keep the source's."""
     sample_rate: Literal[44100, 48000] = 44100
+    """Hz."""
     loudness: Annotated[float, Field(ge=-30, le=-10)] | None = None
     """Integrated loudness target in LUFS (e.g. -16); unset means no normalisation."""
     true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.0
@@ -237,9 +248,11 @@ class PublishTarget(_Frozen):
     path: Path | None = None
     """Local target folder, relative to show.yaml (default public/)."""
     bucket: str | None = None
+    """Bucket name (target s3)."""
     prefix: str = ""
     """Key prefix inside the bucket, e.g. "podcast/"."""
     region: str | None = None
+    """Bucket region (e.g. us-east-1, or auto for R2)."""
     endpoint_url: Url | None = None
     """For R2, B2, MinIO, SeaweedFS...; unset for AWS S3."""
     profile: str | None = None
@@ -285,28 +298,37 @@ class Show(_Frozen):
     categories: Annotated[tuple[Category, ...], Field(min_length=1, max_length=3)]
     """Apple categories, "Top" or "Top > Sub" (2019 list)."""
     explicit: bool = False
+    """Whether the show contains explicit content (itunes:explicit true/false)."""
     type: Literal["episodic", "serial"] = "episodic"
+    """episodic (newest first) or serial (in order; every episode needs a number)."""
     artwork: Path
     """Square JPEG or PNG, 1400-3000 px, relative to show.yaml."""
     url: SiteUrl
     """The show's website (where pages and the feed are served)."""
     copyright: str | None = None
+    """Copyright line for the feed, e.g. "2025 Your Name, CC BY 4.0"."""
     guid: str | None = None
     """The pinned podcast:guid; `podcast check` prints the value to pin."""
     locked: bool = True
     """podcast:locked: other hosts may not import the feed."""
     host: Host | None = None
+    """The host shown on every episode page: name, bio, photo, links."""
     call_to_action: CallToAction | None = None
+    """A call-to-action block on every episode page: text, url, label."""
     funding: tuple[Funding, ...] = ()
+    """Support links (podcast:funding and on the pages): url, text."""
     subscribe: tuple[Link, ...] = ()
     """Directory links (Apple Podcasts, Spotify, ...) shown on every page."""
     persons: tuple[Person, ...] = ()
-    """podcast:person entries for the whole show."""
+    """podcast:person entries for the whole show: name, role, group, href, img."""
     theme: Theme = Theme()
+    """Site colour and logo."""
     page_size: Annotated[int, Field(ge=1, le=500)] = 20
     """Episodes per index page."""
     audio: AudioSettings = AudioSettings()
+    """Delivery format and loudness for the built audio."""
     publish: PublishTarget = PublishTarget()
+    """Where `podcast publish` sends the built site."""
 
     @field_validator("language")
     @classmethod
@@ -375,10 +397,13 @@ class Show(_Frozen):
 
 class Chapter(_Frozen):
     start: float
-    """Seconds from the start of the audio."""
+    """HH:MM:SS (or seconds) from the start of the audio."""
     title: Annotated[str, Field(min_length=1, max_length=255)]
+    """The chapter's title."""
     url: Url | None = None
+    """A link shown with the chapter."""
     image: Path | None = None
+    """Chapter artwork (JPEG/PNG in the episode folder)."""
 
     @model_validator(mode="before")
     @classmethod
@@ -416,7 +441,9 @@ class Episode(_Frozen):
     number: Annotated[int, Field(ge=1)] | None = None
     """Episode number (itunes:episode)."""
     season: Annotated[int, Field(ge=1)] | None = None
+    """Season number (itunes:season)."""
     type: Literal["full", "trailer", "bonus"] = "full"
+    """Episode type for apps: full, trailer or bonus."""
     explicit: bool | None = None
     """Overrides the show's explicit flag for this episode."""
     summary: Annotated[str, Field(max_length=4000)] | None = None
@@ -770,3 +797,71 @@ def load(path: Path) -> tuple[Show, tuple[Episode, ...]]:
 def public_episodes(episodes: Iterable[Episode], now: dt.datetime) -> tuple[Episode, ...]:
     """The episodes listeners see: not drafts, date reached; newest first (date, then slug, descending)."""
     return tuple(sorted((e for e in episodes if e.is_public(now)), key=lambda e: (e.date, e.slug), reverse=True))
+
+
+# --------------------------------------------------------------------------- reference docs
+
+_INTERNAL = {"root", "slug", "dir", "source", "notes"}
+
+
+def _type_name(ann: Any) -> str:
+    import types
+    import typing
+
+    origin = typing.get_origin(ann)
+    if origin is Annotated:
+        return _type_name(typing.get_args(ann)[0])
+    if origin in (typing.Union, types.UnionType):
+        parts = [_type_name(a) for a in typing.get_args(ann) if a is not type(None)]
+        return " or ".join(parts)
+    if origin is Literal:
+        return " / ".join(str(a) for a in typing.get_args(ann))
+    if origin is tuple:
+        inner = typing.get_args(ann)[0]
+        return "list of text" if inner is Category else f"list of {_type_name(inner)}"
+    if isinstance(ann, type) and issubclass(ann, BaseModel):
+        return "mapping"
+    names = {str: "text", int: "integer", float: "number", bool: "true/false", Path: "file",
+             dt.datetime: "date-time"}
+    return names.get(ann, getattr(ann, "__name__", str(ann)))
+
+
+def _nested(ann: Any) -> type[BaseModel] | None:
+    import typing
+
+    stack = [ann]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, type) and issubclass(t, BaseModel):
+            return t
+        stack.extend(typing.get_args(t))
+    return None
+
+
+def field_reference(model_cls: type[BaseModel], prefix: str = "") -> list[tuple[str, str, str, str]]:
+    """(key, type, default, description) for every user-facing field, nested fields as `a.b`."""
+    rows: list[tuple[str, str, str, str]] = []
+    for name, info in model_cls.model_fields.items():
+        if name in _INTERNAL:
+            continue
+        key = prefix + name
+        default = "required" if info.is_required() else repr(info.default).replace("PosixPath", "")
+        if isinstance(info.default, BaseModel) or info.default == ():
+            default = "" if info.default == () else "see below"
+        rows.append((key, _type_name(info.annotation), default, (info.description or "").replace("\n", " ")))
+        sub = _nested(info.annotation)
+        if sub is not None and sub is not model_cls and sub is not Category:
+            rows.extend(field_reference(sub, key + ("[]." if "list of" in _type_name(info.annotation) else ".")))
+    return rows
+
+
+def reference_markdown() -> str:
+    """The README's show.yaml and front-matter reference, generated from the models (kept in sync by cog)."""
+    out = []
+    for title, cls in (("show.yaml", Show), ("Episode front matter (episodes/<slug>/episode.md)", Episode)):
+        out.append(f"#### {title}\n\n| key | type | default | meaning |\n| --- | --- | --- | --- |")
+        for key, typ, default, desc in field_reference(cls):
+            default = "" if default in ("None",) else default
+            out.append(f"| `{key}` | {typ} | {default.replace('|', '/')} | {desc.replace('|', '/')} |")
+        out.append("")
+    return "\n".join(out)

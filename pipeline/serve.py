@@ -1,0 +1,184 @@
+"""`podcast serve`: the build folder on 127.0.0.1 with HTTP Range support, rebuilt when sources change."""
+
+from __future__ import annotations
+
+import email.utils
+import mimetypes
+import os
+import re
+import threading
+from collections.abc import Callable, Iterator
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from pipeline.errors import PipelineError
+
+CHUNK = 256 * 1024
+TYPES = {
+    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
+    ".xml": "application/rss+xml; charset=utf-8", ".json": "application/json", ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4", ".jpg": "image/jpeg", ".png": "image/png", ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip; charset=utf-8", ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml",
+}
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def content_type(path: Path) -> str:
+    if path.name == "chapters.json":
+        return "application/json+chapters"
+    if path.name == "sitemap.xml":
+        return "application/xml; charset=utf-8"
+    return TYPES.get(path.suffix.lower()) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """'bytes=a-b' -> inclusive (start, end) clipped to the file, or None when unsatisfiable."""
+    m = _RANGE.match(header.strip())
+    if not m or (not m.group(1) and not m.group(2)):
+        return None
+    if not m.group(1):  # suffix range: the last N bytes
+        n = int(m.group(2))
+        if n == 0:
+            return None
+        return max(size - n, 0), size - 1
+    start = int(m.group(1))
+    end = int(m.group(2)) if m.group(2) else size - 1
+    if start >= size or end < start:
+        return None
+    return start, min(end, size - 1)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    root: Path
+    server_version = "podcast-serve"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def _resolve(self) -> Path | None:
+        rel = unquote(urlsplit(self.path).path).lstrip("/")
+        candidate = (self.root / rel).resolve()
+        if not candidate.is_relative_to(self.root.resolve()):
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        if any(part.startswith(".") for part in candidate.relative_to(self.root.resolve()).parts):
+            return None  # build metadata (.podcast/) is never served
+        return candidate if candidate.is_file() else None
+
+    def do_HEAD(self) -> None:
+        self._serve(body=False)
+
+    def do_GET(self) -> None:
+        self._serve(body=True)
+
+    def _serve(self, *, body: bool) -> None:
+        path = self._resolve()
+        if path is None:
+            if not urlsplit(self.path).path.endswith("/") and (self.root / unquote(self.path.lstrip("/"))).is_dir():
+                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+                self.send_header("Location", self.path + "/")
+                self.end_headers()
+                return
+            missing = self.root / "404.html"
+            data = missing.read_bytes() if missing.is_file() else b"Not found"
+            self.send_response(HTTPStatus.NOT_FOUND)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if body:
+                self.wfile.write(data)
+            return
+        size = path.stat().st_size
+        start, end = 0, size - 1
+        status = HTTPStatus.OK
+        header = self.headers.get("Range")
+        if header:
+            rng = parse_range(header, size)
+            if rng is None:
+                self.send_response(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE)
+                self.send_header("Content-Range", f"bytes */{size}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            start, end = rng
+            status = HTTPStatus.PARTIAL_CONTENT
+        self.send_response(status)
+        self.send_header("Content-Type", content_type(path))
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(end - start + 1 if size else 0))
+        self.send_header("Last-Modified", email.utils.formatdate(path.stat().st_mtime, usegmt=True))
+        self.send_header("Cache-Control", "no-cache")
+        if status == HTTPStatus.PARTIAL_CONTENT:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.end_headers()
+        if not body or size == 0:
+            return
+        try:
+            with path.open("rb") as fh:
+                fh.seek(start)
+                left = end - start + 1
+                while left > 0:
+                    chunk = fh.read(min(CHUNK, left))
+                    if not chunk:
+                        break
+                    self.wfile.write(chunk)
+                    left -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the player moved on (seeking cancels requests); not an error
+
+
+class Server:
+    """A threaded HTTP server for one folder, bound to 127.0.0.1 only."""
+
+    def __init__(self, root: Path, port: int = 8000, host: str = "127.0.0.1") -> None:
+        handler = type("Handler", (_Handler,), {"root": Path(root)})
+        try:
+            self.httpd = ThreadingHTTPServer((host, port), handler)
+        except OSError as err:
+            raise PipelineError(f"cannot listen on {host}:{port}: {err.strerror}",
+                                hint="pick another port with --port") from None
+        self.httpd.daemon_threads = True
+        self.thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def start(self) -> Server:
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def source_signature(root: Path, ignore: tuple[str, ...]) -> tuple[tuple[str, int, int], ...]:
+    """(path, size, mtime) of every source file: what the watcher compares between polls."""
+    out = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = Path(dirpath).relative_to(root)
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (rel / d).as_posix() not in ignore)
+        for name in sorted(filenames):
+            st = (Path(dirpath) / name).stat()
+            out.append(((rel / name).as_posix(), st.st_size, st.st_mtime_ns))
+    return tuple(out)
+
+
+def watch(root: Path, ignore: tuple[str, ...], rebuild: Callable[[], None], stop: threading.Event,
+          interval: float = 0.5) -> Iterator[None]:
+    """Poll the sources; call `rebuild` after each change. Yields after every poll (for tests and Ctrl-C)."""
+    last = source_signature(root, ignore)
+    while not stop.is_set():
+        stop.wait(interval)
+        current = source_signature(root, ignore)
+        if current != last:
+            last = current
+            rebuild()
+        yield None
