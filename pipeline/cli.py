@@ -308,6 +308,84 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     return "\n".join([head, *body])
 
 
+# --------------------------------------------------------------------------- build, feed, serve
+
+OUT_HELP = "Build folder (default: build/ next to show.yaml)."
+
+
+def out_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+                        help=OUT_HELP)(f)
+
+
+@cli.command(name="build")
+@show_option
+@now_option
+@out_option
+def build_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> None:
+    """Build audio, feed and pages into the build folder (sources are never modified).
+
+    \b
+    Example:
+        podcast build --out build
+    """
+    from pipeline import build
+
+    result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
+    click.echo(result.summary())
+
+
+@cli.command(name="feed")
+@show_option
+@now_option
+@out_option
+def feed_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> None:
+    """Regenerate only feed.xml and its sidecar files (chapters, transcripts, artwork).
+
+    \b
+    Example:
+        podcast feed --now 2025-06-01T00:00:00+00:00
+    """
+    from pipeline import build
+
+    result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter(), feed_only=True)
+    n = len(result.public)
+    click.echo(f"Feed written to {result.out_dir / 'feed.xml'} ({n} episode{'s' if n != 1 else ''}).")
+
+
+@cli.command(name="serve")
+@show_option
+@now_option
+@out_option
+@click.option("--port", type=int, default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--no-watch", is_flag=True, help="Do not rebuild when sources change.")
+def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port: int, no_watch: bool) -> None:
+    """Build, then preview the site on 127.0.0.1 (with Range support); rebuild on changes.
+
+    \b
+    Example:
+        podcast serve --port 8000
+    """
+    from pipeline import serve
+
+    def rebuilt(written: int) -> None:
+        click.echo(f"Rebuilt: {written} file{'s' if written != 1 else ''} changed.")
+
+    def failed(err: PipelineError) -> None:  # the last good build stays served
+        for line in _lines(err):
+            click.echo(line, err=True)
+
+    preview = serve.Preview(show_path, now=now, out_dir=out_dir, port=port, reporter=_reporter())
+    click.echo(preview.first.summary())
+    click.echo(f"Serving {preview.first.out_dir} at {preview.server.url} (Ctrl-C to stop)")
+    try:
+        preview.run(watch=not no_watch, on_rebuild=rebuilt, on_error=failed)
+    except KeyboardInterrupt:
+        click.echo("Stopped.", err=True)
+    finally:
+        preview.stop()
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="podcast")

@@ -184,6 +184,7 @@ class Funding(_Frozen):
 
 class Person(_Frozen):
     name: Annotated[str, Field(min_length=1, max_length=128)]
+    """The person's name."""
     role: str = "guest"
     """One of: host, co-host, guest, guest host, producer, editor, composer, narrator."""
     group: str = "cast"

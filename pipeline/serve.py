@@ -7,13 +7,16 @@ import mimetypes
 import os
 import re
 import threading
+import datetime as dt
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from pipeline import build, model
 from pipeline.errors import PipelineError
+from pipeline.progress import Reporter
 
 CHUNK = 256 * 1024
 TYPES = {
@@ -171,7 +174,7 @@ def source_signature(root: Path, ignore: tuple[str, ...]) -> tuple[tuple[str, in
     return tuple(out)
 
 
-def watch(root: Path, ignore: tuple[str, ...], rebuild: Callable[[], None], stop: threading.Event,
+def watch_sources(root: Path, ignore: tuple[str, ...], rebuild: Callable[[], None], stop: threading.Event,
           interval: float = 0.5) -> Iterator[None]:
     """Poll the sources; call `rebuild` after each change. Yields after every poll (for tests and Ctrl-C)."""
     last = source_signature(root, ignore)
@@ -182,3 +185,37 @@ def watch(root: Path, ignore: tuple[str, ...], rebuild: Callable[[], None], stop
             last = current
             rebuild()
         yield None
+
+
+class Preview:
+    """`podcast serve`: build once, serve the build folder, rebuild when a source changes."""
+
+    def __init__(self, show_path: Path, *, now: dt.datetime, out_dir: Path | None, port: int,
+                 reporter: Reporter) -> None:
+        self.show_path, self.now, self.out_dir, self.reporter = show_path, now, out_dir, reporter
+        self.first = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
+        self.server = Server(self.first.out_dir, port=port).start()
+        self.stopping = threading.Event()
+
+    def run(self, *, watch: bool, on_rebuild: Callable[[int], None],
+            on_error: Callable[[PipelineError], None]) -> None:
+        """Block until stop(): poll sources and rebuild on change (errors keep the last good build)."""
+        if not watch:
+            self.stopping.wait()
+            return
+        root = self.first.show.root
+        ignore = tuple(model.show_rel(root, p) for p in (self.first.out_dir, self.first.show.publish_dir))
+
+        def rebuild() -> None:
+            try:
+                result = build.build(self.show_path, now=self.now, out_dir=self.out_dir, reporter=self.reporter)
+                on_rebuild(result.written)
+            except PipelineError as err:
+                on_error(err)
+
+        for _ in watch_sources(root, (*ignore, build.CACHE_DIR), rebuild, self.stopping):
+            pass
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.server.stop()
