@@ -173,7 +173,7 @@ def _date_text(when: dt.datetime) -> str:
 def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
     """Scaffold episodes/<slug>/episode.md as a draft with the next number and `when` as its date."""
     show, episodes = model.load(show_path)
-    slug, folder = _episode_folder(show, title)
+    _, folder = _episode_folder(show, title)
     number = next_number(episodes)
     fields: dict[str, object] = {"title": title, "date": _date_text(when), "number": number, "draft": True}
     notes = (
@@ -230,7 +230,7 @@ def add_episode(show_path: Path, audio: Path, notes: Path, *, title: str | None,
     ordered.update({k: v for k, v in fields.items() if k not in ordered})
     if isinstance(ordered.get("date"), dt.datetime):
         ordered["date"] = _date_text(ordered["date"])  # type: ignore[arg-type]
-    slug, folder = _episode_folder(show, str(final_title))
+    _, folder = _episode_folder(show, str(final_title))
     folder.mkdir(parents=True)
     try:
         shutil.copyfile(audio, folder / f"audio{ext}")

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email.utils
 import mimetypes
 import os
 import re
 import threading
-import datetime as dt
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
