@@ -170,6 +170,19 @@ def confinement_violations(this: str, imports: list[Import]) -> list[str]:
 
 MODULES = module_files()
 
+#: Breaks found in the current code and reported to the lead (strict: fixing one fails until it is removed here).
+KNOWN_LAYER_BREAKS: dict[str, str] = {
+    "serve": "serve.py imports build (both layer 4); the CLI could pass serve a rebuild callback instead",
+}
+
+
+def _layer_params() -> list[object]:
+    return [
+        pytest.param(name, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_LAYER_BREAKS[name])]
+                     if name in KNOWN_LAYER_BREAKS else [])
+        for name in sorted(MODULES)
+    ]
+
 
 def test_the_package_is_where_we_look() -> None:
     assert {"__init__", "errors", "model", "cli"} <= set(MODULES)
@@ -180,7 +193,7 @@ def test_every_module_has_a_layer() -> None:
     assert not unknown, f"add these modules to LAYERS in tests/test_layers.py: {unknown}"
 
 
-@pytest.mark.parametrize("name", sorted(MODULES))
+@pytest.mark.parametrize("name", _layer_params())
 def test_module_imports_only_from_lower_layers(name: str) -> None:
     if name not in LAYERS:
         pytest.fail(f"pipeline/{name}.py has no layer; add it to LAYERS")
