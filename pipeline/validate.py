@@ -195,7 +195,7 @@ _CATALOGUE = (
     _rule("PC236", I, "spotify", "C27", "spotify: tag is malformed",
           "spotify:limit needs a positive recentCount; spotify:countryOfOrigin lists ISO 3166 codes"),
     _rule("PC237", W, "all", "I9", "Channel date is not an RFC 2822 date",
-          "Write dates like Wed, 03 Nov 2015 19:18:00 GMT"),
+          "Write dates like Tue, 03 Nov 2015 19:18:00 GMT"),
     # PC3xx: items
     _rule("PC301", E, "all", "I1", "Episode has no <title>", "Give every <item> a non-empty <title>"),
     _rule("PC302", W, "apple", "I1", "Episode title repeats the episode number",
@@ -223,9 +223,9 @@ _CATALOGUE = (
     _rule("PC313", E, "all", "I8", "Two episodes share a <guid>",
           "Make every item's guid unique"),
     _rule("PC314", E, "all", "I9", "Episode has no <pubDate>",
-          "Add <pubDate> in RFC 2822 form: Wed, 03 Nov 2015 19:18:00 GMT"),
+          "Add <pubDate> in RFC 2822 form: Tue, 03 Nov 2015 19:18:00 GMT"),
     _rule("PC315", E, "all", "I9", "Episode pubDate is not an RFC 2822 date",
-          "Write dates like Wed, 03 Nov 2015 19:18:00 GMT (24-hour time, English names)"),
+          "Write dates like Tue, 03 Nov 2015 19:18:00 GMT (24-hour time, English names)"),
     _rule("PC316", W, "all", "I9", "Episode pubDate is in the future",
           "Leave scheduled episodes out of the public feed until their date"),
     _rule("PC317", W, "apple", "I10", "Episode has no <itunes:duration>",
@@ -570,7 +570,7 @@ def parse_rfc2822(text: str) -> tuple[datetime | None, str]:
     """(aware datetime, "") for a valid RFC 2822 date, else (None, what is wrong)."""
     m = _RFC2822.match(text.strip())
     if not m:
-        return None, f"'{text.strip()[:60]}' is not RFC 2822 (Wed, 03 Nov 2015 19:18:00 GMT)"
+        return None, f"'{text.strip()[:60]}' is not RFC 2822 (Tue, 03 Nov 2015 19:18:00 GMT)"
     if m["mon"] not in _MONTHS:
         return None, f"'{m['mon']}' is not an English month abbreviation"
     zone = m["z"]
@@ -588,8 +588,9 @@ def parse_rfc2822(text: str) -> tuple[datetime | None, str]:
                         int(m["S"] or 0), tzinfo=timezone(offset))
     except ValueError as err:
         return None, f"'{text.strip()}' is not a real time ({err})"
-    if m["dow"] and m["dow"] != _DAYS[when.weekday()]:
-        return None, f"'{text.strip()}': {m['dow']} is wrong, that date is a {_DAYS[when.weekday()]}"
+    if m["dow"] and m["dow"] not in _DAYS:
+        return None, f"'{m['dow']}' is not an English day abbreviation"
+    # a weekday that doesn't match the date is tolerated, as apps do: Apple's own example has one
     return when, ""
 
 
@@ -1728,11 +1729,17 @@ def active_rules(profiles: Iterable[str] | None) -> frozenset[str]:
     return frozenset(rid for rid, rule in RULES.items() if rule.profiles & wanted)
 
 
-def _parse_errors(checker: _Checker, err: etree.XMLSyntaxError) -> None:
+def _parse_errors(checker: _Checker, err: etree.XMLSyntaxError, parser: etree.XMLParser) -> None:
+    # the parser's own log: the exception's log is lxml's per-thread log and keeps earlier documents' errors
     seen_prefixes: set[str] = set()
+    seen: set[tuple[int, int, str]] = set()
     reported = 0
-    entries = list(err.error_log) or []
+    entries = list(parser.error_log)
     for entry in entries:
+        key = (entry.line, entry.column, entry.message)
+        if key in seen:
+            continue
+        seen.add(key)
         m = re.match(r"Namespace prefix (\S+) (?:on|for) (\S+) is not defined", entry.message)
         if m:
             if m[1] not in seen_prefixes:
@@ -1770,10 +1777,11 @@ def validate(
     active = active_rules(profiles)
     _sniff(data, source)
     checker = _Checker(active, source, now or datetime.now(UTC))
+    parser = _parser()
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as err:
-        _parse_errors(checker, err)
+        _parse_errors(checker, err, parser)
         return _report(checker, items=0)
     if isinstance(root.tag, str) and etree.QName(root).localname.lower() == "html":
         raise UnreadableFeed("an HTML page, not a feed", file=source,
