@@ -37,6 +37,7 @@ from mutagen.id3 import (
     TCON,
     TDES,
     TDRC,
+    TIME,
     TIT2,
     TPE1,
     TPOS,
@@ -588,6 +589,8 @@ def _mp4_moov(path: Path, fh: BinaryIO, size: int) -> bytes:
             moov = fh.read(box_size - head)
         has_mdat = has_mdat or name == b"mdat"
         pos += box_size
+    if pos < size:  # a few bytes too short even for the next box header
+        raise _truncated(path, size - pos, 8)
     if moov is None or not has_mdat:
         raise AudioError("the MP4 file has no audio data", file=path, hint=REEXPORT_HINT)
     return moov
@@ -1195,6 +1198,8 @@ def _write_id3(path: Path, spec: TagSpec, date: str, chapters: Sequence[ChapterM
     tags = _id3_tags(spec, date, chapters)
     if spec.id3_version == 3:
         tags.update_to_v23()
+        if "T" in date and "TIME" not in tags:  # mutagen skips TIME when the minute is 0 (e.g. 08:00)
+            tags.add(TIME(encoding=Encoding.UTF8, text=[date[11:13] + date[14:16]]))
     try:
         # A fresh tag replaces whatever was there (unknown frames included); v1=0 removes any ID3v1 tail.
         tags.save(path, v2_version=spec.id3_version, v1=0, padding=lambda _info: _ID3_PADDING)
