@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline import audio, model, transcript, urls
-from pipeline.errors import ContentErrors, PipelineError
+from pipeline.errors import PipelineError
 
 Level = Literal["error", "warning", "info"]
 
@@ -36,7 +36,7 @@ class CheckReport:
 
     def summary(self) -> str:
         if self.ok:
-            warns = len(self.problems) - len(self.errors)
+            warns = sum(1 for p in self.problems if p.level == "warning")
             extra = f" ({warns} warning{'s' if warns != 1 else ''})" if warns else ""
             return f"show.yaml and {self.episodes} episode{'s' if self.episodes != 1 else ''} are clean{extra}."
         n = len(self.errors)
@@ -50,58 +50,60 @@ def _err(e: PipelineError) -> Problem:
 
 def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
     """Everything `podcast build` would refuse, plus advice, without writing anything."""
-    problems: list[Problem] = []
     try:
-        show, episodes = model.load(show_path)
-    except ContentErrors as many:
-        return CheckReport(tuple(_err(p) for p in many.problems), 0, 0)
-    except PipelineError as one:
-        return CheckReport((_err(one),), 0, 0)
-
-    problems.extend(_artwork_problems(show, show.artwork, "show.yaml", "artwork"))
-    if show.guid is None:
-        problems.append(Problem("info", f"show.yaml: guid: not pinned (add `guid: {urls.show_guid(show)}` "
-                                        "so a later change of URL cannot change your podcast:guid)"))
-    for ep in episodes:
-        rel = model.show_rel(show.root, ep.source)
-        if ep.draft and ep.audio is None:
-            continue
-        if ep.audio is not None:
-            try:
-                info = audio.probe(ep.audio)
-            except PipelineError as err:
-                err.file = model.show_rel(show.root, ep.audio)
-                problems.append(_err(err))
-            else:
-                for i, ch in enumerate(ep.chapters):
-                    if ch.start >= info.duration:
-                        problems.append(Problem("error", f"{rel}: chapters[{i}]: starts at "
-                                        f"{model.format_timestamp(ch.start)}, after the audio ends "
-                                        f"({model.format_timestamp(info.duration)})"))
-        if ep.image is not None:
-            problems.extend(_artwork_problems(show, ep.image, rel, "image"))
-        if ep.transcript is not None:
-            try:
-                transcript.parse(ep.transcript.read_text(encoding="utf-8-sig"), ep.transcript.suffix[1:].lower(),
-                                 file=model.show_rel(show.root, ep.transcript))
-            except UnicodeDecodeError:
-                problems.append(Problem("error", f"{model.show_rel(show.root, ep.transcript)}: is not UTF-8 text"))
-            except PipelineError as err:
-                problems.append(_err(err))
-        if ep.status(now) == "scheduled":
-            problems.append(Problem("info", f"{rel}: scheduled for {ep.date.isoformat()}"))
-    files = 1 + len(episodes)
-    return CheckReport(tuple(problems), len(episodes), files, show)
+        show, episodes, load_problems = model.load_all(show_path)
+    except PipelineError as nothing_to_check:
+        return CheckReport((_err(nothing_to_check),), 0, 0)
+    problems: list[Problem] = [_err(p) for p in load_problems]
+    if show is not None:
+        problems.extend(_artwork_problems(show.root, show.artwork, "show.yaml", "artwork"))
+        if show.guid is None:
+            problems.append(Problem("info", f"show.yaml: guid: not pinned (add `guid: {urls.show_guid(show)}` "
+                                            "so a later change of URL cannot change your podcast:guid)"))
+    root = show.root if show is not None else Path(show_path).resolve().parent
+    for ep in sorted(episodes, key=lambda e: (e.date, e.slug)):
+        problems.extend(_episode_problems(root, ep, now))
+    return CheckReport(tuple(problems), len(episodes), 1 + len(episodes), show)
 
 
-def _artwork_problems(show: model.Show, path: Path, rel: str, fld: str) -> list[Problem]:
+def _episode_problems(root: Path, ep: model.Episode, now: dt.datetime) -> list[Problem]:
+    problems: list[Problem] = []
+    rel = model.show_rel(root, ep.source)
+    if ep.audio is not None:
+        try:
+            info = audio.probe(ep.audio)
+        except PipelineError as err:
+            err.file = model.show_rel(root, ep.audio)
+            problems.append(_err(err))
+        else:
+            for i, ch in enumerate(ep.chapters):
+                if ch.start >= info.duration:
+                    problems.append(Problem("error", f"{rel}: chapters[{i}]: starts at "
+                                    f"{model.format_timestamp(ch.start)}, after the audio ends "
+                                    f"({model.format_timestamp(info.duration)})"))
+    if ep.image is not None:
+        problems.extend(_artwork_problems(root, ep.image, rel, "image"))
+    if ep.transcript is not None:
+        try:
+            transcript.parse(ep.transcript.read_text(encoding="utf-8-sig"), ep.transcript.suffix[1:].lower(),
+                             file=model.show_rel(root, ep.transcript))
+        except UnicodeDecodeError:
+            problems.append(Problem("error", f"{model.show_rel(root, ep.transcript)}: is not UTF-8 text"))
+        except PipelineError as err:
+            problems.append(_err(err))
+    if ep.status(now) == "scheduled":
+        problems.append(Problem("info", f"{rel}: scheduled for {ep.date.isoformat()}"))
+    return problems
+
+
+def _artwork_problems(root: Path, path: Path, rel: str, fld: str) -> list[Problem]:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as img:
             w, h, mode = img.width, img.height, img.mode
     except (UnidentifiedImageError, OSError):
-        return [Problem("error", f"{rel}: {fld}: {model.show_rel(show.root, path)} is not a readable image")]
+        return [Problem("error", f"{rel}: {fld}: {model.show_rel(root, path)} is not a readable image")]
     out: list[Problem] = []
     if w != h:
         out.append(Problem("error", f"{rel}: {fld}: artwork is {w}x{h}; it must be square (Apple Podcasts)"))

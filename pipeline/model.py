@@ -229,7 +229,7 @@ class Theme(_Frozen):
 class AudioSettings(_Frozen):
     format: Literal["mp3", "m4a"] = "mp3"
     """Delivery format: MP3 (default) or AAC in M4A."""
-    bitrate: Annotated[int, Field(ge=32, le=320)] | None = None
+    bitrate: Annotated[int, Field(ge=32, le=320, strict=True)] | None = None
     """kbps; default 128 for stereo, 96 for mono."""
     channels: Literal[1, 2] | None = None
     """1 or 2; default: keep the source's."""
@@ -324,7 +324,7 @@ class Show(_Frozen):
     """podcast:person entries for the whole show: name, role, group, href, img."""
     theme: Theme = Theme()
     """Site colour and logo."""
-    page_size: Annotated[int, Field(ge=1, le=500)] = 20
+    page_size: Annotated[int, Field(ge=1, le=500, strict=True)] = 20
     """Episodes per index page."""
     audio: AudioSettings = AudioSettings()
     """Delivery format and loudness for the built audio."""
@@ -439,9 +439,9 @@ class Episode(_Frozen):
     """Publication time with a time zone: 2024-05-01T09:00:00+01:00. A future date schedules the episode."""
     audio: Path | None = None
     """The source recording in this folder: .wav, .flac, .aiff, .m4a or .mp3 (a draft may leave it out)."""
-    number: Annotated[int, Field(ge=1)] | None = None
+    number: Annotated[int, Field(ge=1, strict=True)] | None = None
     """Episode number (itunes:episode)."""
-    season: Annotated[int, Field(ge=1)] | None = None
+    season: Annotated[int, Field(ge=1, strict=True)] | None = None
     """Season number (itunes:season)."""
     type: Literal["full", "trailer", "bonus"] = "full"
     """Episode type for apps: full, trailer or bonus."""
@@ -467,6 +467,8 @@ class Episode(_Frozen):
     @field_validator("date", mode="before")
     @classmethod
     def _date(cls, v: Any) -> Any:
+        if isinstance(v, bool | int | float):
+            raise ValueError(f"{v!r} is not a date and time (write 2024-05-01T09:00:00+01:00)")
         if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
             raise ValueError(f"'{v}' has no time and time zone (write {v}T09:00:00+00:00)")
         if isinstance(v, str):
@@ -547,6 +549,7 @@ def _describe(value: Any) -> str:
 FRIENDLY = {
     "int_parsing": "expected a whole number",
     "int_type": "expected a whole number",
+    "int_strict": "expected a whole number",
     "int_from_float": "expected a whole number",
     "float_parsing": "expected a number",
     "float_type": "expected a number",
@@ -672,6 +675,9 @@ def load_show(path: Path) -> Show:
         path = path / SHOW_FILE
     root = path.parent.resolve()
     rel = path.name
+    if not path.is_file():
+        raise ContentError("file not found", file=rel, hint=f"looked for {path}; pass --show PATH or run "
+                           "`podcast init`" if path.parent != Path() else "run `podcast init` to start a show")
     text = _read_text(path, rel, MAX_SHOW_BYTES)
     data = _parse_yaml(text, rel)
     if data is None:
@@ -734,24 +740,36 @@ def load_episode(show_root: Path, folder: Path) -> Episode:
         raise ContentErrors(_errors_from(exc, rel, Episode)) from None
 
 
-def episode_folders(show: Show) -> list[Path]:
-    base = show.root / EPISODES_DIR
+def episode_folders(root: Path) -> list[Path]:
+    base = root / EPISODES_DIR
+    if base.exists() and not base.is_dir():
+        raise ContentError("is a file; it must be the folder that holds one folder per episode", file=EPISODES_DIR)
     if not base.is_dir():
         return []
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load_episodes(show: Show) -> tuple[Episode, ...]:
-    """Every episode, sorted oldest first by (date, slug); all problems reported at once."""
+def load_each_episode(root: Path) -> tuple[list[Episode], list[PipelineError]]:
+    """Every episode folder that loads, and every problem of those that don't."""
     episodes: list[Episode] = []
     problems: list[PipelineError] = []
-    for folder in episode_folders(show):
+    try:
+        folders = episode_folders(root)
+    except PipelineError as err:
+        return [], [err]
+    for folder in folders:
         try:
-            episodes.append(load_episode(show.root, folder))
+            episodes.append(load_episode(root, folder))
         except ContentErrors as many:
             problems.extend(many.problems)
         except PipelineError as one:
             problems.append(one)
+    return episodes, problems
+
+
+def load_episodes(show: Show) -> tuple[Episode, ...]:
+    """Every episode, sorted oldest first by (date, slug); all problems reported at once."""
+    episodes, problems = load_each_episode(show.root)
     problems.extend(_cross_episode_problems(show, episodes))
     if problems:
         raise ContentErrors(problems)
@@ -760,12 +778,12 @@ def load_episodes(show: Show) -> tuple[Episode, ...]:
 
 def _cross_episode_problems(show: Show, episodes: list[Episode]) -> list[PipelineError]:
     problems: list[PipelineError] = []
-    seen: dict[tuple[int | None, int], str] = {}
+    seen: dict[tuple[int, int], str] = {}
     guids: dict[str, str] = {}
     for ep in sorted(episodes, key=lambda e: e.slug):
         rel = show_rel(show.root, ep.source)
         if ep.number is not None and ep.type == "full":
-            key = (ep.season, ep.number)
+            key = (ep.season or 1, ep.number)  # no season reads as season 1 in apps
             if key in seen:
                 problems.append(ContentError(f"episode {ep.number} is also used by {seen[key]}", file=rel,
                                              field="number", hint="each full episode needs its own number"))
@@ -782,17 +800,31 @@ def _cross_episode_problems(show: Show, episodes: list[Episode]) -> list[Pipelin
 
 def load(path: Path) -> tuple[Show, tuple[Episode, ...]]:
     """show.yaml and every episode; raises ContentErrors listing every problem in every file."""
+    show, episodes, problems = load_all(path)
+    if problems or show is None:
+        raise ContentErrors(problems)
+    return show, tuple(sorted(episodes, key=lambda e: (e.date, e.slug)))
+
+
+def load_all(path: Path) -> tuple[Show | None, list[Episode], list[PipelineError]]:
+    """Whatever loads, and every problem: the show (or None), the good episodes, all errors."""
+    path = Path(path)
     problems: list[PipelineError] = []
+    show: Show | None = None
     try:
         show = load_show(path)
     except ContentErrors as many:
-        raise ContentErrors(many.problems) from None
-    try:
-        episodes = load_episodes(show)
-    except ContentErrors as many:
         problems.extend(many.problems)
-        raise ContentErrors(problems) from None
-    return show, episodes
+    except PipelineError as one:
+        problems.append(one)
+    root = show.root if show else (path if path.is_dir() else path.parent).resolve()
+    if show is None and not (root / SHOW_FILE).is_file() and not path.is_file():
+        raise problems[0]  # no show here at all: one line says so; episode errors would only be noise
+    episodes, episode_problems = load_each_episode(root)
+    problems.extend(episode_problems)
+    if show is not None:
+        problems.extend(_cross_episode_problems(show, episodes))
+    return show, episodes, problems
 
 
 def public_episodes(episodes: Iterable[Episode], now: dt.datetime) -> tuple[Episode, ...]:

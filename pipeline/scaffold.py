@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 from pipeline import model, urls
-from pipeline.errors import ContentError, PipelineError
+from pipeline.errors import ContentError, ContentErrors, PipelineError
 
 SHOW_TEMPLATE = """\
 # show.yaml: your podcast. Every setting is described in the README ("show.yaml reference").
@@ -111,6 +111,12 @@ def init_show(folder: Path, *, title: str, author: str, email: str, url: str | N
     site = url or "https://example.com/podcast/"
     if not site.endswith("/"):
         site += "/"
+    if not re.match(r"^https?://[^\s/]+", site):
+        raise ContentError(f"{url!r} is not an http(s) URL", field="--url", hint="write https://example.com/")
+    if not model.EMAIL_RE.match(email):
+        raise ContentError(f"{email!r} is not an email address", field="--email")
+    if not title.strip():
+        raise ContentError("the title must not be empty", field="--title")
     if url:
         guid_line = f"guid: {urls.podcast_guid(site + 'feed.xml')}   # podcast:guid, pinned: never change it"
     else:
@@ -173,6 +179,11 @@ def _date_text(when: dt.datetime) -> str:
 def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
     """Scaffold episodes/<slug>/episode.md as a draft with the next number and `when` as its date."""
     show, episodes = model.load(show_path)
+    title = title.strip()
+    if not title:
+        raise ContentError("the title must not be empty", field="TITLE")
+    if len(title) > 255:
+        raise ContentError(f"the title is {len(title)} characters; the limit is 255", field="TITLE")
     _, folder = _episode_folder(show, title)
     number = next_number(episodes)
     fields: dict[str, object] = {"title": title, "date": _date_text(when), "number": number, "draft": True}
@@ -187,8 +198,25 @@ def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
         "     remove `draft: true` when the episode is ready. -->\n\n" + notes,
         encoding="utf-8",
     )
+    _keep_only_if_valid(show, folder)
     rel = model.show_rel(show.root, path)
     return Created((path,), f"Created {rel} (episode {number}, draft).")
+
+
+def _keep_only_if_valid(show: model.Show, folder: Path) -> None:
+    """The new episode must load, and the whole show with it, or the folder is removed again."""
+    try:
+        model.load_episodes(show)
+    except PipelineError as err:
+        shutil.rmtree(folder)
+        if isinstance(err, ContentErrors):
+            mine = [p for p in err.problems if str(p.file or "").startswith(model.show_rel(show.root, folder))]
+            clash = [p for p in err.problems if p not in mine]
+            if clash and not mine:
+                raise ContentErrors([ContentError(f"{p.message} (clashes with {p.file})", file=str(
+                    model.show_rel(show.root, folder / model.NOTES_FILE)), field=p.field) for p in clash]) from None
+            raise ContentErrors(mine or err.problems) from None
+        raise
 
 
 def add_episode(show_path: Path, audio: Path, notes: Path, *, title: str | None, when: dt.datetime,
@@ -236,13 +264,10 @@ def add_episode(show_path: Path, audio: Path, notes: Path, *, title: str | None,
         shutil.copyfile(audio, folder / f"audio{ext}")
         path = folder / model.NOTES_FILE
         path.write_text(_front_matter(ordered) + "\n" + body.strip("\n") + "\n", encoding="utf-8")
-        model.load_episode(show.root, folder)  # the new folder must load cleanly, or nothing is kept
-    except PipelineError:
-        shutil.rmtree(folder)
-        raise
     except OSError as err:
         shutil.rmtree(folder, ignore_errors=True)
         raise ContentError(f"cannot create the episode: {err.strerror}", file=str(folder)) from None
+    _keep_only_if_valid(show, folder)
     rel = model.show_rel(show.root, folder)
     return Created((folder / model.NOTES_FILE, folder / f"audio{ext}"),
                    f"Added {rel}/ (episode {ordered['number']}: {final_title}).")
