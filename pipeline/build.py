@@ -160,21 +160,15 @@ class AudioStage:
         if not (encoded.is_file() and enc_info.is_file()):
             self.reporter.step(f"Encoding {rel}")
             try:
-                source_info = audio.probe(ep.audio)
+                result = audio.encode(ep.audio, encoded, self.settings, reporter=self.reporter)
             except AudioError as err:
                 err.file = rel
                 raise
-            encoded.parent.mkdir(parents=True, exist_ok=True)
-            if audio.plan_encode(source_info, self.settings) == "copy":
-                tmp = encoded.with_suffix(".tmp")
-                shutil.copyfile(ep.audio, tmp)
-                os.replace(tmp, encoded)
-            else:
-                audio.encode(ep.audio, encoded, self.settings, reporter=self.reporter)
-            out_info = audio.probe(encoded)
             loud = audio.measure_loudness(encoded)
-            enc_info.write_text(json.dumps({"duration": out_info.duration, "mime": out_info.mime,
-                                            "loudness": dataclasses.asdict(loud)}))
+            enc_info.write_text(json.dumps({
+                "duration": result.info.duration, "mime": result.info.mime, "action": result.action,
+                "loudness": {"integrated": loud.integrated, "lra": loud.lra, "true_peak": loud.true_peak},
+            }))
             self.encoded += 1
         meta = json.loads(enc_info.read_text())
         duration = float(meta["duration"])
@@ -342,7 +336,7 @@ def build(
     feed_only: bool = False,
 ) -> BuildResult:
     """Build the show into `out_dir` (default build/ next to show.yaml). Sources are never modified."""
-    from pipeline import feed, site
+    from pipeline import feed
 
     reporter = reporter or NullReporter()
     show, episodes = model.load(show_path)
@@ -359,6 +353,8 @@ def build(
         public = tuple(built)
         outputs.extend(feed.render(show, public, artwork_url=artwork_url))
         if not feed_only:
+            from pipeline import site
+
             outputs.extend(site.render(show, public, artwork_url=artwork_url, stat=stat,
                                        templates=show.root / "templates", now=now))
     finally:

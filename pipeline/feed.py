@@ -53,8 +53,9 @@ def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url:
     fg = FeedGenerator()
     feed_ext.install(fg)
     fg.title(show.title)
-    fg.link(href=show.url, rel="alternate")
+    # feedgen's RSS <link> is the last link set: the self link first, the website last.
     fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=show.url, rel="alternate")
     fg.description(notes.plain_text(notes.render_inline(show.description)))
     fg.language(show.language)
     if show.copyright:
