@@ -328,7 +328,9 @@ def _id3v2_end(fh: BinaryIO) -> int:
 def _mpeg_start(fh: BinaryIO, start: int) -> int | None:
     """Offset of the first of two chained MPEG frames at `start` (zero padding after an ID3 tag allowed)."""
     fh.seek(start)
-    buf = fh.read(64 * 1024)
+    buf = fh.read(4096)
+    if start and not buf.strip(b"\x00"):  # a long run of tag padding: look a little further
+        buf += fh.read(60 * 1024)
     i = len(buf) - len(buf.lstrip(b"\x00")) if start else 0
     if start == 0 and not buf.startswith(b"\xff"):
         return None
