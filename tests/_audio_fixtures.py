@@ -194,6 +194,14 @@ def audio_set(tmp_path_factory: pytest.TempPathFactory) -> AudioSet:
     for name in ("wav", "mp3", "m4a", "flac", "aiff"):
         files[f"truncated_{name}"] = _cut(files[name], root / f"truncated.{name}", 0.5)
         files[f"header_only_{name}"] = _cut(files[name], root / f"header-only.{name}", 40)
+    # A FLAC with an ID3v1 tag glued to its end (some taggers do this) is complete; one cut at a frame
+    # boundary is not, although every frame left in it decodes cleanly.
+    files["flac_v1_tail"] = root / "v1-tail.flac"
+    files["flac_v1_tail"].write_bytes(files["flac"].read_bytes() + b"TAG" + b"\x20" * 125)
+    durations["flac_v1_tail"] = durations["flac"]
+    data = files["flac"].read_bytes()
+    files["truncated_flac_boundary"] = root / "cut-at-frame.flac"
+    files["truncated_flac_boundary"].write_bytes(data[: data.rindex(b"\xff\xf8", 0, len(data) // 2)])
     # An MP3 renamed to .wav and an M4A renamed to .mp3: content decides, not the name.
     files["mp3_named_wav"] = _cut(files["mp3"], root / "really-an-mp3.wav", 1.0)
     files["m4a_named_mp3"] = _cut(files["m4a"], root / "really-an-m4a.mp3", 1.0)

@@ -44,6 +44,7 @@ PROBE_CASES = [
     ("mp3_vbr_noxing", "audio/mpeg", "mp3", "mp3", 44100, 2, True),
     ("m4a", "audio/mp4", "m4a", "aac", 44100, 2, False),
     ("m4a_48k", "audio/mp4", "m4a", "aac", 48000, 2, False),
+    ("flac_v1_tail", "audio/flac", "flac", "flac", 44100, 2, False),
     ("mp3_named_wav", "audio/mpeg", "mp3", "mp3", 44100, 2, False),
     ("m4a_named_mp3", "audio/mp4", "m4a", "aac", 44100, 2, False),
 ]
@@ -87,6 +88,7 @@ BAD_INPUTS = [
     ("truncated_mp3", "ends early"),
     ("truncated_m4a", "ends early"),
     ("truncated_flac", "ends early"),
+    ("truncated_flac_boundary", "ends early"),
     ("truncated_aiff", "ends early"),
     ("header_only_wav", "no audio data"),
     ("header_only_mp3", "ID3 tag"),
