@@ -408,7 +408,7 @@ def _mp3_details(path: Path, fh: BinaryIO, f: mutagen.FileType, start: int, size
                 pos += 4
             pos += (100 if flags & 4 else 0) + (4 if flags & 8 else 0)
             delay = padding = 0
-            if frame_bytes[pos : pos + 4] in _LAME_TAGS:
+            if frame_bytes[pos : pos + 9].startswith(_LAME_TAGS):
                 d = frame_bytes[pos + 21 : pos + 24]
                 delay, padding = (d[0] << 4) | (d[1] >> 4), ((d[1] & 0x0F) << 8) | d[2]
             if stream_bytes is not None and size - start + 2 * frame.length < stream_bytes:
@@ -447,9 +447,8 @@ def _wav_details(path: Path, fh: BinaryIO, f: mutagen.FileType, start: int, size
         raise AudioError("the WAV file has no audio data", file=path, hint=REEXPORT_HINT)
     have = size - data_at
     block = max(1, info.channels * ((info.bits_per_sample + 7) // 8))
-    if (
-        data_size in (0, 0xFFFFFFFF) and have > 0
-    ):  # written by a streaming tool that never went back to fill it in
+    if data_size in (0, 0xFFFFFFFF) and have > 0:
+        # Written by a streaming tool that never went back to fill the size in: the audio runs to the end.
         data_size = have - have % block
     if data_size > have:
         raise _truncated(path, have, data_size)
@@ -659,6 +658,10 @@ _CONTAINERS: dict[str, _Container] = {
 }
 
 
+# What parsing a damaged header can raise, in mutagen or in our own struct reads.
+_HEADER_ERRORS = (struct.error, ValueError, IndexError, KeyError, EOFError, ZeroDivisionError, OverflowError)
+
+
 def _open(path: Path) -> BinaryIO:
     try:
         return open(path, "rb")
@@ -691,11 +694,16 @@ def probe(path: Path) -> AudioInfo:
             raise _not_audio(path, fh.read(1024))
         kind = _CONTAINERS[container]
         if kind.precheck is not None:
-            kind.precheck(path, fh, size)
+            try:
+                kind.precheck(path, fh, size)
+            except _HEADER_ERRORS as err:
+                raise AudioError(
+                    f"the {container.upper()} header is damaged or incomplete", file=path, hint=REEXPORT_HINT
+                ) from err
         try:
             fh.seek(0)
             f = kind.opener(fh)
-        except (mutagen.MutagenError, struct.error, ValueError, IndexError, EOFError) as err:
+        except (mutagen.MutagenError, *_HEADER_ERRORS) as err:
             reason = str(err).strip().rstrip(".")
             if len(reason) < 8:  # mutagen sometimes says just "error" or nothing at all
                 reason = "its header is damaged or incomplete"
@@ -709,7 +717,12 @@ def probe(path: Path) -> AudioInfo:
             or not getattr(f.info, "channels", 0)
         ):
             raise AudioError(f"cannot read this {container.upper()} file", file=path, hint=REEXPORT_HINT)
-        details = kind.details(path, fh, f, start, size)
+        try:
+            details = kind.details(path, fh, f, start, size)
+        except _HEADER_ERRORS as err:  # a header cut off mid-field, or nonsense numbers in it
+            raise AudioError(
+                f"the {container.upper()} header is damaged or incomplete", file=path, hint=REEXPORT_HINT
+            ) from err
     if not (details.duration > 0 and math.isfinite(details.duration)):
         raise AudioError("the file contains no audio (zero length)", file=path, hint=REEXPORT_HINT)
     return AudioInfo(
