@@ -936,7 +936,6 @@ def encode(
             "refusing to encode a file over itself", file=src, hint="write into the build folder"
         )
     action = plan_encode(source, settings)
-    delivery = _DELIVERY[settings.format]
     channels = _target_channels(source, settings)
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_beside(dst, ".part")
@@ -957,17 +956,7 @@ def encode(
                     float(stats["input_thresh"]),
                 )
                 filters = [*filters, _loudnorm_apply(settings, stats)]
-            args = ["-i", str(src), "-map", "0:a:0", "-map_metadata", "-1", "-map_chapters", "-1"]
-            args += ["-af", ",".join(filters)] if filters else []
-            args += ["-ar", str(settings.sample_rate), "-ac", str(channels)]
-            args += [
-                "-c:a",
-                delivery.encoder,
-                "-b:a",
-                f"{_target_kbps(channels, settings)}k",
-                *delivery.options,
-            ]
-            args += ["-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", delivery.muxer, "-y", str(tmp)]
+            args = _encode_args(src, tmp, settings, channels, filters)
             task = reporter.task(f"Encoding {src.name}", source.duration, unit="s")
             try:
                 run = _run_ffmpeg(
@@ -1005,6 +994,19 @@ def encode(
         measured=measured,
         normalization=normalization,
     )
+
+
+def _encode_args(
+    src: Path, out: Path, settings: EncodeSettings, channels: int, filters: list[str]
+) -> list[str]:
+    delivery = _DELIVERY[settings.format]
+    return [
+        *("-i", str(src), "-map", "0:a:0", "-map_metadata", "-1", "-map_chapters", "-1"),
+        *(("-af", ",".join(filters)) if filters else ()),
+        *("-ar", str(settings.sample_rate), "-ac", str(channels)),
+        *("-c:a", delivery.encoder, "-b:a", f"{_target_kbps(channels, settings)}k", *delivery.options),
+        *("-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", delivery.muxer, "-y", str(out)),
+    ]
 
 
 def _loudnorm_target(settings: EncodeSettings) -> str:
