@@ -180,6 +180,17 @@ def render_inline(markdown: str) -> str:
     return m.group(1) if m and "<p>" not in m.group(1) else markup
 
 
+def shorten(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """Plain text cut to at most `limit` characters at a word boundary, with "…" when cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head and not text[limit - 1].isspace():
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:.-–—") + "…"
+
+
 def plain_text(markup: str) -> str:
     """The text of an HTML fragment, block elements on their own lines, whitespace collapsed."""
     return _plain_text(markup)
@@ -247,17 +258,8 @@ def _summary(markup: str) -> str:
     for m in _PARAGRAPH_RE.finditer(_FOOTNOTE_REF_RE.sub("", markup)):
         text = " ".join(_plain_text(m.group(1)).split())
         if text:
-            return _cut(text, SUMMARY_CHARS)
+            return shorten(text, SUMMARY_CHARS)
     return ""
-
-
-def _cut(text: str, limit: int) -> str:
-    if len(text) <= limit:
-        return text
-    head = text[: limit - 1]
-    if " " in head and not text[limit - 1].isspace():
-        head = head.rsplit(" ", 1)[0]
-    return head.rstrip(" ,;:.-–—") + "…"
 
 
 _BLOCKS = frozenset(

@@ -530,6 +530,13 @@ def test_a_time_fragment_in_the_page_url_sets_the_start(page: Any, site: Any):
     assert page.evaluate("() => document.querySelector('audio').paused")  # no autoplay on arrival
     page.locator("#notes a[href='#t=00:00:03']").click()  # an in-page #t= link in the notes
     page.wait_for_function("() => document.querySelector('audio').currentTime >= 3", timeout=10_000)
+    assert page.evaluate("() => location.hash") == "#t=00:00:03"
+    page.evaluate("() => { const a = document.querySelector('audio'); a.pause(); a.currentTime = 0; }")
+    page.locator("#notes a[href='#t=00:00:03']").click()  # the same time again: no hashchange, still seeks
+    page.wait_for_function("() => document.querySelector('audio').currentTime >= 3", timeout=10_000)
+    page.evaluate("() => { location.hash = '#t=1'; }")  # typed or edited in the address bar
+    page.wait_for_function("() => { const t = document.querySelector('audio').currentTime; return t >= 1 && t < 3 }",
+                           timeout=10_000)
     assert_clean(page)
 
 
@@ -604,6 +611,7 @@ def test_index_lists_newest_first_and_paginates(page: Any, site: Any):
     first = page.locator(".episode-card").first
     assert first.locator(".badge").inner_text().lower() == "episode 3"
     assert "18 March 2025" in first.inner_text() and "1 min listen" in first.inner_text()
+    assert page.locator("#subscribe a").all_inner_texts() == ["RSS feed", "Apple Podcasts", "Spotify"]
     page.locator(".pagination a[rel=next]").click()
     page.wait_for_load_state("load")
     assert page.url == f"{site.url}page/2/"
@@ -687,8 +695,7 @@ def test_responsive_layout_and_screenshots(page: Any, site: Any, screenshot: Any
     page.set_viewport_size({"width": width, "height": 900})
     page.emulate_media(color_scheme=scheme)
     for name, path in PAGES.items():
-        page.goto(site.url + path, wait_until="load")
-        page.wait_for_load_state("networkidle")
+        open_page(page, site.url + path)
         if name == "episode":
             page.locator("#transcript summary").click()
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")

@@ -5,7 +5,17 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
-from pipeline.notes import PAGE_IDS, Heading, render_inline, render_notes, sanitise, slugify, unique_slugs
+from pipeline.notes import (
+    PAGE_IDS,
+    Heading,
+    plain_text,
+    render_inline,
+    render_notes,
+    sanitise,
+    shorten,
+    slugify,
+    unique_slugs,
+)
 
 
 def tree(markup: str) -> lxml.html.HtmlElement:
@@ -222,6 +232,13 @@ def test_long_summary_is_cut_at_a_word():
     assert len(summary) <= 300 and summary.endswith("…")
     assert summary[:-1] == words[: len(summary) - 1]
     assert words[len(summary) - 1] == " "  # the cut falls between words
+
+
+def test_shorten_and_plain_text_helpers():
+    assert shorten("  one   two\nthree ") == "one two three"
+    assert shorten("alpha beta gamma", 12) == "alpha beta…"
+    assert shorten("alphabetagamma", 8) == "alphabe…"  # one long word: cut inside it
+    assert plain_text("<p>a &amp; b</p><ul><li>c</li></ul>") == "a & b\nc"
 
 
 @pytest.mark.parametrize(("n", "minutes"), [(0, 1), (1, 1), (200, 1), (201, 2), (600, 3), (601, 4)])

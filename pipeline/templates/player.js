@@ -4,8 +4,9 @@
  * (episode.mp3#t=90), which browsers open at that time. With it:
  *  - chapter links become real buttons (same label: "Play from 01:30 — Title") that seek the
  *    page's player and play;
- *  - any [data-seek] link seeks instead of navigating, and the page URL becomes #t=00:01:30;
- *  - a page opened at #t=00:01:30 (or #t=90) starts there; in-page links to #t=... seek too;
+ *  - [data-seek] links and in-page links to #t=... seek and play instead of navigating, and the page
+ *    URL becomes #t=00:01:30 (shareable);
+ *  - a page opened at #t=00:01:30 (or #t=90, #t=1:30) starts there (playing waits for the listener);
  *  - the chapter being played is marked with aria-current.
  */
 (function () {
@@ -57,12 +58,16 @@
     link.parentNode.replaceChild(button, link);
   });
 
+  // Seek links: [data-seek] (chapters, transcript) and in-page "#t=..." links (e.g. in the show notes).
+  // Handled on click rather than only on hashchange, so a link to the time already in the URL still seeks.
   document.addEventListener("click", function (event) {
     if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
-    var target = event.target.closest ? event.target.closest("[data-seek]") : null;
+    var target = event.target.closest ? event.target.closest("[data-seek], a[href^='#t=']") : null;
     if (!target) return;
-    var seconds = parseFloat(target.getAttribute("data-seek"));
-    if (!isFinite(seconds)) return;
+    var seconds = target.hasAttribute("data-seek")
+      ? parseFloat(target.getAttribute("data-seek"))
+      : fragmentTime(target.getAttribute("href"));
+    if (seconds === null || !isFinite(seconds)) return;
     event.preventDefault();
     seek(seconds, true);
     if (window.history && history.replaceState) history.replaceState(null, "", "#t=" + hms(seconds));
