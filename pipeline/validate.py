@@ -375,6 +375,19 @@ USER_AGENT = "podcast-pipeline-validate/0.1 (+https://podcastindex.org/namespace
 _CHUNK = 64 * 1024
 
 
+def _build_opener() -> urllib.request.OpenerDirector:
+    """urllib with only http(s): a redirect to ftp: or file: fails instead of being followed."""
+    opener = urllib.request.OpenerDirector()
+    for handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(), urllib.request.HTTPSHandler(),
+                    urllib.request.HTTPRedirectHandler(), urllib.request.HTTPDefaultErrorHandler(),
+                    urllib.request.HTTPErrorProcessor()):
+        opener.add_handler(handler)
+    return opener
+
+
+_OPENER = _build_opener()
+
+
 def _is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
 
@@ -436,7 +449,7 @@ def _http(url: str, *, method: str = "GET", headers: dict[str, str] | None = Non
     req = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})})
     deadline = time.monotonic() + timeout * 3
     try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
+        resp = _OPENER.open(req, timeout=timeout)
     except urllib.error.HTTPError as err:
         with err:
             return _Response(err.code, {k.lower(): v for k, v in err.headers.items()})
@@ -514,7 +527,7 @@ def _fetch_feed(url: str, *, max_bytes: int, timeout: float) -> bytes:
     req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, */*"})
     deadline = time.monotonic() + timeout * 3
     try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
+        resp = _OPENER.open(req, timeout=timeout)
     except urllib.error.HTTPError as err:
         with err:
             raise UnreadableFeed(f"the server answered HTTP {err.code} {err.reason}", file=url) from None
@@ -1918,4 +1931,14 @@ def format_github(report: Report) -> str:
         lines.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::"
                      f"{_gh_data(f'{f.where}: {f.message} (fix: {f.hint})')}")
     lines.append(_summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def format_rules(profiles: Iterable[str] | None = None) -> str:
+    """The rule catalogue as a table (id, severity, profiles, title), for `podcast validate --rules`."""
+    active = active_rules(profiles)
+    lines = [f"{'rule':<6} {'severity':<8} {'profiles':<28} title"]
+    for rid, rule in RULES.items():
+        if rid in active:
+            lines.append(f"{rid:<6} {rule.severity.value:<8} {','.join(sorted(rule.profiles)):<28} {rule.title}")
     return "\n".join(lines) + "\n"

@@ -29,6 +29,7 @@ from pipeline.validate import (
     Severity,
     format_github,
     format_json,
+    format_rules,
     format_text,
     parse_rfc2822,
     podcast_guid,
@@ -599,6 +600,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(head=False)
 
     def _serve(self, *, head: bool) -> None:
+        if self.path.startswith("/redirect?to="):
+            self._send(302, {"Location": self.path.split("=", 1)[1], "Content-Length": "0"}, b"", head=head)
+            return
         item = self.files.get(self.path.split("?", 1)[0])
         if item is None or item.status != 200:
             status = 404 if item is None else item.status
@@ -663,6 +667,13 @@ def test_unreadable_urls(servers: Servers, path: str, message: str) -> None:
     with pytest.raises(UnreadableFeed, match=message) as info:
         read_source(servers.good + path)
     assert "\n" not in str(info.value)
+
+
+def test_redirects_are_followed_but_only_to_http(servers: Servers) -> None:
+    servers.put("/feed.xml", BASE.encode(), "application/rss+xml")
+    assert read_source(f"{servers.good}/redirect?to=/feed.xml") == BASE.encode()
+    with pytest.raises(UnreadableFeed, match="HTTP 302"):
+        read_source(f"{servers.good}/redirect?to=file:///etc/passwd")
 
 
 def test_a_refused_connection_is_unreadable(servers: Servers) -> None:
@@ -934,6 +945,14 @@ def test_github_format_escapes_and_annotates() -> None:
     assert first.startswith("::warning title=PC213::")  # no file= for a URL
     errors = format_github(_two_problem_report()).splitlines()
     assert errors[1].startswith("::error file=public/feed.xml,line=")
+
+
+def test_the_rule_table_lists_rules_for_a_profile() -> None:
+    table = format_rules({"spotify"}).splitlines()
+    assert table[0].split() == ["rule", "severity", "profiles", "title"]
+    ids = [line.split()[0] for line in table[1:]]
+    assert "PC215" in ids and "PC216" not in ids and "PC224" not in ids
+    assert len(format_rules().splitlines()) == len(RULES) + 1
 
 
 def test_report_counts_and_exit_code() -> None:
