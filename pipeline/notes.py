@@ -108,6 +108,7 @@ _CLEANER = nh3.Cleaner(
 _HEADING_RE = re.compile(r"<h([1-6])(?: id=\"[^\"]*\")?>(.*?)</h\1>", re.DOTALL)
 _EXTERNAL_A_RE = re.compile(r"<a(?=[^>]* href=\"(?:https?:)?//)", re.IGNORECASE)
 _IMG_NO_ALT_RE = re.compile(r"<img(?![^>]* alt=\")")
+_INPUT_RE = re.compile(r"<input[^>]*>")
 _PARAGRAPH_RE = re.compile(r"<p>(.*?)</p>", re.DOTALL)
 _FOOTNOTE_REF_RE = re.compile(r"<sup class=\"footnote-ref\">.*?</sup>", re.DOTALL)
 
@@ -146,6 +147,7 @@ def sanitise(markup: str) -> str:
     """
     cleaned = _CLEANER.clean(markup)
     cleaned = _EXTERNAL_A_RE.sub('<a rel="noopener"', cleaned)
+    cleaned = _INPUT_RE.sub(_task_checkbox, cleaned)
     return _IMG_NO_ALT_RE.sub('<img alt=""', cleaned)
 
 
@@ -219,6 +221,15 @@ def unique_slugs(texts: Iterable[str], taken: Iterable[str] = PAGE_IDS) -> list[
 
 
 # --------------------------------------------------------------------------- internals
+
+
+def _task_checkbox(m: re.Match[str]) -> str:
+    """Keep only task-list checkboxes (disabled), named for screen readers; any other input goes."""
+    tag = m.group(0)
+    if ' type="checkbox"' not in tag:
+        return ""
+    label = "Done" if ' checked=""' in tag else "To do"
+    return f'<input aria-label="{label}"{tag[len("<input"):]}'
 
 
 def _markdown_to_html(markdown: str) -> str:

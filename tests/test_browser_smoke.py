@@ -150,6 +150,8 @@ HOSTILE_NOTES = """
 <details open ontoggle="window.__pwned='ontoggle'"><summary>details</summary>inside</details>
 
 <div style="position:fixed;inset:0;background:red" onmouseover="window.__pwned='hover'">hover me</div>
+
+<input name="q" value="a stray form field"> <input type="password">
 """
 
 NOTES = """Runner's knee, patellar tendinopathy and the iliotibial band: what each one feels like, why it
@@ -177,6 +179,9 @@ Listen from [the warm-up section](#t=00:00:03) or read the [strength guide](http
 
 - [The return-to-run plan](https://stride-clinic.example.com/resources/return-to-run/)
 - `cadence = steps / minute`
+
+- [x] Warm up for ten minutes
+- [ ] Book a gait analysis
 
 [^1]: This episode is general information, not medical advice.
 """ + HOSTILE_NOTES

@@ -57,6 +57,7 @@ def test_strikethrough_autolinks_task_lists_and_code():
     assert doc.find(".//a").get("href") == "https://example.com/x"
     boxes = doc.findall(".//input")
     assert [b.get("type") for b in boxes] == ["checkbox", "checkbox"]
+    assert [b.get("aria-label") for b in boxes] == ["Done", "To do"]  # a checkbox needs a name
     assert [b.get("checked") is not None for b in boxes] == [True, False]
     assert all(b.get("disabled") is not None for b in boxes)
     pre = doc.find(".//pre")
@@ -170,9 +171,10 @@ HOSTILE = {
     "noscript-breakout": '<noscript><p title="</noscript><img src=x onerror=alert(1)>">',
     "formaction": '<button formaction="javascript:alert(1)">x</button>',
     "clobber-id": '<img id="player" name="audio" src="x.png" alt="a">',
+    "stray-inputs": '<input name="q"> <input type="password"> <input type="hidden" value="x">',
 }
 
-_BANNED_TAGS = {"script", "style", "iframe", "object", "embed", "svg", "math", "form", "meta", "base", "link",
+_BANNED_TAGS = {"input", "script", "style", "iframe", "object", "embed", "svg", "math", "form", "meta", "base", "link",
                 "template", "noscript", "button", "frame", "frameset", "applet"}
 
 
