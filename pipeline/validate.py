@@ -614,7 +614,8 @@ def parse_rfc2822(text: str) -> tuple[datetime | None, str]:
 
 
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?|(?:\d+:)?[0-5]?\d:[0-5]\d(?:\.\d+)?)$")
-_NPT = re.compile(r"^(?:(?:(\d+):)?([0-5]?\d):)?([0-5]?\d|\d+)(?:\.(\d{1,3}))?$")
+#: Normal Play Time as psc uses it: [[HH:]MM:]SS[.mmm]; plain seconds may exceed 59.
+_NPT = re.compile(r"^(?:(?:(\d+):)?([0-5]?\d):([0-5]?\d)|(\d+))(?:\.(\d{1,3}))?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9._-]+$")
 # explicit letter classes: several times faster than re.IGNORECASE over 4 KB of notes per item
@@ -713,8 +714,9 @@ def _npt_seconds(text: str) -> float | None:
     m = _NPT.match(text.strip())
     if not m:
         return None
-    hours, minutes, secs, millis = m.groups()
-    return int(hours or 0) * 3600 + int(minutes or 0) * 60 + int(secs) + int((millis or "0").ljust(3, "0")) / 1000
+    hours, minutes, secs, plain, millis = m.groups()
+    whole = int(plain) if plain is not None else int(hours or 0) * 3600 + int(minutes) * 60 + int(secs)
+    return whole + int((millis or "0").ljust(3, "0")) / 1000
 
 
 def _duration_seconds(text: str) -> float | None:
@@ -839,9 +841,6 @@ class _Job:
     also: int = 0  # how many more places use the same URL
 
 
-Emit = Callable[[str, str, str, int | None], None]
-
-
 class _Checker:
     """Runs the offline rules over one parsed feed and collects findings."""
 
@@ -931,12 +930,12 @@ class _Checker:
             if uri not in exact and _norm_ns(uri) in normal and uri not in reported:
                 reported.add(uri)
                 self.add("PC105", f"namespace '{uri}' should be exactly '{normal[_norm_ns(uri)]}'",
-                         _where_of(el, self), el.sourceline)
+                         _where_of(el), el.sourceline)
             known = KNOWN_TAGS.get(uri)
             if known and local not in known:
                 fixed = next((k for k in known if k.lower() == local.lower()), None)
                 if fixed:
-                    self.add("PC107", f"<{local}> should be spelt <{fixed}>", _where_of(el, self), el.sourceline)
+                    self.add("PC107", f"<{local}> should be spelt <{fixed}>", _where_of(el), el.sourceline)
         for prefix, uri in (root.nsmap or {}).items():
             wanted = KNOWN_NAMESPACES.get(prefix or "")
             if wanted and uri not in wanted and uri not in reported and _norm_ns(uri) not in normal:
@@ -947,7 +946,7 @@ class _Checker:
             parent = el.getparent()
             if parent is None or parent.tag != "item":
                 self.add("PC335", "<psc:chapters> sits outside an <item>; apps ignore it there",
-                         _where_of(el, self), el.sourceline)
+                         _where_of(el), el.sourceline)
 
     # shared element checks
     def short_text(self, el: etree._Element, name: str, where: Where) -> None:
@@ -1504,7 +1503,7 @@ def _prefixed(tag: str) -> str:
     return tag
 
 
-def _where_of(el: etree._Element, checker: _Checker) -> str:
+def _where_of(el: etree._Element) -> str:
     """'channel', 'item N' or 'document' for an element found outside the item loop."""
     node: etree._Element | None = el
     while node is not None and node.tag not in ("item", "channel"):

@@ -465,6 +465,15 @@ def test_an_episode_number_in_the_title_is_only_flagged_when_it_repeats_itunes_e
     assert "PC302" not in run(text(f"{I1}/title", "Episode 12: knees")(BASE)).rule_ids()
 
 
+@pytest.mark.parametrize(("start", "ok"), [("0", True), ("125", True), ("3:07", True), ("8:26.250", True),
+                                           ("1:02:03.5", True), ("3:75", False), ("00:14:03,000", False),
+                                           ("-1", False), ("", False)])
+def test_psc_chapter_start_is_normal_play_time(start: str, ok: bool) -> None:
+    feed = chain(attr(f"{I1}/psc:chapters/psc:chapter[1]", "start", "0"),
+                 attr(f"{I1}/psc:chapters/psc:chapter[2]", "start", start))(BASE)
+    assert ("PC336" not in run(feed).rule_ids()) is ok
+
+
 def test_future_episodes_use_the_clock_passed_in() -> None:
     future = OFFLINE_CASES["PC316"](BASE)
     assert "PC316" in run(future).rule_ids()
