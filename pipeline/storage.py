@@ -390,6 +390,7 @@ _OS_ERRORS: dict[int, tuple[str, str]] = {
                   "make the folder writable for this user, or publish to another folder"),
     errno.EROFS: ("the file system is read-only", "remount it read-write, or publish to another folder"),
     errno.ENOTDIR: ("part of the path is a file, not a folder", "move that file away, or publish to another folder"),
+    errno.EEXIST: ("part of the path is a file, not a folder", "move that file away, or publish to another folder"),
     errno.EISDIR: ("a folder is in the way", "move that folder away, or publish to another folder"),
     errno.ENOSPC: ("no space left on the device", "free some space, then publish again"),
     errno.EDQUOT: ("disk quota exceeded", "free some space, then publish again"),
@@ -434,6 +435,10 @@ class LocalStorage(_BaseStorage):
         problem: StorageError | None = None
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            problem = self._os_error(err, "write", key)
+            raise problem from None
+        try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             opened = True
             with os.fdopen(fd, "wb") as out:
@@ -735,10 +740,12 @@ class S3Storage(_BaseStorage):
             response_checksum_validation="when_required",
         )
         try:
-            return session.client("s3", endpoint_url=self.endpoint_url, config=config)
+            client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
         except ValueError as err:
             raise StorageError(f"endpoint_url {self.endpoint_url!r} is not a valid URL",
                                file=self.description, hint="write it like https://s3.example.com") from err
+        client.meta.events.register("before-sign.s3.PutObject", _drop_expect_header)
+        return client
 
     @property
     def _endpoint(self) -> str:
@@ -982,6 +989,16 @@ class S3Storage(_BaseStorage):
 
     def _put_lock(self, key: str, data: bytes) -> None:
         self.put(key, data, content_type="application/json", cache_control="no-store")
+
+
+def _drop_expect_header(request: Any, **kwargs: Any) -> None:
+    """Send single-PUT bodies at once, without `Expect: 100-continue`.
+
+    The wait for "100 Continue" costs a round trip per small object, and after a zero-byte PUT with
+    that header SeaweedFS leaves the kept-alive connection hanging until the read timeout.
+    """
+    if "Expect" in request.headers:
+        del request.headers["Expect"]
 
 
 def _error_code(err: bce.ClientError) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -14,10 +15,12 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 REGION = "us-east-1"
 START_TIMEOUT = 30.0  # seconds; a cold start takes about 2 s here
@@ -27,6 +30,7 @@ GRPC_OFFSET = 10000  # every SeaweedFS service also listens on its HTTP port + 1
 # is likely to be taken by an outgoing connection; each xdist worker draws from its own band.
 PORT_LOW, PORT_HIGH = 11000, 22000
 SERVICES = ("s3", "master", "volume", "filer", "admin")
+READY_BUCKET = "fixture-ready-probe"
 
 
 def _worker_index() -> int:
@@ -93,6 +97,7 @@ class SeaweedServer:
     ports: dict[str, int] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
     _buckets: int = 0
+    _admin: Any = field(default=None, repr=False)
 
     @property
     def data_dir(self) -> Path:
@@ -114,6 +119,7 @@ class SeaweedServer:
         p = self.ports
         return [
             self.weed,
+            f"-logdir={self.root / 'logs'}",  # glog files; weed's default is /tmp
             "mini",
             f"-dir={self.data_dir}",
             "-ip=127.0.0.1",
@@ -131,6 +137,9 @@ class SeaweedServer:
             "-master.telemetry=false",
             # Like AWS: a PUT to a missing bucket is NoSuchBucket, not a silently created bucket.
             "-s3.autoCreateBucket=false",
+            # Every bucket is a collection with volumes of its own; mini sizes volumes at 1 GiB, which
+            # leaves only (free disk / 1 GiB) of them, and a session creates many buckets.
+            "-master.volumeSizeLimitMB=64",
         ]
 
     @property
@@ -142,6 +151,7 @@ class SeaweedServer:
         if self.running:
             return
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.root / "logs").mkdir(exist_ok=True)
         if not self.ports:
             self.ports = dict(zip(SERVICES, free_ports(len(SERVICES)), strict=True))
         env = {
@@ -162,16 +172,27 @@ class SeaweedServer:
         self._wait_ready()
 
     def _wait_ready(self) -> None:
-        client = self.client(connect_timeout=0.5, read_timeout=2, max_attempts=1)
+        """Ready = ListBuckets answers and a small write goes through.
+
+        After a restart (above all after SIGKILL) weed answers ListBuckets at once but may hold the first
+        writes for seconds while its parts reconnect; tests that restart the server expect writes to work.
+        """
+        client = self.client(connect_timeout=0.5, read_timeout=1, max_attempts=1)
         deadline = time.monotonic() + START_TIMEOUT
         last = ""
+        listed = False
         while time.monotonic() < deadline:
             if not self.running:
                 raise RuntimeError(f"weed exited with {self.process.returncode}:\n{self.log_tail()}")  # type: ignore[union-attr]
             try:
-                client.list_buckets()
+                if not listed:
+                    names = {b["Name"] for b in client.list_buckets()["Buckets"]}
+                    listed = True
+                    if READY_BUCKET not in names:
+                        client.create_bucket(Bucket=READY_BUCKET)
+                client.put_object(Bucket=READY_BUCKET, Key="probe", Body=b"ready")
                 return
-            except Exception as err:  # not up yet: connection refused, 503 while the filer starts
+            except Exception as err:  # not up yet: connection refused, 503 while the filer starts, timeouts
                 last = f"{type(err).__name__}: {err}"
                 time.sleep(0.1)
         self.stop(graceful=False)
@@ -220,15 +241,28 @@ class SeaweedServer:
             ),
         )
 
+    @property
+    def admin(self) -> Any:
+        """A shared boto3 client with the server's credentials (survives restarts)."""
+        if self._admin is None:
+            self._admin = self.client()
+        return self._admin
+
     def make_bucket(self, stem: str = "test", *, public: bool = True) -> str:
         """Create a bucket with a fresh name; `public` lets anonymous clients GET its objects."""
         self._buckets += 1
         name = f"{stem}-{self._buckets}-{uuid.uuid4().hex[:8]}".lower()
-        client = self.client()
-        client.create_bucket(Bucket=name)
+        self.admin.create_bucket(Bucket=name)
         if public:
-            client.put_bucket_policy(Bucket=name, Policy=public_read_policy(name))
+            self.admin.put_bucket_policy(Bucket=name, Policy=public_read_policy(name))
         return name
+
+    def delete_bucket(self, name: str) -> None:
+        """Delete a bucket and everything in it (frees its volumes); quiet when the server is down."""
+        if not self.running:
+            return
+        with contextlib.suppress(ClientError):  # already gone: nothing to free
+            self.admin.delete_bucket(Bucket=name)  # weed allows deleting a non-empty bucket
 
 
 @pytest.fixture(scope="session")
@@ -271,6 +305,8 @@ def s3_env(s3_server: SeaweedServer, monkeypatch: pytest.MonkeyPatch, tmp_path: 
 
 
 @pytest.fixture
-def bucket(s3_env: SeaweedServer) -> str:
-    """A fresh, publicly readable bucket on the session's server."""
-    return s3_env.make_bucket()
+def bucket(s3_env: SeaweedServer) -> Iterator[str]:
+    """A fresh, publicly readable bucket on the session's server; deleted afterwards."""
+    name = s3_env.make_bucket()
+    yield name
+    s3_env.delete_bucket(name)
