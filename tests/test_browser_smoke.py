@@ -706,3 +706,41 @@ def test_responsive_layout_and_screenshots(page: Any, site: Any, screenshot: Any
         overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow == 0, f"{name} page scrolls sideways at {width}px"
         screenshot(page, f"{name}-{width}-{scheme}")
+
+
+# --------------------------------------------------------------------------- the harness itself
+
+
+def test_missing_browser_skips_locally_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch):
+    from tests._browser_fixtures import unavailable
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no chromium"):
+        unavailable("no chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="no chromium"):
+        unavailable("no chromium")
+
+
+def test_range_server(tmp_path: Path, serve: Any):
+    import urllib.error
+    import urllib.request
+
+    (tmp_path / "a.bin").write_bytes(bytes(range(100)))
+    served = serve(tmp_path)
+
+    def get(rng: str | None) -> tuple[int, bytes, str | None]:
+        req = urllib.request.Request(served.url + "a.bin", headers={"Range": rng} if rng else {})
+        try:
+            with urllib.request.urlopen(req) as resp:
+                return resp.status, resp.read(), resp.headers.get("Content-Range")
+        except urllib.error.HTTPError as err:
+            return err.code, b"", err.headers.get("Content-Range")
+
+    assert get(None) == (200, bytes(range(100)), None)
+    assert get("bytes=10-19") == (206, bytes(range(10, 20)), "bytes 10-19/100")
+    assert get("bytes=90-") == (206, bytes(range(90, 100)), "bytes 90-99/100")
+    assert get("bytes=-5") == (206, bytes(range(95, 100)), "bytes 95-99/100")
+    assert get("bytes=95-500") == (206, bytes(range(95, 100)), "bytes 95-99/100")
+    assert get("bytes=100-") == (416, b"", "bytes */100")
+    assert get(None)[0] == 200 and served.requests[-1] == ("GET", "/a.bin", None, 200)
