@@ -355,8 +355,17 @@ def build(
         if not feed_only:
             from pipeline import site
 
-            outputs.extend(site.render(show, public, artwork_url=artwork_url, stat=stat,
-                                       templates=show.root / "templates", now=now))
+            asset_urls = {artwork.data: artwork.key}
+            for path in (show.host.photo if show.host else None, show.theme.logo):
+                if path is not None and path not in asset_urls:
+                    out = _named_asset(show, None, path, stat)
+                    outputs.append(out)
+                    asset_urls[path] = out.key
+            for o in outputs:
+                if o.kind is Kind.ASSET and isinstance(o.data, Path):
+                    asset_urls.setdefault(o.data, o.key)
+            outputs.extend(site.render(show, public, asset_keys=asset_urls, artwork_key=artwork.key,
+                                       templates=show.root / "templates", cache_dir=cache_dir / "site"))
     finally:
         stat.save()
     info = _build_info(audio_built)

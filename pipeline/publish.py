@@ -1,0 +1,398 @@
+"""Publishing: make the target match a build without ever showing listeners a broken state.
+
+Order (DESIGN.md §4): lock, read the manifest (one GET), plan by content hash, refuse identity changes,
+upload media and sidecar files, confirm every new enclosure, upload pages, put feed.xml last in one PUT,
+then write the manifest. A failure anywhere before the feed leaves the previous feed live; running the
+publish again resumes (content-addressed files already there are not sent twice).
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from pipeline import model, storage, urls
+from pipeline.artifacts import BuiltEpisode
+from pipeline.errors import PublishRefused, StorageError
+from pipeline.manifest import (
+    MANIFEST_KEY,
+    MANIFEST_VERSION,
+    EpisodeEntry,
+    Kind,
+    Manifest,
+    ObjectEntry,
+    Output,
+    UploadPlan,
+    check_identity,
+    plan,
+)
+from pipeline.progress import NullReporter, Reporter
+
+IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed: the bytes under a key never change
+SHORT = "public, max-age=300"  # feed and pages: apps and browsers see an update within minutes
+NO_CACHE = "no-cache"  # the manifest and lock: always revalidated
+MANIFEST_TYPE = "application/json"
+
+
+@dataclass(frozen=True)
+class Options:
+    dry_run: bool = False
+    force: bool = False  # publish even if a published GUID, pubDate or enclosure would change or vanish
+    prune: bool = False  # delete objects the build no longer has (not media the previous feed referenced)
+    break_lock: bool = False
+    create_bucket: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a publish did (or, with --dry-run, would do)."""
+
+    target: str
+    dry_run: bool
+    episodes: int
+    new_episodes: tuple[str, ...]  # slugs not in the previous feed
+    changed_episodes: tuple[str, ...]  # slugs whose media or item changed
+    uploads: tuple[tuple[str, int], ...]  # (key, bytes) in upload order
+    unchanged: int
+    skipped_present: int  # content-addressed objects already in the target (a resumed publish)
+    deleted: tuple[str, ...]
+    kept_for_grace: tuple[str, ...]
+    feed_updated: bool
+    refusals: tuple[str, ...] = ()
+    forced: bool = False
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def uploaded_bytes(self) -> int:
+        return sum(size for _, size in self.uploads)
+
+    def summary(self) -> str:
+        n = self.episodes
+        verb = "Would publish" if self.dry_run else "Published"
+        parts = []
+        if self.new_episodes:
+            new_bytes = self.uploaded_bytes
+            parts.append(f"{len(self.new_episodes)} new ({human_bytes(new_bytes)} uploaded)")
+        elif self.uploads:
+            parts.append(f"{len(self.uploads)} file{'s' if len(self.uploads) != 1 else ''} "
+                         f"({human_bytes(self.uploaded_bytes)}) uploaded")
+        if self.changed_episodes:
+            parts.append(f"{len(self.changed_episodes)} changed")
+        unchanged_eps = n - len(self.new_episodes) - len(self.changed_episodes)
+        parts.append(f"{unchanged_eps} unchanged")
+        if self.deleted:
+            parts.append(f"{len(self.deleted)} deleted")
+        parts.append("feed updated" if self.feed_updated else "feed unchanged")
+        return f"{verb} {n} episode{'s' if n != 1 else ''} to {self.target}: {', '.join(parts)}."
+
+    def plan_lines(self) -> list[str]:
+        """The plan as `--dry-run` prints it: uploads with sizes, changed items, refusals."""
+        lines = [f"Target: {self.target}"]
+        for slug in self.new_episodes:
+            lines.append(f"  new episode      {slug}")
+        for slug in self.changed_episodes:
+            lines.append(f"  changed episode  {slug}")
+        for key, size in self.uploads:
+            lines.append(f"  upload  {human_bytes(size):>10}  {key}")
+        for key in self.deleted:
+            lines.append(f"  delete              {key}")
+        for key in self.kept_for_grace:
+            lines.append(f"  keep (grace)        {key}")
+        for why in self.refusals:
+            lines.append(f"  refuse  {why}")
+        if not self.uploads and not self.deleted:
+            lines.append("  nothing to upload")
+        return lines
+
+    def to_json(self) -> str:
+        return json.dumps({
+            "target": self.target, "dry_run": self.dry_run, "episodes": self.episodes,
+            "new_episodes": list(self.new_episodes), "changed_episodes": list(self.changed_episodes),
+            "uploaded": [{"key": k, "bytes": s} for k, s in self.uploads],
+            "uploaded_bytes": self.uploaded_bytes, "unchanged": self.unchanged,
+            "already_present": self.skipped_present, "deleted": list(self.deleted),
+            "kept_for_grace": list(self.kept_for_grace), "feed_updated": self.feed_updated,
+            "refusals": list(self.refusals), "forced": self.forced, "summary": self.summary(),
+        }, indent=2)
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"
+
+
+def open_target(show: model.Show) -> storage.Storage:
+    """The Storage named by show.yaml's `publish:` section (no I/O yet)."""
+    p = show.publish
+    if p.target == "local":
+        return storage.open_storage("local", path=show.publish_dir)
+    return storage.open_storage("s3", bucket=p.bucket, prefix=p.prefix, region=p.region,
+                                endpoint_url=p.endpoint_url, profile=p.profile)
+
+
+def episode_entries(public: Sequence[BuiltEpisode]) -> dict[str, EpisodeEntry]:
+    return {
+        b.guid: EpisodeEntry(guid=b.guid, slug=b.episode.slug, enclosure_url=b.audio.url,
+                             pub_date=b.episode.date.isoformat(), title=b.episode.title)
+        for b in public
+    }
+
+
+def _cache_control(o: Output) -> str:
+    return IMMUTABLE if o.immutable else SHORT
+
+
+def read_manifest(target: storage.Storage) -> Manifest | None:
+    data = target.get(MANIFEST_KEY)
+    return None if data is None else Manifest.from_json(data, f"{target.description}/{MANIFEST_KEY}")
+
+
+def _owner() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"podcast publish ({user}@{socket.gethostname()})"
+
+
+def publish(
+    show: model.Show,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    *,
+    options: Options = Options(),
+    reporter: Reporter | None = None,
+) -> Outcome:
+    """Make `target` serve this build. Raises PublishRefused, TargetLocked or StorageError; never half-done."""
+    reporter = reporter or NullReporter()
+    target.ensure_ready(create=options.create_bucket and not options.dry_run)
+    if options.dry_run:
+        return _run(show, outputs, public, target, options, reporter)
+    lock = target.acquire_lock(_owner(), break_lock=options.break_lock)
+    try:
+        return _run(show, outputs, public, target, options, reporter)
+    finally:
+        lock.release()
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """The remote manifest against this build: the plan and everything it would change."""
+
+    remote: Manifest | None
+    plan: UploadPlan
+    episodes: dict[str, EpisodeEntry]
+    channel_guid: str
+    refusals: tuple[str, ...]
+    new_slugs: tuple[str, ...]
+    changed_slugs: tuple[str, ...]
+
+
+def prepare(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode],
+            target: storage.Storage) -> Prepared:
+    """Read the manifest (one GET) and diff the build against it. Writes nothing."""
+    remote = read_manifest(target)
+    new_eps = episode_entries(public)
+    channel_guid = urls.show_guid(show)
+    refusals = tuple(check_identity(remote, new_eps, channel_guid, new_feed_url=show.feed_url)) if remote else ()
+    known = {b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public}
+    the_plan = plan(outputs, remote, entries=known)
+    previous = dict(remote.episodes) if remote else {}
+    uploading = {o.key for o in the_plan.uploads}
+    new_slugs = tuple(b.episode.slug for b in reversed(public) if b.guid not in previous)
+    changed = tuple(b.episode.slug for b in reversed(public)
+                    if b.guid in previous and (previous[b.guid] != new_eps[b.guid] or b.audio.key in uploading))
+    return Prepared(remote, the_plan, new_eps, channel_guid, refusals, new_slugs, changed)
+
+
+def _run(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode],
+         target: storage.Storage, options: Options, reporter: Reporter) -> Outcome:
+    prep = prepare(show, outputs, public, target)
+    remote, the_plan, new_eps, refusals = prep.remote, prep.plan, prep.episodes, prep.refusals
+    previous_eps = dict(remote.episodes) if remote else {}
+    channel_guid = prep.channel_guid
+    new_slugs, changed = prep.new_slugs, prep.changed_slugs
+    deletions, grace = _prune_sets(the_plan, remote) if options.prune else ((), ())
+    feed_changes = any(o.kind is Kind.FEED for o in the_plan.uploads)
+
+    def outcome(uploads: Sequence[Output], present: int) -> Outcome:
+        return Outcome(
+            target=target.description, dry_run=options.dry_run, episodes=len(public), new_episodes=new_slugs,
+            changed_episodes=changed, uploads=tuple((o.key, the_plan.entries[o.key].size) for o in uploads),
+            unchanged=len(the_plan.unchanged), skipped_present=present, deleted=tuple(deletions),
+            kept_for_grace=tuple(grace), feed_updated=feed_changes, refusals=refusals,
+            forced=bool(refusals) and options.force,
+        )
+
+    if options.dry_run:
+        return outcome(the_plan.uploads, 0)
+    if refusals and not options.force:
+        raise PublishRefused(
+            f"refusing to publish: {refusals[0]}" + (f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""),
+            file=target.description, hint="run with --dry-run to see every reason; --force publishes anyway",
+        )
+    if the_plan.is_noop and not deletions and remote is not None and previous_eps == new_eps:
+        return outcome((), 0)
+
+    uploads = list(the_plan.uploads)
+    present = _already_present(target, uploads, the_plan)
+    uploads = [o for o in uploads if o.key not in present]
+    by_kind = {kind: [o for o in uploads if o.kind is kind] for kind in Kind}
+    done: dict[str, ObjectEntry] = dict(remote.objects) if remote else {}
+
+    # 1. media, artwork, chapters, transcripts, CSS: nothing that is live refers to them yet.
+    first = by_kind[Kind.MEDIA] + by_kind[Kind.ASSET]
+    _put(target, first, reporter, "Uploading media")
+    done.update({o.key: the_plan.entries[o.key] for o in first})
+    done.update({k: the_plan.entries[k] for k in present})
+    _checkpoint(target, remote, done)
+    # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
+    _verify_enclosures(target, public, remote, reporter)
+    # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
+    _put(target, by_kind[Kind.PAGE], reporter, "Uploading pages")
+    done.update({o.key: the_plan.entries[o.key] for o in by_kind[Kind.PAGE]})
+    for o in by_kind[Kind.FEED]:
+        reporter.step(f"Updating {o.key}")
+        target.put(o.key, o.data, content_type=o.content_type, cache_control=SHORT)
+        done[o.key] = the_plan.entries[o.key]
+    if deletions:
+        reporter.step(f"Pruning {len(deletions)} object{'s' if len(deletions) != 1 else ''}")
+        target.delete(list(deletions))
+        for key in deletions:
+            done.pop(key, None)
+    final = Manifest(version=MANIFEST_VERSION, channel_guid=channel_guid, feed_url=show.feed_url,
+                     objects=done, episodes=new_eps)
+    target.put(MANIFEST_KEY, final.to_json(), content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
+    return outcome(uploads, len(present))
+
+
+def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter, label: str) -> None:
+    if not outputs:
+        return
+    reporter.step(f"{label}: {len(outputs)} file{'s' if len(outputs) != 1 else ''}")
+    target.put_many([storage.PutItem(o.key, o.data, o.content_type, _cache_control(o)) for o in outputs],
+                    reporter=reporter)
+
+
+def _already_present(target: storage.Storage, uploads: Sequence[Output], the_plan: UploadPlan) -> set[str]:
+    """Content-addressed uploads a previous, interrupted publish already stored (one listing, no HEADs)."""
+    wanted = {o.key: the_plan.entries[o.key].size for o in uploads if o.immutable}
+    if not wanted:
+        return set()
+    prefixes = sorted({key.split("/", 1)[0] + "/" for key in wanted})
+    found: set[str] = set()
+    for prefix in prefixes:
+        for info in target.list(prefix):
+            if wanted.get(info.key) == info.size:
+                found.add(info.key)
+    return found
+
+
+def _checkpoint(target: storage.Storage, remote: Manifest | None, done: dict[str, ObjectEntry]) -> None:
+    """Record uploaded objects while the live feed and episode list stay as they were."""
+    if remote is not None and dict(remote.objects) == done:
+        return
+    interim = Manifest(version=MANIFEST_VERSION, channel_guid=remote.channel_guid if remote else None,
+                       feed_url=remote.feed_url if remote else None, objects=done,
+                       episodes=dict(remote.episodes) if remote else {})
+    target.put(MANIFEST_KEY, interim.to_json(), content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
+
+
+def _verify_enclosures(target: storage.Storage, public: Sequence[BuiltEpisode], remote: Manifest | None,
+                       reporter: Reporter) -> None:
+    confirmed = remote.objects if remote else {}
+    todo = [b for b in public
+            if b.audio.key not in confirmed or confirmed[b.audio.key].sha256 != b.audio.sha256]
+    if not todo:
+        return
+    reporter.step(f"Checking {len(todo)} enclosure{'s' if len(todo) != 1 else ''}")
+
+    def problem(b: BuiltEpisode) -> str | None:
+        info = target.head(b.audio.key)
+        if info is None:
+            return f"{b.audio.key} is missing"
+        if info.size != b.audio.size:
+            return f"{b.audio.key} is {info.size} bytes, expected {b.audio.size}"
+        if info.content_type is not None and info.content_type.split(";")[0] != b.audio.mime:
+            return f"{b.audio.key} is served as {info.content_type}, expected {b.audio.mime}"
+        return None
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        problems = [p for p in pool.map(problem, todo) if p]
+    if problems:
+        raise StorageError(f"enclosure check failed: {problems[0]}", file=target.description,
+                           hint="the feed was not updated; publish again")
+
+
+def _prune_sets(the_plan: UploadPlan, remote: Manifest | None) -> tuple[list[str], list[str]]:
+    """(delete, keep): stale objects, except media the previous feed still pointed at (kept one more publish)."""
+    if remote is None:
+        return [], []
+    referenced = set()
+    for ep in remote.episodes.values():
+        if ep.enclosure_url:
+            referenced.add(ep.enclosure_url)
+    delete, keep = [], []
+    for key in the_plan.stale:
+        if key == MANIFEST_KEY or key.startswith(".podcast/"):
+            continue
+        if any(url.endswith("/" + key) for url in referenced):
+            keep.append(key)
+        else:
+            delete.append(key)
+    return delete, keep
+
+
+@dataclass(frozen=True)
+class Status:
+    """What differs between a build and the target, for `podcast status`."""
+
+    target: str
+    published: bool
+    to_upload: tuple[tuple[str, int], ...]
+    unchanged: int
+    stale: tuple[str, ...]
+    refusals: tuple[str, ...]
+    new_episodes: tuple[str, ...]
+    changed_episodes: tuple[str, ...]
+
+    @property
+    def in_sync(self) -> bool:
+        return not self.to_upload
+
+    def lines(self) -> list[str]:
+        if not self.published:
+            head = f"{self.target}: nothing published yet; {len(self.to_upload)} files would be uploaded."
+        elif self.in_sync:
+            head = f"{self.target}: up to date ({self.unchanged} files)."
+        else:
+            size = human_bytes(sum(s for _, s in self.to_upload))
+            head = f"{self.target}: {len(self.to_upload)} file(s) differ ({size}); {self.unchanged} unchanged."
+        out = [head]
+        out += [f"  new episode      {s}" for s in self.new_episodes]
+        out += [f"  changed episode  {s}" for s in self.changed_episodes]
+        out += [f"  upload  {human_bytes(n):>10}  {k}" for k, n in self.to_upload]
+        out += [f"  only on target    {k}" for k in self.stale]
+        out += [f"  would refuse      {r}" for r in self.refusals]
+        return out
+
+
+def status(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode],
+           target: storage.Storage) -> Status:
+    """Compare a build with the target's manifest (read-only: one GET)."""
+    target.ensure_ready()
+    prep = prepare(show, outputs, public, target)
+    return Status(
+        target.description, prep.remote is not None,
+        tuple((o.key, prep.plan.entries[o.key].size) for o in prep.plan.uploads), len(prep.plan.unchanged),
+        tuple(k for k in prep.plan.stale if not k.startswith(".podcast/")), prep.refusals,
+        prep.new_slugs, prep.changed_slugs,
+    )
