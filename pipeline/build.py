@@ -433,3 +433,38 @@ def read_build_info(out_dir: Path) -> dict[str, dict[str, object]]:
         return dict(json.loads((out_dir / BUILD_INFO_KEY).read_text())["episodes"])
     except (OSError, ValueError, KeyError):
         return {}
+
+
+def tag_episodes(show_path: Path, slugs: Sequence[str], *, now: dt.datetime, out_dir: Path | None = None,
+                 in_place: bool = False, reporter: Reporter | None = None) -> list[str]:
+    """`podcast tag`: tag the built copies (a build), or, with in_place, the source files themselves."""
+    reporter = reporter or NullReporter()
+    show, episodes = model.load(show_path)
+    by_slug = {ep.slug: ep for ep in episodes}
+    unknown = [s for s in slugs if s not in by_slug]
+    if unknown:
+        raise ContentError(f"no episode {unknown[0]!r}", file=model.EPISODES_DIR,
+                           hint="name episodes by their folder, as `podcast list` shows them")
+    chosen = [by_slug[s] for s in slugs] if slugs else [e for e in episodes if not e.draft]
+    chosen = [e for e in chosen if e.audio is not None]
+    if not in_place:
+        result = build(show_path, now=now, out_dir=out_dir, reporter=reporter)
+        built = {b.episode.slug: b for b in result.public}
+        lines = []
+        for ep in chosen:
+            b = built.get(ep.slug)
+            where = f"{result.out_dir / b.audio.key}" if b else "the build cache (not public yet)"
+            lines.append(f"Tagged {ep.slug}: {where}")
+        return lines
+    stage = AudioStage(show, (show.root / CACHE_DIR), StatCache(show.root / CACHE_DIR / "stat.json"), reporter)
+    lines = []
+    for ep in chosen:
+        assert ep.audio is not None
+        rel = model.show_rel(show.root, ep.audio)
+        info = audio.probe(ep.audio)
+        if info.container not in ("mp3", "m4a"):
+            raise AudioError(f"cannot tag a {info.container.upper()} file in place", file=rel,
+                             hint="only MP3 and M4A carry podcast tags; `podcast build` tags the encoded copy")
+        audio.write_tags(ep.audio, tag_spec(show, ep, info.duration, stage.cover(ep)))
+        lines.append(f"Tagged {rel} in place")
+    return lines

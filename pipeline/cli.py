@@ -276,28 +276,41 @@ def check_command(show_path: Path, now: dt.datetime) -> None:
 @show_option
 @now_option
 @format_option
-def list_command(show_path: Path, now: dt.datetime, fmt: str) -> None:
-    """List episodes: number, slug, date, status (draft/scheduled/ready) and audio file.
+@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Build folder to read measurements from (default: build/).")
+def list_command(show_path: Path, now: dt.datetime, fmt: str, out_dir: Path | None) -> None:
+    """List episodes: number, slug, date, status, audio file, and the last build's duration and loudness.
 
     \b
     Example:
         podcast list --format json
     """
+    from pipeline import build
+
     show, episodes = model.load(show_path)
-    rows = [
-        {
+    measured = build.read_build_info(out_dir or show.root / build.BUILD_DIR)
+    rows = []
+    for ep in sorted(episodes, key=lambda e: (e.date, e.slug), reverse=True):
+        info: dict[str, Any] = measured.get(ep.slug, {})
+        loud: dict[str, float] = info.get("loudness") or {}
+        rows.append({
             "number": ep.number,
             "slug": ep.slug,
             "date": ep.date.isoformat(),
             "status": ep.status(now),
             "audio": model.show_rel(show.root, ep.audio) if ep.audio else None,
-        }
-        for ep in sorted(episodes, key=lambda e: (e.date, e.slug), reverse=True)
-    ]
+            "duration": info.get("duration"),
+            "lufs": round(loud["integrated"], 1) if "integrated" in loud else None,
+            "lra": round(loud["lra"], 1) if "lra" in loud else None,
+            "true_peak": round(loud["true_peak"], 1) if "true_peak" in loud else None,
+        })
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
-    click.echo(_table(rows, ["number", "slug", "date", "status", "audio"]))
+    for row in rows:
+        if row["duration"] is not None:
+            row["duration"] = model.format_timestamp(round(row["duration"]))
+    click.echo(_table(rows, ["number", "slug", "date", "status", "audio", "duration", "lufs", "true_peak"]))
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -423,6 +436,136 @@ def validate_command(feed: str, profiles: tuple[str, ...], online: bool, previou
     click.echo(render(report))
     if report.has_errors:
         raise SystemExit(int(ExitCode.ERROR))
+
+
+# --------------------------------------------------------------------------- publish, status
+
+
+@cli.command(name="publish")
+@show_option
+@now_option
+@out_option
+@click.option("--dry-run", is_flag=True, help="Print the plan (uploads, changed items, refusals); change nothing.")
+@click.option("--force", is_flag=True, help="Publish even if a published GUID, date or enclosure would change.")
+@click.option("--prune", is_flag=True, help="Delete objects the build no longer has (media the previous feed "
+              "used is kept one more publish).")
+@click.option("--break-lock", is_flag=True, help="Take over a lock left by a crashed publish.")
+@click.option("--create-bucket", is_flag=True, help="Create the S3 bucket if it does not exist.")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="Summary for people (text) or machines (json).")
+def publish_command(show_path: Path, now: dt.datetime, out_dir: Path | None, dry_run: bool, force: bool,
+                    prune: bool, break_lock: bool, create_bucket: bool, fmt: str) -> None:
+    """Build, then upload only what changed: media first, pages next, the feed last.
+
+    \b
+    Example:
+        podcast publish --dry-run
+        podcast publish
+    """
+    from pipeline import build, publish
+
+    reporter = _reporter()
+    result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
+    target = publish.open_target(result.show)
+    options = publish.Options(dry_run=dry_run, force=force, prune=prune, break_lock=break_lock,
+                              create_bucket=create_bucket)
+    outcome = publish.publish(result.show, result.outputs, result.public, target, options=options,
+                              reporter=reporter)
+    if fmt == "json":
+        click.echo(outcome.to_json())
+    else:
+        if dry_run:
+            for line in outcome.plan_lines():
+                click.echo(line)
+        elif outcome.refusals:
+            for why in outcome.refusals:
+                click.echo(_style("Warning:", fg="yellow") + f" forced: {why}", err=True)
+        click.echo(outcome.summary())
+    if dry_run and outcome.refusals and not force:
+        raise SystemExit(int(ExitCode.REFUSED))
+
+
+@cli.command(name="status")
+@show_option
+@now_option
+@out_option
+def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> None:
+    """Show what differs between a fresh build and the publish target.
+
+    \b
+    Example:
+        podcast status
+    """
+    from pipeline import build, publish
+
+    result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
+    state = publish.status(result.show, result.outputs, result.public, publish.open_target(result.show))
+    for line in state.lines():
+        click.echo(line)
+
+
+# --------------------------------------------------------------------------- audio tools
+
+
+@cli.command(name="probe")
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--loudness/--no-loudness", default=True, show_default=True, help="Also measure EBU R128 loudness.")
+@format_option
+def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
+    """Measure audio files: duration, codec, bitrate, sample rate, channels, size, loudness.
+
+    \b
+    Example:
+        podcast probe episodes/*/audio.*
+    """
+    from pipeline import audio
+
+    rows = []
+    for path in files:
+        info = audio.probe(path)
+        row: dict[str, Any] = {
+            "file": str(path), "mime": info.mime, "codec": info.codec, "duration": round(info.duration, 3),
+            "bitrate": info.bitrate, "sample_rate": info.sample_rate, "channels": info.channels,
+            "vbr": info.vbr, "size": info.size,
+        }
+        if loudness:
+            loud = audio.measure_loudness(path)
+            row.update(lufs=round(loud.integrated, 1), lra=round(loud.lra, 1), true_peak=round(loud.true_peak, 1))
+        rows.append(row)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        row["duration"] = model.format_timestamp(row["duration"])
+        row["bitrate"] = f"{row['bitrate'] // 1000} kbps"
+    cols = ["file", "mime", "codec", "duration", "bitrate", "sample_rate", "channels", "size"]
+    click.echo(_table(rows, cols + (["lufs", "lra", "true_peak"] if loudness else [])))
+
+
+@cli.command(name="tag")
+@click.argument("episodes", nargs=-1)
+@click.option("--in-place", is_flag=True, help="Write the tags into the SOURCE audio files (the only command "
+              "that modifies episodes/).")
+@show_option
+@now_option
+@out_option
+def tag_command(episodes: tuple[str, ...], in_place: bool, show_path: Path, now: dt.datetime,
+                out_dir: Path | None) -> None:
+    """Write title, show, cover and chapters into the built audio (or the sources with --in-place).
+
+    EPISODES are slugs (default: every episode).
+
+    \b
+    Example:
+        podcast tag why-your-knees-hurt-when-you-run
+        podcast tag --in-place why-your-knees-hurt-when-you-run
+    """
+    from pipeline import build
+
+    done = build.tag_episodes(show_path, episodes, now=now, out_dir=out_dir, in_place=in_place,
+                              reporter=_reporter())
+    for line in done:
+        click.echo(line)
 
 
 def main() -> None:

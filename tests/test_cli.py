@@ -358,7 +358,7 @@ def test_list_table(sample_show: Path) -> None:
     result = run("list", "--show", sample_show, "--now", "2025-03-12T00:00:00+00:00")
     assert result.exit_code == ExitCode.OK
     lines = result.output.splitlines()
-    assert lines[0].split() == ["NUMBER", "SLUG", "DATE", "STATUS", "AUDIO"]
+    assert lines[0].split() == ["NUMBER", "SLUG", "DATE", "STATUS", "AUDIO", "DURATION", "LUFS", "TRUE_PEAK"]
     assert [line.split() for line in lines[1:]] == [
         ["3", RETURN, "2025-03-18T07:00:00+00:00", "scheduled", f"episodes/{RETURN}/audio.mp3"],
         ["2", SHINS, "2025-03-11T07:00:00+00:00", "ready", f"episodes/{SHINS}/audio.wav"],
@@ -373,14 +373,15 @@ def test_list_json(sample_show: Path) -> None:
     run("new", "Draft idea", "--show", sample_show, "--now", NOW)
     result = run("list", "--show", sample_show, "--now", NOW, "--format", "json")
     assert result.exit_code == ExitCode.OK
+    unmeasured = {"duration": None, "lufs": None, "lra": None, "true_peak": None}  # no build yet
     assert json.loads(result.output) == [
-        {"number": 4, "slug": "draft-idea", "date": NOW, "status": "draft", "audio": None},
+        {"number": 4, "slug": "draft-idea", "date": NOW, "status": "draft", "audio": None, **unmeasured},
         {"number": 3, "slug": RETURN, "date": "2025-03-18T07:00:00+00:00", "status": "ready",
-         "audio": f"episodes/{RETURN}/audio.mp3"},
+         "audio": f"episodes/{RETURN}/audio.mp3", **unmeasured},
         {"number": 2, "slug": SHINS, "date": "2025-03-11T07:00:00+00:00", "status": "ready",
-         "audio": f"episodes/{SHINS}/audio.wav"},
+         "audio": f"episodes/{SHINS}/audio.wav", **unmeasured},
         {"number": 1, "slug": KNEES, "date": "2025-03-04T07:00:00+00:00", "status": "ready",
-         "audio": f"episodes/{KNEES}/audio.flac"},
+         "audio": f"episodes/{KNEES}/audio.flac", **unmeasured},
     ]
 
 
