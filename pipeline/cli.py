@@ -401,12 +401,9 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
 
 # --------------------------------------------------------------------------- validate
 
-PROFILES = ("apple", "spotify", "podcastindex")
-
-
 @cli.command(name="validate")
 @click.argument("feed")
-@click.option("--profile", "profiles", multiple=True, type=click.Choice(PROFILES),
+@click.option("--profile", "profiles", multiple=True, type=click.Choice(["apple", "spotify", "podcastindex"]),
               help="Only the rules of this directory (repeatable). Default: all.")
 @click.option("--online", is_flag=True, help="Also fetch every enclosure, image, transcript and chapters URL.")
 @click.option("--previous", "previous", default=None, metavar="FEED",
@@ -414,9 +411,10 @@ PROFILES = ("apple", "spotify", "podcastindex")
 @click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
               show_default=True, help="For people, machines, or GitHub Actions annotations.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per HTTP request.")
+@click.option("--max-mb", type=float, default=50.0, show_default=True, help="Refuse feeds larger than this.")
 @now_option
 def validate_command(feed: str, profiles: tuple[str, ...], online: bool, previous: str | None, fmt: str,
-                     timeout: float, now: dt.datetime) -> None:
+                     timeout: float, max_mb: float, now: dt.datetime) -> None:
     """Check a feed (file or http(s) URL) against Apple, Spotify and Podcasting 2.0 rules.
 
     Exit 0 when clean or only warnings, 1 on any error, 3 when the input is not a feed at all.
@@ -428,14 +426,15 @@ def validate_command(feed: str, profiles: tuple[str, ...], online: bool, previou
     """
     from pipeline import validate
 
-    data = validate.read_source(feed, timeout=timeout)
-    before = validate.read_source(previous, timeout=timeout) if previous else None
+    limit = int(max_mb * 2**20)
+    data = validate.read_source(feed, timeout=timeout, max_bytes=limit)
+    before = validate.read_source(previous, timeout=timeout, max_bytes=limit) if previous else None
     report = validate.validate(data, source=feed, profiles=profiles or None, previous=before, online=online,
                                timeout=timeout, now=now)
     render = {"text": validate.format_text, "json": validate.format_json, "github": validate.format_github}[fmt]
-    click.echo(render(report))
-    if report.has_errors:
-        raise SystemExit(int(ExitCode.ERROR))
+    click.echo(render(report), nl=False)
+    if report.exit_code != ExitCode.OK:
+        raise SystemExit(int(report.exit_code))
 
 
 # --------------------------------------------------------------------------- publish, status
