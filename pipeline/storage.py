@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import io
 import json
 import logging
@@ -18,16 +19,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
-
-import boto3
-import botocore.exceptions as bce
-from boto3.s3.transfer import TransferConfig, create_transfer_manager
-from botocore.config import Config
-from s3transfer.subscribers import BaseSubscriber
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from pipeline.errors import PipelineError, StorageError, TargetLocked
 from pipeline.progress import NullReporter, Reporter, Task
+
+if TYPE_CHECKING:
+    import botocore.exceptions as bce
 
 LOCK_KEY = ".podcast/lock.json"
 MiB = 1024 * 1024
@@ -201,6 +200,10 @@ class Storage(Protocol):
         """Check the target is reachable and usable (one cheap call); create it only when `create`."""
         ...
 
+    def close(self) -> None:
+        """Release connections (safe to call twice; the storage reconnects if used again)."""
+        ...
+
 
 def _check_key(key: str) -> str:
     parts = key.split("/")
@@ -275,7 +278,7 @@ class _BaseStorage:
         if not self._is_large(size):
             self._put_one(item, size, None)
             return
-        task = reporter.task(key, size, "B")
+        task = _LockedTask(reporter.task(key, size, "B"))  # advanced from the transfer's threads
         try:
             self._put_one(item, size, task.advance)
         finally:
@@ -553,6 +556,9 @@ class LocalStorage(_BaseStorage):
             problem = self._os_error(err, "write", None)
             raise problem from None
 
+    def close(self) -> None:
+        """Nothing to release for a folder."""
+
     def _create_exclusive(self, key: str, data: bytes) -> bool:
         return self._write_atomic(key, data, exclusive=True)
 
@@ -607,25 +613,44 @@ _S3_ERRORS: dict[str, tuple[str, str]] = {
     "NotImplemented": ("the server does not support this request", "use an S3 service that supports it"),
 }
 
-# botocore failures that never reached a response, most specific first.
-_BOTOCORE_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
-    (bce.NoCredentialsError, "no AWS credentials found",
-     "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / publish.profile, or use an instance role"),
-    (bce.PartialCredentialsError, "the AWS credentials are incomplete (an access key id without its secret?)",
-     _CREDENTIALS_HINT),
-    (bce.ProfileNotFound, "AWS profile '{profile}' does not exist",
-     "check publish.profile or AWS_PROFILE against ~/.aws/config"),
-    (bce.NoRegionError, "no AWS region set", "set publish.region or AWS_DEFAULT_REGION"),
-    ((bce.UnauthorizedSSOTokenError, bce.SSOTokenLoadError, bce.TokenRetrievalError),
-     "the AWS SSO session has expired or is missing", "run aws sso login"),
-    (bce.CredentialRetrievalError, "the AWS credentials could not be loaded", _CREDENTIALS_HINT),
-    (bce.SSLError, "TLS failed talking to {endpoint}", "check endpoint_url (http vs https) and certificates"),
-    ((bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ProxyConnectionError),
-     "cannot reach {endpoint}", "check endpoint_url and that the server is running and reachable"),
-    ((bce.ReadTimeoutError, bce.ConnectionClosedError, bce.ResponseStreamingError, bce.IncompleteReadError,
-      bce.HTTPClientError, bce.ConnectionError),
-     "the connection to {endpoint} failed mid-request", "check the server and network; " + _RETRY_HINT),
-)
+@functools.cache
+def _aws() -> SimpleNamespace:
+    """boto3, botocore and s3transfer, imported on first S3 use: they cost ~0.2 s, which local targets skip."""
+    import boto3
+    import botocore.exceptions as bce
+    from boto3.s3.transfer import TransferConfig, create_transfer_manager
+    from botocore.config import Config
+    from s3transfer.subscribers import BaseSubscriber
+
+    class Progress(BaseSubscriber):  # type: ignore[misc]
+        def __init__(self, advance: Callable[[float], None]) -> None:
+            self._advance = advance
+
+        def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
+            self._advance(bytes_transferred)
+
+    # botocore failures that never reached a response, most specific first.
+    errors: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
+        (bce.NoCredentialsError, "no AWS credentials found",
+         "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / publish.profile, or use an instance role"),
+        (bce.PartialCredentialsError, "the AWS credentials are incomplete (an access key id without its secret?)",
+         _CREDENTIALS_HINT),
+        (bce.ProfileNotFound, "AWS profile '{profile}' does not exist",
+         "check publish.profile or AWS_PROFILE against ~/.aws/config"),
+        (bce.NoRegionError, "no AWS region set", "set publish.region or AWS_DEFAULT_REGION"),
+        ((bce.UnauthorizedSSOTokenError, bce.SSOTokenLoadError, bce.TokenRetrievalError),
+         "the AWS SSO session has expired or is missing", "run aws sso login"),
+        (bce.CredentialRetrievalError, "the AWS credentials could not be loaded", _CREDENTIALS_HINT),
+        (bce.SSLError, "TLS failed talking to {endpoint}", "check endpoint_url (http vs https) and certificates"),
+        ((bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ProxyConnectionError),
+         "cannot reach {endpoint}", "check endpoint_url and that the server is running and reachable"),
+        ((bce.ReadTimeoutError, bce.ConnectionClosedError, bce.ResponseStreamingError, bce.IncompleteReadError,
+          bce.HTTPClientError, bce.ConnectionError),
+         "the connection to {endpoint} failed mid-request", "check the server and network; " + _RETRY_HINT),
+    )
+    return SimpleNamespace(boto3=boto3, bce=bce, Config=Config, TransferConfig=TransferConfig,
+                           create_transfer_manager=create_transfer_manager, Progress=Progress, errors=errors)
+
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _PRECONDITION = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
@@ -661,14 +686,6 @@ class _Secrets:
         return "<secrets hidden>"
 
 
-class _Progress(BaseSubscriber):
-    def __init__(self, advance: Callable[[float], None]) -> None:
-        self._advance = advance
-
-    def on_progress(self, future: Any, bytes_transferred: int, **kwargs: Any) -> None:
-        self._advance(bytes_transferred)
-
-
 class S3Storage(_BaseStorage):
     """An S3 bucket (AWS, R2, B2, MinIO, SeaweedFS...) under an optional key prefix.
 
@@ -685,7 +702,7 @@ class S3Storage(_BaseStorage):
         region: str | None = None,
         endpoint_url: str | None = None,
         profile: str | None = None,
-        workers: int = 24,
+        workers: int = 16,
         multipart_threshold: int = 32 * MiB,
         multipart_chunksize: int = 16 * MiB,
         multipart_concurrency: int = 4,
@@ -722,13 +739,14 @@ class S3Storage(_BaseStorage):
             return self._client_obj
 
     def _make_client(self) -> Any:
-        session = boto3.session.Session(profile_name=self.profile, region_name=self.region)
+        aws = _aws()
+        session = aws.boto3.session.Session(profile_name=self.profile, region_name=self.region)
         credentials = session.get_credentials()
         if credentials is None:
-            raise bce.NoCredentialsError()
+            raise aws.bce.NoCredentialsError()
         frozen = credentials.get_frozen_credentials()
         self._secrets.add(frozen.access_key, frozen.secret_key, frozen.token)
-        config = Config(
+        config = aws.Config(
             signature_version="s3v4",
             connect_timeout=self.connect_timeout,
             read_timeout=self.read_timeout,
@@ -761,6 +779,7 @@ class S3Storage(_BaseStorage):
         scrubbed S3Failure as its cause, so no botocore exception (whose response may carry the access
         key id) is anywhere in its __cause__/__context__ chain, even under --debug.
         """
+        bce = _aws().bce
         try:
             return fn(), None
         except bce.ClientError as err:
@@ -802,7 +821,7 @@ class S3Storage(_BaseStorage):
         return problem
 
     def _translate_botocore_error(self, err: bce.BotoCoreError, action: str, key: str | None) -> StorageError:
-        match = next(((text, hint) for types, text, hint in _BOTOCORE_ERRORS if isinstance(err, types)), None)
+        match = next(((text, hint) for types, text, hint in _aws().errors if isinstance(err, types)), None)
         if match is None:
             text, hint = f"cannot {action} {key or 'bucket ' + repr(self.bucket)}: {err}", ""
         else:
@@ -863,18 +882,19 @@ class S3Storage(_BaseStorage):
 
     def _upload_large(self, client: Any, item: PutItem, full: str, extra: dict[str, str],
                       progress: Callable[[float], None] | None) -> None:
-        config = TransferConfig(
+        aws = _aws()
+        config = aws.TransferConfig(
             multipart_threshold=self.multipart_threshold,
             multipart_chunksize=self.multipart_chunksize,
             max_concurrency=self.multipart_concurrency,
             use_threads=True,
             preferred_transfer_client="classic",
         )
-        subscribers = [_Progress(progress)] if progress is not None else []
+        subscribers = [aws.Progress(progress)] if progress is not None else []
 
         def upload() -> None:
             source: str | io.BytesIO = str(item.data) if isinstance(item.data, Path) else io.BytesIO(item.data)
-            with create_transfer_manager(client, config) as manager:
+            with aws.create_transfer_manager(client, config) as manager:
                 manager.upload(source, self.bucket, full, extra_args=extra, subscribers=subscribers).result()
 
         if isinstance(item.data, Path) and not os.access(item.data, os.R_OK):
