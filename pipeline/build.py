@@ -465,6 +465,13 @@ def tag_episodes(show_path: Path, slugs: Sequence[str], *, now: dt.datetime, out
         if info.container not in ("mp3", "m4a"):
             raise AudioError(f"cannot tag a {info.container.upper()} file in place", file=rel,
                              hint="only MP3 and M4A carry podcast tags; `podcast build` tags the encoded copy")
-        audio.write_tags(ep.audio, tag_spec(show, ep, info.duration, stage.cover(ep)))
+        # Tag a copy, then swap it in: an interrupted tagging never leaves a half-written source.
+        tmp = ep.audio.with_name(f".{ep.audio.name}.tagging{ep.audio.suffix}")
+        shutil.copy2(ep.audio, tmp)
+        try:
+            audio.write_tags(tmp, tag_spec(show, ep, info.duration, stage.cover(ep)))
+            os.replace(tmp, ep.audio)
+        finally:
+            tmp.unlink(missing_ok=True)
         lines.append(f"Tagged {rel} in place")
     return lines
