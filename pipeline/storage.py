@@ -534,14 +534,19 @@ class LocalStorage(_BaseStorage):
                 parent = parent.parent
 
     def ensure_ready(self, *, create: bool = False) -> None:
-        """Check the folder exists and is writable (a real probe write); create it only when `create`."""
+        """Check the folder is writable (a real probe write).
+
+        A missing folder is created when its parent exists (the default `public/` next to show.yaml) or
+        when `create` is set (then with all missing parents); a missing parent is otherwise an error,
+        since it usually means a mistyped path.
+        """
         if self.root.exists() and not self.root.is_dir():
             raise StorageError("is a file, not a folder", file=self.description,
                                hint="point publish.path at a folder")
         if not self.root.is_dir():
-            if not create:
-                raise StorageError("the folder does not exist", file=self.description,
-                                   hint="create it, or pass --create-bucket")
+            if not create and not self.root.parent.is_dir():
+                raise StorageError(f"neither the folder nor its parent {self.root.parent} exists",
+                                   file=self.description, hint="create it, or pass --create-bucket")
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as err:

@@ -556,13 +556,16 @@ def test_local_delete_removes_emptied_folders(tmp_path: Path) -> None:
     assert (tmp_path / "public").is_dir()
 
 
-def test_local_missing_folder_needs_create(tmp_path: Path) -> None:
-    store = LocalStorage(tmp_path / "www")
+def test_local_missing_folder_is_created_only_next_to_an_existing_parent(tmp_path: Path) -> None:
+    LocalStorage(tmp_path / "public").ensure_ready()  # the default public/ next to show.yaml
+    assert (tmp_path / "public").is_dir()
+    deep = LocalStorage(tmp_path / "srv" / "www")  # a missing parent is more likely a typo
     with pytest.raises(StorageError) as info:
-        store.ensure_ready()
-    assert str(info.value) == f"folder {tmp_path / 'www'}/: the folder does not exist (create it, or pass --create-bucket)"
-    store.ensure_ready(create=True)
-    assert (tmp_path / "www").is_dir()
+        deep.ensure_ready()
+    assert str(info.value) == (f"folder {tmp_path / 'srv' / 'www'}/: neither the folder nor its parent "
+                               f"{tmp_path / 'srv'} exists (create it, or pass --create-bucket)")
+    deep.ensure_ready(create=True)
+    assert (tmp_path / "srv" / "www").is_dir()
 
 
 def test_local_path_through_a_file_is_one_clear_line(tmp_path: Path) -> None:
