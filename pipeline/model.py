@@ -34,6 +34,7 @@ AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".wav": "audio/wav", "
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # same rules as safe_load, in C when available
 MAX_NOTES_BYTES = 1_000_000  # an episode.md larger than this is a mistake, not show notes
 MAX_SHOW_BYTES = 256_000
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -652,7 +653,7 @@ def _read_text(path: Path, rel: str, limit: int) -> str:
 
 def _parse_yaml(text: str, rel: str, field: str | None = None, line_offset: int = 0) -> Any:
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a SafeLoader (libyaml's when present)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1 + line_offset}" if mark else "YAML"
