@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import random
@@ -65,6 +66,15 @@ def free_ports(count: int, *, rng: random.Random | None = None) -> list[int]:
             if len(chosen) == count:
                 return chosen
     raise RuntimeError(f"no {count} free port pairs in {low}-{low + width}")
+
+
+def _die_with_parent() -> None:
+    """In the child: get SIGTERM if the test process dies without stopping us (Linux; best effort)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def public_read_policy(bucket: str) -> str:
@@ -168,6 +178,7 @@ class SeaweedServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,
             )
         self._wait_ready()
 
