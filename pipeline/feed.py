@@ -68,7 +68,9 @@ def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url:
         fg.lastBuildDate(newest)
         fg.pubDate(newest)
     else:
-        fg.lastBuildDate(None)
+        # Nothing published yet, so there is no content date. feedgen starts lastBuildDate at the clock and
+        # `lastBuildDate(None)` only reads it back; clearing its field is the one way to leave the tag out.
+        fg._FeedGenerator__rss_lastBuildDate = None  # type: ignore[attr-defined]
     fg.image(url=artwork_url, title=show.title, link=show.url)
 
     it = fg.podcast
