@@ -319,6 +319,18 @@ def test_small_puts_do_not_wait_for_100_continue(s3_env: SeaweedServer, bucket: 
     assert sent == [("PUT", None), ("PUT", None)]
 
 
+def test_endpoint_rules_are_evaluated_once_for_many_keys(s3_env: SeaweedServer, bucket: str) -> None:
+    store = s3_storage(s3_env, bucket)
+    store.put("warm.txt", b"w", content_type="text/plain", cache_control="no-cache")
+    resolve = store._client()._ruleset_resolver._provider.resolve_endpoint
+    before = resolve.cache_info()
+    store.put_many([PutItem(f"episodes/{i}/index.html", b"x", "text/html", "no-cache") for i in range(25)])
+    after = resolve.cache_info()
+    assert after.misses == before.misses  # every key reused the bucket's resolved endpoint
+    assert after.hits - before.hits == 25
+    assert len(list(store.list("episodes/"))) == 25
+
+
 def test_public_bucket_serves_objects_anonymously_read_only(s3_env: SeaweedServer, bucket: str) -> None:
     store = s3_storage(s3_env, bucket, None)
     store.put("episodes/a/a.mp3", b"ID3" + b"\0" * 997, content_type="audio/mpeg", cache_control="max-age=60")
