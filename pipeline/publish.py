@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import socket
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from pipeline import model, storage, urls
 from pipeline.artifacts import BuiltEpisode
-from pipeline.errors import PublishRefused, StorageError
+from pipeline.errors import PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
     MANIFEST_KEY,
     MANIFEST_VERSION,
@@ -151,7 +152,7 @@ def _cache_control(o: Output) -> str:
 
 def read_manifest(target: storage.Storage) -> Manifest | None:
     data = target.get(MANIFEST_KEY)
-    return None if data is None else Manifest.from_json(data, f"{target.description}/{MANIFEST_KEY}")
+    return None if data is None else Manifest.from_json(data, f"{target.description.rstrip('/')}/{MANIFEST_KEY}")
 
 
 def _owner() -> str:
@@ -175,12 +176,60 @@ def publish(
     reporter = reporter or NullReporter()
     target.ensure_ready(create=options.create_bucket and not options.dry_run)
     if options.dry_run:
-        return _run(show, outputs, public, target, options, reporter)
-    lock = target.acquire_lock(_owner(), break_lock=options.break_lock)
+        return _run(show, outputs, public, target, options, reporter, None)
+    lock = _take_lock(target, options.break_lock, reporter)
+    _HELD.add(lock.info.token)
     try:
-        return _run(show, outputs, public, target, options, reporter)
+        # Lock.__exit__ releases it; when the target fails mid-publish a failing release is swallowed there,
+        # so the error that stopped the publish is the one reported.
+        with lock:
+            return _run(show, outputs, public, target, options, reporter, lock)
     finally:
-        lock.release()
+        _HELD.discard(lock.info.token)
+
+
+#: Tokens of the locks this process holds right now (publishes may run on threads).
+_HELD: set[str] = set()
+
+
+def _take_lock(target: storage.Storage, break_lock: bool, reporter: Reporter) -> storage.Lock:
+    """The target's lock; a lock left by a publish that died on this machine is taken over with a warning."""
+    try:
+        lock = target.acquire_lock(_owner(), break_lock=break_lock)
+    except TargetLocked:
+        abandoned = _abandoned_lock(target)
+        if abandoned is None:
+            raise
+        lock = target.acquire_lock(_owner(), break_lock=True)
+        reporter.warn(f"took over the lock left by an interrupted publish (pid {abandoned.pid} on "
+                      f"{abandoned.host}, {storage.human_age(abandoned.age())} ago)")
+        return lock
+    if lock.replaced is not None:
+        held = lock.replaced
+        reporter.warn(f"broke the lock of {held.owner} on {held.host} (pid {held.pid}), taken "
+                      f"{storage.human_age(held.age())} ago")
+    return lock
+
+
+def _abandoned_lock(target: storage.Storage) -> storage.LockInfo | None:
+    """The target's lock if its holder was a process on this host that no longer runs, else None.
+
+    A release that fails (the server went away mid-publish) leaves the lock behind; without this, the
+    re-run that should resume the publish would be refused. Locks from other hosts are never judged.
+    """
+    data = target.get(storage.LOCK_KEY)
+    held = None if data is None else storage.LockInfo.from_json(data)
+    if held is None or os.name != "posix" or held.host != socket.gethostname():
+        return None
+    if held.pid == os.getpid():
+        return None if held.token in _HELD else held
+    try:
+        os.kill(held.pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return held
+    except OSError:  # it exists (under another user)
+        return None
+    return None
 
 
 @dataclass(frozen=True)
@@ -209,12 +258,13 @@ def prepare(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltE
     uploading = {o.key for o in the_plan.uploads}
     new_slugs = tuple(b.episode.slug for b in reversed(public) if b.guid not in previous)
     changed = tuple(b.episode.slug for b in reversed(public)
-                    if b.guid in previous and (previous[b.guid] != new_eps[b.guid] or b.audio.key in uploading))
+                    if b.guid in previous and (previous[b.guid] != new_eps[b.guid] or b.audio.key in uploading
+                                               or urls.page_key(b.episode) in uploading))
     return Prepared(remote, the_plan, new_eps, channel_guid, refusals, new_slugs, changed)
 
 
 def _run(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode],
-         target: storage.Storage, options: Options, reporter: Reporter) -> Outcome:
+         target: storage.Storage, options: Options, reporter: Reporter, lock: storage.Lock | None) -> Outcome:
     prep = prepare(show, outputs, public, target)
     remote, the_plan, new_eps, refusals = prep.remote, prep.plan, prep.episodes, prep.refusals
     previous_eps = dict(remote.episodes) if remote else {}
@@ -248,22 +298,32 @@ def _run(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpis
     by_kind = {kind: [o for o in uploads if o.kind is kind] for kind in Kind}
     done: dict[str, ObjectEntry] = dict(remote.objects) if remote else {}
 
+    def still_ours() -> None:
+        """Before each step that changes what is live or recorded: a publish that lost its lock (another
+        publish ran --break-lock) stops; content-addressed media it stored meanwhile harms nobody."""
+        if lock is not None:
+            lock.check()
+
     # 1. media, artwork, chapters, transcripts, CSS: nothing that is live refers to them yet.
     first = by_kind[Kind.MEDIA] + by_kind[Kind.ASSET]
     _put(target, first, reporter, "Uploading media")
     done.update({o.key: the_plan.entries[o.key] for o in first})
     done.update({k: the_plan.entries[k] for k in present})
-    _checkpoint(target, remote, done)
+    _checkpoint(target, remote, done, still_ours)
     # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
     _verify_enclosures(target, public, remote, reporter)
     # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
+    if by_kind[Kind.PAGE]:
+        still_ours()
     _put(target, by_kind[Kind.PAGE], reporter, "Uploading pages")
     done.update({o.key: the_plan.entries[o.key] for o in by_kind[Kind.PAGE]})
+    still_ours()
     for o in by_kind[Kind.FEED]:
         reporter.step(f"Updating {o.key}")
         target.put(o.key, o.data, content_type=o.content_type, cache_control=SHORT)
         done[o.key] = the_plan.entries[o.key]
     if deletions:
+        still_ours()
         reporter.step(f"Pruning {len(deletions)} object{'s' if len(deletions) != 1 else ''}")
         target.delete(list(deletions))
         for key in deletions:
@@ -296,10 +356,12 @@ def _already_present(target: storage.Storage, uploads: Sequence[Output], the_pla
     return found
 
 
-def _checkpoint(target: storage.Storage, remote: Manifest | None, done: dict[str, ObjectEntry]) -> None:
+def _checkpoint(target: storage.Storage, remote: Manifest | None, done: dict[str, ObjectEntry],
+                still_ours: Callable[[], None]) -> None:
     """Record uploaded objects while the live feed and episode list stay as they were."""
     if remote is not None and dict(remote.objects) == done:
         return
+    still_ours()
     interim = Manifest(version=MANIFEST_VERSION, channel_guid=remote.channel_guid if remote else None,
                        feed_url=remote.feed_url if remote else None, objects=done,
                        episodes=dict(remote.episodes) if remote else {})
