@@ -365,7 +365,8 @@ def build(
                 if o.kind is Kind.ASSET and isinstance(o.data, Path):
                     asset_urls.setdefault(o.data, o.key)
             outputs.extend(site.render(show, public, asset_keys=asset_urls, artwork_key=artwork.key,
-                                       templates=show.root / "templates", cache_dir=cache_dir / "site"))
+                                       templates=show.root / "templates", cache_dir=cache_dir / "site",
+                                       notes_for=feed.rendered_notes))
     finally:
         stat.save()
     info = _build_info(audio_built)

@@ -1,4 +1,4 @@
-"""Browser test harness: Debian's Chromium via Playwright, per-page problem logs, axe-core, a Range-capable server.
+"""Browser test harness: Debian's Chromium via Playwright, per-page problem logs, axe-core, screenshots, a server.
 
 Use from a test module with `pytest_plugins = ["tests._browser_fixtures"]` (or import the fixtures).
 Nothing here downloads a browser: Chromium is /usr/bin/chromium. Without it (or without axe-core) tests
@@ -7,19 +7,16 @@ skip with the reason, except under CI (env CI set), where they fail.
 
 from __future__ import annotations
 
-import mimetypes
 import os
-import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
 import pytest
+
+from pipeline.serve import Server
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -39,10 +36,6 @@ LAUNCH_ARGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 #: Answer for any request that would leave the machine (tests use 127.0.0.1 only); it is recorded.
 STUB_PAGE = "<!doctype html><title>stub</title>"
-
-MIME_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".vtt": "text/vtt", ".srt": "application/x-subrip",
-              ".js": "text/javascript", ".css": "text/css", ".json": "application/json", ".xml": "application/xml",
-              ".html": "text/html; charset=utf-8", ".txt": "text/plain; charset=utf-8"}
 
 
 def unavailable(reason: str) -> None:
@@ -77,6 +70,7 @@ class PageLog:
     console_errors: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
+    responses: list[tuple[str, int]] = field(default_factory=list)  # (url, status) of every response
 
     def problems(self) -> list[str]:
         return [*self.console_errors, *self.failed_requests]
@@ -88,6 +82,7 @@ def _record(page: Any, log: PageLog) -> None:
             log.console_errors.append(f"console: {msg.text}")
 
     def on_response(response: Any) -> None:
+        log.responses.append((response.url, response.status))
         if response.status >= 400:
             log.failed_requests.append(f"HTTP {response.status}: {response.url}")
 
@@ -181,104 +176,19 @@ def screenshot() -> Any:
     return save_screenshot
 
 
-# --------------------------------------------------------------------------- a static server with Range
-
-
-@dataclass
-class Served:
-    """A running server: its base URL and every request it answered as (method, path, range, status)."""
-
-    url: str
-    requests: list[tuple[str, str, str | None, int]]
-
-
-_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-class RangeHandler(BaseHTTPRequestHandler):
-    """Serves files under `root` with single byte ranges (206/416), index.html for folders, 404.html."""
-
-    root: Path
-    log: list[tuple[str, str, str | None, int]]
-    server_version = "podcast-test"
-
-    def do_GET(self) -> None:
-        self._serve(body=True)
-
-    def do_HEAD(self) -> None:
-        self._serve(body=False)
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
-        pass
-
-    def _resolve(self) -> Path | None:
-        rel = unquote(urlsplit(self.path).path).lstrip("/")
-        target = (self.root / rel).resolve()
-        if not target.is_relative_to(self.root):
-            return None
-        if target.is_dir():
-            target = target / "index.html"
-        return target if target.is_file() else None
-
-    def _serve(self, body: bool) -> None:
-        target = self._resolve()
-        status = HTTPStatus.OK
-        if target is None:
-            status, target = HTTPStatus.NOT_FOUND, self.root / "404.html"
-            if not target.is_file():
-                self._finish(status, b"not found", "text/plain", body)
-                return
-        data = target.read_bytes()
-        ctype = MIME_TYPES.get(target.suffix) or mimetypes.guess_type(target.name)[0] or "application/octet-stream"
-        wanted = self.headers.get("Range")
-        if wanted and status == HTTPStatus.OK:
-            m = _RANGE_RE.match(wanted.strip())
-            size = len(data)
-            if m and (m.group(1) or m.group(2)):
-                if m.group(1):
-                    start = int(m.group(1))
-                    end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
-                else:
-                    start, end = max(0, size - int(m.group(2))), size - 1
-                if start >= size or end < start:
-                    self._finish(HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, b"", ctype, body,
-                                 {"Content-Range": f"bytes */{size}"})
-                    return
-                self._finish(HTTPStatus.PARTIAL_CONTENT, data[start : end + 1], ctype, body,
-                             {"Content-Range": f"bytes {start}-{end}/{size}"})
-                return
-        self._finish(status, data, ctype, body)
-
-    def _finish(self, status: HTTPStatus, data: bytes, ctype: str, body: bool,
-                extra: dict[str, str] | None = None) -> None:
-        self.log.append((self.command, urlsplit(self.path).path, self.headers.get("Range"), int(status)))
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.send_header("Cache-Control", "no-store")
-        for key, value in (extra or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        if body:
-            self.wfile.write(data)
+# --------------------------------------------------------------------------- the preview server
 
 
 @pytest.fixture
 def serve() -> Iterator[Any]:
-    """serve(folder) -> Served: start a Range-capable HTTP server for `folder` on 127.0.0.1."""
-    servers: list[ThreadingHTTPServer] = []
+    """serve(folder) -> a started pipeline.serve.Server (Range support) for `folder` on 127.0.0.1; `.url`."""
+    servers: list[Server] = []
 
-    def start(root: Path) -> Served:
-        log: list[tuple[str, str, str | None, int]] = []
-        handler = type("Handler", (RangeHandler,), {"root": root.resolve(), "log": log})
-        server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+    def start(root: Path) -> Server:
+        server = Server(root, port=0).start()
         servers.append(server)
-        return Served(url=f"http://127.0.0.1:{server.server_address[1]}/", requests=log)
+        return server
 
     yield start
     for server in servers:
-        server.shutdown()
-        server.server_close()
+        server.stop()

@@ -1,0 +1,1011 @@
+"""The companion site: episode pages, index pages, sitemap, robots.txt, 404 and static files (Jinja2 lives here)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import importlib.metadata
+import json
+import math
+import multiprocessing
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
+
+import jinja2
+from markupsafe import Markup
+
+from pipeline import __version__, model, notes, transcript, urls
+from pipeline.artifacts import BuiltEpisode
+from pipeline.errors import ContentError, PipelineError
+from pipeline.manifest import Kind, Output
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: Bump when a change here alters page bytes in a way the inputs below do not capture.
+RENDER_VERSION = "1"
+
+HTML = "text/html; charset=utf-8"
+#: Static files taken from the templates folder (a host's copy wins), published under static/.
+STATIC_FILES = {"style.css": "text/css; charset=utf-8", "player.js": "text/javascript; charset=utf-8"}
+#: Pages other than episode and index pages: output key -> (template, content type).
+EXTRA_PAGES = {
+    urls.NOT_FOUND_KEY: ("404.html", HTML),
+    urls.SITEMAP_KEY: ("sitemap.xml", "application/xml; charset=utf-8"),
+    urls.ROBOTS_KEY: ("robots.txt", "text/plain; charset=utf-8"),
+}
+
+#: Cold renders of at least this many episode pages are shared between worker processes.
+PARALLEL_MIN_PAGES = 400
+MAX_WORKERS = 8
+FORMAT_LABELS = {"audio/mpeg": ("MP3", "mp3"), "audio/mp4": ("M4A", "m4a")}
+TRANSCRIPT_LABELS = {"vtt": "WebVTT", "srt": "SRT"}
+IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+
+# --------------------------------------------------------------------------- colours
+
+LIGHT_FLOOR = "#f3f1ec"  # the darkest light-scheme surface in style.css (--surface-2)
+DARK_CEILING = "#2a2926"  # lighter than the lightest dark-scheme surface in style.css
+AA = 4.6  # WCAG AA asks 4.5:1; a hair more so a browser's colour rounding cannot fail it
+
+
+def _channels(colour: str) -> tuple[float, float, float]:
+    h = colour.lstrip("#")
+    h = "".join(c * 2 for c in h) if len(h) == 3 else h
+    return int(h[0:2], 16) / 255, int(h[2:4], 16) / 255, int(h[4:6], 16) / 255
+
+
+def luminance(colour: str) -> float:
+    """WCAG 2 relative luminance of a #rgb / #rrggbb colour."""
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in _channels(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two colours (1 to 21)."""
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def mix(a: str, b: str, t: float) -> str:
+    """sRGB mix as #rrggbb: t=0 is a, t=1 is b."""
+    return "#" + "".join(f"{round((x * (1 - t) + y * t) * 255):02x}"
+                         for x, y in zip(_channels(a), _channels(b), strict=True))
+
+
+def theme_colours(colour: str) -> dict[str, str]:
+    """The theme colour plus readable companions: text on it, and a link accent for each colour scheme."""
+    colour = mix(colour, colour, 0)  # #abc -> #aabbcc
+
+    def accent(toward: str, against: str) -> str:
+        for step in range(41):
+            candidate = mix(colour, toward, step / 40)
+            if contrast(candidate, against) >= AA:
+                return candidate
+        return toward
+
+    on = "#ffffff" if contrast(colour, "#ffffff") >= contrast(colour, "#000000") else "#000000"
+    return {"color": colour, "on_color": on, "accent_light": accent("#000000", LIGHT_FLOOR),
+            "accent_dark": accent("#ffffff", DARK_CEILING)}
+
+
+# --------------------------------------------------------------------------- small formatting helpers
+
+_VIDEO: list[tuple[re.Pattern[str], str, Callable[[str, re.Match[str]], str]]] = [
+    (re.compile(r"^https?://(?:www\.|m\.)?youtube\.com/watch\?"), "YouTube",
+     lambda u, m: parse_qs(urlsplit(u).query).get("v", [""])[0]),
+    (re.compile(r"^https?://youtu\.be/([\w-]{6,})"), "YouTube", lambda u, m: m.group(1)),
+    (re.compile(r"^https?://(?:www\.)?youtube\.com/(?:embed|shorts|live)/([\w-]{6,})"), "YouTube",
+     lambda u, m: m.group(1)),
+    (re.compile(r"^https?://(?:www\.|player\.)?vimeo\.com/(?:video/)?(\d+)"), "Vimeo", lambda u, m: m.group(1)),
+]
+#: Privacy-friendly embeds: no cookies before play (YouTube), do-not-track (Vimeo).
+_EMBED = {"YouTube": "https://www.youtube-nocookie.com/embed/{id}", "Vimeo": "https://player.vimeo.com/video/{id}?dnt=1"}
+
+
+def video_embed(url: str | None) -> dict[str, Any] | None:
+    """A YouTube or Vimeo URL -> a privacy-friendly embed; any other URL -> a plain link; None -> None."""
+    if not url:
+        return None
+    for pattern, provider, video_id in _VIDEO:
+        m = pattern.match(url)
+        vid = video_id(url, m) if m else ""
+        if vid and re.fullmatch(r"[\w-]{6,}", vid):
+            return {"kind": "embed", "provider": provider, "src": _EMBED[provider].format(id=vid), "url": url}
+    return {"kind": "link", "provider": None, "src": None, "url": url}
+
+
+def duration_iso(seconds: float) -> str:
+    """ISO 8601 duration in whole seconds: 'PT1H2M3S', 'PT42M10S', 'PT5S'."""
+    s = round(seconds)
+    h, m, sec = s // 3600, s % 3600 // 60, s % 60
+    return "PT" + (f"{h}H" if h else "") + (f"{m}M" if m else "") + f"{sec}S"
+
+
+def duration_label(seconds: float) -> str:
+    """A listener's duration: '42 min', '1 h 5 min' (at least 1 min)."""
+    minutes = max(1, round(seconds / 60))
+    return f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min"
+
+
+def human_size(n: int) -> str:
+    """'4.2 MB' from 100 kB on, else whole kB."""
+    return f"{n / 1_000_000:.1f} MB" if n >= 100_000 else f"{math.ceil(n / 1000)} kB"
+
+
+def human_date(d: dt.datetime) -> str:
+    """'4 March 2025' (English month names, whatever the locale)."""
+    return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+
+
+def seconds_attr(seconds: float) -> str:
+    """Seconds for a data attribute or media fragment: '90', '92.5' (never exponent notation)."""
+    return f"{seconds:.3f}".rstrip("0").rstrip(".")
+
+
+def relative_url(from_key: str, to_key: str) -> str:
+    """The link from the page stored at `from_key` to the object at `to_key`, relative to the page.
+
+    A folder's index.html is linked as the folder ("../other/"), so links stay clean; the result is
+    URL-quoted the way urls.url quotes keys.
+    """
+    if to_key == "index.html" or to_key.endswith("/index.html"):
+        to_key = to_key[: -len("index.html")]
+    here = from_key.split("/")[:-1]
+    there = to_key.split("/")
+    common = 0
+    while common < len(here) and common < len(there) - 1 and here[common] == there[common]:
+        common += 1
+    link = "../" * (len(here) - common) + "/".join(there[common:])
+    return quote(link, safe="/-._~") or "./"
+
+
+def footer_note(show: model.Show, public: Sequence[BuiltEpisode]) -> str:
+    """'© 2025 Maya Okafor, CC BY 4.0': the copyright line, dated by the newest episode (never the clock)."""
+    year = str(public[0].episode.date.year) if public else ""
+    text = show.copyright or show.author
+    if re.match(r"^(?:©|\(c\)|copyright\b)", text, re.IGNORECASE):
+        return text
+    if not re.search(r"\b(?:19|20)\d\d\b", text) and year:
+        text = f"{year} {text}"
+    return f"© {text}"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class SiteRender:
+    """What one render made: every output, and which page keys were rendered or reused from the cache."""
+
+    outputs: tuple[Output, ...]
+    rendered: tuple[str, ...]  # keys whose page was rendered this time (cache misses), in output order
+    reused: tuple[str, ...]  # keys served from the render cache without Markdown or Jinja work
+
+
+def render(
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    asset_keys: Mapping[Path, str],
+    artwork_key: str,
+    templates: Path | None = None,
+    cache_dir: Path | None = None,
+    notes_for: Callable[[model.Episode], notes.Notes] | None = None,
+    workers: int | None = None,
+) -> list[Output]:
+    """Every page of the site as Outputs (PAGE: html, sitemap, robots; ASSET: static/style.css, player.js).
+
+    `public` holds the published episodes, newest first. `asset_keys` maps local files (artwork, logo,
+    host photo, episode images) to their keys in the build folder; pages link to them relatively, so the
+    site works from any base URL and in the local preview. `templates` is the host's override folder
+    (any template or static file of the same name wins). With `cache_dir`, a page whose inputs are
+    unchanged comes back from the cache without any Markdown or Jinja work.
+    `notes_for` may supply already rendered notes (the feed renders them too). See render_site.
+    """
+    return list(render_site(show, public, asset_keys=asset_keys, artwork_key=artwork_key, templates=templates,
+                            cache_dir=cache_dir, notes_for=notes_for, workers=workers).outputs)
+
+
+def render_site(
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    asset_keys: Mapping[Path, str],
+    artwork_key: str,
+    templates: Path | None = None,
+    cache_dir: Path | None = None,
+    notes_for: Callable[[model.Episode], notes.Notes] | None = None,
+    workers: int | None = None,
+) -> SiteRender:
+    """Like render, and says which pages were rendered and which came from the cache.
+
+    Pages are keyed by a hash of everything they show: the episode's fields and notes, its neighbours'
+    titles and URLs, the show, the asset keys, the template sources and this code. Cold renders of many
+    episode pages are split over worker processes: by default over the CPUs (up to MAX_WORKERS) once
+    PARALLEL_MIN_PAGES pages need rendering; `workers=N` asks for N whatever the count, `workers=1` for
+    none. The output never depends on it.
+    """
+    config = _Config(show=show, asset_keys=dict(asset_keys), artwork_key=artwork_key,
+                     templates=templates if templates is not None and templates.is_dir() else None,
+                     cache_dir=cache_dir, footer=footer_note(show, public))
+    site = _Site(config)
+    cache = _Cache(cache_dir)
+    try:
+        return _render_all(site, cache, public, notes_for, workers)
+    finally:
+        cache.close()
+
+
+def _render_all(site: _Site, cache: _Cache, public: Sequence[BuiltEpisode],
+                notes_for: Callable[[model.Episode], notes.Notes] | None, workers: int | None) -> SiteRender:
+    plan = _Plan(site, public)
+    outputs: dict[str, Output] = {}
+    rendered: list[str] = []
+    reused: list[str] = []
+
+    def take(key: str, data: bytes, content_type: str, fresh: bool) -> None:
+        outputs[key] = Output(key, data, Kind.PAGE, content_type)
+        (rendered if fresh else reused).append(key)
+
+    def reuse(key: str, h: str) -> bool:
+        hit = cache.get(h)
+        if hit is not None:
+            take(key, hit, HTML, fresh=False)
+        return hit is not None
+
+    episodes = [job for job in plan.episode_jobs() if not reuse(job.key, job.hash)]
+    indexes = [job for job in plan.index_jobs() if not reuse(job.key, job.hash)]
+    n = worker_count(workers)
+    if n >= 2 and len(episodes) >= (2 if workers else PARALLEL_MIN_PAGES):
+        if notes_for is not None:  # notes the feed has rendered already travel with the job, not again
+            episodes = [dataclasses.replace(job, notes=notes_for(job.built.episode)) for job in episodes]
+        results: Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]] = _render_parallel(
+            site, episodes, indexes, n)
+    else:
+        results = ((job, *_render_one(site, job, notes_for)) for job in episodes)
+    for job, data, card in results:
+        take(job.key, cache.put(job.hash, data), HTML, fresh=True)
+        if isinstance(job, _EpisodeJob) and card is not None:
+            cache.cards[job.notes_sha] = card
+
+    # Index pages the workers did not make take their cards from this render, the card cache, or the notes.
+    for index_job in indexes:
+        if index_job.key in outputs:
+            continue
+        for b, sha in zip(index_job.items, index_job.shas, strict=True):
+            if sha not in cache.cards:
+                cache.cards[sha] = _Card.of(notes_for(b.episode) if notes_for else notes.render_notes(b.episode.notes))
+        data = site.index_page(index_job.page, index_job.pages, index_job.items,
+                               [cache.cards[sha] for sha in index_job.shas], index_job.total)
+        take(index_job.key, cache.put(index_job.hash, data), HTML, fresh=True)
+
+    for key, (template, content_type) in EXTRA_PAGES.items():
+        h = plan.extra_hash(key)
+        hit = cache.get(h)
+        if hit is not None:
+            take(key, hit, content_type, fresh=False)
+        else:
+            take(key, cache.put(h, site.extra_page(key, template, public)), content_type, fresh=True)
+
+    cache.finish(plan.notes_sha.values())
+    static = [Output(urls.static_key(name), site.static[name], Kind.ASSET, content_type)
+              for name, content_type in STATIC_FILES.items()]
+    order = [*(urls.page_key(b.episode) for b in public), *(urls.index_key(p) for p in range(1, plan.pages + 1)),
+             *EXTRA_PAGES]
+    fresh = set(rendered)
+    return SiteRender(outputs=(*static, *(outputs[k] for k in order)),
+                      rendered=tuple(k for k in order if k in fresh),
+                      reused=tuple(k for k in order if k not in fresh))
+
+
+# --------------------------------------------------------------------------- planning: keys and input hashes
+
+
+@dataclass(frozen=True)
+class _Config:
+    """Everything a renderer needs besides the episodes; small and picklable (worker processes get it)."""
+
+    show: model.Show
+    asset_keys: dict[Path, str]
+    artwork_key: str
+    templates: Path | None
+    cache_dir: Path | None
+    footer: str
+
+
+@dataclass(frozen=True)
+class _Neighbour:
+    title: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class _EpisodeJob:
+    key: str
+    hash: str
+    position: int  # in `public`, newest first
+    notes_sha: str
+    built: BuiltEpisode
+    older: _Neighbour | None
+    newer: _Neighbour | None
+    notes: notes.Notes | None = None  # already rendered (by notes_for), sent along to a worker
+
+
+@dataclass(frozen=True)
+class _IndexJob:
+    key: str
+    hash: str
+    page: int
+    pages: int
+    total: int
+    items: tuple[BuiltEpisode, ...]
+    shas: tuple[str, ...]  # the items' notes hashes
+
+
+@dataclass(frozen=True)
+class _Card:
+    """What the index shows of an episode's notes."""
+
+    reading_minutes: int
+    summary: str  # the notes' own summary (front matter `summary` wins on the page)
+
+    @classmethod
+    def of(cls, rendered: notes.Notes) -> _Card:
+        return cls(rendered.reading_minutes, rendered.summary)
+
+
+def _digest(*parts: object) -> str:
+    """sha256 of plain values (str, bytes, numbers, None, and tuples, lists and dicts of them): repr is stable."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+class _Plan:
+    """Which pages exist and the hash of each one's inputs, computed without any Markdown or Jinja work."""
+
+    def __init__(self, site: _Site, public: Sequence[BuiltEpisode]) -> None:
+        self.site = site
+        self.public = public
+        self.pages = max(1, math.ceil(len(public) / site.show.page_size))
+        self.notes_sha = {b.episode.slug: hashlib.sha256(b.episode.notes.encode()).hexdigest() for b in public}
+
+    def _built_inputs(self, b: BuiltEpisode) -> tuple[object, ...]:
+        a = b.audio
+        return (b.guid, b.page_url, a.key, a.size, a.mime, round(a.duration, 3), b.image_url, b.chapters_url,
+                tuple(t.fmt for t in b.transcripts), self.site.image_key(b.episode))
+
+    def episode_jobs(self) -> Iterable[_EpisodeJob]:
+        fp = self.site.fingerprint
+        public = self.public
+        for i, b in enumerate(public):
+            ep = b.episode
+            older = public[i + 1].episode if i + 1 < len(public) else None
+            newer = public[i - 1].episode if i > 0 else None
+            o = _Neighbour(older.title, older.slug) if older else None
+            n = _Neighbour(newer.title, newer.slug) if newer else None
+            sha = self.notes_sha[ep.slug]
+            text = _transcript_digest(ep)
+            h = _digest(fp, "episode", ep.model_dump_json(exclude={"notes"}), sha, text, self._built_inputs(b),
+                        (o.title, o.slug) if o else None, (n.title, n.slug) if n else None)
+            yield _EpisodeJob(urls.page_key(ep), h, i, sha, b, o, n)
+
+    def index_jobs(self) -> Iterable[_IndexJob]:
+        size = self.site.show.page_size
+        total = len(self.public)
+        for page in range(1, self.pages + 1):
+            items = tuple(self.public[(page - 1) * size : page * size])
+            shas = tuple(self.notes_sha[b.episode.slug] for b in items)
+            cards = [(b.episode.slug, b.episode.title, b.episode.number, b.episode.season, b.episode.type,
+                      b.episode.explicit, b.episode.date.isoformat(), b.episode.summary, sha,
+                      round(b.audio.duration)) for b, sha in zip(items, shas, strict=True)]
+            h = _digest(self.site.fingerprint, "index", page, self.pages, total, cards)
+            yield _IndexJob(urls.index_key(page), h, page, self.pages, total, items, shas)
+
+    def extra_hash(self, key: str) -> str:
+        if key == urls.SITEMAP_KEY:
+            return _digest(self.site.fingerprint, key, self.pages,
+                           [(b.episode.slug, b.episode.date.isoformat()) for b in self.public])
+        return _digest(self.site.fingerprint, key)
+
+
+def _transcript_digest(ep: model.Episode) -> str | None:
+    if ep.transcript is None:
+        return None
+    return hashlib.sha256(ep.transcript.read_bytes()).hexdigest()
+
+
+# --------------------------------------------------------------------------- the render cache
+
+
+class _Cache:
+    """Rendered pages by input hash, plus the index cards by notes hash, under cache_dir.
+
+    Pages live in append-only pack files (pages/<name>.pack): one file per render however many pages
+    it made, because creating a file per page costs as much as rendering it. index.json maps each
+    input hash to (pack, offset, length) and is replaced whole at the end of a render, so a crash
+    mid-render leaves the previous index intact (its stray pack is removed next time). Only the parent
+    process writes here; workers just render.
+    """
+
+    INDEX = "index.json"
+    NEW = "new.pack.tmp"
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        self.cards: dict[str, _Card] = {}
+        self._pages: dict[str, Any] = {}  # input hash -> [pack, offset, length], as read (checked on use)
+        self._used: dict[str, tuple[str, int, int]] = {}
+        self._packs: dict[str, bytes | None] = {}  # packs read so far (None: unreadable)
+        self._new: Any = None  # the pack this render appends to (named when it is complete)
+        self._new_hashes: list[str] = []
+        self._new_size = 0
+        self._saved = ""
+        if root is None:
+            return
+        (root / "pages").mkdir(parents=True, exist_ok=True)
+        try:
+            self._saved = (root / self.INDEX).read_text()
+            doc = json.loads(self._saved)
+        except (OSError, ValueError):
+            doc = {}
+        if not isinstance(doc, dict) or doc.get("version") != _CODE_VERSION:
+            return  # another version of this code wrote it: start over
+        try:
+            self.cards = {k: _Card(int(v[0]), str(v[1])) for k, v in doc["cards"].items()}
+            self._pages = dict(doc["pages"])
+        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
+            self.cards, self._pages = {}, {}
+
+    def get(self, h: str) -> bytes | None:
+        """A cached page's bytes, or None."""
+        raw = self._pages.get(h)
+        if not (isinstance(raw, list) and len(raw) == 3 and isinstance(raw[0], str) and isinstance(raw[1], int)
+                and isinstance(raw[2], int)) or self.root is None:
+            return None
+        entry = (raw[0], raw[1], raw[2])
+        data = self._read(entry)
+        if data is None:
+            return None
+        self._used[h] = entry
+        return data
+
+    def _read(self, entry: tuple[str, int, int]) -> bytes | None:
+        assert self.root is not None
+        pack, offset, length = entry
+        if pack not in self._packs:
+            try:
+                self._packs[pack] = (self.root / "pages" / pack).read_bytes() if "/" not in pack else None
+            except OSError:
+                self._packs[pack] = None
+        whole = self._packs[pack]
+        if whole is None or offset < 0 or length < 0 or offset + length > len(whole):
+            return None
+        return whole[offset : offset + length]
+
+    def put(self, h: str, data: bytes) -> bytes:
+        """Keep a freshly rendered page (appended to this render's pack); returns the bytes."""
+        if self.root is None:
+            return data
+        if self._new is None:
+            self._new = (self.root / "pages" / self.NEW).open("wb")
+        self._new.write(data)
+        self._used[h] = (self.NEW, self._new_size, len(data))
+        self._new_hashes.append(h)
+        self._new_size += len(data)
+        return data
+
+    def close(self) -> None:
+        """Close the files this render opened (finish() has saved what it should; after an error, nothing is)."""
+        self._packs.clear()
+        if self._new is not None:
+            self._new.close()
+            self._new = None
+
+    def finish(self, live_notes: Iterable[str]) -> None:
+        """Save what this render used (pages and cards); drop everything else, and packs mostly stale."""
+        if self.root is None:
+            return
+        pages = self.root / "pages"
+        # A pack whose pages this render mostly no longer uses is copied down to the pages still in use.
+        packs: dict[str, int] = {}
+        for pack, _, length in self._used.values():
+            packs[pack] = packs.get(pack, 0) + length
+        for pack, live in packs.items():
+            if pack == self.NEW:
+                continue
+            try:
+                size = (pages / pack).stat().st_size
+            except OSError:
+                size = live
+            if live * 2 < size:
+                for h, entry in list(self._used.items()):
+                    if entry[0] == pack:
+                        data = self._read(entry)
+                        if data is not None:
+                            self.put(h, data)
+        self.close()
+        if self._new_hashes:
+            name = _digest(self._new_hashes)[:32] + ".pack"
+            os.replace(pages / self.NEW, pages / name)
+            self._used = {h: (name, *entry[1:]) if entry[0] == self.NEW else entry for h, entry in self._used.items()}
+        live = set(live_notes)
+        doc = {
+            "version": _CODE_VERSION,
+            "cards": {k: [c.reading_minutes, c.summary] for k, c in sorted(self.cards.items()) if k in live},
+            "pages": {k: list(v) for k, v in sorted(self._used.items())},
+        }
+        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+        if text != self._saved:
+            tmp = self.root / (self.INDEX + ".tmp")
+            tmp.write_text(text)
+            os.replace(tmp, self.root / self.INDEX)
+        keep = {entry[0] for entry in self._used.values()}
+        with os.scandir(pages) as entries:
+            for entry in entries:
+                if entry.name not in keep:
+                    Path(entry.path).unlink(missing_ok=True)
+
+
+def _source_digest(*paths: Path) -> str:
+    return _digest(*(p.read_bytes() for p in paths))
+
+
+def _library_versions(*names: str) -> list[str]:
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{name}==?")
+    return out
+
+
+_HERE = Path(__file__).resolve().parent
+#: What the rendered notes depend on (the card cache is dropped when this changes).
+_NOTES_VERSION = _digest(_source_digest(_HERE / "notes.py"), _library_versions("cmarkgfm", "nh3"))
+#: What every page depends on besides its inputs and templates.
+_CODE_VERSION = _digest(RENDER_VERSION, __version__, _NOTES_VERSION,
+                        _source_digest(_HERE / "site.py", _HERE / "transcript.py", _HERE / "urls.py"),
+                        _library_versions("jinja2", "markupsafe"))
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+class _Site:
+    """A Jinja2 environment for one show (host overrides first) and the context every page shares."""
+
+    def __init__(self, config: _Config) -> None:
+        self.config = config
+        self.show = show = config.show
+        loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(TEMPLATES)]
+        if config.templates is not None:
+            loaders.insert(0, jinja2.FileSystemLoader(config.templates))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        self.env.globals["icon"] = self._icons()
+        self.static = {name: self._static_bytes(name) for name in STATIC_FILES}
+        self.static_version = {name: hashlib.sha256(data).hexdigest()[:10] for name, data in self.static.items()}
+        self.theme = theme_colours(show.theme.color)
+        self.description_html = Markup(notes.render_inline(show.description))
+        self.description = notes.shorten(notes.plain_text(self.description_html))
+        self.base_path = urlsplit(show.base_url).path or "/"
+        self._sizes: dict[Path, tuple[int, int] | None] = {}
+        self._shared: dict[str, dict[str, Any]] = {}
+        self.fingerprint = _digest(
+            _CODE_VERSION, self._template_sources(), show.model_dump_json(), config.artwork_key,
+            sorted((str(p), k) for p, k in config.asset_keys.items()
+                   if p in (show.theme.logo, show.host.photo if show.host else None, show.artwork)),
+            config.footer, self.static_version,
+        )
+
+    # ----------------------------------------------------------------- templates
+
+    def _template_sources(self) -> list[tuple[str, str]]:
+        """(name, sha256) of every template the pages may use, the host's copy where there is one."""
+        found: dict[str, Path] = {}
+        for folder in (TEMPLATES, self.config.templates):
+            if folder is None:
+                continue
+            for path in sorted(folder.rglob("*")):
+                if path.is_file():
+                    found[path.relative_to(folder).as_posix()] = path
+        return [(name, hashlib.sha256(found[name].read_bytes()).hexdigest()) for name in sorted(found)]
+
+    def _icons(self) -> Callable[..., Markup]:
+        """The icon macro of _icons.html (the host's copy if there is one), memoised per (name, size)."""
+        try:
+            macro = self.env.get_template("_icons.html").module.icon  # type: ignore[attr-defined]
+        except jinja2.TemplateError as err:
+            raise ContentError(f"cannot load the icons: {err}", file=self._template_file("_icons.html")) from None
+        made: dict[tuple[str, int], Markup] = {}
+
+        def icon(name: str, size: int = 20) -> Markup:
+            if (name, size) not in made:
+                made[name, size] = Markup(macro(name, size))
+            return made[name, size]
+
+        return icon
+
+    def _template_file(self, name: str) -> str:
+        host = self.config.templates
+        if host is not None and (host / name).is_file():
+            return model.show_rel(self.show.root, host / name)
+        return f"{name} (built-in template)"
+
+    def _static_bytes(self, name: str) -> bytes:
+        host = self.config.templates
+        path = host / name if host is not None and (host / name).is_file() else TEMPLATES / name
+        return path.read_bytes()
+
+    def render_template(self, name: str, context: dict[str, Any]) -> bytes:
+        """Render one template; a host's broken template is a ContentError naming the file and line."""
+        try:
+            return self.env.get_template(name).render(context).encode()
+        except jinja2.TemplateSyntaxError as err:
+            raise ContentError(f"line {err.lineno}: {err.message}", file=self._template_file(err.name or name),
+                               hint="fix the template, or delete it to use the built-in one") from None
+        except jinja2.TemplateNotFound as err:
+            raise ContentError(f"includes {err.name!r}, which does not exist", file=self._template_file(name),
+                               hint="templates/ may only override templates of the same name") from None
+        except jinja2.TemplateError as err:
+            raise ContentError(f"cannot render: {err}", file=self._template_file(name),
+                               hint="the names a template can use are listed at the top of base.html") from None
+
+    # ----------------------------------------------------------------- shared context
+
+    def image_key(self, ep: model.Episode) -> str:
+        if ep.image is not None and ep.image in self.config.asset_keys:
+            return self.config.asset_keys[ep.image]
+        return self.config.artwork_key
+
+    def image_size(self, path: Path | None) -> tuple[int, int] | None:
+        if path is None:
+            return None
+        if path not in self._sizes:
+            from PIL import Image, UnidentifiedImageError
+
+            try:
+                with Image.open(path) as img:
+                    self._sizes[path] = (int(img.width), int(img.height))
+            except (OSError, UnidentifiedImageError):
+                self._sizes[path] = None
+        return self._sizes[path]
+
+    def _image(self, url: str, alt: str, path: Path | None) -> dict[str, Any]:
+        size = self.image_size(path)
+        return {"url": url, "alt": alt, "width": size[0] if size else None, "height": size[1] if size else None}
+
+    def link(self, from_key: str, to_key: str) -> str:
+        """A page's link to another object: relative, except on the 404 page (served at any path)."""
+        if from_key == urls.NOT_FOUND_KEY:
+            if to_key == "index.html" or to_key.endswith("/index.html"):
+                to_key = to_key[: -len("index.html")]
+            return self.base_path + quote(to_key, safe="/-._~")
+        return relative_url(from_key, to_key)
+
+    def shared(self, key: str) -> dict[str, Any]:
+        """The names every page needs (see base.html), for a page stored at `key`."""
+        # Its links lead to index.html, static/, artwork/ and assets/, never into episodes/ or page/
+        # where pages live, so they depend only on how deep the page is (the 404 page links by path).
+        cache_key = key if key == urls.NOT_FOUND_KEY else str(key.count("/"))
+        if cache_key not in self._shared:
+            self._shared[cache_key] = self._shared_for(key)
+        return dict(self._shared[cache_key])
+
+    def _shared_for(self, key: str) -> dict[str, Any]:
+        show, cfg = self.show, self.config
+        logo_path = show.theme.logo if show.theme.logo in cfg.asset_keys else None
+        logo_key = cfg.asset_keys[logo_path] if logo_path else cfg.artwork_key
+        icon_path = logo_path or show.artwork
+        host = show.host
+        photo_key = cfg.asset_keys.get(host.photo) if host and host.photo else None
+        cta = show.call_to_action
+        return {
+            "lang": show.language,
+            "show": show,
+            "og_type": "website",
+            "og_image": self._image(urls.url(show, cfg.artwork_key), f"{show.title} cover art", show.artwork),
+            "og_audio": None,
+            "jsonld": None,
+            "feed_url": show.feed_url,
+            "index_url": self.link(key, "index.html"),
+            "css_url": self.link(key, urls.static_key("style.css")) + "?v=" + self.static_version["style.css"],
+            "js_url": self.link(key, urls.static_key("player.js")) + "?v=" + self.static_version["player.js"],
+            "icon_url": self.link(key, logo_key),
+            "icon_type": IMAGE_TYPES.get(icon_path.suffix.lower(), "image/jpeg"),
+            # The show's name is printed next to the logo inside the same link, so the image is decorative.
+            "logo": self._image(self.link(key, logo_key), "", icon_path),
+            "theme": self.theme,
+            "subscribe": [{"label": link.label, "url": link.url} for link in show.subscribe],
+            "host": {
+                "name": host.name,
+                "bio_html": Markup(notes.render_inline(host.bio)) if host.bio.strip() else Markup(""),
+                "photo": {"url": self.link(key, photo_key), "alt": f"Photo of {host.name}"} if photo_key else None,
+                "links": [{"label": link.label, "url": link.url} for link in host.links],
+            } if host else None,
+            "cta": {"text_html": Markup(notes.render_inline(cta.text)), "url": cta.url, "label": cta.label}
+            if cta else None,
+            "funding": [{"url": f.url, "text": f.text} for f in show.funding],
+            "footer_note": cfg.footer,
+        }
+
+    # ----------------------------------------------------------------- pages
+
+    def episode_page(self, job: _EpisodeJob, rendered: notes.Notes) -> bytes:
+        """One episode's page (context documented in base.html)."""
+        b, show = job.built, self.show
+        ep, key = b.episode, job.key
+        ctx = self.shared(key)
+        summary = notes.shorten(ep.summary) if ep.summary else rendered.summary
+        audio_href = self.link(key, b.audio.key)
+        label, ext = FORMAT_LABELS.get(b.audio.mime, (b.audio.mime.rsplit("/", 1)[-1].upper(), "audio"))
+        image_alt = f"Cover art for {ep.title}" if ep.image is not None else f"{show.title} cover art"
+        image_path = ep.image if ep.image is not None else show.artwork
+        host = show.host
+        host_photo = ctx["host"]["photo"] if ctx["host"] else None
+        ctx.update({
+            "page_title": f"{ep.title} · {show.title}",
+            "description": summary,
+            "canonical_url": b.page_url,
+            "og_type": "article",
+            "og_image": self._image(b.image_url, image_alt, image_path),
+            "og_audio": {"url": b.audio.url, "type": b.audio.mime},
+            "jsonld": self._episode_jsonld(b, summary),
+            "episode": {
+                "title": ep.title, "number": ep.number, "season": ep.season, "type": ep.type,
+                "explicit": show.explicit if ep.explicit is None else ep.explicit,
+                "date_iso": ep.date.isoformat(), "date_human": human_date(ep.date),
+                "reading_minutes": rendered.reading_minutes,
+            },
+            "notes_html": Markup(rendered.html),
+            "headings": rendered.headings,
+            "image": self._image(self.link(key, self.image_key(ep)), image_alt, image_path),
+            "audio": {
+                "url": audio_href, "mime": b.audio.mime, "size_human": human_size(b.audio.size),
+                "format_label": label, "download_name": f"{ep.slug}.{ext}",
+                "duration_hms": transcript.clock(b.audio.duration),
+                "duration_label": duration_label(b.audio.duration), "duration_iso": duration_iso(b.audio.duration),
+            },
+            "video": video_embed(ep.video),
+            "chapters": [{"title": ch.title, "url": ch.url, "clock": transcript.clock(ch.start),
+                          "seconds": seconds_attr(ch.start), "href": f"{audio_href}#t={seconds_attr(ch.start)}"}
+                         for ch in ep.chapters],
+            "transcript": self._transcript(b, audio_href),
+            "persons": [{
+                "name": p.name, "role_label": p.role[:1].upper() + p.role[1:], "href": p.href,
+                # Person.img points outside the site: pages load nothing from elsewhere, so initials stand in,
+                # except for the show's host, whose photo is one of the site's own files.
+                "img": host_photo["url"] if host_photo and host and p.name == host.name else None,
+            } for p in ep.persons],
+            "prev": {"title": job.older.title, "url": self.link(key, f"episodes/{job.older.slug}/index.html")}
+            if job.older else None,
+            "next": {"title": job.newer.title, "url": self.link(key, f"episodes/{job.newer.slug}/index.html")}
+            if job.newer else None,
+        })
+        return self.render_template("episode.html", ctx)
+
+    def _episode_jsonld(self, b: BuiltEpisode, summary: str) -> dict[str, Any]:
+        show, ep = self.show, b.episode
+        data: dict[str, Any] = {
+            "@context": "https://schema.org",
+            "@type": "PodcastEpisode",
+            "url": b.page_url,
+            "name": ep.title,
+            "datePublished": ep.date.isoformat(),
+            "description": summary,
+            "duration": duration_iso(b.audio.duration),
+            "image": b.image_url,
+            "inLanguage": show.language,
+            "associatedMedia": {"@type": "AudioObject", "contentUrl": b.audio.url, "encodingFormat": b.audio.mime,
+                                "contentSize": str(b.audio.size), "duration": duration_iso(b.audio.duration)},
+            "partOfSeries": {"@type": "PodcastSeries", "name": show.title, "url": urls.index_url(show),
+                             "webFeed": show.feed_url},
+        }
+        if ep.number is not None:
+            data["episodeNumber"] = ep.number
+        if ep.season is not None:
+            data["partOfSeason"] = {"@type": "PodcastSeason", "seasonNumber": ep.season}
+        return data
+
+    def _transcript(self, b: BuiltEpisode, audio_href: str) -> dict[str, Any] | None:
+        ep = b.episode
+        if ep.transcript is None:
+            return None
+        rel = model.show_rel(self.show.root, ep.transcript)
+        try:
+            text = ep.transcript.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise ContentError("is not UTF-8 text", file=rel, hint="save the transcript as UTF-8") from None
+        fmt = "srt" if ep.transcript.suffix.lower() == ".srt" else "vtt"
+        cues = transcript.parse(text, fmt, file=rel)
+        return {
+            "paragraphs": [{"speaker": p.speaker, "clock": transcript.clock(p.start), "seconds": seconds_attr(p.start),
+                            "href": f"{audio_href}#t={seconds_attr(p.start)}", "text": p.text}
+                           for p in transcript.paragraphs(cues)],
+            "files": [{"label": TRANSCRIPT_LABELS.get(t.fmt, t.fmt.upper()),
+                       "url": self.link(urls.page_key(ep), urls.transcript_key(ep, t.fmt))} for t in b.transcripts],
+        }
+
+    def index_page(self, page: int, pages: int, items: Sequence[BuiltEpisode], cards: Sequence[_Card],
+                   total: int) -> bytes:
+        """Index page `page` of `pages` (1-based), listing `items` (newest first)."""
+        show = self.show
+        key = urls.index_key(page)
+        ctx = self.shared(key)
+        description = self.description
+        episodes = []
+        for b, card in zip(items, cards, strict=True):
+            ep = b.episode
+            episodes.append({
+                "title": ep.title, "url": self.link(key, urls.page_key(ep)), "number": ep.number, "season": ep.season,
+                "type": ep.type, "explicit": show.explicit if ep.explicit is None else ep.explicit,
+                "date_iso": ep.date.isoformat(), "date_human": human_date(ep.date),
+                "reading_minutes": card.reading_minutes, "duration_hms": transcript.clock(b.audio.duration),
+                "duration_label": duration_label(b.audio.duration), "duration_iso": duration_iso(b.audio.duration),
+                "summary": notes.shorten(ep.summary) if ep.summary else card.summary,
+            })
+        ctx.update({
+            "page_title": show.title if page == 1 else f"Episodes, page {page} of {pages} · {show.title}",
+            "description": description,
+            "canonical_url": urls.index_url(show, page),
+            "jsonld": {
+                "@context": "https://schema.org", "@type": "PodcastSeries", "name": show.title,
+                "description": description, "url": urls.index_url(show), "webFeed": show.feed_url,
+                "image": urls.url(show, self.config.artwork_key), "inLanguage": show.language,
+                "author": {"@type": "Person", "name": show.author},
+            } if page == 1 else None,
+            "show_description_html": self.description_html,
+            "artwork": self._image(self.link(key, self.config.artwork_key), f"{show.title} cover art", show.artwork),
+            "episodes": episodes,
+            "total": total,
+            "pagination": {
+                "page": page, "pages": pages,
+                "prev_url": self.link(key, urls.index_key(page - 1)) if page > 1 else None,
+                "next_url": self.link(key, urls.index_key(page + 1)) if page < pages else None,
+            } if pages > 1 else None,
+        })
+        return self.render_template("index.html", ctx)
+
+    def extra_page(self, key: str, template: str, public: Sequence[BuiltEpisode]) -> bytes:
+        """404.html, sitemap.xml or robots.txt."""
+        show = self.show
+        if key == urls.SITEMAP_KEY:
+            size = show.page_size
+            pages = max(1, math.ceil(len(public) / size))
+            entries = []
+            for page in range(1, pages + 1):
+                newest = public[(page - 1) * size].episode.date.date().isoformat() if public else None
+                entries.append({"loc": urls.index_url(show, page), "lastmod": newest})
+            entries += [{"loc": b.page_url, "lastmod": b.episode.date.date().isoformat()} for b in public]
+            return self.render_template(template, {"urls": entries})
+        if key == urls.ROBOTS_KEY:
+            return self.render_template(template, {"sitemap_url": urls.url(show, urls.SITEMAP_KEY)})
+        ctx = self.shared(key)
+        ctx.update({
+            "page_title": f"Page not found · {show.title}",
+            "description": f"This page is not here. Every episode of {show.title} is listed on the front page.",
+            "canonical_url": urls.url(show, key),
+        })
+        return self.render_template(template, ctx)
+
+
+# --------------------------------------------------------------------------- episode pages, in parallel when many
+
+
+def _render_one(site: _Site, job: _EpisodeJob,
+                notes_for: Callable[[model.Episode], notes.Notes] | None) -> tuple[bytes, _Card]:
+    if job.notes is not None:
+        rendered = job.notes
+    else:
+        rendered = notes_for(job.built.episode) if notes_for else notes.render_notes(job.built.episode.notes)
+    return site.episode_page(job, rendered), _Card.of(rendered)
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    """One worker task: consecutive episode pages, and the index pages that list only those episodes."""
+
+    episodes: tuple[_EpisodeJob, ...]
+    indexes: tuple[_IndexJob, ...]
+
+
+def _chunks(episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], page_size: int,
+            n: int) -> list[_Chunk]:
+    """Split the work at index-page boundaries, about four chunks per worker (so none waits long for another)."""
+    target = max(25, math.ceil(len(episodes) / (n * 4)))
+    groups: dict[int, list[_EpisodeJob]] = {}
+    for job in episodes:
+        groups.setdefault(job.position // page_size + 1, []).append(job)
+    by_page = {job.page: job for job in indexes}
+    chunks: list[_Chunk] = []
+    these: list[_EpisodeJob] = []
+    lists: list[_IndexJob] = []
+    for page, group in groups.items():
+        these.extend(group)
+        index_job = by_page.get(page)
+        if index_job is not None and len(group) == len(index_job.items):
+            lists.append(index_job)
+        if len(these) >= target:
+            chunks.append(_Chunk(tuple(these), tuple(lists)))
+            these, lists = [], []
+    if these:
+        chunks.append(_Chunk(tuple(these), tuple(lists)))
+    return chunks
+
+
+def _render_parallel(site: _Site, episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob],
+                     n: int) -> Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]]:
+    """Episode pages (and the index pages they complete) rendered by `n` worker processes, in order."""
+    chunks = _chunks(episodes, indexes, site.show.page_size, n)
+    context = _pool_context()
+    # A forked worker inherits this process's environment as it is; a spawned one builds its own.
+    inherited = site if context.get_start_method() == "fork" else None
+    with ProcessPoolExecutor(max_workers=min(n, len(chunks)), mp_context=context, initializer=_worker_start,
+                             initargs=(site.config, inherited)) as pool:
+        for chunk, (pages, lists) in zip(chunks, pool.map(_worker_render, chunks), strict=True):
+            for job, (data, card) in zip(chunk.episodes, pages, strict=True):
+                yield job, data, card
+            for index_job, data in zip(chunk.indexes, lists, strict=True):
+                yield index_job, data, None
+
+
+def _pool_context() -> multiprocessing.context.BaseContext:
+    """fork while this process has one thread (fast, and needs no importable __main__); spawn otherwise.
+
+    `podcast serve` rebuilds while its server threads run, and forking a threaded process can leave a
+    lock held forever in the child.
+    """
+    if "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("spawn")
+
+
+def worker_count(requested: int | None) -> int:
+    """Worker processes for a cold render: as asked, else the CPUs this process may use (at most MAX_WORKERS)."""
+    if requested is not None:
+        return max(1, requested)
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, MAX_WORKERS))
+
+
+_WORKER: _Site | None = None
+
+
+def _worker_start(config: _Config, inherited: _Site | None) -> None:
+    global _WORKER
+    _WORKER = inherited or _Site(config)
+
+
+def _worker_render(chunk: _Chunk) -> tuple[list[tuple[bytes, _Card]], list[bytes]]:
+    if _WORKER is None:
+        raise PipelineError("site worker was not started")
+    cards: dict[str, _Card] = {}
+    pages: list[tuple[bytes, _Card]] = []
+    for job in chunk.episodes:
+        data, card = _render_one(_WORKER, job, None)
+        cards[job.notes_sha] = card
+        pages.append((data, card))
+    lists = [_WORKER.index_page(job.page, job.pages, job.items, [cards[sha] for sha in job.shas], job.total)
+             for job in chunk.indexes]
+    return pages, lists
