@@ -71,6 +71,9 @@ class PageLog:
     failed_requests: list[str] = field(default_factory=list)
     external_requests: list[str] = field(default_factory=list)
     responses: list[tuple[str, int]] = field(default_factory=list)  # (url, status) of every response
+    #: Requests the browser itself cancelled (net::ERR_ABORTED): a media element seeking elsewhere, or a
+    #: navigation leaving the page while its audio was still loading. Not failures of the page.
+    cancelled: list[str] = field(default_factory=list)
 
     def problems(self) -> list[str]:
         return [*self.console_errors, *self.failed_requests]
@@ -88,7 +91,11 @@ def _record(page: Any, log: PageLog) -> None:
 
     page.on("console", on_console)
     page.on("pageerror", lambda err: log.console_errors.append(f"page error: {err}"))
-    page.on("requestfailed", lambda req: log.failed_requests.append(f"failed: {req.url} ({req.failure})"))
+    def on_failed(request: Any) -> None:
+        line = f"failed: {request.url} ({request.failure})"
+        (log.cancelled if "net::ERR_ABORTED" in str(request.failure) else log.failed_requests).append(line)
+
+    page.on("requestfailed", on_failed)
     page.on("response", on_response)
 
 

@@ -58,6 +58,7 @@ def test_pages_never_reach_outside_and_problems_are_logged(tmp_path: Path, serve
     assert f"HTTP 404: {served.url}missing.png" in page.log.failed_requests
     assert "console: boom" in page.log.console_errors
     assert (served.url, 200) in page.log.responses
+    assert page.log.cancelled == []
 
 
 @pytest.mark.browser
