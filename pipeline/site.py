@@ -238,7 +238,7 @@ def render_site(
     """
     config = _Config(show=show, asset_keys=dict(asset_keys), artwork_key=artwork_key,
                      templates=templates if templates is not None and templates.is_dir() else None,
-                     cache_dir=cache_dir, footer=footer_note(show, public))
+                     footer=footer_note(show, public))
     site = _Site(config)
     cache = _Cache(cache_dir)
     try:
@@ -320,7 +320,6 @@ class _Config:
     asset_keys: dict[Path, str]
     artwork_key: str
     templates: Path | None
-    cache_dir: Path | None
     footer: str
 
 
@@ -431,48 +430,54 @@ class _Cache:
     """Rendered pages by input hash, plus the index cards by notes hash, under cache_dir.
 
     Pages live in append-only pack files (pages/<name>.pack): one file per render however many pages
-    it made, because creating a file per page costs as much as rendering it. index.json maps each
-    input hash to (pack, offset, length) and is replaced whole at the end of a render, so a crash
-    mid-render leaves the previous index intact (its stray pack is removed next time). Only the parent
-    process writes here; workers just render.
+    it made, because creating a file per page can cost as much as rendering it. pages.txt maps each
+    input hash to its pack, offset and length, one line each; cards.json holds the cards. Both are
+    replaced whole at the end of a render (and only when they changed), so a crash mid-render leaves
+    the previous ones intact; a stray pack is removed next time. Only the parent process writes here.
     """
 
-    INDEX = "index.json"
+    PAGES = "pages.txt"
+    CARDS = "cards.json"
     NEW = "new.pack.tmp"
 
     def __init__(self, root: Path | None) -> None:
         self.root = root
         self.cards: dict[str, _Card] = {}
-        self._pages: dict[str, Any] = {}  # input hash -> [pack, offset, length], as read (checked on use)
+        self._pages: dict[str, str] = {}  # input hash -> "pack offset length", as read (checked on use)
         self._used: dict[str, tuple[str, int, int]] = {}
-        self._packs: dict[str, bytes | None] = {}  # packs read so far (None: unreadable)
+        self._fds: dict[str, int | None] = {}  # open packs, for reads (None: unreadable)
         self._new: Any = None  # the pack this render appends to (named when it is complete)
         self._new_hashes: list[str] = []
         self._new_size = 0
-        self._saved = ""
+        self._saved_cards: dict[str, _Card] = {}
         if root is None:
             return
         (root / "pages").mkdir(parents=True, exist_ok=True)
+        header = f"v {_CODE_VERSION}"
         try:
-            self._saved = (root / self.INDEX).read_text()
-            doc = json.loads(self._saved)
+            lines = (root / self.PAGES).read_text().splitlines()
+            cards = json.loads((root / self.CARDS).read_text())
         except (OSError, ValueError):
-            doc = {}
-        if not isinstance(doc, dict) or doc.get("version") != _CODE_VERSION:
-            return  # another version of this code wrote it: start over
+            return
+        if not lines or lines[0] != header or not isinstance(cards, dict) or cards.get("version") != _CODE_VERSION:
+            return  # another version of this code wrote them: start over
+        self._pages = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
         try:
-            self.cards = {k: _Card(int(v[0]), str(v[1])) for k, v in doc["cards"].items()}
-            self._pages = dict(doc["pages"])
+            self.cards = {k: _Card(int(v[0]), str(v[1])) for k, v in cards["cards"].items()}
         except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            self.cards, self._pages = {}, {}
+            self.cards = {}
+        self._saved_cards = dict(self.cards)
 
     def get(self, h: str) -> bytes | None:
         """A cached page's bytes, or None."""
         raw = self._pages.get(h)
-        if not (isinstance(raw, list) and len(raw) == 3 and isinstance(raw[0], str) and isinstance(raw[1], int)
-                and isinstance(raw[2], int)) or self.root is None:
+        if raw is None or self.root is None:
             return None
-        entry = (raw[0], raw[1], raw[2])
+        pack, _, place = raw.partition(" ")
+        offset, _, length = place.partition(" ")
+        if not (offset.isdigit() and length.isdigit()):
+            return None
+        entry = (pack, int(offset), int(length))
         data = self._read(entry)
         if data is None:
             return None
@@ -482,15 +487,16 @@ class _Cache:
     def _read(self, entry: tuple[str, int, int]) -> bytes | None:
         assert self.root is not None
         pack, offset, length = entry
-        if pack not in self._packs:
+        if pack not in self._fds:
             try:
-                self._packs[pack] = (self.root / "pages" / pack).read_bytes() if "/" not in pack else None
+                self._fds[pack] = os.open(self.root / "pages" / pack, os.O_RDONLY) if "/" not in pack else None
             except OSError:
-                self._packs[pack] = None
-        whole = self._packs[pack]
-        if whole is None or offset < 0 or length < 0 or offset + length > len(whole):
+                self._fds[pack] = None
+        fd = self._fds[pack]
+        if fd is None:
             return None
-        return whole[offset : offset + length]
+        data = os.pread(fd, length, offset)
+        return data if len(data) == length else None
 
     def put(self, h: str, data: bytes) -> bytes:
         """Keep a freshly rendered page (appended to this render's pack); returns the bytes."""
@@ -506,7 +512,10 @@ class _Cache:
 
     def close(self) -> None:
         """Close the files this render opened (finish() has saved what it should; after an error, nothing is)."""
-        self._packs.clear()
+        for fd in self._fds.values():
+            if fd is not None:
+                os.close(fd)
+        self._fds.clear()
         if self._new is not None:
             self._new.close()
             self._new = None
@@ -538,22 +547,25 @@ class _Cache:
             name = _digest(self._new_hashes)[:32] + ".pack"
             os.replace(pages / self.NEW, pages / name)
             self._used = {h: (name, *entry[1:]) if entry[0] == self.NEW else entry for h, entry in self._used.items()}
+        if self._new_hashes or len(self._used) != len(self._pages):
+            lines = [f"v {_CODE_VERSION}", *(f"{h} {p} {o} {n}" for h, (p, o, n) in sorted(self._used.items()))]
+            self._replace(self.PAGES, "\n".join(lines) + "\n")
         live = set(live_notes)
-        doc = {
-            "version": _CODE_VERSION,
-            "cards": {k: [c.reading_minutes, c.summary] for k, c in sorted(self.cards.items()) if k in live},
-            "pages": {k: list(v) for k, v in sorted(self._used.items())},
-        }
-        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-        if text != self._saved:
-            tmp = self.root / (self.INDEX + ".tmp")
-            tmp.write_text(text)
-            os.replace(tmp, self.root / self.INDEX)
+        cards = {k: c for k, c in sorted(self.cards.items()) if k in live}
+        if cards != self._saved_cards or not (self.root / self.CARDS).is_file():
+            doc = {"version": _CODE_VERSION, "cards": {k: [c.reading_minutes, c.summary] for k, c in cards.items()}}
+            self._replace(self.CARDS, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
         keep = {entry[0] for entry in self._used.values()}
         with os.scandir(pages) as entries:
             for entry in entries:
                 if entry.name not in keep:
                     Path(entry.path).unlink(missing_ok=True)
+
+    def _replace(self, name: str, text: str) -> None:
+        assert self.root is not None
+        tmp = self.root / (name + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, self.root / name)
 
 
 def _source_digest(*paths: Path) -> str:
@@ -666,8 +678,21 @@ class _Site:
             raise ContentError(f"includes {err.name!r}, which does not exist", file=self._template_file(name),
                                hint="templates/ may only override templates of the same name") from None
         except jinja2.TemplateError as err:
-            raise ContentError(f"cannot render: {err}", file=self._template_file(name),
+            file, line = self._where(err, name)
+            raise ContentError(f"{f'line {line}: ' if line else ''}cannot render: {err}", file=file,
                                hint="the names a template can use are listed at the top of base.html") from None
+
+    def _where(self, err: Exception, name: str) -> tuple[str, int | None]:
+        """The host template (and line) a render error happened in, from Jinja's rewritten traceback."""
+        host = self.config.templates
+        found: tuple[str, int | None] = (self._template_file(name), None)
+        tb = err.__traceback__
+        while tb is not None:
+            path = Path(tb.tb_frame.f_code.co_filename)
+            if host is not None and path.parent == host and path.is_file():
+                found = (model.show_rel(self.show.root, path), tb.tb_lineno)
+            tb = tb.tb_next
+        return found
 
     # ----------------------------------------------------------------- shared context
 

@@ -301,9 +301,11 @@ def test_a_broken_host_template_is_one_clear_error(sample_show: Path, cache: Pat
     with pytest.raises(ContentError) as caught:
         build.build(sample_show, now=NOW, out_dir=tmp_path / "out", cache_dir=copy_cache(cache, tmp_path / "c"))
     assert str(caught.value).startswith("templates/episode.html: line 2: ")
-    (templates / "episode.html").write_text('{% extends "base.html" %}\n{% block main %}{{ no_such_name }}{% endblock %}\n')
-    with pytest.raises(ContentError, match=r"^templates/episode\.html: cannot render: 'no_such_name' is undefined"):
+    (templates / "episode.html").unlink()
+    (templates / "_support.html").write_text('<section id="support">\n<p>{{ no_such_name }}</p>\n</section>\n')
+    with pytest.raises(ContentError) as caught:
         build.build(sample_show, now=NOW, out_dir=tmp_path / "out", cache_dir=tmp_path / "c")
+    assert str(caught.value).startswith("templates/_support.html: line 2: cannot render: 'no_such_name' is undefined")
 
 
 # --------------------------------------------------------------------------- incremental rebuilds
@@ -314,8 +316,10 @@ def snapshot(out_dir: Path) -> dict[str, str]:
             for p in sorted(out_dir.rglob("*")) if p.is_file()}
 
 
-def cache_entries(cache_dir: Path) -> dict[str, list[Any]]:
-    return json.loads((cache_dir / "site" / "index.json").read_text())["pages"]
+def cache_entries(cache_dir: Path) -> dict[str, str]:
+    """The site cache's index: page input hash -> where the page is kept."""
+    lines = (cache_dir / "site" / "pages.txt").read_text().splitlines()[1:]
+    return dict(line.split(" ", 1) for line in lines)
 
 
 def test_a_rebuild_after_one_change_renders_and_writes_only_what_depends_on_it(sample_show: Path, cache: Path,
@@ -387,8 +391,11 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(sample: build.BuildResult, tmp_p
         pack.write_bytes(pack.read_bytes()[:100])  # truncated
     again = site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
     assert [o.data for o in again.outputs] == [o.data for o in first.outputs]
-    (tmp_path / "index.json").write_text("{not json")
+    (tmp_path / "pages.txt").write_text("v 1\nnot an entry\n")
     assert site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
+    (tmp_path / "cards.json").write_text("{not json")
+    assert site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
+    assert len(site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused) == len(PAGES)
 
 
 # --------------------------------------------------------------------------- helpers
