@@ -9,10 +9,11 @@ publish again resumes (content-addressed files already there are not sent twice)
 from __future__ import annotations
 
 import getpass
+import hashlib
 import json
 import os
 import socket
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -29,6 +30,7 @@ from pipeline.manifest import (
     Output,
     UploadPlan,
     check_identity,
+    digest_output,
     plan,
 )
 from pipeline.progress import NullReporter, Reporter
@@ -151,7 +153,11 @@ def _cache_control(o: Output) -> str:
 
 
 def read_manifest(target: storage.Storage) -> Manifest | None:
-    data = target.get(MANIFEST_KEY)
+    """The target's published manifest (one GET), or None before the first publish."""
+    return _parse_manifest(target.get(MANIFEST_KEY), target)
+
+
+def _parse_manifest(data: bytes | None, target: storage.Storage) -> Manifest | None:
     return None if data is None else Manifest.from_json(data, f"{target.description.rstrip('/')}/{MANIFEST_KEY}")
 
 
@@ -174,18 +180,50 @@ def publish(
 ) -> Outcome:
     """Make `target` serve this build. Raises PublishRefused, TargetLocked or StorageError; never half-done."""
     reporter = reporter or NullReporter()
-    target.ensure_ready(create=options.create_bucket and not options.dry_run)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish-digest")
+    try:
+        # Hashing the build (file reads and sha256 run outside the GIL) overlaps connecting to the target.
+        hashing = pool.submit(known_entries, outputs, public)
+        target.ensure_ready(create=options.create_bucket and not options.dry_run)
+        entries = hashing.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     if options.dry_run:
-        return _run(show, outputs, public, target, options, reporter, None)
+        return _run(show, public, target, options, reporter, None, prepare(show, outputs, public, target, entries))
+    first: Prepared | None = None
+    if not options.break_lock and target.get(storage.LOCK_KEY) is None:
+        # A publish with nothing to do writes nothing, not even the lock.
+        first = prepare(show, outputs, public, target, entries)
+        if _nothing_to_do(first, options) and not first.refusals:
+            return _outcome(first, options, target, public, (), 0)
     lock = _take_lock(target, options.break_lock, reporter)
     _HELD.add(lock.info.token)
     try:
         # Lock.__exit__ releases it; when the target fails mid-publish a failing release is swallowed there,
         # so the error that stopped the publish is the one reported.
         with lock:
-            return _run(show, outputs, public, target, options, reporter, lock)
+            # Under the lock the manifest must be the one planned against: another publish may have
+            # finished in between (a HEAD compares its ETag; without one it is read again).
+            prep = first if first is not None and _unchanged_since(target, first) else \
+                prepare(show, outputs, public, target, entries)
+            return _run(show, public, target, options, reporter, lock, prep)
     finally:
         _HELD.discard(lock.info.token)
+
+
+def known_entries(outputs: Sequence[Output], public: Sequence[BuiltEpisode]) -> dict[str, ObjectEntry]:
+    """Size and sha256 of every output: media from the build's own digests, everything else hashed here."""
+    media = {b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public}
+    return {o.key: media[o.key] if o.key in media and media[o.key].content_type == o.content_type
+            else digest_output(o) for o in outputs}
+
+
+def _unchanged_since(target: storage.Storage, prep: Prepared) -> bool:
+    """True when the manifest `prep` planned against is provably still the target's (same ETag)."""
+    info = target.head(MANIFEST_KEY)
+    if prep.manifest_md5 is None:
+        return info is None
+    return info is not None and info.etag == prep.manifest_md5  # a single PUT's ETag is its MD5
 
 
 #: Tokens of the locks this process holds right now (publishes may run on threads).
@@ -243,44 +281,62 @@ class Prepared:
     refusals: tuple[str, ...]
     new_slugs: tuple[str, ...]
     changed_slugs: tuple[str, ...]
+    manifest_md5: str | None = None  # of the manifest's bytes as read; None when there was none
 
 
 def prepare(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode],
-            target: storage.Storage) -> Prepared:
-    """Read the manifest (one GET) and diff the build against it. Writes nothing."""
-    remote = read_manifest(target)
+            target: storage.Storage, entries: Mapping[str, ObjectEntry] | None = None) -> Prepared:
+    """Read the manifest (one GET) and diff the build against it. Writes nothing.
+
+    `entries` may give the outputs' digests already known (see `known_entries`); the rest are hashed.
+    """
+    data = target.get(MANIFEST_KEY)
+    remote = _parse_manifest(data, target)
     new_eps = episode_entries(public)
     channel_guid = urls.show_guid(show)
     refusals = tuple(check_identity(remote, new_eps, channel_guid, new_feed_url=show.feed_url)) if remote else ()
-    known = {b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public}
-    the_plan = plan(outputs, remote, entries=known)
+    if entries is None:
+        entries = {b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
+                   for b in public}
+    the_plan = plan(outputs, remote, entries=entries)
     previous = dict(remote.episodes) if remote else {}
     uploading = {o.key for o in the_plan.uploads}
     new_slugs = tuple(b.episode.slug for b in reversed(public) if b.guid not in previous)
     changed = tuple(b.episode.slug for b in reversed(public)
                     if b.guid in previous and (previous[b.guid] != new_eps[b.guid] or b.audio.key in uploading
                                                or urls.page_key(b.episode) in uploading))
-    return Prepared(remote, the_plan, new_eps, channel_guid, refusals, new_slugs, changed)
+    md5 = None if data is None else hashlib.md5(data, usedforsecurity=False).hexdigest()
+    return Prepared(remote, the_plan, new_eps, channel_guid, refusals, new_slugs, changed, md5)
 
 
-def _run(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode],
-         target: storage.Storage, options: Options, reporter: Reporter, lock: storage.Lock | None) -> Outcome:
-    prep = prepare(show, outputs, public, target)
+def _nothing_to_do(prep: Prepared, options: Options) -> bool:
+    """Nothing to upload, nothing to delete, the same episodes: the target already serves this build."""
+    deletions = _prune_sets(prep.plan, prep.remote)[0] if options.prune else []
+    return (prep.plan.is_noop and not deletions and prep.remote is not None
+            and dict(prep.remote.episodes) == prep.episodes)
+
+
+def _outcome(prep: Prepared, options: Options, target: storage.Storage, public: Sequence[BuiltEpisode],
+             uploads: Sequence[Output], present: int) -> Outcome:
+    deletions, grace = _prune_sets(prep.plan, prep.remote) if options.prune else ([], [])
+    return Outcome(
+        target=target.description, dry_run=options.dry_run, episodes=len(public), new_episodes=prep.new_slugs,
+        changed_episodes=prep.changed_slugs,
+        uploads=tuple((o.key, prep.plan.entries[o.key].size) for o in uploads),
+        unchanged=len(prep.plan.unchanged), skipped_present=present, deleted=tuple(deletions),
+        kept_for_grace=tuple(grace), feed_updated=any(o.kind is Kind.FEED for o in prep.plan.uploads),
+        refusals=prep.refusals, forced=bool(prep.refusals) and options.force,
+    )
+
+
+def _run(show: model.Show, public: Sequence[BuiltEpisode], target: storage.Storage, options: Options,
+         reporter: Reporter, lock: storage.Lock | None, prep: Prepared) -> Outcome:
     remote, the_plan, new_eps, refusals = prep.remote, prep.plan, prep.episodes, prep.refusals
-    previous_eps = dict(remote.episodes) if remote else {}
     channel_guid = prep.channel_guid
-    new_slugs, changed = prep.new_slugs, prep.changed_slugs
-    deletions, grace = _prune_sets(the_plan, remote) if options.prune else ((), ())
-    feed_changes = any(o.kind is Kind.FEED for o in the_plan.uploads)
+    deletions, _grace = _prune_sets(the_plan, remote) if options.prune else ([], [])
 
     def outcome(uploads: Sequence[Output], present: int) -> Outcome:
-        return Outcome(
-            target=target.description, dry_run=options.dry_run, episodes=len(public), new_episodes=new_slugs,
-            changed_episodes=changed, uploads=tuple((o.key, the_plan.entries[o.key].size) for o in uploads),
-            unchanged=len(the_plan.unchanged), skipped_present=present, deleted=tuple(deletions),
-            kept_for_grace=tuple(grace), feed_updated=feed_changes, refusals=refusals,
-            forced=bool(refusals) and options.force,
-        )
+        return _outcome(prep, options, target, public, uploads, present)
 
     if options.dry_run:
         return outcome(the_plan.uploads, 0)
@@ -289,7 +345,7 @@ def _run(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpis
             f"refusing to publish: {refusals[0]}" + (f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""),
             file=target.description, hint="run with --dry-run to see every reason; --force publishes anyway",
         )
-    if the_plan.is_noop and not deletions and remote is not None and previous_eps == new_eps:
+    if _nothing_to_do(prep, options):
         return outcome((), 0)
 
     uploads = list(the_plan.uploads)

@@ -26,10 +26,10 @@ from click.testing import CliRunner, Result
 from pipeline import build, publish
 from pipeline import cli as cli_module
 from pipeline.cli import cli
-from pipeline.errors import ExitCode, TargetLocked
+from pipeline.errors import ExitCode, PublishRefused, TargetLocked
 from pipeline.manifest import MANIFEST_KEY, EpisodeEntry, Kind, Manifest, Output
 from pipeline.progress import ListReporter, NullTask, Task
-from pipeline.storage import LOCK_KEY
+from pipeline.storage import LOCK_KEY, S3Storage
 from tests import _s3_fixtures
 from tests._s3_fixtures import SERVICES, SeaweedServer, free_ports, public_read_policy
 from tests.conftest import NOW
@@ -356,7 +356,7 @@ def test_publish_order_is_media_then_enclosure_check_then_pages_then_feed_then_m
     puts = [key for op, key in steps if op == "PutObject"]
     assert puts[0] == LOCK_KEY and puts[-1] == MANIFEST_KEY
     where = {key: i for i, (op, key) in enumerate(steps) if op == "PutObject" and key != MANIFEST_KEY}
-    heads = [i for i, (op, _) in enumerate(steps) if op == "HeadObject"]
+    heads = [i for i, (op, key) in enumerate(steps) if op == "HeadObject" and key != MANIFEST_KEY]
     enclosures = {b.audio.key for b in result.public}
     assert sorted(steps[i][1] for i in heads) == sorted(enclosures)  # every new enclosure, confirmed once
     first_media = [where[k] for k, kind in kinds.items() if kind in (Kind.MEDIA, Kind.ASSET)]
@@ -381,19 +381,17 @@ def test_republish_without_changes_uploads_nothing(target: Target) -> None:
     target.assert_feed_valid()
 
 
-def test_noop_publish_reads_the_manifest_once_and_writes_only_the_lock(target: Target) -> None:
+def test_noop_publish_reads_the_manifest_once_and_writes_nothing(target: Target) -> None:
     assert publish_cli(target.show).exit_code == ExitCode.OK
     result = build.build(target.show, now=NOW)
     store = publish.open_target(result.show)
     calls = record_requests(store)
     outcome = publish.publish(result.show, result.outputs, result.public, store)
     assert outcome.uploads == ()
-    ops = [op for op, _, _ in calls]
-    assert [key for op, key, _ in calls if op == "PutObject"] == [LOCK_KEY]
-    assert [(key, p.get("MaxKeys")) for op, key, p in calls if op == "ListObjectsV2"] == [("", 1)]  # probe only
-    assert "HeadObject" not in ops
-    assert [key for op, key, _ in calls if op == "GetObject"].count(MANIFEST_KEY) == 1
-    assert len(calls) <= 6  # probe, lock put, lock read-back, manifest, lock holder, lock delete
+    # A reachability probe (one key at most), "is a publish running?", and the manifest: nothing listed,
+    # nothing written, not even the lock.
+    assert [(op, key, p.get("MaxKeys")) for op, key, p in calls] == [
+        ("ListObjectsV2", "", 1), ("GetObject", LOCK_KEY, None), ("GetObject", MANIFEST_KEY, None)]
 
 
 def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) -> None:
@@ -783,6 +781,26 @@ def test_second_publish_is_refused_while_one_runs_and_break_lock_takes_over(targ
     assert "our publish lock was removed or taken over by another publish" in str(failure[0])
     assert target.objects() == state  # same keys and bytes: B's feed, pages and manifest are live
     target.assert_feed_valid()
+
+
+def test_a_publish_landing_between_planning_and_locking_is_planned_against(target: Target) -> None:
+    assert publish_cli(target.show).exit_code == ExitCode.OK
+    edit_notes(target.show, KNEES)
+    mine = build.build(target.show, now=NOW)  # plans with nothing to refuse...
+    (added,) = add_episodes(target.show, 1)
+    theirs = build.build(target.show, now=NOW)  # ...until this one publishes an episode mine lacks
+
+    class RacedStorage(S3Storage):
+        """The real target; the other publish runs just before ours takes the lock."""
+
+        def acquire_lock(self, owner: str, **kw: Any) -> Any:
+            publish.publish(theirs.show, theirs.outputs, theirs.public, publish.open_target(theirs.show))
+            return super().acquire_lock(owner, **kw)
+
+    store = RacedStorage(target.bucket, PREFIX, endpoint_url=target.server.endpoint_url, region="us-east-1")
+    with pytest.raises(PublishRefused, match=rf"refusing to publish: episode '{added}' \(guid [0-9a-f-]+\) was "):
+        publish.publish(mine.show, mine.outputs, mine.public, store)
+    target.assert_matches({o.key: o for o in theirs.outputs})  # theirs stands; ours changed nothing
 
 
 # =========================================================================== the local default target
