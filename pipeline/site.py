@@ -979,17 +979,24 @@ def _chunks(episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], page_
 def _render_parallel(site: _Site, episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob],
                      n: int) -> Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]]:
     """Episode pages (and the index pages they complete) rendered by `n` worker processes, in order."""
+    global _FORKED
     chunks = _chunks(episodes, indexes, site.show.page_size, n)
     context = _pool_context()
-    # A forked worker inherits this process's environment as it is; a spawned one builds its own.
-    inherited = site if context.get_start_method() == "fork" else None
-    with ProcessPoolExecutor(max_workers=min(n, len(chunks)), mp_context=context, initializer=_worker_start,
-                             initargs=(site.config, inherited)) as pool:
-        for chunk, (pages, lists) in zip(chunks, pool.map(_worker_render, chunks), strict=True):
-            for job, (data, card) in zip(chunk.episodes, pages, strict=True):
-                yield job, data, card
-            for index_job, data in zip(chunk.indexes, lists, strict=True):
-                yield index_job, data, None
+    fork = context.get_start_method() == "fork"
+    # Forked workers inherit the environment and the chunks as they are, so a task is just a chunk's number;
+    # spawned ones get the config and their chunks pickled, and build their own environment.
+    tasks: Sequence[int | _Chunk] = range(len(chunks)) if fork else chunks
+    _FORKED = (site, chunks) if fork else None
+    try:
+        with ProcessPoolExecutor(max_workers=min(n, len(chunks)), mp_context=context, initializer=_worker_start,
+                                 initargs=(None if fork else site.config,)) as pool:
+            for chunk, (pages, lists) in zip(chunks, pool.map(_worker_render, tasks), strict=True):
+                for job, (data, card) in zip(chunk.episodes, pages, strict=True):
+                    yield job, data, card
+                for index_job, data in zip(chunk.indexes, lists, strict=True):
+                    yield index_job, data, None
+    finally:
+        _FORKED = None
 
 
 def _pool_context() -> multiprocessing.context.BaseContext:
@@ -1015,16 +1022,21 @@ def worker_count(requested: int | None) -> int:
 
 
 _WORKER: _Site | None = None
+#: What forked workers inherit rather than receive: the parent's environment and this render's chunks.
+_FORKED: tuple[_Site, list[_Chunk]] | None = None
 
 
-def _worker_start(config: _Config, inherited: _Site | None) -> None:
+def _worker_start(config: _Config | None) -> None:
     global _WORKER
-    _WORKER = inherited or _Site(config)
+    _WORKER = _Site(config) if config is not None else _FORKED[0] if _FORKED else None
 
 
-def _worker_render(chunk: _Chunk) -> tuple[list[tuple[bytes, _Card]], list[bytes]]:
+def _worker_render(task: int | _Chunk) -> tuple[list[tuple[bytes, _Card]], list[bytes]]:
     if _WORKER is None:
         raise PipelineError("site worker was not started")
+    chunk = task if isinstance(task, _Chunk) else _FORKED[1][task] if _FORKED else None
+    if chunk is None:
+        raise PipelineError("site worker has no work")
     cards: dict[str, _Card] = {}
     pages: list[tuple[bytes, _Card]] = []
     for job in chunk.episodes:
