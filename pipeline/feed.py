@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cache
 
 from feedgen.feed import FeedGenerator
 from lxml.etree import CDATA
@@ -17,9 +17,13 @@ DESCRIPTION_LIMIT = 4000  # bytes: Apple's limit for <description>
 GENERATOR = f"podcast-pipeline {__version__}"
 
 
-@lru_cache(maxsize=4096)
+@cache
 def _notes(markdown: str) -> notes.Notes:
-    """Notes are rendered once per build even though the feed and the pages both use them."""
+    """Notes are rendered once per process even though the feed and the pages both use them.
+
+    Unbounded on purpose: the 4096-entry LRU this was evicted in build order, so a show with more episodes
+    than that rendered every episode's notes again for the pages, and again in every later build.
+    """
     return notes.render_notes(markdown)
 
 
@@ -39,9 +43,13 @@ def item_description(built: BuiltEpisode) -> tuple[str, str]:
     html = rendered.html
     if len(html.encode()) <= DESCRIPTION_LIMIT:
         return html, html
-    summary = notes.sanitise(f"<p>{_escape(built.episode.summary or rendered.summary)}</p>")
-    short = f'{summary}<p><a href="{built.page_url}">Full show notes</a></p>'
-    return short, html
+    return _short_description(built.episode.summary or rendered.summary, built.page_url), html
+
+
+@cache
+def _short_description(summary: str, page_url: str) -> str:
+    """The summary and a link to the page, sanitised once per process like the notes (not in every build)."""
+    return f'{notes.sanitise(f"<p>{_escape(summary)}</p>")}<p><a href="{page_url}">Full show notes</a></p>'
 
 
 def _escape(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import difflib
 import email.utils
@@ -24,7 +25,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from benchmarks import synth
-from pipeline import audio, build, transcript
+from pipeline import audio, build, feed, model, notes, transcript
 from pipeline.cli import cli
 from pipeline.errors import ExitCode
 from pipeline.manifest import Kind
@@ -480,6 +481,39 @@ def test_notes_are_html_and_description_keeps_within_apples_limit(sample: Built)
     assert long_item.findtext("description").endswith(
         f'<p><a href="{sample.base}episodes/{FIRST}/">Full show notes</a></p>')
     assert "Prevention: what actually works</a></h2>" in long_item.findtext("content:encoded", namespaces=NS)
+
+
+def test_a_long_show_renders_each_episodes_notes_once_per_process(sample: Built, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """4,500 episodes, more than the 4,096 notes a bounded cache once held: a second build renders none again."""
+    show = sample.result.show
+    folder = tmp_path / "episode"
+    folder.mkdir()
+    shutil.copyfile(sample.show_yaml.parent / "episodes" / FIRST / "audio.flac", folder / "audio.flac")
+    template = sample.result.public[0]
+    public = []
+    for i in range(4500, 0, -1):
+        ep = model.Episode.model_validate(
+            {"slug": f"episode-{i}", "dir": folder, "source": folder / "episode.md", "title": f"Episode {i}",
+             "notes": f"Notes for **episode {i}**.\n", "date": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+             + dt.timedelta(hours=i), "audio": "audio.flac"},
+            context={"base": folder})
+        public.append(dataclasses.replace(template, episode=ep, guid=f"guid-{i}", transcripts=(),
+                                          chapters_url=None))
+    rendered: list[str] = []
+
+    def counting(markdown: str) -> notes.Notes:
+        rendered.append(markdown)
+        return real(markdown)
+
+    real = notes.render_notes
+    monkeypatch.setattr(notes, "render_notes", counting)
+    first = feed.build_feed(show, public, artwork_url=sample.result.artwork_url)
+    assert len(rendered) == 4500 and len(set(rendered)) == 4500
+    second = feed.build_feed(show, public, artwork_url=sample.result.artwork_url)
+    assert len(rendered) == 4500
+    assert second == first
+    assert feedparser.parse(first).entries[-1].content[0].value == "<p>Notes for <strong>episode 1</strong>.</p>"
 
 
 # --------------------------------------------------------------------------- golden bytes
