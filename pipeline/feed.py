@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from functools import cache
 
@@ -10,6 +11,7 @@ from lxml.etree import CDATA
 
 from pipeline import __version__, feed_ext, model, notes, urls
 from pipeline.artifacts import BuiltEpisode
+from pipeline.errors import FeedError
 from pipeline.manifest import Kind, Output
 
 FEED_MIME = "application/rss+xml; charset=utf-8"
@@ -99,7 +101,34 @@ def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url:
 
     for built in public:
         _add_item(fg, show, built)
-    return fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+    try:
+        return fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+    except ValueError as err:  # lxml refuses text XML cannot carry; say where it is, not a traceback
+        raise _unwritable(show, public, err) from None
+
+
+#: Characters no XML 1.0 document may contain (C0 controls other than tab, newline and carriage return).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _unwritable(show: model.Show, public: Sequence[BuiltEpisode], err: ValueError) -> FeedError:
+    """The first show or episode field holding a character XML cannot carry, as a one-line error."""
+    fields: list[tuple[str, str, str | None]] = [
+        (model.SHOW_FILE, name, value) for name, value in (
+            ("title", show.title), ("description", show.description), ("author", show.author),
+            ("copyright", show.copyright), ("owner.name", show.owner.name))]
+    for built in public:
+        ep = built.episode
+        where = model.show_rel(show.root, ep.source)
+        fields += [(where, "title", ep.title), (where, "summary", ep.summary), (where, "notes", ep.notes)]
+        fields += [(where, f"persons[{i}]", p.name) for i, p in enumerate(ep.persons)]
+        fields += [(where, f"chapters[{i}]", c.title) for i, c in enumerate(ep.chapters)]
+    for file, field, value in fields:
+        found = _NOT_XML.search(value or "")
+        if found:
+            return FeedError(f"contains the control character {found.group()!r}, which a feed cannot carry",
+                             file=file, field=field, hint="delete it; such characters are often pasted in invisibly")
+    return FeedError(f"the feed cannot be written: {err}")
 
 
 def _person(p: model.Person) -> feed_ext.Person:

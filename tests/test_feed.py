@@ -605,6 +605,29 @@ def test_podcast_feed_writes_only_the_feed_and_its_sidecars(sample: Built, tmp_p
     assert not (out / "sitemap.xml").exists()
 
 
+CONTROL_CHARACTERS = [
+    ("episodes/coming-back-after-a-running-injury/episode.md", "title: Coming back after a running injury",
+     'title: "Coming back\\x0c after a running injury"', "title"),
+    ("show.yaml", "copyright: Maya Okafor, CC BY 4.0", 'copyright: "Maya Okafor\\x0b, CC BY 4.0"', "copyright"),
+]
+
+
+@pytest.mark.parametrize(("file", "old", "new", "field"), CONTROL_CHARACTERS, ids=["episode-title", "show-copyright"])
+def test_a_control_character_is_one_error_line_not_a_traceback(tmp_path: Path, cache: Path, file: str, old: str,
+                                                                new: str, field: str) -> None:
+    """XML cannot carry most C0 control characters; one pasted into a title must not crash the build."""
+    show_yaml = sample_copy(tmp_path / "show")
+    seed_cache(cache, show_yaml)
+    path = show_yaml.parent / file
+    path.write_text(path.read_text().replace(old, new))
+    result = CliRunner().invoke(cli, ["--quiet", "feed", "--show", str(show_yaml), "--now", NOW.isoformat()])
+    assert result.exit_code == ExitCode.ERROR
+    assert "Traceback" not in result.output
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"Error: {file}: {field}: contains the control character ")
+    assert not (show_yaml.parent / "build" / "feed.xml").exists()
+
+
 # --------------------------------------------------------------------------- the CI workflow for hosts
 
 
