@@ -7,6 +7,7 @@ import email.utils
 import mimetypes
 import os
 import re
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from http import HTTPStatus
@@ -61,16 +62,23 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def _resolve(self) -> Path | None:
-        rel = unquote(urlsplit(self.path).path).lstrip("/")
-        candidate = (self.root / rel).resolve()
-        if not candidate.is_relative_to(self.root.resolve()):
-            return None
+    def _resolve(self) -> tuple[Path | None, bool]:
+        """(the file a URL names or None, whether it names a folder without its trailing slash)."""
+        url_path = unquote(urlsplit(self.path).path)
+        root = self.root.resolve()
+        try:
+            candidate = (root / url_path.lstrip("/")).resolve()
+        except (OSError, ValueError):  # a NUL byte, a name too long: nothing we serve
+            return None, False
+        if not candidate.is_relative_to(root):
+            return None, False
+        if any(part.startswith(".") for part in candidate.relative_to(root).parts):
+            return None, False  # build metadata (.podcast/) is never served, nor its existence revealed
         if candidate.is_dir():
-            candidate = candidate / "index.html"
-        if any(part.startswith(".") for part in candidate.relative_to(self.root.resolve()).parts):
-            return None  # build metadata (.podcast/) is never served
-        return candidate if candidate.is_file() else None
+            index = candidate / "index.html"
+            # Pages use relative links, so /episodes/x must become /episodes/x/ before its page is served.
+            return (index, not url_path.endswith("/")) if index.is_file() else (None, False)
+        return (candidate if candidate.is_file() else None), False
 
     def do_HEAD(self) -> None:
         self._serve(body=False)
@@ -79,13 +87,15 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(body=True)
 
     def _serve(self, *, body: bool) -> None:
-        path = self._resolve()
+        path, add_slash = self._resolve()
+        if add_slash:
+            url = urlsplit(self.path)
+            self.send_response(HTTPStatus.MOVED_PERMANENTLY)
+            self.send_header("Location", url.path + "/" + (f"?{url.query}" if url.query else ""))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         if path is None:
-            if not urlsplit(self.path).path.endswith("/") and (self.root / unquote(self.path.lstrip("/"))).is_dir():
-                self.send_response(HTTPStatus.MOVED_PERMANENTLY)
-                self.send_header("Location", self.path + "/")
-                self.end_headers()
-                return
             missing = self.root / "404.html"
             data = missing.read_bytes() if missing.is_file() else b"Not found"
             self.send_response(HTTPStatus.NOT_FOUND)
@@ -169,7 +179,10 @@ def source_signature(root: Path, ignore: tuple[str, ...]) -> tuple[tuple[str, in
         rel = Path(dirpath).relative_to(root)
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (rel / d).as_posix() not in ignore)
         for name in sorted(filenames):
-            st = (Path(dirpath) / name).stat()
+            try:
+                st = (Path(dirpath) / name).stat()
+            except FileNotFoundError:  # an editor's temp file, gone between listing and stat
+                continue
             out.append(((rel / name).as_posix(), st.st_size, st.st_mtime_ns))
     return tuple(out)
 
@@ -187,6 +200,18 @@ def watch_sources(root: Path, ignore: tuple[str, ...], rebuild: Callable[[], Non
         yield None
 
 
+def _sigterm_as_interrupt() -> Callable[[], None]:
+    """Raise KeyboardInterrupt on SIGTERM (main thread only); returns the function that restores the handler."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    return lambda: signal.signal(signal.SIGTERM, previous)
+
+
 class Preview:
     """`podcast serve`: build once, serve the build folder, rebuild when a source changes."""
 
@@ -199,7 +224,18 @@ class Preview:
 
     def run(self, *, watch: bool, on_rebuild: Callable[[int], None],
             on_error: Callable[[PipelineError], None]) -> None:
-        """Block until stop(): poll sources and rebuild on change (errors keep the last good build)."""
+        """Block until stop(): poll sources and rebuild on change (errors keep the last good build).
+
+        In the main thread, SIGTERM (a service manager's or `kill`'s stop) ends it as Ctrl-C does.
+        """
+        restore = _sigterm_as_interrupt()
+        try:
+            self._run(watch=watch, on_rebuild=on_rebuild, on_error=on_error)
+        finally:
+            restore()
+
+    def _run(self, *, watch: bool, on_rebuild: Callable[[int], None],
+             on_error: Callable[[PipelineError], None]) -> None:
         if not watch:
             self.stopping.wait()
             return
