@@ -371,9 +371,9 @@ def build(
         stat.save()
     info = _build_info(audio_built)
     if feed_only:
-        # `podcast feed`: only the feed and its sidecar files (chapters, transcripts, artwork) are rewritten.
+        # `podcast feed`: the feed, its sidecar files and the media it points at; pages are left alone.
         written = sum(BuildWriter.write_one(out_dir / o.key, o.data)
-                      for o in outputs if o.kind in (Kind.FEED, Kind.ASSET))
+                      for o in outputs if o.kind in (Kind.FEED, Kind.ASSET, Kind.MEDIA))
         removed = 0
     else:
         written, removed = BuildWriter(out_dir).write_all(outputs, {BUILD_INFO_KEY: info})

@@ -114,9 +114,21 @@ def format_timestamp(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}" + (f".{ms:03d}" if ms else "")
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True,
                               use_attribute_docstrings=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, v: Any) -> Any:
+        # XML 1.0 (the feed) cannot carry them, and no editor puts them there on purpose.
+        if isinstance(v, str) and (m := _CONTROL_RE.search(v)):
+            raise ValueError(f"contains the control character U+{ord(m.group()):04X} at position {m.start() + 1} "
+                             "(delete it)")
+        return v
 
 
 # --------------------------------------------------------------------------- the show

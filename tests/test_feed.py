@@ -623,7 +623,8 @@ def test_a_control_character_is_one_error_line_not_a_traceback(tmp_path: Path, c
     result = CliRunner().invoke(cli, ["--quiet", "feed", "--show", str(show_yaml), "--now", NOW.isoformat()])
     assert result.exit_code == ExitCode.ERROR
     assert "Traceback" not in result.output
-    (line,) = result.stderr.splitlines()
+    line, *rest = result.stderr.splitlines()  # caught when the show loads: one problem, then the tally
+    assert rest in ([], ["Aborted: 1 problem in 1 file."])
     assert line.startswith(f"Error: {file}: {field}: contains the control character ")
     assert not (show_yaml.parent / "build" / "feed.xml").exists()
 
