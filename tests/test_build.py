@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from mutagen.id3 import ID3, CTOCFlags
 from mutagen.mp3 import MP3
 from PIL import Image
 
-from pipeline import build
+from pipeline import audio, build, feed
 from pipeline.cli import cli
 from tests._audio_fixtures import chapter_seconds, ebur128, ffmetadata, make_audio
 from tests.conftest import NOW, copy_sample_show
@@ -361,6 +362,20 @@ def test_a_new_title_retags_one_episode_and_rewrites_what_shows_it(built: Path) 
     (new_media,) = [k for k in written if k.endswith(".mp3")]
     assert old_media.startswith(f"episodes/{COMING}/") and new_media.startswith(f"episodes/{COMING}/")
     assert str(ID3(out_dir / new_media)["TIT2"]) == "Back after an injury"
+    assert not (out_dir / old_media).parent.exists()  # its content-addressed folder went with it
+
+
+def test_stray_files_and_empty_folders_in_the_build_folder_are_removed(built: Path) -> None:
+    out_dir = built.parent / build.BUILD_DIR
+    before = snapshot(out_dir)
+    (out_dir / "old" / "deep").mkdir(parents=True)
+    (out_dir / "old" / "deep" / "page.html").write_text("stale")
+    (out_dir / "empty" / "folder").mkdir(parents=True)
+    (out_dir / "episodes" / SHIN / "notes.txt").write_text("stale")
+    result = rebuild(built)
+    assert (result.written, result.removed) == (0, 2)
+    assert not (out_dir / "old").exists() and not (out_dir / "empty").exists()
+    assert snapshot(out_dir) == before
 
 
 def test_a_new_source_recording_reencodes_only_that_episode(built: Path) -> None:
@@ -379,6 +394,41 @@ def test_new_audio_settings_reencode_every_episode(built: Path) -> None:
     assert (result.encoded, result.tagged, result.reused) == (3, 3, 0)
     _, items = feed_items(built)
     assert {MP3(item.media).info.bitrate for item in items.values()} == {96_000}
+
+
+@pytest.fixture
+def new_recipe(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """audio.py's recipe number bumped, as its maintainers do when the encode or tag recipe changes."""
+    monkeypatch.setattr(audio, "RECIPE_VERSION", audio.RECIPE_VERSION + 1)
+    audio.tool_versions.cache_clear()
+    yield
+    audio.tool_versions.cache_clear()
+
+
+def test_new_tool_versions_reencode_every_episode(built: Path, new_recipe: None) -> None:
+    assert "recipe" in audio.tool_versions()
+    result = rebuild(built)
+    assert (result.encoded, result.tagged, result.reused) == (3, 3, 0)
+
+
+def test_the_feed_is_rendered_again_only_when_its_inputs_change(built: Path) -> None:
+    out_dir = built.parent / build.BUILD_DIR
+    result = rebuild(built)
+    assert result.written == 0
+    fresh = feed.render(result.show, result.public, artwork_url=result.artwork_url)
+    assert [o.data for o in fresh] == [(out_dir / "feed.xml").read_bytes()]  # the reused feed is what a render gives
+    # A damaged cache entry is rendered again, to the same bytes.
+    (cached,) = (built.parent / build.CACHE_DIR / build.FEED_CACHE).glob("*.feed")
+    cached.write_bytes(b"{not json")
+    assert rebuild(built).written == 0
+    # A show-level change (no episode changed) reaches the feed.
+    text = built.read_text()
+    built.write_text(text.replace("title: The Stride Clinic\n", "title: The Stride Clinic Podcast\n", 1))
+    changed = rebuild(built)
+    assert b"<title>The Stride Clinic Podcast</title>" in (out_dir / "feed.xml").read_bytes()
+    assert "feed.xml" in {o.key for o in changed.outputs}
+    fresh = feed.render(changed.show, changed.public, artwork_url=changed.artwork_url)
+    assert [o.data for o in fresh] == [(out_dir / "feed.xml").read_bytes()]
 
 
 def test_an_unchanged_show_reads_no_audio_bytes(built: Path) -> None:
