@@ -180,14 +180,10 @@ def publish(
 ) -> Outcome:
     """Make `target` serve this build. Raises PublishRefused, TargetLocked or StorageError; never half-done."""
     reporter = reporter or NullReporter()
-    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="publish-digest")
-    try:
-        # Hashing the build (file reads and sha256 run outside the GIL) overlaps connecting to the target.
-        hashing = pool.submit(known_entries, outputs, public)
-        target.ensure_ready(create=options.create_bucket and not options.dry_run)
-        entries = hashing.result()
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+    target.ensure_ready(create=options.create_bucket and not options.dry_run)
+    # Hashed once, used by both plans below. (Hashing on a thread while the S3 client is built was measured
+    # slower: both hold the GIL for most of their work.)
+    entries = known_entries(outputs, public)
     if options.dry_run:
         return _run(show, public, target, options, reporter, None, prepare(show, outputs, public, target, entries))
     first: Prepared | None = None

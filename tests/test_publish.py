@@ -400,6 +400,11 @@ def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) 
     before = target.state()
     edit_notes(target.show, KNEES)
     new = built(target.show)
+    status = run("status", "--show", target.show, "--now", NOW_ISO)
+    assert status.exit_code == ExitCode.OK
+    assert status.stdout.splitlines()[0].startswith(f"{target.description}: 2 file(s) differ (")
+    assert [line.split()[-1] for line in status.stdout.splitlines()[2:]] == [f"episodes/{KNEES}/index.html",
+                                                                             "feed.xml"]
     outcome = publish_json(target.show)
     assert uploaded(outcome) == {f"episodes/{KNEES}/index.html", "feed.xml"}
     assert uploaded(outcome) == {k for k in new if data_of(new[k]) != data_of(old[k])}  # the build's own diff
@@ -410,6 +415,8 @@ def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) 
     after = target.state()
     assert {k for k in after if after[k] != before[k]} == uploaded(outcome) | {MANIFEST_KEY}
     target.assert_matches(new)
+    status = run("status", "--show", target.show, "--now", NOW_ISO)
+    assert status.stdout == f"{target.description}: up to date ({len(new)} files).\n"
     target.assert_feed_valid()
 
 
