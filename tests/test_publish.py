@@ -30,9 +30,13 @@ from pipeline.errors import ExitCode, PublishRefused, TargetLocked
 from pipeline.manifest import MANIFEST_KEY, EpisodeEntry, Kind, Manifest, Output
 from pipeline.progress import ListReporter, NullTask, Task
 from pipeline.storage import LOCK_KEY, S3Storage
-from tests import _s3_fixtures
-from tests._s3_fixtures import SERVICES, SeaweedServer, free_ports, public_read_policy
 from tests.conftest import NOW
+
+# Imported here (to subclass the server), so mark it for pytest's assertion rewriting first, as the
+# modules that load it with `pytest_plugins` expect.
+pytest.register_assert_rewrite("tests._s3_fixtures")
+from tests import _s3_fixtures  # noqa: E402
+from tests._s3_fixtures import SERVICES, SeaweedServer, free_ports, public_read_policy  # noqa: E402
 
 # The fixture module's s3_env and bucket, here running on the s3_server defined below.
 s3_env = _s3_fixtures.s3_env
