@@ -524,36 +524,35 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     target.assert_feed_valid()
 
 
-def test_wrong_secret_is_one_line_without_secrets(target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
-    wrong = uuid.uuid4().hex + uuid.uuid4().hex[:8]
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong)
-    result = publish_cli(target.show)
-    assert result.exit_code == ExitCode.ERROR
-    assert error_line(result) == (
-        f"Error: {target.description}: the secret access key does not match the access key id (check "
-        "AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the AWS profile (credentials come only from the "
-        "standard AWS chain))")
-    for secret in (wrong, target.server.secret_key, target.server.access_key):
-        assert secret not in result.output
-    assert target.objects() == {}
+def _wrong_secret(server: ListenerServer) -> tuple[dict[str, str], str]:
+    return ({"AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": uuid.uuid4().hex + uuid.uuid4().hex},
+            "the secret access key does not match the access key id (check AWS_ACCESS_KEY_ID / "
+            "AWS_SECRET_ACCESS_KEY or the AWS profile (credentials come only from the standard AWS chain))")
 
 
-def test_unknown_access_key_is_one_line_and_debug_leaks_nothing(target: Target) -> None:
-    key_id = "AKIA" + uuid.uuid4().hex[:16].upper()
-    secret = uuid.uuid4().hex + uuid.uuid4().hex[:8]
-    env = {"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret}
+def _unknown_key(server: ListenerServer) -> tuple[dict[str, str], str]:
+    return ({"AWS_ACCESS_KEY_ID": "AKIA" + uuid.uuid4().hex[:16].upper(),
+             "AWS_SECRET_ACCESS_KEY": uuid.uuid4().hex + uuid.uuid4().hex},
+            "the server does not know this access key id (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the "
+            "AWS profile (credentials come only from the standard AWS chain))")
+
+
+@pytest.mark.parametrize("credentials", [_wrong_secret, _unknown_key], ids=["wrong-secret", "unknown-key-id"])
+def test_bad_credentials_are_one_line_and_never_printed_even_with_debug(target: Target, credentials: Any) -> None:
+    env, message = credentials(target.server)
+    secrets = {env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], target.server.access_key,
+               target.server.secret_key}
     result = run("publish", "--show", target.show, "--now", NOW_ISO, env=env)
     assert result.exit_code == ExitCode.ERROR
-    assert error_line(result).startswith(
-        f"Error: {target.description}: the server does not know this access key id (check ")
+    assert error_line(result) == f"Error: {target.description}: {message}"
+    assert not any(value in result.output for value in secrets)
     # --debug shows the traceback: a real process, so everything it prints is seen.
     proc = subprocess.run([sys.executable, "-m", "pipeline", "--debug", "publish", "--show", str(target.show),
                            "--now", NOW_ISO], capture_output=True, text=True, env={**os.environ, **env},
                           cwd=REPO, timeout=120)
     assert proc.returncode != 0
-    assert "Traceback" in proc.stderr and "StorageError" in proc.stderr
-    for value in (key_id, secret, target.server.secret_key, target.server.access_key):
-        assert value not in proc.stdout and value not in proc.stderr
+    assert "Traceback" in proc.stderr and f"StorageError: {target.description}: {message}" in proc.stderr
+    assert not any(value in proc.stdout or value in proc.stderr for value in secrets)
     assert target.objects() == {}
 
 
