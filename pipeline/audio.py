@@ -60,7 +60,7 @@ from pipeline.errors import AudioError
 from pipeline.progress import NullReporter, Reporter, Task
 
 # Bump when the encode or tag recipe changes, so build caches keyed on tool_versions() are invalidated.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2  # 2: loudness is checked on the delivered file and corrected
 
 DIGEST_CHUNK = 1 << 20  # 1 MiB reads for file_digest
 SUPPORTED_HINT = "expected an MP3, M4A, WAV, FLAC or AIFF recording"
@@ -120,7 +120,9 @@ class EncodeResult:
     info: AudioInfo  # the delivered file
     source: AudioInfo
     measured: Loudness | None  # the source's loudness, when normalising
-    normalization: str | None  # "linear" or "dynamic" as ffmpeg's loudnorm reported it
+    normalization: str | None  # "linear" (a plain gain) or "dynamic" (gain and true-peak limiter)
+    delivered: Loudness | None = None  # the delivered file's loudness, when normalising
+    passes: int = 0  # normalising encodes run (1 + corrective passes)
 
 
 @dataclass(frozen=True)
@@ -744,7 +746,18 @@ def probe(path: Path) -> AudioInfo:
 # --------------------------------------------------------------------------------------------------
 
 _LOUDNORM_JSON = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
-_LOSSY_TP_MARGIN = 0.5  # dB of headroom kept for codec overshoot: MP3/AAC decoders peak above the limiter
+# Normalising is a gain, plus a true-peak limiter when the gained peaks would pass the ceiling, and is checked on
+# the delivered file: a limiter costs loudness on peaky speech and lossy codecs shift loudness and peaks again
+# (MP3 drops high-frequency energy; AAC can overshoot), so a file that misses gets a corrective pass.
+_LOSSY_TP_MARGIN = 0.5  # dB under the ceiling the first pass limits to: decoders peak above the limiter
+_LOUDNESS_TOLERANCE = 0.3  # LU off the target a delivered file may be (the spec allows 1; meters differ ~0.1)
+_CORRECTIVE_PASSES = 2
+_PEAK_GUARD = 0.1  # dB under the ceiling a delivered true peak must measure (other meters may read higher)
+_PEAK_AIM = 0.2  # dB under the ceiling that a corrective pass aims the delivered true peak at
+_LIMITED_RESPONSE = 0.6  # LU delivered per dB of gain, assumed while the limiter works (plain gain: 1)
+_OVERSAMPLE = 4  # the limiter runs at 4x the delivery rate, so it holds true (inter-sample) peaks too
+# Lookahead limiter: attack (= lookahead) and release in ms, no auto-level, lookahead delay compensated.
+_LIMITER = "alimiter=limit={limit:.6f}:attack=5:release=50:level=false:latency=true"
 
 
 def _loudnorm_stats(lines: Sequence[str], path: Path) -> dict[str, str]:
@@ -755,9 +768,15 @@ def _loudnorm_stats(lines: Sequence[str], path: Path) -> dict[str, str]:
 
 
 def _measure(
-    path: Path, filters: Sequence[str], target: str, duration: float, reporter: Reporter
+    path: Path,
+    filters: Sequence[str],
+    target: str,
+    duration: float,
+    reporter: Reporter,
+    *,
+    label: str = "",
 ) -> dict[str, str]:
-    task = reporter.task(f"Measuring loudness of {path.name}", duration, unit="s")
+    task = reporter.task(label or f"Measuring loudness of {path.name}", duration, unit="s")
     try:
         chain = ",".join([*filters, f"loudnorm={target}:print_format=json"])
         run = _run_ffmpeg(
@@ -780,17 +799,23 @@ def _measure(
     return stats
 
 
-def measure_loudness(path: Path, *, reporter: Reporter = NullReporter()) -> Loudness:  # noqa: B008
-    """EBU R128 integrated loudness, loudness range and true peak of a whole file (ffmpeg loudnorm, pass 1)."""
-    path = Path(path)
-    info = probe(path)
-    stats = _measure(path, [], "I=-24:TP=-2:LRA=7", info.duration, reporter)
+_METER_TARGET = "I=-24:TP=-2:LRA=7"  # any valid target: a measuring pass only reads loudnorm's input figures
+
+
+def _loudness(stats: dict[str, str]) -> Loudness:
     return Loudness(
         integrated=float(stats["input_i"]),
         lra=float(stats["input_lra"]),
         true_peak=float(stats["input_tp"]),
         threshold=float(stats["input_thresh"]),
     )
+
+
+def measure_loudness(path: Path, *, reporter: Reporter = NullReporter()) -> Loudness:  # noqa: B008
+    """EBU R128 integrated loudness, loudness range and true peak of a whole file (ffmpeg loudnorm, pass 1)."""
+    path = Path(path)
+    info = probe(path)
+    return _loudness(_measure(path, [], _METER_TARGET, info.duration, reporter))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -885,20 +910,82 @@ def _channel_filters(info: AudioInfo, channels: int) -> list[str]:
     return [_DOWNMIX.get((info.channels, channels), f"aformat=channel_layouts={layout}")]
 
 
-def _loudnorm_apply(settings: EncodeSettings, stats: dict[str, str]) -> str:
+@dataclass(frozen=True)
+class _Aim:
+    """What one normalising pass applies to the source."""
+
+    gain: float  # dB
+    limit: float | None  # dBTP the limiter holds peaks to; None when the gained peaks fit (no limiter)
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One normalising pass and what its delivered file measures."""
+
+    path: Path
+    aim: _Aim
+    peak: float  # expected true peak before the codec: the limit, or the source's peak plus the gain
+    delivered: Loudness
+
+
+def _aim(gain: float, limit: float, source: Loudness) -> _Aim:
+    gain, limit = round(gain, 2), round(limit, 2)
+    return _Aim(gain, None if source.true_peak + gain <= limit else limit)
+
+
+def _level_filters(aim: _Aim, sample_rate: int) -> list[str]:
+    chain = [f"volume={aim.gain:.2f}dB"]
+    if aim.limit is not None:
+        chain += [
+            f"aresample={_OVERSAMPLE * sample_rate}",
+            _LIMITER.format(limit=10 ** (aim.limit / 20)),
+            f"aresample={sample_rate}",
+        ]
+    return chain
+
+
+def _peak_limit(settings: EncodeSettings) -> float:
+    """The highest true peak a delivered file may measure here: just under the ceiling, as other meters differ."""
+    return settings.true_peak - _PEAK_GUARD
+
+
+def _on_target(settings: EncodeSettings, attempt: _Attempt) -> bool:
     assert settings.loudness is not None
-    tp = max(-9.0, settings.true_peak - _LOSSY_TP_MARGIN)
-    lra = float(stats["input_lra"])
-    # loudnorm reads measured_LRA=0 as "not measured" and then refuses linear mode; a flat signal is 0.01 LU.
-    measured_lra = max(lra, 0.01)
-    # Linear mode needs target LRA >= measured LRA; we normalise level, we don't compress the dynamics.
-    target_lra = min(50.0, max(11.0, math.ceil(lra * 10) / 10))
-    return (
-        f"loudnorm=I={settings.loudness:g}:TP={tp:g}:LRA={target_lra:g}"
-        f":measured_I={stats['input_i']}:measured_LRA={measured_lra:g}:measured_TP={stats['input_tp']}"
-        f":measured_thresh={stats['input_thresh']}:offset={stats['target_offset']}"
-        ":linear=true:print_format=json"
-    )
+    got = attempt.delivered
+    near = abs(got.integrated - settings.loudness) <= _LOUDNESS_TOLERANCE
+    return near and got.true_peak <= _peak_limit(settings)
+
+
+def _rank(settings: EncodeSettings, attempt: _Attempt) -> tuple[bool, float]:
+    """Sort key, best first: under the ceiling above all, then nearest the target (or else least over the ceiling)."""
+    assert settings.loudness is not None
+    got = attempt.delivered
+    over = got.true_peak - _peak_limit(settings)
+    return (over > 0, over if over > 0 else abs(got.integrated - settings.loudness))
+
+
+def _next_aim(settings: EncodeSettings, source: Loudness, tried: Sequence[_Attempt]) -> _Aim:
+    """The gain and limit for the next pass, from what the passes so far missed by.
+
+    The gain moves by the loudness miss divided by how strongly the delivered loudness answers the gain: as
+    measured over the last two passes when their gains differ, else 1 for a plain gain or _LIMITED_RESPONSE
+    while the limiter works (it takes back part of any extra gain). The limit is set so the delivered peak
+    lands _PEAK_AIM under the ceiling, lowered by any overshoot the codec added last time (a codec that
+    lowered the peak is not relied on to do so again).
+    """
+    assert settings.loudness is not None
+    last = tried[-1]
+    got = last.delivered
+    response = 1.0 if last.aim.limit is None else _LIMITED_RESPONSE
+    if len(tried) > 1:
+        before = tried[-2]
+        moved = last.aim.gain - before.aim.gain
+        if abs(moved) >= 0.1:
+            response = min(1.0, max(0.25, (got.integrated - before.delivered.integrated) / moved))
+    step = max(-6.0, min(6.0, (settings.loudness - got.integrated) / response))
+    overshoot = max(0.0, got.true_peak - last.peak)
+    limit = max(-20.0, min(0.0, settings.true_peak - _PEAK_AIM - overshoot))
+    return _aim(last.aim.gain + step, limit, source)
 
 
 def _temp_beside(dst: Path, suffix: str) -> Path:
@@ -924,9 +1011,11 @@ def encode(
     """Deliver `src` as `dst` in the requested format; the source is only read.
 
     A source that already is the delivery format is copied byte for byte. Otherwise ffmpeg encodes it with
-    bit-exact flags (same input, same bytes), dropping the source's tags and chapters; with a loudness target
-    it runs loudnorm twice (measure, then apply the measured values, linear when possible). `dst` appears
-    atomically: it is written beside itself and renamed into place.
+    bit-exact flags (same input, same bytes), dropping the source's tags and chapters. With a loudness target
+    it measures the source, applies the gain that calls for (through a true-peak limiter when the peaks would
+    pass the ceiling), and measures the encoded file: one further than _LOUDNESS_TOLERANCE from the target, or
+    over the ceiling, gets up to _CORRECTIVE_PASSES corrective passes, and the best file is delivered
+    (`delivered` holds its measurement). `dst` appears atomically: it is written beside itself and renamed.
     """
     src, dst = Path(src), Path(dst)
     _check_settings(settings)
@@ -940,42 +1029,27 @@ def encode(
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_beside(dst, ".part")
     measured: Loudness | None = None
+    delivered: Loudness | None = None
     normalization: str | None = None
+    passes = 0
     try:
         if action == "copy":
             reporter.step(f"Copying {src.name} (already {settings.format} at the target settings)")
             shutil.copyfile(src, tmp)
-        else:
+        elif settings.loudness is not None:
             filters = _channel_filters(source, channels)
-            if settings.loudness is not None:
-                stats = _measure(src, filters, _loudnorm_target(settings), source.duration, reporter)
-                measured = Loudness(
-                    float(stats["input_i"]),
-                    float(stats["input_lra"]),
-                    float(stats["input_tp"]),
-                    float(stats["input_thresh"]),
+            measured = _loudness(_measure(src, filters, _METER_TARGET, source.duration, reporter))
+            best, passes = _normalise(src, dst, tmp, source, settings, channels, filters, measured, reporter)
+            normalization = "linear" if best.aim.limit is None else "dynamic"
+            delivered = best.delivered
+        else:
+            args = _encode_args(src, tmp, settings, channels, _channel_filters(source, channels))
+            run = _encode_run(src, args, settings, source, reporter, f"Encoding {src.name}")
+            problems = [line for line in run.stderr if line.strip()]
+            if problems:
+                reporter.warn(
+                    f"{src}: ffmpeg reported {len(problems)} problem(s): {_ffmpeg_message(problems)}"
                 )
-                filters = [*filters, _loudnorm_apply(settings, stats)]
-            args = _encode_args(src, tmp, settings, channels, filters)
-            task = reporter.task(f"Encoding {src.name}", source.duration, unit="s")
-            try:
-                run = _run_ffmpeg(
-                    args,
-                    file=src,
-                    doing=f"encode to {settings.format}",
-                    task=task,
-                    loglevel="info" if settings.loudness is not None else "error",
-                )
-            finally:
-                task.close()
-            if settings.loudness is not None:
-                normalization = _loudnorm_stats(run.stderr, src).get("normalization_type")
-            else:
-                problems = [line for line in run.stderr if line.strip()]
-                if problems:
-                    reporter.warn(
-                        f"{src}: ffmpeg reported {len(problems)} problem(s): {_ffmpeg_message(problems)}"
-                    )
         info = probe(tmp)
         if abs(info.duration - source.duration) > 0.1 + 0.001 * source.duration:
             raise AudioError(
@@ -993,7 +1067,89 @@ def encode(
         source=source,
         measured=measured,
         normalization=normalization,
+        delivered=delivered,
+        passes=passes,
     )
+
+
+def _encode_run(
+    src: Path, args: list[str], settings: EncodeSettings, source: AudioInfo, reporter: Reporter, label: str
+) -> _Run:
+    task = reporter.task(label, source.duration, unit="s")
+    try:
+        return _run_ffmpeg(args, file=src, doing=f"encode to {settings.format}", task=task)
+    finally:
+        task.close()
+
+
+def _normalise(
+    src: Path,
+    dst: Path,
+    tmp: Path,
+    source: AudioInfo,
+    settings: EncodeSettings,
+    channels: int,
+    filters: list[str],
+    measured: Loudness,
+    reporter: Reporter,
+) -> tuple[_Attempt, int]:
+    """Encode `src` into `tmp` at the loudness target, checked on the delivered file: (the pass kept, passes run).
+
+    The first pass applies the gain that the source's measurement calls for, with the limiter
+    _LOSSY_TP_MARGIN under the ceiling when the peaks need it; its encoded file is measured. A file that
+    misses the target or the ceiling is followed by a corrective pass aimed by what it missed, up to
+    _CORRECTIVE_PASSES; the best file is kept (under the ceiling first, then nearest the target). Each decision
+    follows from measurements of files made from the input alone, so the same input gives the same bytes.
+    """
+    assert settings.loudness is not None
+    aim = _aim(settings.loudness - measured.integrated, settings.true_peak - _LOSSY_TP_MARGIN, measured)
+    tried: list[_Attempt] = []
+    best: _Attempt | None = None
+    try:
+        for n in range(1 + _CORRECTIVE_PASSES):
+            out = tmp if n == 0 else _temp_beside(dst, ".part")
+            try:
+                chain = [*filters, *_level_filters(aim, settings.sample_rate)]
+                label = f"{'Encoding' if n == 0 else 'Correcting loudness of'} {src.name}"
+                _encode_run(
+                    src, _encode_args(src, out, settings, channels, chain), settings, source, reporter, label
+                )
+                got = _measure(
+                    out,
+                    [],
+                    _METER_TARGET,
+                    source.duration,
+                    reporter,
+                    label=f"Checking loudness of {src.name}",
+                )
+            except BaseException:
+                if out != tmp:
+                    out.unlink(missing_ok=True)
+                raise
+            peak = measured.true_peak + aim.gain if aim.limit is None else aim.limit
+            attempt = _Attempt(out, aim, peak, _loudness(got))
+            tried.append(attempt)
+            if best is None or _rank(settings, attempt) < _rank(settings, best):
+                best, loser = attempt, best
+            else:
+                loser = attempt
+            if loser is not None and loser.path != tmp:
+                loser.path.unlink(missing_ok=True)
+            if _on_target(settings, attempt):
+                break
+            aim = _next_aim(settings, measured, tried)
+        assert best is not None
+        if best.path != tmp:
+            os.replace(best.path, tmp)
+    finally:
+        if best is not None and best.path != tmp:
+            best.path.unlink(missing_ok=True)
+    if best.delivered.true_peak > settings.true_peak:
+        reporter.warn(
+            f"{src}: true peak {best.delivered.true_peak:.1f} dBTP is above the {settings.true_peak:g} dBTP "
+            f"ceiling after {len(tried)} passes (the {settings.format} encoder overshoots on this audio)"
+        )
+    return replace(best, path=tmp), len(tried)
 
 
 def _encode_args(
@@ -1007,11 +1163,6 @@ def _encode_args(
         *("-c:a", delivery.encoder, "-b:a", f"{_target_kbps(channels, settings)}k", *delivery.options),
         *("-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", delivery.muxer, "-y", str(out)),
     ]
-
-
-def _loudnorm_target(settings: EncodeSettings) -> str:
-    assert settings.loudness is not None
-    return f"I={settings.loudness:g}:TP={max(-9.0, settings.true_peak - _LOSSY_TP_MARGIN):g}:LRA=11"
 
 
 # --------------------------------------------------------------------------------------------------

@@ -36,6 +36,16 @@ SOURCES = {
         ":s={rate}:d={seconds}"
     ),
     "silence": "anullsrc=sample_rate={rate}:channel_layout=mono:duration={seconds}",
+    # Speech-like: a 120 Hz buzz through three formant peaks, four syllables a second of varying strength, a
+    # pause every 2.5 s and short fricative noise bursts (envelopes smooth, as in speech). Like real voice its
+    # true peak sits about 20 dB over its loudness, so reaching -16 LUFS under -1 dBTP needs a limiter.
+    "speech": (
+        "aevalsrc='0.03*(2*mod(120*t+8*sin(2*PI*0.4*t)\\,1)-1)*pow(sin(PI*4*t)\\,2)"
+        "*(0.35+0.65*pow(sin(1.7*floor(4*t))\\,2))*lt(mod(t\\,2.5)\\,2)"
+        "+0.02*(random(0)-0.5)*pow(sin(PI*mod(t+0.13\\,0.57)/0.06)\\,2)*lt(mod(t+0.13\\,0.57)\\,0.06)"
+        "*lt(mod(t\\,2.5)\\,2)':s={rate}:d={seconds},"
+        "equalizer=f=500:t=q:w=6:g=22,equalizer=f=1500:t=q:w=6:g=16,equalizer=f=2500:t=q:w=6:g=14,highpass=f=90"
+    ),
 }
 
 # output options per container (codec settings of a typical export)
@@ -165,6 +175,7 @@ GOOD: dict[str, tuple[dict[str, object], str]] = {
     "quiet_mono": ({"source": "sine", "channels": 1, "seconds": 4.0, "gain_db": -30.0}, "quiet.wav"),
     "peaky": ({"source": "peaky", "seconds": 5.0}, "peaky.wav"),
     "silence": ({"source": "silence", "channels": 1, "seconds": 2.0}, "silence.wav"),
+    "speech": ({"source": "speech", "channels": 1, "rate": 22050, "seconds": 5.0}, "speech.wav"),
 }
 
 

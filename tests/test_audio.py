@@ -192,22 +192,50 @@ def test_plan_encode_reencodes_when_not_deliverable(
     assert audio.plan_encode(audio.probe(audio_set[source]), settings) == "encode"
 
 
-@pytest.mark.parametrize(("fmt", "loudness"), [("mp3", None), ("m4a", None), ("mp3", -16.0), ("m4a", -16.0)])
+@pytest.mark.parametrize(
+    ("source", "fmt", "loudness"),
+    [
+        ("noise", "mp3", None),
+        ("noise", "m4a", None),
+        ("noise", "mp3", -16.0),
+        ("noise", "m4a", -16.0),
+        ("speech", "mp3", -16.0),  # corrective passes with the limiter
+    ],
+)
 def test_encode_is_deterministic(
-    audio_set: AudioSet, tmp_path: Path, fmt: str, loudness: float | None
+    audio_set: AudioSet, tmp_path: Path, source: str, fmt: str, loudness: float | None
 ) -> None:
     settings = audio.EncodeSettings(format=fmt, loudness=loudness)
-    first = audio.encode(audio_set["noise"], tmp_path / f"a.{fmt}", settings).path
-    second = audio.encode(audio_set["noise"], tmp_path / f"b.{fmt}", settings).path
-    assert first.read_bytes() == second.read_bytes()
+    first = audio.encode(audio_set[source], tmp_path / f"a.{fmt}", settings)
+    second = audio.encode(audio_set[source], tmp_path / f"b.{fmt}", settings)
+    assert first.path.read_bytes() == second.path.read_bytes()
+    assert (first.passes, first.delivered) == (second.passes, second.delivered)
 
 
 def test_encode_reports_progress_in_seconds(audio_set: AudioSet, tmp_path: Path) -> None:
     reporter = ListReporter()
-    audio.encode(
+    result = audio.encode(
         audio_set["noise"], tmp_path / "out.mp3", audio.EncodeSettings(loudness=-16), reporter=reporter
     )
-    assert reporter.tasks == [("Measuring loudness of noise.wav", 4.0, "s"), ("Encoding noise.wav", 4.0, "s")]
+    # Measure the source, encode, measure the encoded file; then, per corrective pass, encode and measure again.
+    corrective = [
+        ("Correcting loudness of noise.wav", 4.0, "s"),
+        ("Checking loudness of noise.wav", 4.0, "s"),
+    ]
+    assert reporter.tasks == [
+        ("Measuring loudness of noise.wav", 4.0, "s"),
+        ("Encoding noise.wav", 4.0, "s"),
+        ("Checking loudness of noise.wav", 4.0, "s"),
+        *corrective * (result.passes - 1),
+    ]
+    assert 1 <= result.passes <= 3
+
+
+def test_encode_without_loudness_target_runs_one_pass(audio_set: AudioSet, tmp_path: Path) -> None:
+    reporter = ListReporter()
+    result = audio.encode(audio_set["noise"], tmp_path / "out.mp3", audio.EncodeSettings(), reporter=reporter)
+    assert reporter.tasks == [("Encoding noise.wav", 4.0, "s")]
+    assert (result.passes, result.measured, result.delivered, result.normalization) == (0, None, None, None)
 
 
 def test_encode_leaves_no_output_when_the_source_is_bad(audio_set: AudioSet, tmp_path: Path) -> None:
@@ -271,11 +299,15 @@ def test_normalise_to_minus_16_lufs(audio_set: AudioSet, tmp_path: Path, source:
         audio_set[source], tmp_path / f"out.{fmt}", audio.EncodeSettings(format=fmt, loudness=-16)
     )
     after = ebur128(result.path)
-    assert after.integrated == pytest.approx(-16.0, abs=1.0)
+    # Measured on the delivered file: the spec allows 1 LU; we land within 0.5 (MP3 alone costs ~0.45 LU).
+    assert after.integrated == pytest.approx(-16.0, abs=0.5)
     assert after.true_peak <= -1.0
     assert result.normalization == "linear"
     assert result.measured is not None
     assert result.measured.integrated == pytest.approx(before.integrated, abs=0.5)
+    assert result.delivered is not None  # what encode measured on the file it delivered
+    assert result.delivered.integrated == pytest.approx(after.integrated, abs=0.2)
+    assert result.delivered.true_peak == pytest.approx(after.true_peak, abs=0.3)
 
 
 @pytest.mark.parametrize("fmt", ["mp3", "m4a"])
@@ -286,7 +318,39 @@ def test_normalise_limits_true_peak_of_peaky_audio(audio_set: AudioSet, tmp_path
     after = ebur128(result.path)
     assert result.normalization == "dynamic"  # a plain gain would push the bursts far over 0 dBTP
     assert after.true_peak <= -1.0
-    assert after.integrated == pytest.approx(-16.0, abs=1.5)
+    assert after.integrated == pytest.approx(-16.0, abs=0.5)
+
+
+# AAC at a -2 dBTP ceiling is left out: the AAC encoder's overshoot grows with the limiting (0.2 to 1 dB here),
+# so within two corrective passes only the first, 2 LU short, stays under the ceiling.
+@pytest.mark.parametrize(("fmt", "ceiling"), [("mp3", -1.0), ("m4a", -1.0), ("mp3", -2.0)])
+def test_normalise_speech_like_audio_lands_on_target(
+    audio_set: AudioSet, tmp_path: Path, fmt: str, ceiling: float
+) -> None:
+    # Peaky speech needs its peaks limited by ~5 dB to reach -16 LUFS: the limiter takes back loudness and the
+    # codec moves it again, so one pass lands about 1.5 LU short; corrective passes bring it onto the target.
+    before = ebur128(audio_set["speech"])
+    assert before.true_peak + (-16 - before.integrated) > ceiling + 4  # a plain gain would overshoot by 4 dB+
+    settings = audio.EncodeSettings(format=fmt, loudness=-16, true_peak=ceiling)
+    result = audio.encode(audio_set["speech"], tmp_path / f"out.{fmt}", settings)
+    after = ebur128(result.path)
+    assert result.normalization == "dynamic"
+    assert after.true_peak <= ceiling
+    assert after.integrated == pytest.approx(-16.0, abs=0.5)  # the spec allows 1 LU
+    assert result.passes > 1
+    assert result.info.duration == pytest.approx(5.0, abs=0.01)  # the limiter's lookahead adds no delay
+
+
+SAMPLE_EPISODES = sorted((Path(__file__).resolve().parent.parent / "episodes").glob("*/audio.*"))
+
+
+@pytest.mark.parametrize("source", SAMPLE_EPISODES, ids=[p.parent.name for p in SAMPLE_EPISODES])
+def test_normalise_real_speech_of_the_sample_show(source: Path, tmp_path: Path) -> None:
+    # The sample show's episodes are synthesised speech (MP3, WAV and FLAC, 6-15 s) with the show's settings.
+    result = audio.encode(source, tmp_path / "out.mp3", audio.EncodeSettings(loudness=-16))
+    after = ebur128(result.path)
+    assert after.true_peak <= -1.0
+    assert after.integrated == pytest.approx(-16.0, abs=0.5)
 
 
 def test_measure_loudness_agrees_with_ebur128(audio_set: AudioSet) -> None:
