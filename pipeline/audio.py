@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import json
 import math
 import os
 import re
@@ -96,7 +95,7 @@ class Loudness:
     integrated: float  # LUFS
     lra: float  # loudness range, LU
     true_peak: float  # dBTP
-    threshold: float  # relative gate, LUFS (needed for a second loudnorm pass)
+    threshold: float  # relative gate of the integrated measurement, LUFS
 
 
 @dataclass(frozen=True)
@@ -745,14 +744,15 @@ def probe(path: Path) -> AudioInfo:
 # loudness
 # --------------------------------------------------------------------------------------------------
 
-_LOUDNORM_JSON = re.compile(r"\{[^{}]*\"input_i\"[^{}]*\}", re.S)
 # Normalising is a gain, plus a true-peak limiter when the gained peaks would pass the ceiling, and is checked on
 # the delivered file: a limiter costs loudness on peaky speech and lossy codecs shift loudness and peaks again
 # (MP3 drops high-frequency energy; AAC can overshoot), so a file that misses gets a corrective pass.
 _LOSSY_TP_MARGIN = 0.5  # dB under the ceiling the first pass limits to: decoders peak above the limiter
-_LOUDNESS_TOLERANCE = 0.3  # LU off the target a delivered file may be (the spec allows 1; meters differ ~0.1)
+_LOUDNESS_TOLERANCE = (
+    0.3  # LU off the target a delivered file may be (the spec allows 1; the meter reads 0.1s)
+)
 _CORRECTIVE_PASSES = 2
-_PEAK_GUARD = 0.1  # dB under the ceiling a delivered true peak must measure (other meters may read higher)
+_PEAK_GUARD = 0.1  # dB under the ceiling a delivered true peak must read (the meter rounds to 0.1)
 _PEAK_AIM = 0.2  # dB under the ceiling that a corrective pass aims the delivered true peak at
 _LIMITED_RESPONSE = 0.6  # LU delivered per dB of gain, assumed while the limiter works (plain gain: 1)
 _OVERSAMPLE = 4  # the limiter runs at 4x the delivery rate, so it holds true (inter-sample) peaks too
@@ -760,27 +760,23 @@ _OVERSAMPLE = 4  # the limiter runs at 4x the delivery rate, so it holds true (i
 _LIMITER = "alimiter=limit={limit:.6f}:attack=5:release=50:level=false:latency=true"
 
 
-def _loudnorm_stats(lines: Sequence[str], path: Path) -> dict[str, str]:
-    matches = _LOUDNORM_JSON.findall("\n".join(lines))
-    if not matches:
-        raise AudioError("ffmpeg did not report a loudness measurement", file=path, hint=REEXPORT_HINT)
-    return json.loads(matches[-1])
+# The meter: ffmpeg's ebur128 filter (BS.1770 loudness, true peak from 4x oversampling), whose summary gives
+# each figure to 0.1: the meter the delivery spec is checked with, and several times faster than loudnorm's.
+_METER = "ebur128=peak=true:framelog=quiet"
+_SUMMARY = re.compile(
+    r"Integrated loudness:\s+I:\s+(?P<integrated>\S+) LUFS\s+Threshold:\s+(?P<threshold>\S+) LUFS"
+    r"\s+Loudness range:\s+LRA:\s+(?P<lra>\S+) LU.*?True peak:\s+Peak:\s+(?P<true_peak>\S+) dBFS",
+    re.S,
+)
 
 
 def _measure(
-    path: Path,
-    filters: Sequence[str],
-    target: str,
-    duration: float,
-    reporter: Reporter,
-    *,
-    label: str = "",
-) -> dict[str, str]:
+    path: Path, filters: Sequence[str], duration: float, reporter: Reporter, *, label: str = ""
+) -> Loudness:
     task = reporter.task(label or f"Measuring loudness of {path.name}", duration, unit="s")
     try:
-        chain = ",".join([*filters, f"loudnorm={target}:print_format=json"])
         run = _run_ffmpeg(
-            ["-i", str(path), "-map", "0:a:0", "-af", chain, "-f", "null", "-"],
+            ["-i", str(path), "-map", "0:a:0", "-af", ",".join([*filters, _METER]), "-f", "null", "-"],
             file=path,
             doing="measure loudness",
             task=task,
@@ -788,34 +784,25 @@ def _measure(
         )
     finally:
         task.close()
-    stats = _loudnorm_stats(run.stderr, path)
-    integrated = float(stats["input_i"])
-    if not math.isfinite(integrated) or integrated <= -70.0:
+    text = "\n".join(run.stderr)
+    match = _SUMMARY.search(text, text.rfind("Summary:") + 1)
+    if match is None:
+        raise AudioError("ffmpeg did not report a loudness measurement", file=path, hint=REEXPORT_HINT)
+    loudness = Loudness(**{name: float(value) for name, value in match.groupdict().items()})
+    if not math.isfinite(loudness.integrated) or loudness.integrated <= -70.0:
         raise AudioError(
             "the audio is silent, so its loudness cannot be normalised",
             file=path,
             hint="check the recording, or remove `loudness` from the show's audio settings",
         )
-    return stats
-
-
-_METER_TARGET = "I=-24:TP=-2:LRA=7"  # any valid target: a measuring pass only reads loudnorm's input figures
-
-
-def _loudness(stats: dict[str, str]) -> Loudness:
-    return Loudness(
-        integrated=float(stats["input_i"]),
-        lra=float(stats["input_lra"]),
-        true_peak=float(stats["input_tp"]),
-        threshold=float(stats["input_thresh"]),
-    )
+    return loudness
 
 
 def measure_loudness(path: Path, *, reporter: Reporter = NullReporter()) -> Loudness:  # noqa: B008
-    """EBU R128 integrated loudness, loudness range and true peak of a whole file (ffmpeg loudnorm, pass 1)."""
+    """EBU R128 integrated loudness, loudness range and true peak of a whole file (ffmpeg ebur128, 0.1 steps)."""
     path = Path(path)
     info = probe(path)
-    return _loudness(_measure(path, [], _METER_TARGET, info.duration, reporter))
+    return _measure(path, [], info.duration, reporter)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1038,7 +1025,7 @@ def encode(
             shutil.copyfile(src, tmp)
         elif settings.loudness is not None:
             filters = _channel_filters(source, channels)
-            measured = _loudness(_measure(src, filters, _METER_TARGET, source.duration, reporter))
+            measured = _measure(src, filters, source.duration, reporter)
             best, passes = _normalise(src, dst, tmp, source, settings, channels, filters, measured, reporter)
             normalization = "linear" if best.aim.limit is None else "dynamic"
             delivered = best.delivered
@@ -1114,20 +1101,13 @@ def _normalise(
                 _encode_run(
                     src, _encode_args(src, out, settings, channels, chain), settings, source, reporter, label
                 )
-                got = _measure(
-                    out,
-                    [],
-                    _METER_TARGET,
-                    source.duration,
-                    reporter,
-                    label=f"Checking loudness of {src.name}",
-                )
+                got = _measure(out, [], source.duration, reporter, label=f"Checking loudness of {src.name}")
             except BaseException:
                 if out != tmp:
                     out.unlink(missing_ok=True)
                 raise
             peak = measured.true_peak + aim.gain if aim.limit is None else aim.limit
-            attempt = _Attempt(out, aim, peak, _loudness(got))
+            attempt = _Attempt(out, aim, peak, got)
             tried.append(attempt)
             if best is None or _rank(settings, attempt) < _rank(settings, best):
                 best, loser = attempt, best
