@@ -249,12 +249,7 @@ def test_built_mp3_tags_read_by_ffmpeg(seed: Path) -> None:
             assert end_s == pytest.approx(end, abs=FFMPEG_CHAPTER_SLACK)
 
 
-@pytest.mark.parametrize("slug", [
-    pytest.param(KNEES, marks=pytest.mark.xfail(
-        strict=True, reason="audio.py bug: loudnorm falls back to dynamic mode for this peaky FLAC (PLR 18 dB) "
-                            "and its limiter leaves it at -17.1 LUFS, 1.1 LU under the -16 target")),
-    SHIN, COMING,
-])
+@pytest.mark.parametrize("slug", SLUGS)
 def test_built_audio_is_at_the_show_loudness(seed: Path, slug: str) -> None:
     target = float(yaml.safe_load(seed.read_text())["audio"]["loudness"])
     _, items = feed_items(seed)
