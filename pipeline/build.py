@@ -179,7 +179,7 @@ class AudioStage:
             except AudioError as err:
                 err.file = rel
                 raise
-            loud = audio.measure_loudness(encoded)
+            loud = result.delivered or audio.measure_loudness(encoded)  # normalised files were measured already
             enc_info.write_text(json.dumps({
                 "duration": result.info.duration, "mime": result.info.mime, "action": result.action,
                 "loudness": {"integrated": loud.integrated, "lra": loud.lra, "true_peak": loud.true_peak},

@@ -665,7 +665,7 @@ def _read_text(path: Path, rel: str, limit: int) -> str:
 
 def _parse_yaml(text: str, rel: str, field: str | None = None, line_offset: int = 0) -> Any:
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a SafeLoader (libyaml's when present)
+        return yaml.load(text, Loader=_YAML_LOADER)  # a SafeLoader (libyaml's when present)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1 + line_offset}" if mark else "YAML"
