@@ -254,8 +254,12 @@ def check_identity(
     new_channel_guid: str | None,
     *,
     new_feed_url: str | None = None,
+    enclosures: bool = True,
 ) -> list[str]:
     """Why this publish would break what listeners already have; empty when it is safe.
+
+    With `enclosures=False` a changed enclosure URL is not reported: a corrected or re-tagged file gets a
+    new content-addressed URL on purpose, so apps that cache by URL fetch it (the GUID stays).
 
     Compares the published manifest with the episodes (by GUID) about to be published: a channel GUID
     or feed URL that changes, an episode that vanishes, and an enclosure URL or publication date that
@@ -280,7 +284,7 @@ def check_identity(
             problems.append(f"{name} was published and is missing from this build (draft, future date, "
                             "deleted, or its slug/guid changed)")
             continue
-        if now.enclosure_url != was.enclosure_url:
+        if enclosures and now.enclosure_url != was.enclosure_url:
             problems.append(f"{name}: enclosure URL would change from {was.enclosure_url} to {now.enclosure_url} "
                             "(apps may download it again or lose the listening position)")
         old_date, new_date = _instant(was.pub_date), _instant(now.pub_date)

@@ -290,7 +290,8 @@ def prepare(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltE
     remote = _parse_manifest(data, target)
     new_eps = episode_entries(public)
     channel_guid = urls.show_guid(show)
-    refusals = tuple(check_identity(remote, new_eps, channel_guid, new_feed_url=show.feed_url)) if remote else ()
+    refusals = tuple(check_identity(remote, new_eps, channel_guid, new_feed_url=show.feed_url,
+                                     enclosures=False)) if remote else ()
     if entries is None:
         entries = {b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
                    for b in public}
