@@ -600,7 +600,7 @@ def test_feed_write_denied_midway_keeps_the_old_feed_and_a_rerun_finishes(target
          "Resource": [f"arn:aws:s3:::{target.bucket}/*"]}]}
     target.server.admin.put_bucket_policy(Bucket=target.bucket, Policy=json.dumps(deny_feed))
     replace_audio(target.show, SHINS)
-    result = publish_cli(target.show, "--force")
+    result = publish_cli(target.show)
     assert result.exit_code == ExitCode.ERROR
     assert error_line(result).startswith(f"Error: {target.description}: access denied: cannot write feed.xml (")
     assert target.fetch("feed.xml") == live_feed
@@ -608,7 +608,7 @@ def test_feed_write_denied_midway_keeps_the_old_feed_and_a_rerun_finishes(target
     new_media = next(k for k, o in outputs.items() if o.kind is Kind.MEDIA and k.startswith(f"episodes/{SHINS}/"))
     assert new_media in target.objects()  # media went first, and stays for the re-run
     target.server.admin.put_bucket_policy(Bucket=target.bucket, Policy=public_read_policy(target.bucket))
-    outcome = publish_json(target.show, "--force")
+    outcome = publish_json(target.show)
     assert new_media not in uploaded(outcome)  # recorded after the media step: not sent again
     assert "feed.xml" in uploaded(outcome)
     assert target.fetch("feed.xml") == data_of(outputs["feed.xml"])
@@ -705,14 +705,14 @@ def test_prune_deletes_stale_objects_and_keeps_old_media_for_one_more_publish(ta
     md.write_text(md.read_text().replace("transcript: transcript.vtt\n", ""))
     transcripts = [f"episodes/{KNEES}/transcript.srt", f"episodes/{KNEES}/transcript.vtt"]
 
-    plan = publish_cli(target.show, "--dry-run", "--prune", "--force")
+    plan = publish_cli(target.show, "--dry-run", "--prune")
     assert plan.exit_code == ExitCode.OK, plan.output
     assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  delete ")] == transcripts
     assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  keep (grace) ")] == [
         old_media]
     assert set(transcripts) | {old_media} <= set(target.objects())
 
-    first = publish_json(target.show, "--prune", "--force")
+    first = publish_json(target.show, "--prune")
     assert first["deleted"] == transcripts and first["kept_for_grace"] == [old_media]
     assert not set(transcripts) & set(target.objects())
     assert old_media in target.objects()  # apps holding the previous feed can still download it
