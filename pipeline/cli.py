@@ -177,11 +177,6 @@ def _quiet() -> bool:
     return bool(click.get_current_context().find_root().params.get("quiet"))
 
 
-def _say(text: str) -> None:
-    if not _quiet():
-        click.echo(text)
-
-
 # --------------------------------------------------------------------------- the group
 
 
