@@ -188,9 +188,13 @@ def source_signature(root: Path, ignore: tuple[str, ...]) -> tuple[tuple[str, in
 
 
 def watch_sources(root: Path, ignore: tuple[str, ...], rebuild: Callable[[], None], stop: threading.Event,
-          interval: float = 0.5) -> Iterator[None]:
-    """Poll the sources; call `rebuild` after each change. Yields after every poll (for tests and Ctrl-C)."""
-    last = source_signature(root, ignore)
+                  interval: float = 0.5, since: tuple[tuple[str, int, int], ...] | None = None) -> Iterator[None]:
+    """Poll the sources; call `rebuild` after each change. Yields after every poll (for tests and Ctrl-C).
+
+    `since` is the signature the last build was made from (taken before it started, so an edit made
+    while it ran, or before the watcher started, is not missed).
+    """
+    last = source_signature(root, ignore) if since is None else since
     while not stop.is_set():
         stop.wait(interval)
         current = source_signature(root, ignore)
@@ -218,6 +222,11 @@ class Preview:
     def __init__(self, show_path: Path, *, now: dt.datetime, out_dir: Path | None, port: int,
                  reporter: Reporter) -> None:
         self.show_path, self.now, self.out_dir, self.reporter = show_path, now, out_dir, reporter
+        show = model.load_show(show_path)
+        self.root = show.root
+        out = Path(out_dir) if out_dir else show.root / build.BUILD_DIR
+        self.ignore = (*(model.show_rel(show.root, p) for p in (out, show.publish_dir)), build.CACHE_DIR)
+        self.baseline = source_signature(self.root, self.ignore)  # before building: no edit slips through
         self.first = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
         self.server = Server(self.first.out_dir, port=port).start()
         self.stopping = threading.Event()
@@ -239,9 +248,6 @@ class Preview:
         if not watch:
             self.stopping.wait()
             return
-        root = self.first.show.root
-        ignore = tuple(model.show_rel(root, p) for p in (self.first.out_dir, self.first.show.publish_dir))
-
         def rebuild() -> None:
             try:
                 result = build.build(self.show_path, now=self.now, out_dir=self.out_dir, reporter=self.reporter)
@@ -249,7 +255,7 @@ class Preview:
             except PipelineError as err:
                 on_error(err)
 
-        for _ in watch_sources(root, (*ignore, build.CACHE_DIR), rebuild, self.stopping):
+        for _ in watch_sources(self.root, self.ignore, rebuild, self.stopping, since=self.baseline):
             pass
 
     def stop(self) -> None:
