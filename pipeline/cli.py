@@ -39,10 +39,9 @@ class _BarTask:
 
     def _fmt(self, n: float) -> str:
         if self.unit == "B":
-            for suffix in ("B", "kB", "MB", "GB"):
-                if n < 1000 or suffix == "GB":
-                    return f"{n:.0f} {suffix}" if suffix == "B" else f"{n:.1f} {suffix}"
-                n /= 1000
+            from pipeline.publish import human_bytes
+
+            return human_bytes(n)
         if self.unit == "s":
             return f"{int(n) // 60:d}:{int(n) % 60:02d}"
         return f"{n:.0f}"

@@ -15,7 +15,7 @@ import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pipeline import model, storage, urls
 from pipeline.artifacts import BuiltEpisode
@@ -67,7 +67,6 @@ class Outcome:
     feed_updated: bool
     refusals: tuple[str, ...] = ()
     forced: bool = False
-    warnings: tuple[str, ...] = field(default=())
 
     @property
     def uploaded_bytes(self) -> int:
