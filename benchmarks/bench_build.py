@@ -113,14 +113,29 @@ def run_child(args: Sequence[str], cwd: Path) -> Child:
 
 def podcast_build(show_yaml: Path) -> Child:
     """`python -m pipeline build`, exactly as a host runs it."""
-    return run_child([sys.executable, "-m", "pipeline", "-q", "build", "--show", str(show_yaml), "--now", NOW_ARG],
-                     show_yaml.parent)
+    return run_child(
+        [sys.executable, "-m", "pipeline", "-q", "build", "--show", str(show_yaml), "--now", NOW_ARG],
+        show_yaml.parent,
+    )
 
 
 def podcast_build_rss(show_yaml: Path) -> tuple[Child, float]:
     """`podcast build` run through the CLI's main() in a process that reports its own peak RSS at exit."""
-    child = run_child([sys.executable, "-m", "benchmarks.bench_build", "--cli-rss", "-q", "build", "--show",
-                       str(show_yaml), "--now", NOW_ARG], show_yaml.parent)
+    child = run_child(
+        [
+            sys.executable,
+            "-m",
+            "benchmarks.bench_build",
+            "--cli-rss",
+            "-q",
+            "build",
+            "--show",
+            str(show_yaml),
+            "--now",
+            NOW_ARG,
+        ],
+        show_yaml.parent,
+    )
     out, _, rss = child.stdout.rstrip("\n").rpartition("\n")
     return Child(child.seconds, out), float(rss)
 
@@ -197,8 +212,14 @@ def noop_fresh(show_yaml: Path, repeat: int) -> tuple[list[Child], list[dict[str
     plain = [podcast_build(show_yaml) for _ in range(repeat)]
     for child in plain:
         assert "0 encoded, 0 tagged" in child.stdout and "0 files written" in child.stdout, child.stdout
-    probes = [json.loads(run_child([sys.executable, "-m", "benchmarks.bench_build", "--child", str(show_yaml)],
-                                   show_yaml.parent).stdout) for _ in range(repeat)]
+    probes = [
+        json.loads(
+            run_child(
+                [sys.executable, "-m", "benchmarks.bench_build", "--child", str(show_yaml)], show_yaml.parent
+            ).stdout
+        )
+        for _ in range(repeat)
+    ]
     return plain, probes
 
 
@@ -239,7 +260,9 @@ def profile_noop(show_yaml: Path, top: int = 25) -> str:
 # --------------------------------------------------------------------------- report
 
 
-def phase_table(title: str, rows: list[dict[str, float]], total: float, extra: dict[str, float] | None = None) -> str:
+def phase_table(
+    title: str, rows: list[dict[str, float]], total: float, extra: dict[str, float] | None = None
+) -> str:
     lines = [title, f"  {'phase':<42} {'median':>9} {'share':>7}"]
     labels = [label for label, _, _ in PHASES]
     medians = {label: statistics.median(r.get(label, 0.0) for r in rows) for label in labels}
@@ -253,12 +276,20 @@ def phase_table(title: str, rows: list[dict[str, float]], total: float, extra: d
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_build", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_build", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--quick", action="store_true", help="100 episodes instead of 1,000 (target scaled).")
     parser.add_argument("-n", "--episodes", type=int, default=None, help="Episodes in the synthetic show.")
-    parser.add_argument("--work", type=Path, default=None,
-                        help="Keep the show here and reuse it next time (a built show skips the cold build).")
-    parser.add_argument("--profile", action="store_true", help="Also print cProfile's top functions of a no-op.")
+    parser.add_argument(
+        "--work",
+        type=Path,
+        default=None,
+        help="Keep the show here and reuse it next time (a built show skips the cold build).",
+    )
+    parser.add_argument(
+        "--profile", action="store_true", help="Also print cProfile's top functions of a no-op."
+    )
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--cli-rss"]:
@@ -274,8 +305,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-build-"))
     work.mkdir(parents=True, exist_ok=True)
     try:
-        print(f"bench_build: {n} episodes ({AUDIO_SECONDS:g} s MP3 each, ~600 words of notes), work folder {work}",
-              flush=True)
+        print(
+            f"bench_build: {n} episodes ({AUDIO_SECONDS:g} s MP3 each, ~600 words of notes), work folder {work}",
+            flush=True,
+        )
         show_yaml, cold_s, cold_rss = prepare(work, n)
         warm_times, warm_phases = noop_in_process(show_yaml, REPEAT)
         fresh, probes = noop_fresh(show_yaml, REPEAT)
@@ -288,24 +321,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             rows.append((f"cold build, {n} episodes (podcast build)", cold_s, None, "(no target)"))
         goal = f"< {NOOP_TARGET:g} s" if judged else f"(< {NOOP_TARGET:g} s at 1,000)"
         rows += [
-            ("no-op rebuild, fresh process (podcast build)", fresh_s, fresh_s / NOOP_TARGET if judged else None,
-             goal),
-            ("no-op rebuild, warm process (build.build)", warm_s, warm_s / NOOP_TARGET if judged else None, goal),
-            ("one title changed (build.build, warm)", statistics.median(edit_times), None,
-             f"files written: {statistics.median(edit_written):g}"),
+            (
+                "no-op rebuild, fresh process (podcast build)",
+                fresh_s,
+                fresh_s / NOOP_TARGET if judged else None,
+                goal,
+            ),
+            (
+                "no-op rebuild, warm process (build.build)",
+                warm_s,
+                warm_s / NOOP_TARGET if judged else None,
+                goal,
+            ),
+            (
+                "one title changed (build.build, warm)",
+                statistics.median(edit_times),
+                None,
+                f"files written: {statistics.median(edit_written):g}",
+            ),
         ]
         print()
         print(synth.table(f"podcast build, {n} episodes: medians (ratio = time / target)", rows))
         print()
         probe_total = statistics.median(p["build"] for p in probes)
-        print(phase_table(f"no-op rebuild in a fresh process, by phase (median of {REPEAT} instrumented runs; "
-                          f"the whole process took {fresh_s:.3f} s)",
-                          [p["phases"] for p in probes], probe_total + statistics.median(p["imports"] for p in probes),
-                          {"imports (pipeline.cli and what it loads)": statistics.median(p["imports"] for p in probes)}))
-        print(f"  {'interpreter start and exit (the rest)':<42} "
-              f"{max(fresh_s - probe_total - statistics.median(p['imports'] for p in probes), 0):>8.3f}s")
+        print(
+            phase_table(
+                f"no-op rebuild in a fresh process, by phase (median of {REPEAT} instrumented runs; "
+                f"the whole process took {fresh_s:.3f} s)",
+                [p["phases"] for p in probes],
+                probe_total + statistics.median(p["imports"] for p in probes),
+                {"imports (pipeline.cli and what it loads)": statistics.median(p["imports"] for p in probes)},
+            )
+        )
+        print(
+            f"  {'interpreter start and exit (the rest)':<42} "
+            f"{max(fresh_s - probe_total - statistics.median(p['imports'] for p in probes), 0):>8.3f}s"
+        )
         print()
-        print(phase_table(f"no-op rebuild in a warm process, by phase (median of {REPEAT})", warm_phases, warm_s))
+        print(
+            phase_table(
+                f"no-op rebuild in a warm process, by phase (median of {REPEAT})", warm_phases, warm_s
+            )
+        )
         print()
         rss = [f"no-op build in a fresh process {statistics.median(p['rss'] for p in probes):.0f} MB"]
         if cold_rss is not None:
@@ -317,7 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(profile_noop(show_yaml))
         if judged:
             verdict = "met" if fresh_s < NOOP_TARGET else "NOT met"
-            print(f"\nTarget (no-op rebuild of {n} episodes under {NOOP_TARGET:g} s, as a host runs it): {verdict}.")
+            print(
+                f"\nTarget (no-op rebuild of {n} episodes under {NOOP_TARGET:g} s, as a host runs it): {verdict}."
+            )
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -61,26 +61,48 @@ def make_episodes(show: model.Show, folder: Path, n: int, *, seed: int = 0) -> l
         slug = f"episode-{i:05d}"
         ep = model.Episode.model_validate(
             {
-                "slug": slug, "dir": folder, "source": folder / "episode.md", "notes": synth.notes(rng),
+                "slug": slug,
+                "dir": folder,
+                "source": folder / "episode.md",
+                "notes": synth.notes(rng),
                 "title": f"Episode {i} about {rng.choice(synth.WORDS)} and {rng.choice(synth.WORDS)}",
-                "date": start + dt.timedelta(days=i), "number": i, "season": 1 + (i - 1) // 100,
-                "audio": "audio.mp3", "chapters": ["00:00 Intro", "05:00 Main part", "40:00 Questions"],
+                "date": start + dt.timedelta(days=i),
+                "number": i,
+                "season": 1 + (i - 1) // 100,
+                "audio": "audio.mp3",
+                "chapters": ["00:00 Intro", "05:00 Main part", "40:00 Questions"],
                 "persons": [{"name": f"Guest {i}", "href": f"https://example.com/guests/{i}/"}],
             },
             context={"base": folder},
         )
         digest = hashlib.sha256(slug.encode()).hexdigest()
         key = urls.audio_key(ep, digest, "mp3")
-        audio = BuiltAudio(path=folder / "audio.mp3", key=key, url=urls.url(show, key),
-                           size=rng.randint(20_000_000, 90_000_000), mime="audio/mpeg",
-                           duration=rng.uniform(2700, 5400), sha256=digest, loudness=None, reused=True)
-        transcripts = tuple(Transcript(urls.url(show, urls.transcript_key(ep, fmt)), mime, fmt)
-                            for fmt, mime in (("vtt", "text/vtt"), ("srt", "application/x-subrip")))
-        built.append(BuiltEpisode(
-            episode=ep, guid=urls.episode_guid(show, ep), page_url=urls.page_url(show, ep), audio=audio,
-            image_url=urls.url(show, "artwork/cover.jpg"), chapters_url=urls.url(show, urls.chapters_key(ep)),
-            transcripts=transcripts,
-        ))
+        audio = BuiltAudio(
+            path=folder / "audio.mp3",
+            key=key,
+            url=urls.url(show, key),
+            size=rng.randint(20_000_000, 90_000_000),
+            mime="audio/mpeg",
+            duration=rng.uniform(2700, 5400),
+            sha256=digest,
+            loudness=None,
+            reused=True,
+        )
+        transcripts = tuple(
+            Transcript(urls.url(show, urls.transcript_key(ep, fmt)), mime, fmt)
+            for fmt, mime in (("vtt", "text/vtt"), ("srt", "application/x-subrip"))
+        )
+        built.append(
+            BuiltEpisode(
+                episode=ep,
+                guid=urls.episode_guid(show, ep),
+                page_url=urls.page_url(show, ep),
+                audio=audio,
+                image_url=urls.url(show, "artwork/cover.jpg"),
+                chapters_url=urls.url(show, urls.chapters_key(ep)),
+                transcripts=transcripts,
+            )
+        )
     built.sort(key=lambda b: (b.episode.date, b.episode.slug), reverse=True)
     return built
 
@@ -137,11 +159,23 @@ def prerender(show: model.Show, public: Sequence[BuiltEpisode], artwork: str) ->
     """Everything the baselines need as plain strings: Markdown -> HTML, summaries, durations (untimed)."""
     text = notes.plain_text(notes.render_inline(show.description))
     channel = Channel(
-        title=show.title, link=show.url, feed_url=show.feed_url, description=text, language=show.language,
-        copyright=show.copyright, generator=feed.GENERATOR, artwork=artwork, newest=public[0].episode.date,
-        author=show.author, owner=(show.owner.name, show.owner.email),
-        categories=tuple((c.top, c.sub) for c in show.categories), type=show.type, explicit=show.explicit,
-        guid=urls.show_guid(show), locked=show.locked, owner_email=show.owner.email,
+        title=show.title,
+        link=show.url,
+        feed_url=show.feed_url,
+        description=text,
+        language=show.language,
+        copyright=show.copyright,
+        generator=feed.GENERATOR,
+        artwork=artwork,
+        newest=public[0].episode.date,
+        author=show.author,
+        owner=(show.owner.name, show.owner.email),
+        categories=tuple((c.top, c.sub) for c in show.categories),
+        type=show.type,
+        explicit=show.explicit,
+        guid=urls.show_guid(show),
+        locked=show.locked,
+        owner_email=show.owner.email,
         funding=tuple((f.url, f.text) for f in show.funding),
         persons=tuple(feed_ext.Person(p.name, p.role, p.group, p.href, p.img) for p in show.persons),
     )
@@ -149,15 +183,29 @@ def prerender(show: model.Show, public: Sequence[BuiltEpisode], artwork: str) ->
     for b in public:
         ep = b.episode
         description, content = feed.item_description(b)
-        items.append(Item(
-            title=ep.title, link=b.page_url, guid=b.guid, date=ep.date, description=description, content=content,
-            summary=ep.summary or feed.rendered_notes(ep).summary, url=b.audio.url, length=str(b.audio.size),
-            mime=b.audio.mime, duration=feed.hms(b.audio.duration), season=ep.season, episode=ep.number,
-            episode_type=ep.type, explicit=show.explicit if ep.explicit is None else ep.explicit,
-            transcripts=tuple((t.url, t.mime) for t in b.transcripts), chapters_url=b.chapters_url,
-            persons=tuple(feed_ext.Person(p.name, p.role, p.group, p.href, p.img) for p in ep.persons),
-            chapters=tuple((feed_ext.npt(c.start), c.title) for c in ep.chapters),
-        ))
+        items.append(
+            Item(
+                title=ep.title,
+                link=b.page_url,
+                guid=b.guid,
+                date=ep.date,
+                description=description,
+                content=content,
+                summary=ep.summary or feed.rendered_notes(ep).summary,
+                url=b.audio.url,
+                length=str(b.audio.size),
+                mime=b.audio.mime,
+                duration=feed.hms(b.audio.duration),
+                season=ep.season,
+                episode=ep.number,
+                episode_type=ep.type,
+                explicit=show.explicit if ep.explicit is None else ep.explicit,
+                transcripts=tuple((t.url, t.mime) for t in b.transcripts),
+                chapters_url=b.chapters_url,
+                persons=tuple(feed_ext.Person(p.name, p.role, p.group, p.href, p.img) for p in ep.persons),
+                chapters=tuple((feed_ext.npt(c.start), c.title) for c in ep.chapters),
+            )
+        )
     return channel, items
 
 
@@ -180,8 +228,9 @@ def _persons(parent: etree._Element, persons: Sequence[feed_ext.Person]) -> None
 def build_lxml(ch: Channel, items: Sequence[Item], lang: str) -> bytes:
     """The same document with nothing but lxml.etree.SubElement calls."""
     sub = etree.SubElement
-    rss = etree.Element("rss", nsmap={"itunes": ITUNES, "podcast": P20, "psc": PSC, "atom": ATOM,
-                                      "content": CONTENT})
+    rss = etree.Element(
+        "rss", nsmap={"itunes": ITUNES, "podcast": P20, "psc": PSC, "atom": ATOM, "content": CONTENT}
+    )
     rss.set("version", "2.0")
     c = sub(rss, "channel")
     sub(c, "title").text = ch.title
@@ -360,7 +409,9 @@ def child(variant: str, n: int, repeats: int, work: Path) -> dict[str, object]:
     public = make_episodes(show, work / "shared", n)
     artwork = urls.url(show, "artwork/cover.jpg")
     t0 = time.perf_counter()
-    for b in public:  # Markdown -> sanitised HTML (+ the cut description), once per episode, into feed's caches
+    for (
+        b
+    ) in public:  # Markdown -> sanitised HTML (+ the cut description), once per episode, into feed's caches
         feed.item_description(b)
     markdown = time.perf_counter() - t0
     channel, items = prerender(show, public, artwork)
@@ -383,9 +434,17 @@ def child(variant: str, n: int, repeats: int, work: Path) -> dict[str, object]:
         digests.add(hashlib.sha256(out).hexdigest())
         size = len(out)
         del out  # one document alive at a time, for every variant
-    return {"variant": variant, "n": n, "wall": statistics.median(times), "cpu": statistics.median(cpu),
-            "markdown": markdown, "rss_before": before, "rss_peak": _peak_mb(), "bytes": size,
-            "sha256": " ".join(sorted(digests))}
+    return {
+        "variant": variant,
+        "n": n,
+        "wall": statistics.median(times),
+        "cpu": statistics.median(cpu),
+        "markdown": markdown,
+        "rss_before": before,
+        "rss_peak": _peak_mb(),
+        "bytes": size,
+        "sha256": " ".join(sorted(digests)),
+    }
 
 
 def _trim_heap() -> None:
@@ -418,7 +477,10 @@ def run_child(variant: str, n: int, repeats: int, work: Path) -> dict[str, objec
     """One variant in a new interpreter, so each peak RSS is its own."""
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks.bench_feed", "--child", variant, str(n), str(repeats), str(work)],
-        cwd=REPO, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0:
         raise SystemExit(f"{variant} ({n} items) failed:\n{proc.stderr}")
@@ -437,7 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1,000 items only, 3 repeats (a smoke run)")
     parser.add_argument("--repeats", type=int, default=None, help="timed builds per variant (default 5)")
-    parser.add_argument("--child", nargs=4, metavar=("VARIANT", "N", "REPEATS", "WORK"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--child", nargs=4, metavar=("VARIANT", "N", "REPEATS", "WORK"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args(argv)
     if args.child:
         variant, n, repeats, work = args.child
@@ -450,10 +514,18 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         prepare(work)
         print(f"Feed build: median of {repeats} builds per variant, each variant in its own fresh process.")
-        print("All three write the same document (compared by sha256): ours through feedgen and our extensions;")
-        print("raw feedgen through feedgen, its podcast extension and one plain extension for the tags it lacks;")
-        print("bare lxml through etree.SubElement calls. Timed: the document build, from model objects (ours) or")
-        print("plain strings (baselines) to bytes. Not timed, for all three: Markdown rendering (shown below).")
+        print(
+            "All three write the same document (compared by sha256): ours through feedgen and our extensions;"
+        )
+        print(
+            "raw feedgen through feedgen, its podcast extension and one plain extension for the tags it lacks;"
+        )
+        print(
+            "bare lxml through etree.SubElement calls. Timed: the document build, from model objects (ours) or"
+        )
+        print(
+            "plain strings (baselines) to bytes. Not timed, for all three: Markdown rendering (shown below)."
+        )
         print("Judged on CPU time (wall time swings with other load). Peak RSS is that of the timed builds,")
         print("with the same inputs resident in every process; 'by build' is the peak minus the RSS before.")
         for n in sizes:
@@ -466,25 +538,37 @@ def report(n: int, results: dict[str, dict[str, object]]) -> bool:
     """Print one size's table and verdicts; True when both targets are met."""
     r = {v: {k: float(x) for k, x in results[v].items() if isinstance(x, int | float)} for v in VARIANTS}
     same = len({results[v]["sha256"] for v in VARIANTS}) == 1
-    print(f"\n{n:,} items, {r['ours']['bytes'] / 2**20:.1f} MB feed "
-          f"({'byte-identical from all three' if same else 'THE OUTPUTS DIFFER: not a fair comparison'})")
-    print(f"{'variant':<28} {'wall s':>7} {'ratio':>6} {'cpu s':>7} {'ratio':>6} {'cpu µs/item':>11} "
-          f"{'peak RSS':>9} {'by build':>9}")
+    print(
+        f"\n{n:,} items, {r['ours']['bytes'] / 2**20:.1f} MB feed "
+        f"({'byte-identical from all three' if same else 'THE OUTPUTS DIFFER: not a fair comparison'})"
+    )
+    print(
+        f"{'variant':<28} {'wall s':>7} {'ratio':>6} {'cpu s':>7} {'ratio':>6} {'cpu µs/item':>11} "
+        f"{'peak RSS':>9} {'by build':>9}"
+    )
     for v in VARIANTS:
         x = r[v]
-        print(f"{LABELS[v]:<28} {x['wall']:>7.3f} {x['wall'] / r['lxml']['wall']:>5.2f}x {x['cpu']:>7.3f} "
-              f"{x['cpu'] / r['lxml']['cpu']:>5.2f}x {x['cpu'] / n * 1e6:>11.1f} {x['rss_peak']:>7.0f}MB "
-              f"{max(x['rss_peak'] - x['rss_before'], 0):>7.0f}MB")
+        print(
+            f"{LABELS[v]:<28} {x['wall']:>7.3f} {x['wall'] / r['lxml']['wall']:>5.2f}x {x['cpu']:>7.3f} "
+            f"{x['cpu'] / r['lxml']['cpu']:>5.2f}x {x['cpu'] / n * 1e6:>11.1f} {x['rss_peak']:>7.0f}MB "
+            f"{max(x['rss_peak'] - x['rss_before'], 0):>7.0f}MB"
+        )
     md = r["ours"]["markdown"]
-    print(f"Markdown -> sanitised HTML (+ cut description) for {n:,} notes, untimed above for all three: "
-          f"{md:.3f} s ({md / n * 1e6:.0f} µs/item)")
+    print(
+        f"Markdown -> sanitised HTML (+ cut description) for {n:,} notes, untimed above for all three: "
+        f"{md:.3f} s ({md / n * 1e6:.0f} µs/item)"
+    )
     ratio = r["ours"]["cpu"] / r["lxml"]["cpu"]
     over_feedgen = r["ours"]["cpu"] / r["feedgen"]["cpu"]
     rss_delta = r["ours"]["rss_peak"] - r["feedgen"]["rss_peak"]
-    print(f"ours/lxml CPU {ratio:.2f}x: {'meets' if ratio <= TARGET_TIME else 'misses'} the {TARGET_TIME}x target "
-          f"(raw feedgen/lxml {r['feedgen']['cpu'] / r['lxml']['cpu']:.2f}x; ours/raw feedgen {over_feedgen:.2f}x)")
-    print(f"peak RSS ours {rss_delta:+.0f} MB against raw feedgen: "
-          f"{'meets' if rss_delta <= 0 else 'misses'} the target (no higher than raw feedgen)")
+    print(
+        f"ours/lxml CPU {ratio:.2f}x: {'meets' if ratio <= TARGET_TIME else 'misses'} the {TARGET_TIME}x target "
+        f"(raw feedgen/lxml {r['feedgen']['cpu'] / r['lxml']['cpu']:.2f}x; ours/raw feedgen {over_feedgen:.2f}x)"
+    )
+    print(
+        f"peak RSS ours {rss_delta:+.0f} MB against raw feedgen: "
+        f"{'meets' if rss_delta <= 0 else 'misses'} the target (no higher than raw feedgen)"
+    )
     return same and ratio <= TARGET_TIME and rss_delta <= 0
 
 

@@ -68,8 +68,12 @@ class Bench:
         self.server.delete_bucket(name)  # type: ignore[attr-defined]
 
     def store(self, bucket: str) -> S3Storage:
-        return S3Storage(bucket, PREFIX, endpoint_url=self.server.endpoint_url,  # type: ignore[attr-defined]
-                         region=self.server.region)  # type: ignore[attr-defined]
+        return S3Storage(
+            bucket,
+            PREFIX,
+            endpoint_url=self.server.endpoint_url,  # type: ignore[attr-defined]
+            region=self.server.region,
+        )  # type: ignore[attr-defined]
 
     def aws(self, *args: str) -> None:
         cmd = ["aws", "--endpoint-url", self.server.endpoint_url, "--only-show-errors", *args]  # type: ignore[attr-defined]
@@ -83,13 +87,20 @@ def aws_env(server: object, work: Path) -> dict[str, str]:
     config = work / "aws-config"
     config.write_text("[default]\nregion = us-east-1\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(AWS_ACCESS_KEY_ID=server.access_key, AWS_SECRET_ACCESS_KEY=server.secret_key,  # type: ignore[attr-defined]
-               AWS_DEFAULT_REGION="us-east-1", AWS_CONFIG_FILE=str(config),
-               AWS_SHARED_CREDENTIALS_FILE=str(work / "no-credentials"), AWS_EC2_METADATA_DISABLED="true",
-               # rclone, configured by environment only: an S3 remote named "weed".
-               RCLONE_CONFIG_WEED_TYPE="s3", RCLONE_CONFIG_WEED_PROVIDER="SeaweedFS",
-               RCLONE_CONFIG_WEED_ENDPOINT=server.endpoint_url, RCLONE_CONFIG_WEED_ENV_AUTH="true",  # type: ignore[attr-defined]
-               RCLONE_CONFIG="/dev/null")
+    env.update(
+        AWS_ACCESS_KEY_ID=server.access_key,
+        AWS_SECRET_ACCESS_KEY=server.secret_key,  # type: ignore[attr-defined]
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_CONFIG_FILE=str(config),
+        AWS_SHARED_CREDENTIALS_FILE=str(work / "no-credentials"),
+        AWS_EC2_METADATA_DISABLED="true",
+        # rclone, configured by environment only: an S3 remote named "weed".
+        RCLONE_CONFIG_WEED_TYPE="s3",
+        RCLONE_CONFIG_WEED_PROVIDER="SeaweedFS",
+        RCLONE_CONFIG_WEED_ENDPOINT=server.endpoint_url,
+        RCLONE_CONFIG_WEED_ENV_AUTH="true",  # type: ignore[attr-defined]
+        RCLONE_CONFIG="/dev/null",
+    )
     return env
 
 
@@ -110,9 +121,11 @@ def prepare_show(work: Path, n: int) -> Path:
         synth.make_show(root, n)
     t0 = time.perf_counter()
     result = build.build(show_yaml, now=NOW)
-    print(f"  built {n} episodes in {time.perf_counter() - t0:.1f} s (untimed): {len(result.outputs)} objects, "
-          f"{sum(o.data.stat().st_size if isinstance(o.data, Path) else len(o.data) for o in result.outputs) / 1e6:.0f} MB",
-          flush=True)
+    print(
+        f"  built {n} episodes in {time.perf_counter() - t0:.1f} s (untimed): {len(result.outputs)} objects, "
+        f"{sum(o.data.stat().st_size if isinstance(o.data, Path) else len(o.data) for o in result.outputs) / 1e6:.0f} MB",
+        flush=True,
+    )
     return show_yaml
 
 
@@ -153,21 +166,59 @@ def bench_show(b: Bench, show_yaml: Path, n: int, startup: float, have_rclone: b
         ours_bucket, aws_bucket = b.bucket(), b.bucket()
 
         ours_cold.append(timed(lambda bucket=ours_bucket: _publish(b, bucket, result)))
-        aws_cold.append(timed(lambda bucket=aws_bucket: b.aws("s3", "sync", str(build_dir), f"s3://{bucket}/{PREFIX}/",
-                                                              "--exclude", ".podcast/*")))
+        aws_cold.append(
+            timed(
+                lambda bucket=aws_bucket: b.aws(
+                    "s3", "sync", str(build_dir), f"s3://{bucket}/{PREFIX}/", "--exclude", ".podcast/*"
+                )
+            )
+        )
         if have_rclone:
             rc_bucket = b.bucket()
-            rc_cold.append(timed(lambda bucket=rc_bucket: b.rclone("sync", str(build_dir), f"weed:{bucket}/{PREFIX}",
-                                                                   "--exclude", ".podcast/**", "--transfers", "16",
-                                                                   "--checkers", "16")))
+            rc_cold.append(
+                timed(
+                    lambda bucket=rc_bucket: b.rclone(
+                        "sync",
+                        str(build_dir),
+                        f"weed:{bucket}/{PREFIX}",
+                        "--exclude",
+                        ".podcast/**",
+                        "--transfers",
+                        "16",
+                        "--checkers",
+                        "16",
+                    )
+                )
+            )
     rows = [_row(f"{n} episodes: cold publish", ours_cold, aws_cold, rc_cold, "cold", startup)]
 
     ours_noop = [timed(lambda: _publish(b, ours_bucket, result, uploads=0)) for _ in range(b.repeat)]
-    aws_noop = [timed(lambda: b.aws("s3", "sync", str(build_dir), f"s3://{aws_bucket}/{PREFIX}/",
-                                    "--exclude", ".podcast/*")) for _ in range(b.repeat)]
-    rc_noop = [timed(lambda: b.rclone("sync", str(build_dir), f"weed:{rc_bucket}/{PREFIX}", "--exclude",
-                                      ".podcast/**", "--checkers", "16")) for _ in range(b.repeat)] \
-        if have_rclone else []
+    aws_noop = [
+        timed(
+            lambda: b.aws(
+                "s3", "sync", str(build_dir), f"s3://{aws_bucket}/{PREFIX}/", "--exclude", ".podcast/*"
+            )
+        )
+        for _ in range(b.repeat)
+    ]
+    rc_noop = (
+        [
+            timed(
+                lambda: b.rclone(
+                    "sync",
+                    str(build_dir),
+                    f"weed:{rc_bucket}/{PREFIX}",
+                    "--exclude",
+                    ".podcast/**",
+                    "--checkers",
+                    "16",
+                )
+            )
+            for _ in range(b.repeat)
+        ]
+        if have_rclone
+        else []
+    )
     rows.append(_row(f"{n} episodes: no-op re-publish", ours_noop, aws_noop, rc_noop, "noop", startup))
 
     ours_change, aws_change, rc_change = [], [], []
@@ -175,12 +226,30 @@ def bench_show(b: Bench, show_yaml: Path, n: int, startup: float, have_rclone: b
         toggle_notes(show_yaml, rep)
         changed = build.build(show_yaml, now=NOW)
         ours_change.append(timed(lambda changed=changed: _publish(b, ours_bucket, changed, uploads=2)))
-        aws_change.append(timed(lambda: b.aws("s3", "sync", str(build_dir), f"s3://{aws_bucket}/{PREFIX}/",
-                                              "--exclude", ".podcast/*")))
+        aws_change.append(
+            timed(
+                lambda: b.aws(
+                    "s3", "sync", str(build_dir), f"s3://{aws_bucket}/{PREFIX}/", "--exclude", ".podcast/*"
+                )
+            )
+        )
         if have_rclone:
-            rc_change.append(timed(lambda: b.rclone("sync", str(build_dir), f"weed:{rc_bucket}/{PREFIX}",
-                                                    "--exclude", ".podcast/**", "--checkers", "16")))
-    rows.append(_row(f"{n} episodes: one episode changed", ours_change, aws_change, rc_change, "change", startup))
+            rc_change.append(
+                timed(
+                    lambda: b.rclone(
+                        "sync",
+                        str(build_dir),
+                        f"weed:{rc_bucket}/{PREFIX}",
+                        "--exclude",
+                        ".podcast/**",
+                        "--checkers",
+                        "16",
+                    )
+                )
+            )
+    rows.append(
+        _row(f"{n} episodes: one episode changed", ours_change, aws_change, rc_change, "change", startup)
+    )
     for name in (ours_bucket, aws_bucket, rc_bucket):
         if name:
             b.drop(name)
@@ -197,8 +266,15 @@ def _publish(b: Bench, bucket: str, result: build.BuildResult, uploads: int | No
 
 def _row(case: str, ours: list[float], aws: list[float], rc: list[float], kind: str, startup: float) -> Row:
     target = TARGETS[kind]
-    return Row(case, statistics.median(ours), statistics.median(aws), statistics.median(rc) if rc else None,
-               f"<= {target}x aws s3 sync", target, startup)
+    return Row(
+        case,
+        statistics.median(ours),
+        statistics.median(aws),
+        statistics.median(rc) if rc else None,
+        f"<= {target}x aws s3 sync",
+        target,
+        startup,
+    )
 
 
 def make_large(path: Path, size: int) -> Path:
@@ -209,7 +285,7 @@ def make_large(path: Path, size: int) -> Path:
     with path.open("wb") as f:
         left = size
         while left:
-            f.write(block[:min(left, len(block))])
+            f.write(block[: min(left, len(block))])
             left -= min(left, len(block))
     return path
 
@@ -219,24 +295,43 @@ def bench_large(b: Bench, size: int, have_rclone: bool) -> tuple[Row, list[str]]
     bucket = b.bucket()
     ours_t, aws_t, rc_t = [], [], []
     for rep in range(b.repeat):
+
         def ours(rep: int = rep) -> None:
             store = b.store(bucket)
             store.put(f"large-{rep}.mp3", path, content_type="audio/mpeg", cache_control=publish.IMMUTABLE)
             store.close()
 
         ours_t.append(timed(ours))
-        aws_t.append(timed(lambda rep=rep: b.aws("s3", "cp", str(path), f"s3://{bucket}/{PREFIX}/aws-{rep}.mp3")))
+        aws_t.append(
+            timed(lambda rep=rep: b.aws("s3", "cp", str(path), f"s3://{bucket}/{PREFIX}/aws-{rep}.mp3"))
+        )
         if have_rclone:
-            rc_t.append(timed(lambda rep=rep: b.rclone("copyto", str(path), f"weed:{bucket}/{PREFIX}/rc-{rep}.mp3")))
-        b.server.admin.delete_objects(Bucket=bucket, Delete={"Objects": [  # type: ignore[attr-defined]
-            {"Key": f"{PREFIX}/{k}-{rep}.mp3"} for k in ("large", "aws", "rc")]})
+            rc_t.append(
+                timed(lambda rep=rep: b.rclone("copyto", str(path), f"weed:{bucket}/{PREFIX}/rc-{rep}.mp3"))
+            )
+        b.server.admin.delete_objects(
+            Bucket=bucket,
+            Delete={
+                "Objects": [  # type: ignore[attr-defined]
+                    {"Key": f"{PREFIX}/{k}-{rep}.mp3"} for k in ("large", "aws", "rc")
+                ]
+            },
+        )
     b.drop(bucket)
     mb = size / 1e6
     ours_s, aws_s = statistics.median(ours_t), statistics.median(aws_t)
-    row = Row(f"one {size / 2**30:.2f} GiB file (S3Storage.put vs aws s3 cp)", ours_s, aws_s,
-              statistics.median(rc_t) if rc_t else None, f">= {LARGE_TARGET}x aws s3 cp throughput", None)
-    notes = [f"large file throughput: ours {mb / ours_s:.0f} MB/s, aws s3 cp {mb / aws_s:.0f} MB/s, "
-             f"ratio {aws_s / ours_s:.2f}x (target >= {LARGE_TARGET}x)"]
+    row = Row(
+        f"one {size / 2**30:.2f} GiB file (S3Storage.put vs aws s3 cp)",
+        ours_s,
+        aws_s,
+        statistics.median(rc_t) if rc_t else None,
+        f">= {LARGE_TARGET}x aws s3 cp throughput",
+        None,
+    )
+    notes = [
+        f"large file throughput: ours {mb / ours_s:.0f} MB/s, aws s3 cp {mb / aws_s:.0f} MB/s, "
+        f"ratio {aws_s / ours_s:.2f}x (target >= {LARGE_TARGET}x)"
+    ]
     if rc_t:
         notes.append(f"  rclone copyto {mb / statistics.median(rc_t):.0f} MB/s")
     return row, notes
@@ -275,9 +370,22 @@ print(json.dumps(out))
 def child_rss(b: Bench, mode: str, arg: Path) -> dict[str, float]:
     bucket = b.bucket()
     try:
-        proc = subprocess.run([sys.executable, "-c", _CHILD.format(repo=str(REPO)), mode, str(arg), bucket,
-                               b.server.endpoint_url], env=b.env, capture_output=True, text=True,  # type: ignore[attr-defined]
-                              check=True, cwd=REPO)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _CHILD.format(repo=str(REPO)),
+                mode,
+                str(arg),
+                bucket,
+                b.server.endpoint_url,
+            ],
+            env=b.env,
+            capture_output=True,
+            text=True,  # type: ignore[attr-defined]
+            check=True,
+            cwd=REPO,
+        )
     finally:
         b.drop(bucket)
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -285,17 +393,20 @@ def child_rss(b: Bench, mode: str, arg: Path) -> dict[str, float]:
 
 def startup_cost(repeat: int) -> float:
     """Median time for a fresh interpreter to import what `podcast publish` imports (boto3 included)."""
-    code = (f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
-            "from pipeline import cli, build, publish, storage, site, feed\nstorage._aws()\n")
-    return statistics.median(timed(lambda: subprocess.run([sys.executable, "-c", code], check=True))
-                             for _ in range(repeat))
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
+        "from pipeline import cli, build, publish, storage, site, feed\nstorage._aws()\n"
+    )
+    return statistics.median(
+        timed(lambda: subprocess.run([sys.executable, "-c", code], check=True)) for _ in range(repeat)
+    )
 
 
 # --------------------------------------------------------------------------- report
 
 
 def report(rows: list[Row], have_rclone: bool, startup: float) -> str:
-    head = (f"{'case':<52} {'ours':>8} {'aws':>8} {'rclone':>8} {'ours/aws':>9} {'+start':>7}  target")
+    head = f"{'case':<52} {'ours':>8} {'aws':>8} {'rclone':>8} {'ours/aws':>9} {'+start':>7}  target"
     lines = ["Publish to SeaweedFS on loopback (medians)", head]
     for r in rows:
         rc = f"{r.rclone:>7.3f}s" if r.rclone is not None else f"{'-':>8}"
@@ -307,9 +418,13 @@ def report(rows: list[Row], have_rclone: bool, startup: float) -> str:
             verdict = "ok" if r.ratio <= r.ratio_target else "MISSED"
             if r.ratio <= r.ratio_target < r.process_ratio:
                 verdict = "ok in-process; MISSED counting our process start"
-        lines.append(f"{r.case:<52} {r.ours:>7.3f}s {r.aws:>7.3f}s {rc} {ratio} {process}  {r.target} [{verdict}]")
-    lines.append(f"(ours/aws for the large file is throughput: aws time / our time.) Our process start "
-                 f"(python + pipeline + boto3 imports) = {startup:.3f} s, added in '+start'.")
+        lines.append(
+            f"{r.case:<52} {r.ours:>7.3f}s {r.aws:>7.3f}s {rc} {ratio} {process}  {r.target} [{verdict}]"
+        )
+    lines.append(
+        f"(ours/aws for the large file is throughput: aws time / our time.) Our process start "
+        f"(python + pipeline + boto3 imports) = {startup:.3f} s, added in '+start'."
+    )
     if not have_rclone:
         lines.append("rclone: not installed (`which rclone` found nothing), skipped.")
     return "\n".join(lines)
@@ -319,8 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_publish", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="100 episodes only, a 256 MiB file, 2 repeats.")
     parser.add_argument("--repeat", type=int, default=None, help="Timed runs per case (default 3, quick 2).")
-    parser.add_argument("--workdir", type=Path, default=None,
-                        help="Keep shows and builds here between runs (default: a temp folder, removed).")
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        default=None,
+        help="Keep shows and builds here between runs (default: a temp folder, removed).",
+    )
     args = parser.parse_args(argv)
     sizes = (100,) if args.quick else (100, 1000)
     large = (256 if args.quick else 1024) * MiB
@@ -358,11 +477,15 @@ def main(argv: list[str] | None = None) -> int:
         print(report(rows, have_rclone, startup))
         for line in notes:
             print(line)
-        for label, rss in ((f"build + cold publish of {biggest} episodes", rss_publish),
-                           (f"put of the {large / 2**30:.2f} GiB file", rss_large)):
+        for label, rss in (
+            (f"build + cold publish of {biggest} episodes", rss_publish),
+            (f"put of the {large / 2**30:.2f} GiB file", rss_large),
+        ):
             verdict = "ok" if rss["peak_mb"] < RSS_LIMIT_MB else "MISSED"
-            print(f"peak RSS, {label} (own process): {rss['peak_mb']:.0f} MB "
-                  f"(before the upload step: {rss['before_mb']:.0f} MB); target < {RSS_LIMIT_MB} MB [{verdict}]")
+            print(
+                f"peak RSS, {label} (own process): {rss['peak_mb']:.0f} MB "
+                f"(before the upload step: {rss['before_mb']:.0f} MB); target < {RSS_LIMIT_MB} MB [{verdict}]"
+            )
     finally:
         for k, v in saved.items():
             if v is None:

@@ -56,13 +56,29 @@ def fixture(root: Path, n: int) -> Fixture:
     for ep in model.public_episodes(episodes, NOW):
         digest = hashlib.sha256(ep.slug.encode()).hexdigest()  # the audio stage is not what is measured here
         key = urls.audio_key(ep, digest, "mp3")
-        audio = BuiltAudio(path=ep.audio or ep.source, key=key, url=urls.url(show, key), size=28_000_000 + len(ep.slug),
-                           mime="audio/mpeg", duration=1800.0 + ep.number if ep.number else 1800.0, sha256=digest,
-                           loudness=None, reused=True)
+        audio = BuiltAudio(
+            path=ep.audio or ep.source,
+            key=key,
+            url=urls.url(show, key),
+            size=28_000_000 + len(ep.slug),
+            mime="audio/mpeg",
+            duration=1800.0 + ep.number if ep.number else 1800.0,
+            sha256=digest,
+            loudness=None,
+            reused=True,
+        )
         chapters = urls.url(show, urls.chapters_key(ep)) if ep.chapters else None
-        public.append(BuiltEpisode(episode=ep, guid=urls.episode_guid(show, ep), page_url=urls.page_url(show, ep),
-                                   audio=audio, image_url=urls.url(show, artwork_key), chapters_url=chapters,
-                                   transcripts=()))
+        public.append(
+            BuiltEpisode(
+                episode=ep,
+                guid=urls.episode_guid(show, ep),
+                page_url=urls.page_url(show, ep),
+                audio=audio,
+                image_url=urls.url(show, artwork_key),
+                chapters_url=chapters,
+                transcripts=(),
+            )
+        )
     return Fixture(show, tuple(public), {show.artwork: artwork_key}, artwork_key, load_seconds)
 
 
@@ -75,18 +91,25 @@ class Baseline:
     def __init__(self, fx: Fixture) -> None:
         self.fx = fx
         self.md = MarkdownIt("commonmark").enable("table")
-        self.env = jinja2.Environment(loader=jinja2.FileSystemLoader(site.TEMPLATES),
-                                      autoescape=jinja2.select_autoescape(["html", "xml"]),
-                                      undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
-                                      keep_trailing_newline=True)
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(site.TEMPLATES),
+            autoescape=jinja2.select_autoescape(["html", "xml"]),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+        )
         # The templates call icon() as a global; a plain setup hands them the macro itself.
         self.env.globals["icon"] = self.env.get_template("_icons.html").module.icon  # type: ignore[attr-defined]
         self.template = self.env.get_template("episode.html")
 
     def notes(self, text: str) -> tuple[str, list[Heading], int]:
         tokens = self.md.parse(text)
-        headings = [Heading(int(tok.tag[1]), tokens[i + 1].content.lower().replace(" ", "-"), tokens[i + 1].content)
-                    for i, tok in enumerate(tokens) if tok.type == "heading_open"]
+        headings = [
+            Heading(int(tok.tag[1]), tokens[i + 1].content.lower().replace(" ", "-"), tokens[i + 1].content)
+            for i, tok in enumerate(tokens)
+            if tok.type == "heading_open"
+        ]
         return self.md.renderer.render(tokens, self.md.options, {}), headings, len(text.split())
 
     def page(self, i: int) -> bytes:
@@ -102,31 +125,71 @@ class Baseline:
         image = {"url": up + fx.artwork_key, "alt": f"{show.title} cover art", "width": 1400, "height": 1400}
         host = show.host
         ctx: dict[str, Any] = {
-            "lang": show.language, "show": show, "page_title": f"{ep.title} · {show.title}",
-            "description": ep.summary or "", "canonical_url": b.page_url, "og_type": "article",
-            "og_image": {**image, "url": b.image_url}, "og_audio": {"url": b.audio.url, "type": b.audio.mime},
+            "lang": show.language,
+            "show": show,
+            "page_title": f"{ep.title} · {show.title}",
+            "description": ep.summary or "",
+            "canonical_url": b.page_url,
+            "og_type": "article",
+            "og_image": {**image, "url": b.image_url},
+            "og_audio": {"url": b.audio.url, "type": b.audio.mime},
             "jsonld": {"@type": "PodcastEpisode", "name": ep.title, "url": b.page_url},
-            "feed_url": show.feed_url, "index_url": up, "css_url": up + "static/style.css",
-            "js_url": up + "static/player.js", "icon_url": up + fx.artwork_key, "icon_type": "image/jpeg",
-            "logo": image, "theme": site.theme_colours(show.theme.color),
+            "feed_url": show.feed_url,
+            "index_url": up,
+            "css_url": up + "static/style.css",
+            "js_url": up + "static/player.js",
+            "icon_url": up + fx.artwork_key,
+            "icon_type": "image/jpeg",
+            "logo": image,
+            "theme": site.theme_colours(show.theme.color),
             "subscribe": [{"label": link.label, "url": link.url} for link in show.subscribe],
-            "host": {"name": host.name, "bio_html": Markup(self.md.render(host.bio)), "photo": None,
-                     "links": [{"label": link.label, "url": link.url} for link in host.links]} if host else None,
-            "cta": None, "funding": [{"url": f.url, "text": f.text} for f in show.funding],
+            "host": {
+                "name": host.name,
+                "bio_html": Markup(self.md.render(host.bio)),
+                "photo": None,
+                "links": [{"label": link.label, "url": link.url} for link in host.links],
+            }
+            if host
+            else None,
+            "cta": None,
+            "funding": [{"url": f.url, "text": f.text} for f in show.funding],
             "footer_note": f"© {ep.date.year} {show.author}",
-            "episode": {"title": ep.title, "number": ep.number, "season": ep.season, "type": ep.type,
-                        "explicit": bool(ep.explicit), "date_iso": ep.date.isoformat(),
-                        "date_human": site.human_date(ep.date), "reading_minutes": max(1, words // 200)},
-            "notes_html": Markup(html), "headings": headings, "image": image,
-            "audio": {"url": audio_href, "mime": b.audio.mime, "size_human": site.human_size(b.audio.size),
-                      "format_label": "MP3", "download_name": f"{ep.slug}.mp3",
-                      "duration_hms": transcript.clock(b.audio.duration),
-                      "duration_label": site.duration_label(b.audio.duration),
-                      "duration_iso": site.duration_iso(b.audio.duration)},
+            "episode": {
+                "title": ep.title,
+                "number": ep.number,
+                "season": ep.season,
+                "type": ep.type,
+                "explicit": bool(ep.explicit),
+                "date_iso": ep.date.isoformat(),
+                "date_human": site.human_date(ep.date),
+                "reading_minutes": max(1, words // 200),
+            },
+            "notes_html": Markup(html),
+            "headings": headings,
+            "image": image,
+            "audio": {
+                "url": audio_href,
+                "mime": b.audio.mime,
+                "size_human": site.human_size(b.audio.size),
+                "format_label": "MP3",
+                "download_name": f"{ep.slug}.mp3",
+                "duration_hms": transcript.clock(b.audio.duration),
+                "duration_label": site.duration_label(b.audio.duration),
+                "duration_iso": site.duration_iso(b.audio.duration),
+            },
             "video": None,
-            "chapters": [{"title": c.title, "url": c.url, "clock": transcript.clock(c.start), "seconds": f"{c.start:g}",
-                          "href": f"{audio_href}#t={c.start:g}"} for c in ep.chapters],
-            "transcript": None, "persons": [],
+            "chapters": [
+                {
+                    "title": c.title,
+                    "url": c.url,
+                    "clock": transcript.clock(c.start),
+                    "seconds": f"{c.start:g}",
+                    "href": f"{audio_href}#t={c.start:g}",
+                }
+                for c in ep.chapters
+            ],
+            "transcript": None,
+            "persons": [],
             "prev": {"title": older.title, "url": f"../{older.slug}/"} if older else None,
             "next": {"title": newer.title, "url": f"../{newer.slug}/"} if newer else None,
         }
@@ -139,10 +202,20 @@ class Baseline:
 # --------------------------------------------------------------------------- ours
 
 
-def render(fx: Fixture, cache_dir: Path | None, public: Sequence[BuiltEpisode] | None = None,
-           workers: int | None = None) -> site.SiteRender:
-    return site.render_site(fx.show, fx.public if public is None else public, asset_keys=fx.asset_keys,
-                            artwork_key=fx.artwork_key, cache_dir=cache_dir, workers=workers)
+def render(
+    fx: Fixture,
+    cache_dir: Path | None,
+    public: Sequence[BuiltEpisode] | None = None,
+    workers: int | None = None,
+) -> site.SiteRender:
+    return site.render_site(
+        fx.show,
+        fx.public if public is None else public,
+        asset_keys=fx.asset_keys,
+        artwork_key=fx.artwork_key,
+        cache_dir=cache_dir,
+        workers=workers,
+    )
 
 
 def cpu_seconds() -> float:
@@ -188,16 +261,23 @@ def changed(fx: Fixture, index: int, **fields: str) -> tuple[BuiltEpisode, ...]:
     return tuple(public)
 
 
-def bench_size(work: Path, n: int, repeat: int, rows: list[tuple[str, float, float | None, str]],
-               notes: list[str]) -> None:
+def bench_size(
+    work: Path, n: int, repeat: int, rows: list[tuple[str, float, float | None, str]], notes: list[str]
+) -> None:
     fx = fixture(work, n)
     pages = len(fx.public)
     notes.append(f"{n:,} episodes: model.load {fx.load_seconds:.2f}s (not part of the figures below)")
     baseline = Baseline(fx)
     base_cpu: list[float] = []
     base = statistics.median(timed(baseline.render_all, base_cpu)[0] for _ in range(repeat))
-    rows.append((f"baseline (markdown-it + Jinja2), {pages:,} pages", base, None,
-                 f"{base / pages * 1000:.2f} ms/page; CPU {statistics.median(base_cpu):.2f}s"))
+    rows.append(
+        (
+            f"baseline (markdown-it + Jinja2), {pages:,} pages",
+            base,
+            None,
+            f"{base / pages * 1000:.2f} ms/page; CPU {statistics.median(base_cpu):.2f}s",
+        )
+    )
     cache = work / f"cache-{n}"
     result: site.SiteRender | None = None
     for workers, label in ((1, "1 process"), (None, f"{site.worker_count(None)} workers")):
@@ -209,8 +289,14 @@ def bench_size(work: Path, n: int, repeat: int, rows: list[tuple[str, float, flo
         assert result is not None
         cold = statistics.median(cold_times)
         target = f"<= {COLD_TARGET}x" if n >= 10_000 and workers is None else ""
-        rows.append((f"site.render cold, {label}, {len(result.rendered):,} pages", cold, cold / base,
-                     f"{target + '; ' if target else ''}CPU {statistics.median(cold_cpu):.2f}s"))
+        rows.append(
+            (
+                f"site.render cold, {label}, {len(result.rendered):,} pages",
+                cold,
+                cold / base,
+                f"{target + '; ' if target else ''}CPU {statistics.median(cold_cpu):.2f}s",
+            )
+        )
 
     # A rebuild: the previous build is on disk (cache + build folder), then one episode changes.
     out = work / f"out-{n}"
@@ -228,33 +314,49 @@ def bench_size(work: Path, n: int, repeat: int, rows: list[tuple[str, float, flo
         write_secs, (written, _) = timed(lambda res=res: writer.write_all(list(res.outputs)))
         secs = render_secs + write_secs
         target = f"< {REBUILD_TARGET:g} s" if n >= 10_000 and label != "no change" else ""
-        rows.append((f"rebuild, {label}: {len(res.rendered)} rendered, {written} written", secs, secs / base,
-                     f"{target + '; ' if target else ''}render {render_secs:.2f}s + write {write_secs:.2f}s"))
+        rows.append(
+            (
+                f"rebuild, {label}: {len(res.rendered)} rendered, {written} written",
+                secs,
+                secs / base,
+                f"{target + '; ' if target else ''}render {render_secs:.2f}s + write {write_secs:.2f}s",
+            )
+        )
         writer.write_all(list(render(fx, cache).outputs))  # back to the unchanged show for the next case
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_site", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="1,000 episodes only, one run each")
-    parser.add_argument("--sizes", type=int, nargs="*", default=None, help="episode counts (default 1000 10000)")
-    parser.add_argument("--repeat", type=int, default=None, help="runs per median (default 3; 1 with --quick)")
-    parser.add_argument("--work", type=Path, default=None, help="keep generated shows here (default: a temp dir)")
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=None, help="episode counts (default 1000 10000)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=None, help="runs per median (default 3; 1 with --quick)"
+    )
+    parser.add_argument(
+        "--work", type=Path, default=None, help="keep generated shows here (default: a temp dir)"
+    )
     args = parser.parse_args(argv)
     sizes = args.sizes or ([1000] if args.quick else [1000, 10_000])
     repeat = args.repeat or (1 if args.quick else 3)
     work = args.work or Path(tempfile.mkdtemp(prefix="bench-site-"))
     rows: list[tuple[str, float, float | None, str]] = []
-    notes: list[str] = [f"runs per median: {repeat}; workers: {site.worker_count(None)} (the CPUs available)",
-                        f"this machine: two CPU-bound processes finish {parallel_speedup():.2f}x as fast as one "
-                        "(2.00 = two full cores)",
-                        "rebuild = site.render + BuildWriter.write_all of its outputs into the previous build folder"]
+    notes: list[str] = [
+        f"runs per median: {repeat}; workers: {site.worker_count(None)} (the CPUs available)",
+        f"this machine: two CPU-bound processes finish {parallel_speedup():.2f}x as fast as one "
+        "(2.00 = two full cores)",
+        "rebuild = site.render + BuildWriter.write_all of its outputs into the previous build folder",
+    ]
     try:
         for n in sizes:
             bench_size(work, n, repeat, rows, notes)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
-    print(synth.table("site.render: pages from Markdown notes (ratio = time / baseline of the same size)", rows))
+    print(
+        synth.table("site.render: pages from Markdown notes (ratio = time / baseline of the same size)", rows)
+    )
     for line in notes:
         print("  " + line)
     return 0

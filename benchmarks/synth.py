@@ -14,7 +14,66 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-WORDS = ["runner", "knee", "tendon", "stride", "cadence", "hill", "tempo", "recovery", "strength", "glute", "quadriceps", "hamstring", "calf", "shin", "ankle", "arch", "shoe", "insole", "warm-up", "mobility", "load", "mileage", "week", "plan", "easy", "long", "interval", "fatigue", "sleep", "protein", "hydration", "physio", "doctor", "pain", "swelling", "rest", "return", "progress", "drill", "balance", "core", "hip", "pelvis", "posture", "breath", "race", "marathon", "trail", "track", "pace", "zone", "heart", "lactate", "threshold", "taper", "injury", "risk", "habit"]
+WORDS = [
+    "runner",
+    "knee",
+    "tendon",
+    "stride",
+    "cadence",
+    "hill",
+    "tempo",
+    "recovery",
+    "strength",
+    "glute",
+    "quadriceps",
+    "hamstring",
+    "calf",
+    "shin",
+    "ankle",
+    "arch",
+    "shoe",
+    "insole",
+    "warm-up",
+    "mobility",
+    "load",
+    "mileage",
+    "week",
+    "plan",
+    "easy",
+    "long",
+    "interval",
+    "fatigue",
+    "sleep",
+    "protein",
+    "hydration",
+    "physio",
+    "doctor",
+    "pain",
+    "swelling",
+    "rest",
+    "return",
+    "progress",
+    "drill",
+    "balance",
+    "core",
+    "hip",
+    "pelvis",
+    "posture",
+    "breath",
+    "race",
+    "marathon",
+    "trail",
+    "track",
+    "pace",
+    "zone",
+    "heart",
+    "lactate",
+    "threshold",
+    "taper",
+    "injury",
+    "risk",
+    "habit",
+]
 
 
 def ffmpeg() -> str:
@@ -26,11 +85,33 @@ def base_mp3(dest: Path, seconds: float = 15.0) -> Path:
     if not dest.exists():
         dest.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(
-            [ffmpeg(), "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-             f"sine=frequency=440:duration={seconds}", "-f", "lavfi", "-i",
-             f"anoisesrc=color=pink:amplitude=0.05:duration={seconds}", "-filter_complex",
-             "amix=inputs=2", "-ac", "2", "-ar", "44100", "-b:a", "128k", "-c:a", "libmp3lame",
-             "-bitexact", str(dest)],
+            [
+                ffmpeg(),
+                "-hide_banner",
+                "-loglevel",
+                "error",
+                "-y",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=frequency=440:duration={seconds}",
+                "-f",
+                "lavfi",
+                "-i",
+                f"anoisesrc=color=pink:amplitude=0.05:duration={seconds}",
+                "-filter_complex",
+                "amix=inputs=2",
+                "-ac",
+                "2",
+                "-ar",
+                "44100",
+                "-b:a",
+                "128k",
+                "-c:a",
+                "libmp3lame",
+                "-bitexact",
+                str(dest),
+            ],
             check=True,
         )
     return dest
@@ -46,12 +127,21 @@ def notes(rng: random.Random, words: int = 600) -> str:
             section += 1
             out.append(f"## Part {section}: {rng.choice(WORDS).capitalize()} and {rng.choice(WORDS)}\n")
         sentence_words = [rng.choice(WORDS) for _ in range(rng.randint(8, 16))]
-        para = " ".join(sentence_words).capitalize() + ". " + " ".join(rng.choice(WORDS) for _ in range(12)) + "."
+        para = (
+            " ".join(sentence_words).capitalize()
+            + ". "
+            + " ".join(rng.choice(WORDS) for _ in range(12))
+            + "."
+        )
         out.append(para + "\n")
         count += len(para.split())
         if section % 2 == 0 and rng.random() < 0.2:
-            out.append("- " + "\n- ".join(f"**{rng.choice(WORDS)}** {rng.choice(WORDS)}" for _ in range(3)) + "\n")
-    out.append("## Resources\n\n- [Training plan](https://example.com/plan/)\n- [Ask a question](https://example.com/ask/)\n")
+            out.append(
+                "- " + "\n- ".join(f"**{rng.choice(WORDS)}** {rng.choice(WORDS)}" for _ in range(3)) + "\n"
+            )
+    out.append(
+        "## Resources\n\n- [Training plan](https://example.com/plan/)\n- [Ask a question](https://example.com/ask/)\n"
+    )
     return "\n".join(out)
 
 
@@ -72,8 +162,9 @@ publish: {{target: local, path: public}}
 """
 
 
-def make_show(root: Path, n: int, *, url: str = "https://bench.example.com/", audio_seconds: float = 15.0,
-              seed: int = 0) -> Path:
+def make_show(
+    root: Path, n: int, *, url: str = "https://bench.example.com/", audio_seconds: float = 15.0, seed: int = 0
+) -> Path:
     """Write a show with `n` episodes under `root`; returns show.yaml. Each audio file is distinct."""
     from PIL import Image
 
@@ -104,7 +195,9 @@ def fresh_copy(src: Path, dest: Path) -> Path:
     return dest
 
 
-def median_time(fn: Callable[[], object], repeat: int = 3, setup: Callable[[], object] | None = None) -> float:
+def median_time(
+    fn: Callable[[], object], repeat: int = 3, setup: Callable[[], object] | None = None
+) -> float:
     """Median wall time of `fn` over `repeat` runs (each after `setup`, which is not timed)."""
     times = []
     for _ in range(repeat):

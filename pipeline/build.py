@@ -37,7 +37,9 @@ class StatCache:
         self.path = path
         self.entries: dict[str, list[object]] = {}
         self.dirty = False
-        self._seen: dict[Path, str] = {}  # this build's answers: the show's cover is asked for by every episode
+        self._seen: dict[
+            Path, str
+        ] = {}  # this build's answers: the show's cover is asked for by every episode
         if path.is_file():
             try:
                 self.entries = json.loads(path.read_text())
@@ -48,7 +50,9 @@ class StatCache:
         if file in self._seen:
             return self._seen[file]
         st = file.stat()
-        key = os.path.abspath(file)  # the model's paths are already absolute; realpath costs a syscall per part
+        key = os.path.abspath(
+            file
+        )  # the model's paths are already absolute; realpath costs a syscall per part
         sig = [st.st_size, st.st_mtime_ns, st.st_ino]
         hit = self.entries.get(key)
         if hit and hit[:3] == sig:
@@ -69,7 +73,9 @@ class StatCache:
             self.dirty = False
 
 
-_KEY_JSON = json.JSONEncoder(sort_keys=True, default=str)  # what json.dumps(part, sort_keys=True, default=str) builds
+_KEY_JSON = json.JSONEncoder(
+    sort_keys=True, default=str
+)  # what json.dumps(part, sort_keys=True, default=str) builds
 
 
 def _key(*parts: object) -> str:
@@ -99,9 +105,11 @@ class BuildResult:
 
     def summary(self) -> str:
         n = len(self.public)
-        return (f"Built {n} episode{'s' if n != 1 else ''}: {self.encoded} encoded, {self.tagged} tagged, "
-                f"{self.reused} unchanged; {self.written} file{'s' if self.written != 1 else ''} written"
-                f" to {self.out_dir}.")
+        return (
+            f"Built {n} episode{'s' if n != 1 else ''}: {self.encoded} encoded, {self.tagged} tagged, "
+            f"{self.reused} unchanged; {self.written} file{'s' if self.written != 1 else ''} written"
+            f" to {self.out_dir}."
+        )
 
 
 # --------------------------------------------------------------------------- the audio stage
@@ -109,8 +117,14 @@ class BuildResult:
 
 def encode_settings(show: model.Show) -> audio.EncodeSettings:
     a = show.audio
-    return audio.EncodeSettings(format=a.format, bitrate=a.bitrate, channels=a.channels,
-                                sample_rate=a.sample_rate, loudness=a.loudness, true_peak=a.true_peak)
+    return audio.EncodeSettings(
+        format=a.format,
+        bitrate=a.bitrate,
+        channels=a.channels,
+        sample_rate=a.sample_rate,
+        loudness=a.loudness,
+        true_peak=a.true_peak,
+    )
 
 
 def tag_spec(show: model.Show, ep: model.Episode, duration: float, cover: bytes | None) -> audio.TagSpec:
@@ -121,9 +135,18 @@ def tag_spec(show: model.Show, ep: model.Episode, duration: float, cover: bytes 
         marks.append(audio.ChapterMark(start=ch.start, end=end, title=ch.title, url=ch.url))
     description = ep.summary or notes.render_notes(ep.notes).summary
     return audio.TagSpec(
-        title=ep.title, author=show.author, show=show.title, episode=ep.number, season=ep.season,
-        date=ep.date.isoformat(), description=description, cover=cover, feed_url=show.feed_url,
-        page_url=urls.page_url(show, ep), chapters=tuple(marks), id3_version=show.audio.id3_version,
+        title=ep.title,
+        author=show.author,
+        show=show.title,
+        episode=ep.number,
+        season=ep.season,
+        date=ep.date.isoformat(),
+        description=description,
+        cover=cover,
+        feed_url=show.feed_url,
+        page_url=urls.page_url(show, ep),
+        chapters=tuple(marks),
+        id3_version=show.audio.id3_version,
     )
 
 
@@ -179,19 +202,34 @@ class AudioStage:
             except AudioError as err:
                 err.file = rel
                 raise
-            loud = result.delivered or audio.measure_loudness(encoded)  # normalised files were measured already
-            enc_info.write_text(json.dumps({
-                "duration": result.info.duration, "mime": result.info.mime, "action": result.action,
-                "loudness": {"integrated": loud.integrated, "lra": loud.lra, "true_peak": loud.true_peak},
-            }))
+            loud = result.delivered or audio.measure_loudness(
+                encoded
+            )  # normalised files were measured already
+            enc_info.write_text(
+                json.dumps(
+                    {
+                        "duration": result.info.duration,
+                        "mime": result.info.mime,
+                        "action": result.action,
+                        "loudness": {
+                            "integrated": loud.integrated,
+                            "lra": loud.lra,
+                            "true_peak": loud.true_peak,
+                        },
+                    }
+                )
+            )
             self.encoded += 1
         meta = json.loads(enc_info.read_text())
         duration = float(meta["duration"])
         for i, ch in enumerate(ep.chapters):
             if ch.start >= duration:
-                raise ContentError(f"starts at {model.format_timestamp(ch.start)}, after the audio ends "
-                                   f"({model.format_timestamp(duration)})",
-                                   file=model.show_rel(self.show.root, ep.source), field=f"chapters[{i}]")
+                raise ContentError(
+                    f"starts at {model.format_timestamp(ch.start)}, after the audio ends "
+                    f"({model.format_timestamp(duration)})",
+                    file=model.show_rel(self.show.root, ep.source),
+                    field=f"chapters[{i}]",
+                )
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_suffix(".tagging" + final.suffix)
         shutil.copyfile(encoded, tmp)
@@ -205,11 +243,16 @@ class AudioStage:
 
     def _tag_inputs(self, ep: model.Episode) -> dict[str, object]:
         return {
-            "title": ep.title, "number": ep.number, "season": ep.season, "date": ep.date.isoformat(),
-            "summary": ep.summary, "notes": hashlib.sha256(ep.notes.encode()).hexdigest(),
+            "title": ep.title,
+            "number": ep.number,
+            "season": ep.season,
+            "date": ep.date.isoformat(),
+            "summary": ep.summary,
+            "notes": hashlib.sha256(ep.notes.encode()).hexdigest(),
             "chapters": [c.model_dump(mode="json") for c in ep.chapters],
             "show": [self.show.title, self.show.author, self.show.feed_url],
-            "page": urls.page_url(self.show, ep), "id3": self.show.audio.id3_version,
+            "page": urls.page_url(self.show, ep),
+            "id3": self.show.audio.id3_version,
         }
 
     def _built(self, ep: model.Episode, path: Path, meta: dict[str, object], *, reused: bool) -> BuiltAudio:
@@ -217,9 +260,14 @@ class AudioStage:
         key = urls.audio_key(ep, str(meta["sha256"]), ext)
         loud = meta.get("loudness")
         return BuiltAudio(
-            path=path, key=key, url=urls.url(self.show, key), size=int(meta["size"]),  # type: ignore[call-overload]
-            mime=str(meta["mime"]), duration=float(meta["duration"]),  # type: ignore[arg-type]
-            sha256=str(meta["sha256"]), loudness=dict(loud) if isinstance(loud, dict) else None,
+            path=path,
+            key=key,
+            url=urls.url(self.show, key),
+            size=int(meta["size"]),  # type: ignore[call-overload]
+            mime=str(meta["mime"]),
+            duration=float(meta["duration"]),  # type: ignore[arg-type]
+            sha256=str(meta["sha256"]),
+            loudness=dict(loud) if isinstance(loud, dict) else None,
             reused=reused,
         )
 
@@ -264,8 +312,10 @@ def transcript_outputs(show: model.Show, ep: model.Episode) -> tuple[list[Output
         raise ContentError("is not UTF-8 text", file=rel, hint="save the transcript as UTF-8") from None
     cues = transcript.parse(text, ep.transcript.suffix[1:].lower(), file=rel)
     outs, refs = [], []
-    for fmt, mime, render in (("vtt", "text/vtt", transcript.to_vtt), ("srt", "application/x-subrip",
-                                                                        transcript.to_srt)):
+    for fmt, mime, render in (
+        ("vtt", "text/vtt", transcript.to_vtt),
+        ("srt", "application/x-subrip", transcript.to_srt),
+    ):
         key = urls.transcript_key(ep, fmt)
         outs.append(Output(key, render(cues).encode(), Kind.ASSET, f"{mime}; charset=utf-8"))
         refs.append(Transcript(urls.url(show, key), mime, fmt))
@@ -285,8 +335,10 @@ class BuildWriter:
         seen: dict[str, Output] = {}
         for o in outputs:
             if o.key in seen:
-                raise PipelineError(f"two outputs want the same path {o.key!r}",
-                                    hint="two episodes or files map to one URL; rename one")
+                raise PipelineError(
+                    f"two outputs want the same path {o.key!r}",
+                    hint="two episodes or files map to one URL; rename one",
+                )
             seen[o.key] = o
         self.out_dir.mkdir(parents=True, exist_ok=True)
         written = 0
@@ -304,7 +356,9 @@ class BuildWriter:
             st = data.stat()
             if dest.is_file():
                 dst = dest.stat()
-                if dst.st_ino == st.st_ino or (dst.st_size == st.st_size and dst.st_mtime_ns == st.st_mtime_ns):
+                if dst.st_ino == st.st_ino or (
+                    dst.st_size == st.st_size and dst.st_mtime_ns == st.st_mtime_ns
+                ):
                     return False
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(dest.name + ".tmp")
@@ -383,21 +437,43 @@ def build(
             for o in outputs:
                 if o.kind is Kind.ASSET and isinstance(o.data, Path):
                     asset_urls.setdefault(o.data, o.key)
-            outputs.extend(site.render(show, public, asset_keys=asset_urls, artwork_key=artwork.key,
-                                       templates=show.root / "templates", cache_dir=cache_dir / "site",
-                                       notes_for=feed.rendered_notes))
+            outputs.extend(
+                site.render(
+                    show,
+                    public,
+                    asset_keys=asset_urls,
+                    artwork_key=artwork.key,
+                    templates=show.root / "templates",
+                    cache_dir=cache_dir / "site",
+                    notes_for=feed.rendered_notes,
+                )
+            )
     finally:
         stat.save()
     info = _build_info(audio_built)
     if feed_only:
         # `podcast feed`: the feed, its sidecar files and the media it points at; pages are left alone.
-        written = sum(BuildWriter.write_one(out_dir / o.key, o.data)
-                      for o in outputs if o.kind in (Kind.FEED, Kind.ASSET, Kind.MEDIA))
+        written = sum(
+            BuildWriter.write_one(out_dir / o.key, o.data)
+            for o in outputs
+            if o.kind in (Kind.FEED, Kind.ASSET, Kind.MEDIA)
+        )
         removed = 0
     else:
         written, removed = BuildWriter(out_dir).write_all(outputs, {BUILD_INFO_KEY: info})
-    return BuildResult(show, episodes, public, tuple(outputs), out_dir, artwork_url,
-                       stage.encoded, stage.tagged, stage.reused, written, removed)
+    return BuildResult(
+        show,
+        episodes,
+        public,
+        tuple(outputs),
+        out_dir,
+        artwork_url,
+        stage.encoded,
+        stage.tagged,
+        stage.reused,
+        written,
+        removed,
+    )
 
 
 _HERE = Path(__file__).resolve().parent
@@ -407,8 +483,10 @@ FEED_CACHE = "feed"
 @functools.cache
 def _feed_code() -> str:
     """What feed.xml depends on besides its inputs: the modules that write it and their libraries' versions."""
-    sources = [hashlib.sha256((_HERE / name).read_bytes()).hexdigest()
-               for name in ("feed.py", "feed_ext.py", "notes.py", "urls.py", "model.py", "artifacts.py")]
+    sources = [
+        hashlib.sha256((_HERE / name).read_bytes()).hexdigest()
+        for name in ("feed.py", "feed_ext.py", "notes.py", "urls.py", "model.py", "artifacts.py")
+    ]
     versions = []
     for name in ("feedgen", "lxml", "cmarkgfm", "nh3"):
         try:
@@ -426,14 +504,30 @@ def _feed_key(show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str
     for b in public:
         a = b.audio
         h.update(b.episode.model_dump_json().encode() + b"\0")
-        h.update(repr((b.guid, b.page_url, a.url, a.size, a.mime, a.duration, a.sha256, b.image_url,
-                       b.chapters_url, [(t.url, t.mime, t.fmt) for t in b.transcripts],
-                       [(str(p), u) for p, u in b.chapter_images])).encode() + b"\0")
+        h.update(
+            repr(
+                (
+                    b.guid,
+                    b.page_url,
+                    a.url,
+                    a.size,
+                    a.mime,
+                    a.duration,
+                    a.sha256,
+                    b.image_url,
+                    b.chapters_url,
+                    [(t.url, t.mime, t.fmt) for t in b.transcripts],
+                    [(str(p), u) for p, u in b.chapter_images],
+                )
+            ).encode()
+            + b"\0"
+        )
     return h.hexdigest()
 
 
-def _feed_outputs(show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str,
-                  cache_dir: Path) -> list[Output]:
+def _feed_outputs(
+    show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str, cache_dir: Path
+) -> list[Output]:
     """feed.render, or its last result when none of its inputs changed (rendering 1,000 notes costs ~0.5 s)."""
     from pipeline import feed
 
@@ -451,17 +545,23 @@ def _feed_outputs(show: model.Show, public: Sequence[BuiltEpisode], artwork_url:
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("*.feed"):
             old.unlink()
-        head = json.dumps({"key": o.key, "kind": o.kind.name, "content_type": o.content_type,
-                           "immutable": o.immutable}).encode()
+        head = json.dumps(
+            {"key": o.key, "kind": o.kind.name, "content_type": o.content_type, "immutable": o.immutable}
+        ).encode()
         tmp = cached.with_suffix(".tmp")
         tmp.write_bytes(head + b"\n" + o.data)
         os.replace(tmp, cached)
     return outputs
 
 
-def _gather(show: model.Show, episodes: Iterable[model.Episode], now: dt.datetime,
-            audio_built: dict[str, BuiltAudio], artwork_url: str,
-            stat: StatCache) -> tuple[list[BuiltEpisode], list[Output]]:
+def _gather(
+    show: model.Show,
+    episodes: Iterable[model.Episode],
+    now: dt.datetime,
+    audio_built: dict[str, BuiltAudio],
+    artwork_url: str,
+    stat: StatCache,
+) -> tuple[list[BuiltEpisode], list[Output]]:
     outputs: list[Output] = []
     built: list[BuiltEpisode] = []
     for ep in model.public_episodes(episodes, now):
@@ -481,16 +581,24 @@ def _gather(show: model.Show, episodes: Iterable[model.Episode], now: dt.datetim
         chapters_url = None
         if ep.chapters:
             key = urls.chapters_key(ep)
-            outputs.append(Output(key, chapters_json(show, ep, chapter_images), Kind.ASSET,
-                                  "application/json+chapters"))
+            outputs.append(
+                Output(key, chapters_json(show, ep, chapter_images), Kind.ASSET, "application/json+chapters")
+            )
             chapters_url = urls.url(show, key)
         t_outs, t_refs = transcript_outputs(show, ep)
         outputs.extend(t_outs)
-        built.append(BuiltEpisode(
-            episode=ep, guid=urls.episode_guid(show, ep), page_url=urls.page_url(show, ep), audio=ba,
-            image_url=image_url, chapters_url=chapters_url, transcripts=tuple(t_refs),
-            chapter_images=tuple(chapter_images.items()),
-        ))
+        built.append(
+            BuiltEpisode(
+                episode=ep,
+                guid=urls.episode_guid(show, ep),
+                page_url=urls.page_url(show, ep),
+                audio=ba,
+                image_url=image_url,
+                chapters_url=chapters_url,
+                transcripts=tuple(t_refs),
+                chapter_images=tuple(chapter_images.items()),
+            )
+        )
     return built, outputs
 
 
@@ -498,7 +606,10 @@ def _build_info(audio_built: dict[str, BuiltAudio]) -> bytes:
     """Measurements per built episode (duration, size, loudness), for `podcast list`; not published."""
     rows = {
         slug: {
-            "duration": round(b.duration, 3), "size": b.size, "mime": b.mime, "key": b.key,
+            "duration": round(b.duration, 3),
+            "size": b.size,
+            "mime": b.mime,
+            "key": b.key,
             "loudness": b.loudness,
         }
         for slug, b in sorted(audio_built.items())
@@ -514,16 +625,26 @@ def read_build_info(out_dir: Path) -> dict[str, dict[str, object]]:
         return {}
 
 
-def tag_episodes(show_path: Path, slugs: Sequence[str], *, now: dt.datetime, out_dir: Path | None = None,
-                 in_place: bool = False, reporter: Reporter | None = None) -> list[str]:
+def tag_episodes(
+    show_path: Path,
+    slugs: Sequence[str],
+    *,
+    now: dt.datetime,
+    out_dir: Path | None = None,
+    in_place: bool = False,
+    reporter: Reporter | None = None,
+) -> list[str]:
     """`podcast tag`: tag the built copies (a build), or, with in_place, the source files themselves."""
     reporter = reporter or NullReporter()
     show, episodes = model.load(show_path)
     by_slug = {ep.slug: ep for ep in episodes}
     unknown = [s for s in slugs if s not in by_slug]
     if unknown:
-        raise ContentError(f"no episode {unknown[0]!r}", file=model.EPISODES_DIR,
-                           hint="name episodes by their folder, as `podcast list` shows them")
+        raise ContentError(
+            f"no episode {unknown[0]!r}",
+            file=model.EPISODES_DIR,
+            hint="name episodes by their folder, as `podcast list` shows them",
+        )
     chosen = [by_slug[s] for s in slugs] if slugs else [e for e in episodes if not e.draft]
     chosen = [e for e in chosen if e.audio is not None]
     if not in_place:
@@ -535,15 +656,20 @@ def tag_episodes(show_path: Path, slugs: Sequence[str], *, now: dt.datetime, out
             where = f"{result.out_dir / b.audio.key}" if b else "the build cache (not public yet)"
             lines.append(f"Tagged {ep.slug}: {where}")
         return lines
-    stage = AudioStage(show, (show.root / CACHE_DIR), StatCache(show.root / CACHE_DIR / "stat.json"), reporter)
+    stage = AudioStage(
+        show, (show.root / CACHE_DIR), StatCache(show.root / CACHE_DIR / "stat.json"), reporter
+    )
     lines = []
     for ep in chosen:
         assert ep.audio is not None
         rel = model.show_rel(show.root, ep.audio)
         info = audio.probe(ep.audio)
         if info.container not in ("mp3", "m4a"):
-            raise AudioError(f"cannot tag a {info.container.upper()} file in place", file=rel,
-                             hint="only MP3 and M4A carry podcast tags; `podcast build` tags the encoded copy")
+            raise AudioError(
+                f"cannot tag a {info.container.upper()} file in place",
+                file=rel,
+                hint="only MP3 and M4A carry podcast tags; `podcast build` tags the encoded copy",
+            )
         # Tag a copy, then swap it in: an interrupted tagging never leaves a half-written source.
         tmp = ep.audio.with_name(f".{ep.audio.name}.tagging{ep.audio.suffix}")
         shutil.copy2(ep.audio, tmp)

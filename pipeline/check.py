@@ -38,7 +38,9 @@ class CheckReport:
         if self.ok:
             warns = sum(1 for p in self.problems if p.level == "warning")
             extra = f" ({warns} warning{'s' if warns != 1 else ''})" if warns else ""
-            return f"show.yaml and {self.episodes} episode{'s' if self.episodes != 1 else ''} are clean{extra}."
+            return (
+                f"show.yaml and {self.episodes} episode{'s' if self.episodes != 1 else ''} are clean{extra}."
+            )
         n = len(self.errors)
         files = len({p.text.split(": ", 1)[0] for p in self.errors})
         return f"Aborted: {n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}."
@@ -58,8 +60,13 @@ def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
     if show is not None:
         problems.extend(_artwork_problems(show.root, show.artwork, "show.yaml", "artwork"))
         if show.guid is None:
-            problems.append(Problem("info", f"show.yaml: guid: not pinned (add `guid: {urls.show_guid(show)}` "
-                                            "so a later change of URL cannot change your podcast:guid)"))
+            problems.append(
+                Problem(
+                    "info",
+                    f"show.yaml: guid: not pinned (add `guid: {urls.show_guid(show)}` "
+                    "so a later change of URL cannot change your podcast:guid)",
+                )
+            )
     root = show.root if show is not None else Path(show_path).resolve().parent
     for ep in sorted(episodes, key=lambda e: (e.date, e.slug)):
         problems.extend(_episode_problems(root, ep, now))
@@ -78,15 +85,23 @@ def _episode_problems(root: Path, ep: model.Episode, now: dt.datetime) -> list[P
         else:
             for i, ch in enumerate(ep.chapters):
                 if ch.start >= info.duration:
-                    problems.append(Problem("error", f"{rel}: chapters[{i}]: starts at "
-                                    f"{model.format_timestamp(ch.start)}, after the audio ends "
-                                    f"({model.format_timestamp(info.duration)})"))
+                    problems.append(
+                        Problem(
+                            "error",
+                            f"{rel}: chapters[{i}]: starts at "
+                            f"{model.format_timestamp(ch.start)}, after the audio ends "
+                            f"({model.format_timestamp(info.duration)})",
+                        )
+                    )
     if ep.image is not None:
         problems.extend(_artwork_problems(root, ep.image, rel, "image"))
     if ep.transcript is not None:
         try:
-            transcript.parse(ep.transcript.read_text(encoding="utf-8-sig"), ep.transcript.suffix[1:].lower(),
-                             file=model.show_rel(root, ep.transcript))
+            transcript.parse(
+                ep.transcript.read_text(encoding="utf-8-sig"),
+                ep.transcript.suffix[1:].lower(),
+                file=model.show_rel(root, ep.transcript),
+            )
         except UnicodeDecodeError:
             problems.append(Problem("error", f"{model.show_rel(root, ep.transcript)}: is not UTF-8 text"))
         except PipelineError as err:
@@ -108,8 +123,12 @@ def _artwork_problems(root: Path, path: Path, rel: str, fld: str) -> list[Proble
     if w != h:
         out.append(Problem("error", f"{rel}: {fld}: artwork is {w}x{h}; it must be square (Apple Podcasts)"))
     elif not 1400 <= w <= 3000:
-        out.append(Problem("warning" if fld == "image" else "error",
-                           f"{rel}: {fld}: artwork is {w}x{h}; Apple Podcasts needs 1400 to 3000 px"))
+        out.append(
+            Problem(
+                "warning" if fld == "image" else "error",
+                f"{rel}: {fld}: artwork is {w}x{h}; Apple Podcasts needs 1400 to 3000 px",
+            )
+        )
     if mode not in ("RGB", "L", "P"):
         out.append(Problem("error", f"{rel}: {fld}: artwork is {mode}; save it as RGB without transparency"))
     return out

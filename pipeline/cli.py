@@ -56,8 +56,10 @@ class _BarTask:
         bar = "#" * int(frac * width) + "-" * (width - int(frac * width))
         elapsed = max(now - self.start, 1e-6)
         rate = f"{self._fmt(self.done / elapsed)}/s" if self.unit == "B" else f"{self.done / elapsed:.1f}x"
-        line = (f"\r{self.label[:32]:<32} [{bar}] {frac:4.0%} {self._fmt(self.done)}/{self._fmt(self.total)}"
-                f" {rate}")
+        line = (
+            f"\r{self.label[:32]:<32} [{bar}] {frac:4.0%} {self._fmt(self.done)}/{self._fmt(self.total)}"
+            f" {rate}"
+        )
         click.echo(line, nl=final, err=True)
 
     def advance(self, amount: float) -> None:
@@ -141,8 +143,15 @@ NOW_HELP = "Pretend it is this time (ISO 8601 with zone) when deciding what is s
 
 
 def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--show", "show_path", type=click.Path(path_type=Path), default="show.yaml",
-                        envvar="PODCAST_SHOW", show_default=True, help=SHOW_HELP)(f)
+    return click.option(
+        "--show",
+        "show_path",
+        type=click.Path(path_type=Path),
+        default="show.yaml",
+        envvar="PODCAST_SHOW",
+        show_default=True,
+        help=SHOW_HELP,
+    )(f)
 
 
 def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime:
@@ -151,7 +160,9 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date and time (write 2025-03-04T07:00:00+00:00)") from None
+        raise click.BadParameter(
+            f"{value!r} is not a date and time (write 2025-03-04T07:00:00+00:00)"
+        ) from None
     if when.tzinfo is None:
         raise click.BadParameter(f"{value!r} has no time zone (add +00:00)")
     return when
@@ -162,8 +173,14 @@ def now_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def format_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
-                        show_default=True, help="Output for people (text) or machines (json).")(f)
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Output for people (text) or machines (json).",
+    )(f)
 
 
 def _reporter() -> Reporter:
@@ -231,8 +248,9 @@ def new_command(title: str, show_path: Path, now: dt.datetime) -> None:
 @click.option("--draft", is_flag=True, help="Add it as a draft.")
 @show_option
 @now_option
-def add_command(audio_file: Path, notes_file: Path, title: str | None, draft: bool, show_path: Path,
-                now: dt.datetime) -> None:
+def add_command(
+    audio_file: Path, notes_file: Path, title: str | None, draft: bool, show_path: Path, now: dt.datetime
+) -> None:
     """Create an episode from an existing recording and a Markdown notes file.
 
     \b
@@ -270,8 +288,13 @@ def check_command(show_path: Path, now: dt.datetime) -> None:
 @show_option
 @now_option
 @format_option
-@click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-              help="Build folder to read measurements from (default: build/).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=None,
+    help="Build folder to read measurements from (default: build/).",
+)
 def list_command(show_path: Path, now: dt.datetime, fmt: str, out_dir: Path | None) -> None:
     """List episodes: number, slug, date, status, audio file, and the last build's duration and loudness.
 
@@ -287,17 +310,19 @@ def list_command(show_path: Path, now: dt.datetime, fmt: str, out_dir: Path | No
     for ep in sorted(episodes, key=lambda e: (e.date, e.slug), reverse=True):
         info: dict[str, Any] = measured.get(ep.slug, {})
         loud: dict[str, float] = info.get("loudness") or {}
-        rows.append({
-            "number": ep.number,
-            "slug": ep.slug,
-            "date": ep.date.isoformat(),
-            "status": ep.status(now),
-            "audio": model.show_rel(show.root, ep.audio) if ep.audio else None,
-            "duration": info.get("duration"),
-            "lufs": round(loud["integrated"], 1) if "integrated" in loud else None,
-            "lra": round(loud["lra"], 1) if "lra" in loud else None,
-            "true_peak": round(loud["true_peak"], 1) if "true_peak" in loud else None,
-        })
+        rows.append(
+            {
+                "number": ep.number,
+                "slug": ep.slug,
+                "date": ep.date.isoformat(),
+                "status": ep.status(now),
+                "audio": model.show_rel(show.root, ep.audio) if ep.audio else None,
+                "duration": info.get("duration"),
+                "lufs": round(loud["integrated"], 1) if "integrated" in loud else None,
+                "lra": round(loud["lra"], 1) if "lra" in loud else None,
+                "true_peak": round(loud["true_peak"], 1) if "true_peak" in loud else None,
+            }
+        )
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
@@ -321,8 +346,9 @@ OUT_HELP = "Build folder (default: build/ next to show.yaml)."
 
 
 def out_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None,
-                        help=OUT_HELP)(f)
+    return click.option(
+        "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default=None, help=OUT_HELP
+    )(f)
 
 
 @cli.command(name="build")
@@ -395,20 +421,47 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
 
 # --------------------------------------------------------------------------- validate
 
+
 @cli.command(name="validate")
 @click.argument("feed")
-@click.option("--profile", "profiles", multiple=True, type=click.Choice(["apple", "spotify", "podcastindex"]),
-              help="Only the rules of this directory (repeatable). Default: all.")
-@click.option("--online", is_flag=True, help="Also fetch every enclosure, image, transcript and chapters URL.")
-@click.option("--previous", "previous", default=None, metavar="FEED",
-              help="The last published feed (path or URL): check GUIDs, pubDates and podcast:guid kept.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "github"]), default="text",
-              show_default=True, help="For people, machines, or GitHub Actions annotations.")
+@click.option(
+    "--profile",
+    "profiles",
+    multiple=True,
+    type=click.Choice(["apple", "spotify", "podcastindex"]),
+    help="Only the rules of this directory (repeatable). Default: all.",
+)
+@click.option(
+    "--online", is_flag=True, help="Also fetch every enclosure, image, transcript and chapters URL."
+)
+@click.option(
+    "--previous",
+    "previous",
+    default=None,
+    metavar="FEED",
+    help="The last published feed (path or URL): check GUIDs, pubDates and podcast:guid kept.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="For people, machines, or GitHub Actions annotations.",
+)
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per HTTP request.")
 @click.option("--max-mb", type=float, default=50.0, show_default=True, help="Refuse feeds larger than this.")
 @now_option
-def validate_command(feed: str, profiles: tuple[str, ...], online: bool, previous: str | None, fmt: str,
-                     timeout: float, max_mb: float, now: dt.datetime) -> None:
+def validate_command(
+    feed: str,
+    profiles: tuple[str, ...],
+    online: bool,
+    previous: str | None,
+    fmt: str,
+    timeout: float,
+    max_mb: float,
+    now: dt.datetime,
+) -> None:
     """Check a feed (file or http(s) URL) against Apple, Spotify and Podcasting 2.0 rules.
 
     Exit 0 when clean or only warnings, 1 on any error, 3 when the input is not a feed at all.
@@ -423,9 +476,12 @@ def validate_command(feed: str, profiles: tuple[str, ...], online: bool, previou
     limit = int(max_mb * 2**20)
     data = validate.read_source(feed, timeout=timeout, max_bytes=limit)
     before = validate.read_source(previous, timeout=timeout, max_bytes=limit) if previous else None
-    report = validate.validate(data, source=feed, profiles=profiles or None, previous=before, online=online,
-                               timeout=timeout, now=now)
-    render = {"text": validate.format_text, "json": validate.format_json, "github": validate.format_github}[fmt]
+    report = validate.validate(
+        data, source=feed, profiles=profiles or None, previous=before, online=online, timeout=timeout, now=now
+    )
+    render = {"text": validate.format_text, "json": validate.format_json, "github": validate.format_github}[
+        fmt
+    ]
     click.echo(render(report), nl=False)
     if report.exit_code != ExitCode.OK:
         raise SystemExit(int(report.exit_code))
@@ -438,16 +494,38 @@ def validate_command(feed: str, profiles: tuple[str, ...], online: bool, previou
 @show_option
 @now_option
 @out_option
-@click.option("--dry-run", is_flag=True, help="Print the plan (uploads, changed items, refusals); change nothing.")
-@click.option("--force", is_flag=True, help="Publish even if a published GUID, date or enclosure would change.")
-@click.option("--prune", is_flag=True, help="Delete objects the build no longer has (media the previous feed "
-              "used is kept one more publish).")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan (uploads, changed items, refusals); change nothing."
+)
+@click.option(
+    "--force", is_flag=True, help="Publish even if a published GUID, date or enclosure would change."
+)
+@click.option(
+    "--prune",
+    is_flag=True,
+    help="Delete objects the build no longer has (media the previous feed used is kept one more publish).",
+)
 @click.option("--break-lock", is_flag=True, help="Take over a lock left by a crashed publish.")
 @click.option("--create-bucket", is_flag=True, help="Create the S3 bucket if it does not exist.")
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True,
-              help="Summary for people (text) or machines (json).")
-def publish_command(show_path: Path, now: dt.datetime, out_dir: Path | None, dry_run: bool, force: bool,
-                    prune: bool, break_lock: bool, create_bucket: bool, fmt: str) -> None:
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Summary for people (text) or machines (json).",
+)
+def publish_command(
+    show_path: Path,
+    now: dt.datetime,
+    out_dir: Path | None,
+    dry_run: bool,
+    force: bool,
+    prune: bool,
+    break_lock: bool,
+    create_bucket: bool,
+    fmt: str,
+) -> None:
     """Build, then upload only what changed: media first, pages next, the feed last.
 
     \b
@@ -460,10 +538,12 @@ def publish_command(show_path: Path, now: dt.datetime, out_dir: Path | None, dry
     reporter = _reporter()
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
     target = publish.open_target(result.show)
-    options = publish.Options(dry_run=dry_run, force=force, prune=prune, break_lock=break_lock,
-                              create_bucket=create_bucket)
-    outcome = publish.publish(result.show, result.outputs, result.public, target, options=options,
-                              reporter=reporter)
+    options = publish.Options(
+        dry_run=dry_run, force=force, prune=prune, break_lock=break_lock, create_bucket=create_bucket
+    )
+    outcome = publish.publish(
+        result.show, result.outputs, result.public, target, options=options, reporter=reporter
+    )
     if fmt == "json":
         click.echo(outcome.to_json())
     else:
@@ -502,7 +582,9 @@ def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> N
 
 @cli.command(name="probe")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--loudness/--no-loudness", default=True, show_default=True, help="Also measure EBU R128 loudness.")
+@click.option(
+    "--loudness/--no-loudness", default=True, show_default=True, help="Also measure EBU R128 loudness."
+)
 @format_option
 def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
     """Measure audio files: duration, codec, bitrate, sample rate, channels, size, loudness.
@@ -517,13 +599,21 @@ def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
     for path in files:
         info = audio.probe(path)
         row: dict[str, Any] = {
-            "file": str(path), "mime": info.mime, "codec": info.codec, "duration": round(info.duration, 3),
-            "bitrate": info.bitrate, "sample_rate": info.sample_rate, "channels": info.channels,
-            "vbr": info.vbr, "size": info.size,
+            "file": str(path),
+            "mime": info.mime,
+            "codec": info.codec,
+            "duration": round(info.duration, 3),
+            "bitrate": info.bitrate,
+            "sample_rate": info.sample_rate,
+            "channels": info.channels,
+            "vbr": info.vbr,
+            "size": info.size,
         }
         if loudness:
             loud = audio.measure_loudness(path)
-            row.update(lufs=round(loud.integrated, 1), lra=round(loud.lra, 1), true_peak=round(loud.true_peak, 1))
+            row.update(
+                lufs=round(loud.integrated, 1), lra=round(loud.lra, 1), true_peak=round(loud.true_peak, 1)
+            )
         rows.append(row)
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -537,13 +627,17 @@ def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
 
 @cli.command(name="tag")
 @click.argument("episodes", nargs=-1)
-@click.option("--in-place", is_flag=True, help="Write the tags into the SOURCE audio files (the only command "
-              "that modifies episodes/).")
+@click.option(
+    "--in-place",
+    is_flag=True,
+    help="Write the tags into the SOURCE audio files (the only command that modifies episodes/).",
+)
 @show_option
 @now_option
 @out_option
-def tag_command(episodes: tuple[str, ...], in_place: bool, show_path: Path, now: dt.datetime,
-                out_dir: Path | None) -> None:
+def tag_command(
+    episodes: tuple[str, ...], in_place: bool, show_path: Path, now: dt.datetime, out_dir: Path | None
+) -> None:
     """Write title, show, cover and chapters into the built audio (or the sources with --in-place).
 
     EPISODES are slugs (default: every episode).
@@ -555,8 +649,9 @@ def tag_command(episodes: tuple[str, ...], in_place: bool, show_path: Path, now:
     """
     from pipeline import build
 
-    done = build.tag_episodes(show_path, episodes, now=now, out_dir=out_dir, in_place=in_place,
-                              reporter=_reporter())
+    done = build.tag_episodes(
+        show_path, episodes, now=now, out_dir=out_dir, in_place=in_place, reporter=_reporter()
+    )
     for line in done:
         click.echo(line)
 

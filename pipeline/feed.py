@@ -114,9 +114,15 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 def _unwritable(show: model.Show, public: Sequence[BuiltEpisode], err: ValueError) -> FeedError:
     """The first show or episode field holding a character XML cannot carry, as a one-line error."""
     fields: list[tuple[str, str, str | None]] = [
-        (model.SHOW_FILE, name, value) for name, value in (
-            ("title", show.title), ("description", show.description), ("author", show.author),
-            ("copyright", show.copyright), ("owner.name", show.owner.name))]
+        (model.SHOW_FILE, name, value)
+        for name, value in (
+            ("title", show.title),
+            ("description", show.description),
+            ("author", show.author),
+            ("copyright", show.copyright),
+            ("owner.name", show.owner.name),
+        )
+    ]
     for built in public:
         ep = built.episode
         where = model.show_rel(show.root, ep.source)
@@ -126,8 +132,12 @@ def _unwritable(show: model.Show, public: Sequence[BuiltEpisode], err: ValueErro
     for file, field, value in fields:
         found = _NOT_XML.search(value or "")
         if found:
-            return FeedError(f"contains the control character {found.group()!r}, which a feed cannot carry",
-                             file=file, field=field, hint="delete it; such characters are often pasted in invisibly")
+            return FeedError(
+                f"contains the control character {found.group()!r}, which a feed cannot carry",
+                file=file,
+                field=field,
+                hint="delete it; such characters are often pasted in invisibly",
+            )
     return FeedError(f"the feed cannot be written: {err}")
 
 
@@ -172,8 +182,9 @@ def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
 
     images = dict(built.chapter_images)
     fe.psc.chapters = [
-        feed_ext.PscChapter(start=c.start, title=c.title, href=c.url,
-                            image=images.get(c.image) if c.image else None)
+        feed_ext.PscChapter(
+            start=c.start, title=c.title, href=c.url, image=images.get(c.image) if c.image else None
+        )
         for c in ep.chapters
     ]
 

@@ -113,7 +113,9 @@ def _persons(parent: etree._Element, persons: Iterable[Person]) -> None:
     for person in persons:
         _require(person.name, "podcast:person")
         elem = xml_elem(f"{{{PODCAST_NS}}}person", parent)
-        _attrs(elem, (("role", person.role), ("group", person.group), ("href", person.href), ("img", person.img)))
+        _attrs(
+            elem, (("role", person.role), ("group", person.group), ("href", person.href), ("img", person.img))
+        )
         elem.text = person.name
 
 

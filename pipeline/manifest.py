@@ -88,7 +88,12 @@ class Manifest:
                 for key, e in self.objects.items()
             },
             "episodes": {
-                guid: {"slug": e.slug, "enclosure_url": e.enclosure_url, "pub_date": e.pub_date, "title": e.title}
+                guid: {
+                    "slug": e.slug,
+                    "enclosure_url": e.enclosure_url,
+                    "pub_date": e.pub_date,
+                    "title": e.title,
+                }
                 for guid, e in self.episodes.items()
             },
         }
@@ -193,7 +198,9 @@ class UploadPlan:
     unchanged: tuple[str, ...]  # keys whose published bytes and type already match, sorted
     stale: tuple[str, ...]  # keys in the remote manifest but not in this build (prune candidates), sorted
     bytes_to_upload: int
-    entries: Mapping[str, ObjectEntry] = field(default_factory=dict)  # every output's entry: the new manifest's objects
+    entries: Mapping[str, ObjectEntry] = field(
+        default_factory=dict
+    )  # every output's entry: the new manifest's objects
 
     @property
     def is_noop(self) -> bool:
@@ -281,12 +288,16 @@ def check_identity(
         now = new_episodes.get(was.guid)
         name = f"episode {was.slug!r} (guid {was.guid})"
         if now is None:
-            problems.append(f"{name} was published and is missing from this build (draft, future date, "
-                            "deleted, or its slug/guid changed)")
+            problems.append(
+                f"{name} was published and is missing from this build (draft, future date, "
+                "deleted, or its slug/guid changed)"
+            )
             continue
         if enclosures and now.enclosure_url != was.enclosure_url:
-            problems.append(f"{name}: enclosure URL would change from {was.enclosure_url} to {now.enclosure_url} "
-                            "(apps may download it again or lose the listening position)")
+            problems.append(
+                f"{name}: enclosure URL would change from {was.enclosure_url} to {now.enclosure_url} "
+                "(apps may download it again or lose the listening position)"
+            )
         old_date, new_date = _instant(was.pub_date), _instant(now.pub_date)
         same_date = old_date == new_date if old_date and new_date else was.pub_date == now.pub_date
         if not same_date:

@@ -29,8 +29,14 @@ EPISODES_DIR = "episodes"
 NOTES_FILE = "episode.md"
 
 #: Audio a source recording may be in (the build encodes it to the delivery format).
-AUDIO_TYPES = {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".wav": "audio/wav", ".flac": "audio/flac",
-               ".aif": "audio/aiff", ".aiff": "audio/aiff"}
+AUDIO_TYPES = {
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
+    ".aif": "audio/aiff",
+    ".aiff": "audio/aiff",
+}
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
 
@@ -74,7 +80,9 @@ def _file(info: ValidationInfo, value: Any, kinds: Mapping[str, str], what: str)
         raise ValueError(f"{str(value)!r} must be a file inside the folder (no absolute paths or '..')")
     path = base / raw
     if path.suffix.lower() not in kinds:
-        raise ValueError(f"{str(value)!r} is not a supported {what} type (expected {', '.join(sorted(kinds))})")
+        raise ValueError(
+            f"{str(value)!r} is not a supported {what} type (expected {', '.join(sorted(kinds))})"
+        )
     if not path.is_file():
         raise ValueError(f"{what} file {str(value)!r} not found")
     if path.stat().st_size == 0:
@@ -118,16 +126,19 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True,
-                              use_attribute_docstrings=True)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", str_strip_whitespace=True, use_attribute_docstrings=True
+    )
 
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, v: Any) -> Any:
         # XML 1.0 (the feed) cannot carry them, and no editor puts them there on purpose.
         if isinstance(v, str) and (m := _CONTROL_RE.search(v)):
-            raise ValueError(f"contains the control character U+{ord(m.group()):04X} at position {m.start() + 1} "
-                             "(delete it)")
+            raise ValueError(
+                f"contains the control character U+{ord(m.group()):04X} at position {m.start() + 1} "
+                "(delete it)"
+            )
         return v
 
 
@@ -387,7 +398,9 @@ class Show(_Frozen):
     @field_validator("guid")
     @classmethod
     def _guid(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", v):
+        if v is not None and not re.match(
+            r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", v
+        ):
             raise ValueError(f"{v!r} is not a UUID")
         return v
 
@@ -503,7 +516,9 @@ class Episode(_Frozen):
     @model_validator(mode="after")
     def _audio_unless_draft(self) -> Episode:
         if self.audio is None and not self.draft:
-            raise ValueError("audio: is required unless the episode is a draft (name the recording in this folder)")
+            raise ValueError(
+                "audio: is required unless the episode is a draft (name the recording in this folder)"
+            )
         return self
 
     @field_validator("image", mode="before")
@@ -596,8 +611,11 @@ def _errors_from(exc: ValidationError, file: str, model: type[BaseModel]) -> lis
             known = _known_keys(parent, ("root", "slug", "dir", "source", "notes")) if parent else []
             guess = difflib.get_close_matches(str(loc[-1]), known, n=1)
             hint = f"did you mean {guess[0]!r}?" if guess else ""
-            problems.append(ContentError(f"{loc[-1]!r} is not a setting", file=file,
-                                         field=_field_path(loc[:-1]) or None, hint=hint))
+            problems.append(
+                ContentError(
+                    f"{loc[-1]!r} is not a setting", file=file, field=_field_path(loc[:-1]) or None, hint=hint
+                )
+            )
             continue
         if kind == "missing":
             problems.append(ContentError("is required but missing", file=file, field=field))
@@ -615,10 +633,18 @@ def _errors_from(exc: ValidationError, file: str, model: type[BaseModel]) -> lis
             for part in parts:
                 idx, _, rest = part.partition("] ")
                 text, _, hint = rest.partition(" (did you mean ")
-                problems.append(ContentError(text, file=file, field=f"{field}{idx}]",
-                                             hint=f"did you mean {hint.removesuffix(')')}" if hint else ""))
+                problems.append(
+                    ContentError(
+                        text,
+                        file=file,
+                        field=f"{field}{idx}]",
+                        hint=f"did you mean {hint.removesuffix(')')}" if hint else "",
+                    )
+                )
             continue
-        text, sep, hint = msg.rpartition(" (") if kind == "value_error" and msg.endswith(")") else (msg, "", "")
+        text, sep, hint = (
+            msg.rpartition(" (") if kind == "value_error" and msg.endswith(")") else (msg, "", "")
+        )
         problems.append(ContentError(text, file=file, field=field or None, hint=hint[:-1] if sep else ""))
     return problems
 
@@ -659,8 +685,9 @@ def _read_text(path: Path, rel: str, limit: int) -> str:
     try:
         return path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise ContentError(f"is not UTF-8 text (bad byte at offset {err.start})", file=rel,
-                           hint="save the file as UTF-8") from None
+        raise ContentError(
+            f"is not UTF-8 text (bad byte at offset {err.start})", file=rel, hint="save the file as UTF-8"
+        ) from None
 
 
 def _parse_yaml(text: str, rel: str, field: str | None = None, line_offset: int = 0) -> Any:
@@ -689,8 +716,13 @@ def load_show(path: Path) -> Show:
     root = path.parent.resolve()
     rel = path.name
     if not path.is_file():
-        raise ContentError("file not found", file=rel, hint=f"looked for {path}; pass --show PATH or run "
-                           "`podcast init`" if path.parent != Path() else "run `podcast init` to start a show")
+        raise ContentError(
+            "file not found",
+            file=rel,
+            hint=f"looked for {path}; pass --show PATH or run `podcast init`"
+            if path.parent != Path()
+            else "run `podcast init` to start a show",
+        )
     text = _read_text(path, rel, MAX_SHOW_BYTES)
     data = _parse_yaml(text, rel)
     if data is None:
@@ -709,8 +741,11 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
     """(front matter, Markdown body, body's first line number) from an episode.md text."""
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
-        raise ContentError("has no front matter", file=rel,
-                           hint="start the file with a '---' line, the YAML fields, then another '---'")
+        raise ContentError(
+            "has no front matter",
+            file=rel,
+            hint="start the file with a '---' line, the YAML fields, then another '---'",
+        )
     for i in range(1, len(lines)):
         if lines[i].strip() in ("---", "..."):
             break
@@ -721,7 +756,7 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
         data = {}
     if not isinstance(data, dict):
         raise ContentError("front matter must be a mapping of fields (key: value lines)", file=rel)
-    return data, "".join(lines[i + 1:]).strip("\n") + "\n", i + 2
+    return data, "".join(lines[i + 1 :]).strip("\n") + "\n", i + 2
 
 
 INTERNAL_EPISODE_KEYS = ("slug", "dir", "source", "notes")
@@ -732,18 +767,27 @@ def load_episode(show_root: Path, folder: Path) -> Episode:
     slug = folder.name
     rel = show_rel(show_root, folder / NOTES_FILE)
     if not SLUG_RE.match(slug):
-        raise ContentError(f"folder name {slug!r} is not a valid slug", file=show_rel(show_root, folder),
-                           hint="use lowercase ASCII letters, digits and single hyphens, e.g. knee-pain")
+        raise ContentError(
+            f"folder name {slug!r} is not a valid slug",
+            file=show_rel(show_root, folder),
+            hint="use lowercase ASCII letters, digits and single hyphens, e.g. knee-pain",
+        )
     source = folder / NOTES_FILE
     if not source.is_file():
-        raise ContentError("episode folder has no episode.md", file=show_rel(show_root, folder),
-                           hint="run `podcast new TITLE` or add the file")
+        raise ContentError(
+            "episode folder has no episode.md",
+            file=show_rel(show_root, folder),
+            hint="run `podcast new TITLE` or add the file",
+        )
     text = _read_text(source, rel, MAX_NOTES_BYTES)
     data, body, _ = split_front_matter(text, rel)
     for key in INTERNAL_EPISODE_KEYS:
         if key in data:
-            raise ContentError(f"{key!r} is not a setting", file=rel,
-                               hint="the slug is the folder name" if key == "slug" else "")
+            raise ContentError(
+                f"{key!r} is not a setting",
+                file=rel,
+                hint="the slug is the folder name" if key == "slug" else "",
+            )
     try:
         return Episode.model_validate(
             {**data, "slug": slug, "dir": folder, "source": source, "notes": body},
@@ -756,7 +800,9 @@ def load_episode(show_root: Path, folder: Path) -> Episode:
 def episode_folders(root: Path) -> list[Path]:
     base = root / EPISODES_DIR
     if base.exists() and not base.is_dir():
-        raise ContentError("is a file; it must be the folder that holds one folder per episode", file=EPISODES_DIR)
+        raise ContentError(
+            "is a file; it must be the folder that holds one folder per episode", file=EPISODES_DIR
+        )
     if not base.is_dir():
         return []
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -798,16 +844,25 @@ def _cross_episode_problems(show: Show, episodes: list[Episode]) -> list[Pipelin
         if ep.number is not None and ep.type == "full":
             key = (ep.season or 1, ep.number)  # no season reads as season 1 in apps
             if key in seen:
-                problems.append(ContentError(f"episode {ep.number} is also used by {seen[key]}", file=rel,
-                                             field="number", hint="each full episode needs its own number"))
+                problems.append(
+                    ContentError(
+                        f"episode {ep.number} is also used by {seen[key]}",
+                        file=rel,
+                        field="number",
+                        hint="each full episode needs its own number",
+                    )
+                )
             seen[key] = ep.slug
         if ep.guid is not None:
             if ep.guid in guids:
-                problems.append(ContentError(f"GUID is also used by {guids[ep.guid]}", file=rel, field="guid"))
+                problems.append(
+                    ContentError(f"GUID is also used by {guids[ep.guid]}", file=rel, field="guid")
+                )
             guids[ep.guid] = ep.slug
         if show.type == "serial" and ep.number is None and not ep.draft:
-            problems.append(ContentError("a serial show needs a number on every episode", file=rel,
-                                         field="number"))
+            problems.append(
+                ContentError("a serial show needs a number on every episode", file=rel, field="number")
+            )
     return problems
 
 
@@ -842,7 +897,9 @@ def load_all(path: Path) -> tuple[Show | None, list[Episode], list[PipelineError
 
 def public_episodes(episodes: Iterable[Episode], now: dt.datetime) -> tuple[Episode, ...]:
     """The episodes listeners see: not drafts, date reached; newest first (date, then slug, descending)."""
-    return tuple(sorted((e for e in episodes if e.is_public(now)), key=lambda e: (e.date, e.slug), reverse=True))
+    return tuple(
+        sorted((e for e in episodes if e.is_public(now)), key=lambda e: (e.date, e.slug), reverse=True)
+    )
 
 
 # --------------------------------------------------------------------------- reference docs
@@ -867,8 +924,14 @@ def _type_name(ann: Any) -> str:
         return "list of text" if inner is Category else f"list of {_type_name(inner)}"
     if isinstance(ann, type) and issubclass(ann, BaseModel):
         return "mapping"
-    names = {str: "text", int: "integer", float: "number", bool: "true/false", Path: "file",
-             dt.datetime: "date-time"}
+    names = {
+        str: "text",
+        int: "integer",
+        float: "number",
+        bool: "true/false",
+        Path: "file",
+        dt.datetime: "date-time",
+    }
     return names.get(ann, getattr(ann, "__name__", str(ann)))
 
 
@@ -897,7 +960,9 @@ def field_reference(model_cls: type[BaseModel], prefix: str = "") -> list[tuple[
         rows.append((key, _type_name(info.annotation), default, (info.description or "").replace("\n", " ")))
         sub = _nested(info.annotation)
         if sub is not None and sub is not model_cls and sub is not Category:
-            rows.extend(field_reference(sub, key + ("[]." if "list of" in _type_name(info.annotation) else ".")))
+            rows.extend(
+                field_reference(sub, key + ("[]." if "list of" in _type_name(info.annotation) else "."))
+            )
     return rows
 
 

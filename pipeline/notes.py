@@ -18,8 +18,27 @@ SUMMARY_CHARS = 300
 
 #: Ids the page templates use; a notes heading never takes one of these (it gets "-2" instead).
 PAGE_IDS = frozenset(
-    {"main", "content", "top", "player", "audio", "video", "notes", "chapters", "transcript", "guests",
-     "host", "support", "subscribe", "episodes", "pagination", "footer", "header", "nav", "skip"}
+    {
+        "main",
+        "content",
+        "top",
+        "player",
+        "audio",
+        "video",
+        "notes",
+        "chapters",
+        "transcript",
+        "guests",
+        "host",
+        "support",
+        "subscribe",
+        "episodes",
+        "pagination",
+        "footer",
+        "header",
+        "nav",
+        "skip",
+    }
 )
 
 # GFM (tables, strikethrough, autolinks, task lists) + footnotes. Raw HTML is let through on purpose:
@@ -32,9 +51,31 @@ _TAGS = (nh3.ALLOWED_TAGS | {"section", "input"}) - {"acronym", "center", "strik
 
 # Removed together with everything inside them (the rest of the unknown tags keep their text).
 _DROP_WITH_CONTENT = {
-    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "noscript", "noembed",
-    "noframes", "template", "svg", "math", "textarea", "select", "option", "button", "title", "xmp",
-    "plaintext", "canvas", "audio", "video", "form",
+    "script",
+    "style",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "noscript",
+    "noembed",
+    "noframes",
+    "template",
+    "svg",
+    "math",
+    "textarea",
+    "select",
+    "option",
+    "button",
+    "title",
+    "xmp",
+    "plaintext",
+    "canvas",
+    "audio",
+    "video",
+    "form",
 }
 
 _ATTRIBUTES: dict[str, set[str]] = {
@@ -228,7 +269,7 @@ def _task_checkbox(m: re.Match[str]) -> str:
     if ' type="checkbox"' not in tag:
         return ""
     label = "Done" if ' checked=""' in tag else "To do"
-    return f'<input aria-label="{label}"{tag[len("<input"):]}'
+    return f'<input aria-label="{label}"{tag[len("<input") :]}'
 
 
 def _markdown_to_html(markdown: str) -> str:
@@ -273,9 +314,41 @@ def _summary(markup: str) -> str:
 
 
 _BLOCKS = frozenset(
-    {"p", "div", "section", "article", "aside", "header", "footer", "blockquote", "pre", "ul", "ol", "li",
-     "dl", "dt", "dd", "table", "thead", "tbody", "tfoot", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "hr",
-     "br", "figure", "figcaption", "details", "summary", "nav"}
+    {
+        "p",
+        "div",
+        "section",
+        "article",
+        "aside",
+        "header",
+        "footer",
+        "blockquote",
+        "pre",
+        "ul",
+        "ol",
+        "li",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "br",
+        "figure",
+        "figcaption",
+        "details",
+        "summary",
+        "nav",
+    }
 )
 _CELLS = frozenset({"td", "th"})
 

@@ -80,8 +80,10 @@ class Outcome:
             new_bytes = self.uploaded_bytes
             parts.append(f"{len(self.new_episodes)} new ({human_bytes(new_bytes)} uploaded)")
         elif self.uploads:
-            parts.append(f"{len(self.uploads)} file{'s' if len(self.uploads) != 1 else ''} "
-                         f"({human_bytes(self.uploaded_bytes)}) uploaded")
+            parts.append(
+                f"{len(self.uploads)} file{'s' if len(self.uploads) != 1 else ''} "
+                f"({human_bytes(self.uploaded_bytes)}) uploaded"
+            )
         if self.changed_episodes:
             parts.append(f"{len(self.changed_episodes)} changed")
         unchanged_eps = n - len(self.new_episodes) - len(self.changed_episodes)
@@ -111,15 +113,26 @@ class Outcome:
         return lines
 
     def to_json(self) -> str:
-        return json.dumps({
-            "target": self.target, "dry_run": self.dry_run, "episodes": self.episodes,
-            "new_episodes": list(self.new_episodes), "changed_episodes": list(self.changed_episodes),
-            "uploaded": [{"key": k, "bytes": s} for k, s in self.uploads],
-            "uploaded_bytes": self.uploaded_bytes, "unchanged": self.unchanged,
-            "already_present": self.skipped_present, "deleted": list(self.deleted),
-            "kept_for_grace": list(self.kept_for_grace), "feed_updated": self.feed_updated,
-            "refusals": list(self.refusals), "forced": self.forced, "summary": self.summary(),
-        }, indent=2)
+        return json.dumps(
+            {
+                "target": self.target,
+                "dry_run": self.dry_run,
+                "episodes": self.episodes,
+                "new_episodes": list(self.new_episodes),
+                "changed_episodes": list(self.changed_episodes),
+                "uploaded": [{"key": k, "bytes": s} for k, s in self.uploads],
+                "uploaded_bytes": self.uploaded_bytes,
+                "unchanged": self.unchanged,
+                "already_present": self.skipped_present,
+                "deleted": list(self.deleted),
+                "kept_for_grace": list(self.kept_for_grace),
+                "feed_updated": self.feed_updated,
+                "refusals": list(self.refusals),
+                "forced": self.forced,
+                "summary": self.summary(),
+            },
+            indent=2,
+        )
 
 
 def human_bytes(n: float) -> str:
@@ -135,14 +148,25 @@ def open_target(show: model.Show) -> storage.Storage:
     p = show.publish
     if p.target == "local":
         return storage.open_storage("local", path=show.publish_dir)
-    return storage.open_storage("s3", bucket=p.bucket, prefix=p.prefix, region=p.region,
-                                endpoint_url=p.endpoint_url, profile=p.profile)
+    return storage.open_storage(
+        "s3",
+        bucket=p.bucket,
+        prefix=p.prefix,
+        region=p.region,
+        endpoint_url=p.endpoint_url,
+        profile=p.profile,
+    )
 
 
 def episode_entries(public: Sequence[BuiltEpisode]) -> dict[str, EpisodeEntry]:
     return {
-        b.guid: EpisodeEntry(guid=b.guid, slug=b.episode.slug, enclosure_url=b.audio.url,
-                             pub_date=b.episode.date.isoformat(), title=b.episode.title)
+        b.guid: EpisodeEntry(
+            guid=b.guid,
+            slug=b.episode.slug,
+            enclosure_url=b.audio.url,
+            pub_date=b.episode.date.isoformat(),
+            title=b.episode.title,
+        )
         for b in public
     }
 
@@ -157,7 +181,9 @@ def read_manifest(target: storage.Storage) -> Manifest | None:
 
 
 def _parse_manifest(data: bytes | None, target: storage.Storage) -> Manifest | None:
-    return None if data is None else Manifest.from_json(data, f"{target.description.rstrip('/')}/{MANIFEST_KEY}")
+    return (
+        None if data is None else Manifest.from_json(data, f"{target.description.rstrip('/')}/{MANIFEST_KEY}")
+    )
 
 
 def _owner() -> str:
@@ -184,7 +210,9 @@ def publish(
     # slower: both hold the GIL for most of their work.)
     entries = known_entries(outputs, public)
     if options.dry_run:
-        return _run(show, public, target, options, reporter, None, prepare(show, outputs, public, target, entries))
+        return _run(
+            show, public, target, options, reporter, None, prepare(show, outputs, public, target, entries)
+        )
     first: Prepared | None = None
     if not options.break_lock and target.get(storage.LOCK_KEY) is None:
         # A publish with nothing to do writes nothing, not even the lock.
@@ -199,8 +227,11 @@ def publish(
         with lock:
             # Under the lock the manifest must be the one planned against: another publish may have
             # finished in between (a HEAD compares its ETag; without one it is read again).
-            prep = first if first is not None and _unchanged_since(target, first) else \
-                prepare(show, outputs, public, target, entries)
+            prep = (
+                first
+                if first is not None and _unchanged_since(target, first)
+                else prepare(show, outputs, public, target, entries)
+            )
             return _run(show, public, target, options, reporter, lock, prep)
     finally:
         _HELD.discard(lock.info.token)
@@ -208,9 +239,15 @@ def publish(
 
 def known_entries(outputs: Sequence[Output], public: Sequence[BuiltEpisode]) -> dict[str, ObjectEntry]:
     """Size and sha256 of every output: media from the build's own digests, everything else hashed here."""
-    media = {b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public}
-    return {o.key: media[o.key] if o.key in media and media[o.key].content_type == o.content_type
-            else digest_output(o) for o in outputs}
+    media = {
+        b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public
+    }
+    return {
+        o.key: media[o.key]
+        if o.key in media and media[o.key].content_type == o.content_type
+        else digest_output(o)
+        for o in outputs
+    }
 
 
 def _unchanged_since(target: storage.Storage, prep: Prepared) -> bool:
@@ -234,13 +271,17 @@ def _take_lock(target: storage.Storage, break_lock: bool, reporter: Reporter) ->
         if abandoned is None:
             raise
         lock = target.acquire_lock(_owner(), break_lock=True)
-        reporter.warn(f"took over the lock left by an interrupted publish (pid {abandoned.pid} on "
-                      f"{abandoned.host}, {storage.human_age(abandoned.age())} ago)")
+        reporter.warn(
+            f"took over the lock left by an interrupted publish (pid {abandoned.pid} on "
+            f"{abandoned.host}, {storage.human_age(abandoned.age())} ago)"
+        )
         return lock
     if lock.replaced is not None:
         held = lock.replaced
-        reporter.warn(f"broke the lock of {held.owner} on {held.host} (pid {held.pid}), taken "
-                      f"{storage.human_age(held.age())} ago")
+        reporter.warn(
+            f"broke the lock of {held.owner} on {held.host} (pid {held.pid}), taken "
+            f"{storage.human_age(held.age())} ago"
+        )
     return lock
 
 
@@ -279,8 +320,13 @@ class Prepared:
     manifest_md5: str | None = None  # of the manifest's bytes as read; None when there was none
 
 
-def prepare(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode],
-            target: storage.Storage, entries: Mapping[str, ObjectEntry] | None = None) -> Prepared:
+def prepare(
+    show: model.Show,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    entries: Mapping[str, ObjectEntry] | None = None,
+) -> Prepared:
     """Read the manifest (one GET) and diff the build against it. Writes nothing.
 
     `entries` may give the outputs' digests already known (see `known_entries`); the rest are hashed.
@@ -289,18 +335,29 @@ def prepare(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltE
     remote = _parse_manifest(data, target)
     new_eps = episode_entries(public)
     channel_guid = urls.show_guid(show)
-    refusals = tuple(check_identity(remote, new_eps, channel_guid, new_feed_url=show.feed_url,
-                                     enclosures=False)) if remote else ()
+    refusals = (
+        tuple(check_identity(remote, new_eps, channel_guid, new_feed_url=show.feed_url, enclosures=False))
+        if remote
+        else ()
+    )
     if entries is None:
-        entries = {b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
-                   for b in public}
+        entries = {
+            b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public
+        }
     the_plan = plan(outputs, remote, entries=entries)
     previous = dict(remote.episodes) if remote else {}
     uploading = {o.key for o in the_plan.uploads}
     new_slugs = tuple(b.episode.slug for b in reversed(public) if b.guid not in previous)
-    changed = tuple(b.episode.slug for b in reversed(public)
-                    if b.guid in previous and (previous[b.guid] != new_eps[b.guid] or b.audio.key in uploading
-                                               or urls.page_key(b.episode) in uploading))
+    changed = tuple(
+        b.episode.slug
+        for b in reversed(public)
+        if b.guid in previous
+        and (
+            previous[b.guid] != new_eps[b.guid]
+            or b.audio.key in uploading
+            or urls.page_key(b.episode) in uploading
+        )
+    )
     md5 = None if data is None else hashlib.md5(data, usedforsecurity=False).hexdigest()
     return Prepared(remote, the_plan, new_eps, channel_guid, refusals, new_slugs, changed, md5)
 
@@ -308,25 +365,49 @@ def prepare(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltE
 def _nothing_to_do(prep: Prepared, options: Options) -> bool:
     """Nothing to upload, nothing to delete, the same episodes: the target already serves this build."""
     deletions = _prune_sets(prep.plan, prep.remote)[0] if options.prune else []
-    return (prep.plan.is_noop and not deletions and prep.remote is not None
-            and dict(prep.remote.episodes) == prep.episodes)
-
-
-def _outcome(prep: Prepared, options: Options, target: storage.Storage, public: Sequence[BuiltEpisode],
-             uploads: Sequence[Output], present: int) -> Outcome:
-    deletions, grace = _prune_sets(prep.plan, prep.remote) if options.prune else ([], [])
-    return Outcome(
-        target=target.description, dry_run=options.dry_run, episodes=len(public), new_episodes=prep.new_slugs,
-        changed_episodes=prep.changed_slugs,
-        uploads=tuple((o.key, prep.plan.entries[o.key].size) for o in uploads),
-        unchanged=len(prep.plan.unchanged), skipped_present=present, deleted=tuple(deletions),
-        kept_for_grace=tuple(grace), feed_updated=any(o.kind is Kind.FEED for o in prep.plan.uploads),
-        refusals=prep.refusals, forced=bool(prep.refusals) and options.force,
+    return (
+        prep.plan.is_noop
+        and not deletions
+        and prep.remote is not None
+        and dict(prep.remote.episodes) == prep.episodes
     )
 
 
-def _run(show: model.Show, public: Sequence[BuiltEpisode], target: storage.Storage, options: Options,
-         reporter: Reporter, lock: storage.Lock | None, prep: Prepared) -> Outcome:
+def _outcome(
+    prep: Prepared,
+    options: Options,
+    target: storage.Storage,
+    public: Sequence[BuiltEpisode],
+    uploads: Sequence[Output],
+    present: int,
+) -> Outcome:
+    deletions, grace = _prune_sets(prep.plan, prep.remote) if options.prune else ([], [])
+    return Outcome(
+        target=target.description,
+        dry_run=options.dry_run,
+        episodes=len(public),
+        new_episodes=prep.new_slugs,
+        changed_episodes=prep.changed_slugs,
+        uploads=tuple((o.key, prep.plan.entries[o.key].size) for o in uploads),
+        unchanged=len(prep.plan.unchanged),
+        skipped_present=present,
+        deleted=tuple(deletions),
+        kept_for_grace=tuple(grace),
+        feed_updated=any(o.kind is Kind.FEED for o in prep.plan.uploads),
+        refusals=prep.refusals,
+        forced=bool(prep.refusals) and options.force,
+    )
+
+
+def _run(
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    options: Options,
+    reporter: Reporter,
+    lock: storage.Lock | None,
+    prep: Prepared,
+) -> Outcome:
     remote, the_plan, new_eps, refusals = prep.remote, prep.plan, prep.episodes, prep.refusals
     channel_guid = prep.channel_guid
     deletions, _grace = _prune_sets(the_plan, remote) if options.prune else ([], [])
@@ -338,8 +419,10 @@ def _run(show: model.Show, public: Sequence[BuiltEpisode], target: storage.Stora
         return outcome(the_plan.uploads, 0)
     if refusals and not options.force:
         raise PublishRefused(
-            f"refusing to publish: {refusals[0]}" + (f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""),
-            file=target.description, hint="run with --dry-run to see every reason; --force publishes anyway",
+            f"refusing to publish: {refusals[0]}"
+            + (f" (and {len(refusals) - 1} more)" if len(refusals) > 1 else ""),
+            file=target.description,
+            hint="run with --dry-run to see every reason; --force publishes anyway",
         )
     if _nothing_to_do(prep, options):
         return outcome((), 0)
@@ -380,8 +463,13 @@ def _run(show: model.Show, public: Sequence[BuiltEpisode], target: storage.Stora
         target.delete(list(deletions))
         for key in deletions:
             done.pop(key, None)
-    final = Manifest(version=MANIFEST_VERSION, channel_guid=channel_guid, feed_url=show.feed_url,
-                     objects=done, episodes=new_eps)
+    final = Manifest(
+        version=MANIFEST_VERSION,
+        channel_guid=channel_guid,
+        feed_url=show.feed_url,
+        objects=done,
+        episodes=new_eps,
+    )
     target.put(MANIFEST_KEY, final.to_json(), content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
     return outcome(uploads, len(present))
 
@@ -390,8 +478,10 @@ def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter,
     if not outputs:
         return
     reporter.step(f"{label}: {len(outputs)} file{'s' if len(outputs) != 1 else ''}")
-    target.put_many([storage.PutItem(o.key, o.data, o.content_type, _cache_control(o)) for o in outputs],
-                    reporter=reporter)
+    target.put_many(
+        [storage.PutItem(o.key, o.data, o.content_type, _cache_control(o)) for o in outputs],
+        reporter=reporter,
+    )
 
 
 def _already_present(target: storage.Storage, uploads: Sequence[Output], the_plan: UploadPlan) -> set[str]:
@@ -408,23 +498,33 @@ def _already_present(target: storage.Storage, uploads: Sequence[Output], the_pla
     return found
 
 
-def _checkpoint(target: storage.Storage, remote: Manifest | None, done: dict[str, ObjectEntry],
-                still_ours: Callable[[], None]) -> None:
+def _checkpoint(
+    target: storage.Storage,
+    remote: Manifest | None,
+    done: dict[str, ObjectEntry],
+    still_ours: Callable[[], None],
+) -> None:
     """Record uploaded objects while the live feed and episode list stay as they were."""
     if remote is not None and dict(remote.objects) == done:
         return
     still_ours()
-    interim = Manifest(version=MANIFEST_VERSION, channel_guid=remote.channel_guid if remote else None,
-                       feed_url=remote.feed_url if remote else None, objects=done,
-                       episodes=dict(remote.episodes) if remote else {})
+    interim = Manifest(
+        version=MANIFEST_VERSION,
+        channel_guid=remote.channel_guid if remote else None,
+        feed_url=remote.feed_url if remote else None,
+        objects=done,
+        episodes=dict(remote.episodes) if remote else {},
+    )
     target.put(MANIFEST_KEY, interim.to_json(), content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
 
 
-def _verify_enclosures(target: storage.Storage, public: Sequence[BuiltEpisode], remote: Manifest | None,
-                       reporter: Reporter) -> None:
+def _verify_enclosures(
+    target: storage.Storage, public: Sequence[BuiltEpisode], remote: Manifest | None, reporter: Reporter
+) -> None:
     confirmed = remote.objects if remote else {}
-    todo = [b for b in public
-            if b.audio.key not in confirmed or confirmed[b.audio.key].sha256 != b.audio.sha256]
+    todo = [
+        b for b in public if b.audio.key not in confirmed or confirmed[b.audio.key].sha256 != b.audio.sha256
+    ]
     if not todo:
         return
     reporter.step(f"Checking {len(todo)} enclosure{'s' if len(todo) != 1 else ''}")
@@ -442,8 +542,11 @@ def _verify_enclosures(target: storage.Storage, public: Sequence[BuiltEpisode], 
     with ThreadPoolExecutor(max_workers=16) as pool:
         problems = [p for p in pool.map(problem, todo) if p]
     if problems:
-        raise StorageError(f"enclosure check failed: {problems[0]}", file=target.description,
-                           hint="the feed was not updated; publish again")
+        raise StorageError(
+            f"enclosure check failed: {problems[0]}",
+            file=target.description,
+            hint="the feed was not updated; publish again",
+        )
 
 
 def _prune_sets(the_plan: UploadPlan, remote: Manifest | None) -> tuple[list[str], list[str]]:
@@ -489,7 +592,9 @@ class Status:
             head = f"{self.target}: up to date ({self.unchanged} files)."
         else:
             size = human_bytes(sum(s for _, s in self.to_upload))
-            head = f"{self.target}: {len(self.to_upload)} file(s) differ ({size}); {self.unchanged} unchanged."
+            head = (
+                f"{self.target}: {len(self.to_upload)} file(s) differ ({size}); {self.unchanged} unchanged."
+            )
         out = [head]
         out += [f"  new episode      {s}" for s in self.new_episodes]
         out += [f"  changed episode  {s}" for s in self.changed_episodes]
@@ -499,14 +604,19 @@ class Status:
         return out
 
 
-def status(show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode],
-           target: storage.Storage) -> Status:
+def status(
+    show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode], target: storage.Storage
+) -> Status:
     """Compare a build with the target's manifest (read-only: one GET)."""
     target.ensure_ready()
     prep = prepare(show, outputs, public, target)
     return Status(
-        target.description, prep.remote is not None,
-        tuple((o.key, prep.plan.entries[o.key].size) for o in prep.plan.uploads), len(prep.plan.unchanged),
-        tuple(k for k in prep.plan.stale if not k.startswith(".podcast/")), prep.refusals,
-        prep.new_slugs, prep.changed_slugs,
+        target.description,
+        prep.remote is not None,
+        tuple((o.key, prep.plan.entries[o.key].size) for o in prep.plan.uploads),
+        len(prep.plan.unchanged),
+        tuple(k for k in prep.plan.stale if not k.startswith(".podcast/")),
+        prep.refusals,
+        prep.new_slugs,
+        prep.changed_slugs,
     )

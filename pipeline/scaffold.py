@@ -106,8 +106,11 @@ def init_show(folder: Path, *, title: str, author: str, email: str, url: str | N
     folder = Path(folder)
     target = folder / model.SHOW_FILE
     if target.exists():
-        raise ContentError("already exists; not overwriting it", file=str(target),
-                           hint="edit it, or run init in an empty folder")
+        raise ContentError(
+            "already exists; not overwriting it",
+            file=str(target),
+            hint="edit it, or run init in an empty folder",
+        )
     site = url or "https://example.com/podcast/"
     if not site.endswith("/"):
         site += "/"
@@ -125,8 +128,12 @@ def init_show(folder: Path, *, title: str, author: str, email: str, url: str | N
     (folder / model.EPISODES_DIR).mkdir(exist_ok=True)
     keep = folder / model.EPISODES_DIR / ".gitkeep"
     keep.touch()
-    target.write_text(SHOW_TEMPLATE.format(title=_yaml_scalar(title), author=_yaml_scalar(author),
-                                           email=email, url=site, guid_line=guid_line), encoding="utf-8")
+    target.write_text(
+        SHOW_TEMPLATE.format(
+            title=_yaml_scalar(title), author=_yaml_scalar(author), email=email, url=site, guid_line=guid_line
+        ),
+        encoding="utf-8",
+    )
     written = [target, keep]
     gitignore = folder / ".gitignore"
     if not gitignore.exists():
@@ -136,7 +143,9 @@ def init_show(folder: Path, *, title: str, author: str, email: str, url: str | N
     if not cover.exists():
         _placeholder_art(cover, title)
         written.append(cover)
-    return Created(tuple(written), f"Started {title!r} in {folder}: edit show.yaml, then `podcast new TITLE`.")
+    return Created(
+        tuple(written), f"Started {title!r} in {folder}: edit show.yaml, then `podcast new TITLE`."
+    )
 
 
 def _placeholder_art(path: Path, title: str) -> None:
@@ -167,8 +176,11 @@ def _episode_folder(show: model.Show, title: str) -> tuple[str, Path]:
     slug = slugify(title)
     folder = show.root / model.EPISODES_DIR / slug
     if folder.exists():
-        raise ContentError("already exists", file=model.show_rel(show.root, folder),
-                           hint="pick another title, or edit that episode")
+        raise ContentError(
+            "already exists",
+            file=model.show_rel(show.root, folder),
+            hint="pick another title, or edit that episode",
+        )
     return slug, folder
 
 
@@ -187,14 +199,11 @@ def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
     _, folder = _episode_folder(show, title)
     number = next_number(episodes)
     fields: dict[str, object] = {"title": title, "date": _date_text(when), "number": number, "draft": True}
-    notes = (
-        "Write the show notes here in Markdown.\n\n## In this episode\n\n- \n\n## Resources\n\n- \n"
-    )
+    notes = "Write the show notes here in Markdown.\n\n## In this episode\n\n- \n\n## Resources\n\n- \n"
     folder.mkdir(parents=True)
     path = folder / model.NOTES_FILE
     path.write_text(
-        _front_matter(fields)
-        + "<!-- Put the recording in this folder and add `audio: <file name>` above;\n"
+        _front_matter(fields) + "<!-- Put the recording in this folder and add `audio: <file name>` above;\n"
         "     remove `draft: true` when the episode is ready. -->\n\n" + notes,
         encoding="utf-8",
     )
@@ -210,24 +219,38 @@ def _keep_only_if_valid(show: model.Show, folder: Path) -> None:
     except PipelineError as err:
         shutil.rmtree(folder)
         if isinstance(err, ContentErrors):
-            mine = [p for p in err.problems if str(p.file or "").startswith(model.show_rel(show.root, folder))]
+            mine = [
+                p for p in err.problems if str(p.file or "").startswith(model.show_rel(show.root, folder))
+            ]
             clash = [p for p in err.problems if p not in mine]
             if clash and not mine:
-                raise ContentErrors([ContentError(f"{p.message} (clashes with {p.file})", file=str(
-                    model.show_rel(show.root, folder / model.NOTES_FILE)), field=p.field) for p in clash]) from None
+                raise ContentErrors(
+                    [
+                        ContentError(
+                            f"{p.message} (clashes with {p.file})",
+                            file=str(model.show_rel(show.root, folder / model.NOTES_FILE)),
+                            field=p.field,
+                        )
+                        for p in clash
+                    ]
+                ) from None
             raise ContentErrors(mine or err.problems) from None
         raise
 
 
-def add_episode(show_path: Path, audio: Path, notes: Path, *, title: str | None, when: dt.datetime,
-                draft: bool = False) -> Created:
+def add_episode(
+    show_path: Path, audio: Path, notes: Path, *, title: str | None, when: dt.datetime, draft: bool = False
+) -> Created:
     """Create an episode from an existing recording and a notes file (with or without front matter)."""
     show, episodes = model.load(show_path)
     audio, notes = Path(audio), Path(notes)
     ext = audio.suffix.lower()
     if ext not in model.AUDIO_TYPES:
-        raise ContentError(f"{ext or 'no extension'} is not a supported audio type", file=str(audio),
-                           hint=f"expected {', '.join(sorted(model.AUDIO_TYPES))}")
+        raise ContentError(
+            f"{ext or 'no extension'} is not a supported audio type",
+            file=str(audio),
+            hint=f"expected {', '.join(sorted(model.AUDIO_TYPES))}",
+        )
     if not audio.is_file():
         raise ContentError("file not found", file=str(audio))
     if not notes.is_file():
@@ -269,5 +292,7 @@ def add_episode(show_path: Path, audio: Path, notes: Path, *, title: str | None,
         raise ContentError(f"cannot create the episode: {err.strerror}", file=str(folder)) from None
     _keep_only_if_valid(show, folder)
     rel = model.show_rel(show.root, folder)
-    return Created((folder / model.NOTES_FILE, folder / f"audio{ext}"),
-                   f"Added {rel}/ (episode {ordered['number']}: {final_title}).")
+    return Created(
+        (folder / model.NOTES_FILE, folder / f"audio{ext}"),
+        f"Added {rel}/ (episode {ordered['number']}: {final_title}).",
+    )

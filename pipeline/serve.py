@@ -21,10 +21,19 @@ from pipeline.progress import Reporter
 
 CHUNK = 256 * 1024
 TYPES = {
-    ".html": "text/html; charset=utf-8", ".css": "text/css; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-    ".xml": "application/rss+xml; charset=utf-8", ".json": "application/json", ".mp3": "audio/mpeg",
-    ".m4a": "audio/mp4", ".jpg": "image/jpeg", ".png": "image/png", ".vtt": "text/vtt; charset=utf-8",
-    ".srt": "application/x-subrip; charset=utf-8", ".txt": "text/plain; charset=utf-8", ".svg": "image/svg+xml",
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".xml": "application/rss+xml; charset=utf-8",
+    ".json": "application/json",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".jpg": "image/jpeg",
+    ".png": "image/png",
+    ".vtt": "text/vtt; charset=utf-8",
+    ".srt": "application/x-subrip; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".svg": "image/svg+xml",
 }
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -152,8 +161,9 @@ class Server:
         try:
             self.httpd = ThreadingHTTPServer((host, port), handler)
         except OSError as err:
-            raise PipelineError(f"cannot listen on {host}:{port}: {err.strerror}",
-                                hint="pick another port with --port") from None
+            raise PipelineError(
+                f"cannot listen on {host}:{port}: {err.strerror}", hint="pick another port with --port"
+            ) from None
         self.httpd.daemon_threads = True
         self.thread: threading.Thread | None = None
 
@@ -177,7 +187,9 @@ def source_signature(root: Path, ignore: tuple[str, ...]) -> tuple[tuple[str, in
     out = []
     for dirpath, dirnames, filenames in os.walk(root):
         rel = Path(dirpath).relative_to(root)
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and (rel / d).as_posix() not in ignore)
+        dirnames[:] = sorted(
+            d for d in dirnames if not d.startswith(".") and (rel / d).as_posix() not in ignore
+        )
         for name in sorted(filenames):
             try:
                 st = (Path(dirpath) / name).stat()
@@ -187,8 +199,14 @@ def source_signature(root: Path, ignore: tuple[str, ...]) -> tuple[tuple[str, in
     return tuple(out)
 
 
-def watch_sources(root: Path, ignore: tuple[str, ...], rebuild: Callable[[], None], stop: threading.Event,
-                  interval: float = 0.5, since: tuple[tuple[str, int, int], ...] | None = None) -> Iterator[None]:
+def watch_sources(
+    root: Path,
+    ignore: tuple[str, ...],
+    rebuild: Callable[[], None],
+    stop: threading.Event,
+    interval: float = 0.5,
+    since: tuple[tuple[str, int, int], ...] | None = None,
+) -> Iterator[None]:
     """Poll the sources; call `rebuild` after each change. Yields after every poll (for tests and Ctrl-C).
 
     `since` is the signature the last build was made from (taken before it started, so an edit made
@@ -219,8 +237,9 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
 class Preview:
     """`podcast serve`: build once, serve the build folder, rebuild when a source changes."""
 
-    def __init__(self, show_path: Path, *, now: dt.datetime, out_dir: Path | None, port: int,
-                 reporter: Reporter) -> None:
+    def __init__(
+        self, show_path: Path, *, now: dt.datetime, out_dir: Path | None, port: int, reporter: Reporter
+    ) -> None:
         self.show_path, self.now, self.out_dir, self.reporter = show_path, now, out_dir, reporter
         show = model.load_show(show_path)
         self.root = show.root
@@ -231,8 +250,9 @@ class Preview:
         self.server = Server(self.first.out_dir, port=port).start()
         self.stopping = threading.Event()
 
-    def run(self, *, watch: bool, on_rebuild: Callable[[int], None],
-            on_error: Callable[[PipelineError], None]) -> None:
+    def run(
+        self, *, watch: bool, on_rebuild: Callable[[int], None], on_error: Callable[[PipelineError], None]
+    ) -> None:
         """Block until stop(): poll sources and rebuild on change (errors keep the last good build).
 
         In the main thread, SIGTERM (a service manager's or `kill`'s stop) ends it as Ctrl-C does.
@@ -243,14 +263,18 @@ class Preview:
         finally:
             restore()
 
-    def _run(self, *, watch: bool, on_rebuild: Callable[[int], None],
-             on_error: Callable[[PipelineError], None]) -> None:
+    def _run(
+        self, *, watch: bool, on_rebuild: Callable[[int], None], on_error: Callable[[PipelineError], None]
+    ) -> None:
         if not watch:
             self.stopping.wait()
             return
+
         def rebuild() -> None:
             try:
-                result = build.build(self.show_path, now=self.now, out_dir=self.out_dir, reporter=self.reporter)
+                result = build.build(
+                    self.show_path, now=self.now, out_dir=self.out_dir, reporter=self.reporter
+                )
                 on_rebuild(result.written)
             except PipelineError as err:
                 on_error(err)

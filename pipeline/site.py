@@ -75,8 +75,9 @@ def contrast(a: str, b: str) -> float:
 
 def mix(a: str, b: str, t: float) -> str:
     """sRGB mix as #rrggbb: t=0 is a, t=1 is b."""
-    return "#" + "".join(f"{round((x * (1 - t) + y * t) * 255):02x}"
-                         for x, y in zip(_channels(a), _channels(b), strict=True))
+    return "#" + "".join(
+        f"{round((x * (1 - t) + y * t) * 255):02x}" for x, y in zip(_channels(a), _channels(b), strict=True)
+    )
 
 
 def theme_colours(colour: str) -> dict[str, str]:
@@ -91,22 +92,39 @@ def theme_colours(colour: str) -> dict[str, str]:
         return toward
 
     on = "#ffffff" if contrast(colour, "#ffffff") >= contrast(colour, "#000000") else "#000000"
-    return {"color": colour, "on_color": on, "accent_light": accent("#000000", LIGHT_FLOOR),
-            "accent_dark": accent("#ffffff", DARK_CEILING)}
+    return {
+        "color": colour,
+        "on_color": on,
+        "accent_light": accent("#000000", LIGHT_FLOOR),
+        "accent_dark": accent("#ffffff", DARK_CEILING),
+    }
 
 
 # --------------------------------------------------------------------------- small formatting helpers
 
 _VIDEO: list[tuple[re.Pattern[str], str, Callable[[str, re.Match[str]], str]]] = [
-    (re.compile(r"^https?://(?:www\.|m\.)?youtube\.com/watch\?"), "YouTube",
-     lambda u, m: parse_qs(urlsplit(u).query).get("v", [""])[0]),
+    (
+        re.compile(r"^https?://(?:www\.|m\.)?youtube\.com/watch\?"),
+        "YouTube",
+        lambda u, m: parse_qs(urlsplit(u).query).get("v", [""])[0],
+    ),
     (re.compile(r"^https?://youtu\.be/([\w-]{6,})"), "YouTube", lambda u, m: m.group(1)),
-    (re.compile(r"^https?://(?:www\.)?youtube\.com/(?:embed|shorts|live)/([\w-]{6,})"), "YouTube",
-     lambda u, m: m.group(1)),
-    (re.compile(r"^https?://(?:www\.|player\.)?vimeo\.com/(?:video/)?(\d+)"), "Vimeo", lambda u, m: m.group(1)),
+    (
+        re.compile(r"^https?://(?:www\.)?youtube\.com/(?:embed|shorts|live)/([\w-]{6,})"),
+        "YouTube",
+        lambda u, m: m.group(1),
+    ),
+    (
+        re.compile(r"^https?://(?:www\.|player\.)?vimeo\.com/(?:video/)?(\d+)"),
+        "Vimeo",
+        lambda u, m: m.group(1),
+    ),
 ]
 #: Privacy-friendly embeds: no cookies before play (YouTube), do-not-track (Vimeo).
-_EMBED = {"YouTube": "https://www.youtube-nocookie.com/embed/{id}", "Vimeo": "https://player.vimeo.com/video/{id}?dnt=1"}
+_EMBED = {
+    "YouTube": "https://www.youtube-nocookie.com/embed/{id}",
+    "Vimeo": "https://player.vimeo.com/video/{id}?dnt=1",
+}
 
 
 def video_embed(url: str | None) -> dict[str, Any] | None:
@@ -144,8 +162,20 @@ def human_date(d: dt.datetime) -> str:
     return f"{d.day} {_MONTHS[d.month - 1]} {d.year}"
 
 
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")
+_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 
 
 def seconds_attr(seconds: float) -> str:
@@ -213,8 +243,18 @@ def render(
     unchanged comes back from the cache without any Markdown or Jinja work.
     `notes_for` may supply already rendered notes (the feed renders them too). See render_site.
     """
-    return list(render_site(show, public, asset_keys=asset_keys, artwork_key=artwork_key, templates=templates,
-                            cache_dir=cache_dir, notes_for=notes_for, workers=workers).outputs)
+    return list(
+        render_site(
+            show,
+            public,
+            asset_keys=asset_keys,
+            artwork_key=artwork_key,
+            templates=templates,
+            cache_dir=cache_dir,
+            notes_for=notes_for,
+            workers=workers,
+        ).outputs
+    )
 
 
 def render_site(
@@ -236,9 +276,13 @@ def render_site(
     PARALLEL_MIN_PAGES pages need rendering; `workers=N` asks for N whatever the count, `workers=1` for
     none. The output never depends on it.
     """
-    config = _Config(show=show, asset_keys=dict(asset_keys), artwork_key=artwork_key,
-                     templates=templates if templates is not None and templates.is_dir() else None,
-                     footer=footer_note(show, public))
+    config = _Config(
+        show=show,
+        asset_keys=dict(asset_keys),
+        artwork_key=artwork_key,
+        templates=templates if templates is not None and templates.is_dir() else None,
+        footer=footer_note(show, public),
+    )
     site = _Site(config)
     cache = _Cache(cache_dir)
     try:
@@ -247,8 +291,13 @@ def render_site(
         cache.close()
 
 
-def _render_all(site: _Site, cache: _Cache, public: Sequence[BuiltEpisode],
-                notes_for: Callable[[model.Episode], notes.Notes] | None, workers: int | None) -> SiteRender:
+def _render_all(
+    site: _Site,
+    cache: _Cache,
+    public: Sequence[BuiltEpisode],
+    notes_for: Callable[[model.Episode], notes.Notes] | None,
+    workers: int | None,
+) -> SiteRender:
     plan = _Plan(site, public)
     outputs: dict[str, Output] = {}
     rendered: list[str] = []
@@ -271,7 +320,8 @@ def _render_all(site: _Site, cache: _Cache, public: Sequence[BuiltEpisode],
         if notes_for is not None:  # notes the feed has rendered already travel with the job, not again
             episodes = [dataclasses.replace(job, notes=notes_for(job.built.episode)) for job in episodes]
         results: Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]] = _render_parallel(
-            site, episodes, indexes, n)
+            site, episodes, indexes, n
+        )
     else:
         results = ((job, *_render_one(site, job, notes_for)) for job in episodes)
     for job, data, card in results:
@@ -285,9 +335,16 @@ def _render_all(site: _Site, cache: _Cache, public: Sequence[BuiltEpisode],
             continue
         for b, sha in zip(index_job.items, index_job.shas, strict=True):
             if sha not in cache.cards:
-                cache.cards[sha] = _Card.of(notes_for(b.episode) if notes_for else notes.render_notes(b.episode.notes))
-        data = site.index_page(index_job.page, index_job.pages, index_job.items,
-                               [cache.cards[sha] for sha in index_job.shas], index_job.total)
+                cache.cards[sha] = _Card.of(
+                    notes_for(b.episode) if notes_for else notes.render_notes(b.episode.notes)
+                )
+        data = site.index_page(
+            index_job.page,
+            index_job.pages,
+            index_job.items,
+            [cache.cards[sha] for sha in index_job.shas],
+            index_job.total,
+        )
         take(index_job.key, cache.put(index_job.hash, data), HTML, fresh=True)
 
     for key, (template, content_type) in EXTRA_PAGES.items():
@@ -299,14 +356,21 @@ def _render_all(site: _Site, cache: _Cache, public: Sequence[BuiltEpisode],
             take(key, cache.put(h, site.extra_page(key, template, public)), content_type, fresh=True)
 
     cache.finish(plan.notes_sha.values())
-    static = [Output(urls.static_key(name), site.static[name], Kind.ASSET, content_type)
-              for name, content_type in STATIC_FILES.items()]
-    order = [*(urls.page_key(b.episode) for b in public), *(urls.index_key(p) for p in range(1, plan.pages + 1)),
-             *EXTRA_PAGES]
+    static = [
+        Output(urls.static_key(name), site.static[name], Kind.ASSET, content_type)
+        for name, content_type in STATIC_FILES.items()
+    ]
+    order = [
+        *(urls.page_key(b.episode) for b in public),
+        *(urls.index_key(p) for p in range(1, plan.pages + 1)),
+        *EXTRA_PAGES,
+    ]
     fresh = set(rendered)
-    return SiteRender(outputs=(*static, *(outputs[k] for k in order)),
-                      rendered=tuple(k for k in order if k in fresh),
-                      reused=tuple(k for k in order if k not in fresh))
+    return SiteRender(
+        outputs=(*static, *(outputs[k] for k in order)),
+        rendered=tuple(k for k in order if k in fresh),
+        reused=tuple(k for k in order if k not in fresh),
+    )
 
 
 # --------------------------------------------------------------------------- planning: keys and input hashes
@@ -376,12 +440,24 @@ class _Plan:
         self.site = site
         self.public = public
         self.pages = max(1, math.ceil(len(public) / site.show.page_size))
-        self.notes_sha = {b.episode.slug: hashlib.sha256(b.episode.notes.encode()).hexdigest() for b in public}
+        self.notes_sha = {
+            b.episode.slug: hashlib.sha256(b.episode.notes.encode()).hexdigest() for b in public
+        }
 
     def _built_inputs(self, b: BuiltEpisode) -> tuple[object, ...]:
         a = b.audio
-        return (b.guid, b.page_url, a.key, a.size, a.mime, round(a.duration, 3), b.image_url, b.chapters_url,
-                tuple(t.fmt for t in b.transcripts), self.site.image_key(b.episode))
+        return (
+            b.guid,
+            b.page_url,
+            a.key,
+            a.size,
+            a.mime,
+            round(a.duration, 3),
+            b.image_url,
+            b.chapters_url,
+            tuple(t.fmt for t in b.transcripts),
+            self.site.image_key(b.episode),
+        )
 
     def episode_jobs(self) -> Iterable[_EpisodeJob]:
         fp = self.site.fingerprint
@@ -394,8 +470,16 @@ class _Plan:
             n = _Neighbour(newer.title, newer.slug) if newer else None
             sha = self.notes_sha[ep.slug]
             text = _transcript_digest(ep)
-            h = _digest(fp, "episode", ep.model_dump_json(exclude={"notes"}), sha, text, self._built_inputs(b),
-                        (o.title, o.slug) if o else None, (n.title, n.slug) if n else None)
+            h = _digest(
+                fp,
+                "episode",
+                ep.model_dump_json(exclude={"notes"}),
+                sha,
+                text,
+                self._built_inputs(b),
+                (o.title, o.slug) if o else None,
+                (n.title, n.slug) if n else None,
+            )
             yield _EpisodeJob(urls.page_key(ep), h, i, sha, b, o, n)
 
     def index_jobs(self) -> Iterable[_IndexJob]:
@@ -404,16 +488,32 @@ class _Plan:
         for page in range(1, self.pages + 1):
             items = tuple(self.public[(page - 1) * size : page * size])
             shas = tuple(self.notes_sha[b.episode.slug] for b in items)
-            cards = [(b.episode.slug, b.episode.title, b.episode.number, b.episode.season, b.episode.type,
-                      b.episode.explicit, b.episode.date.isoformat(), b.episode.summary, sha,
-                      round(b.audio.duration)) for b, sha in zip(items, shas, strict=True)]
+            cards = [
+                (
+                    b.episode.slug,
+                    b.episode.title,
+                    b.episode.number,
+                    b.episode.season,
+                    b.episode.type,
+                    b.episode.explicit,
+                    b.episode.date.isoformat(),
+                    b.episode.summary,
+                    sha,
+                    round(b.audio.duration),
+                )
+                for b, sha in zip(items, shas, strict=True)
+            ]
             h = _digest(self.site.fingerprint, "index", page, self.pages, total, cards)
             yield _IndexJob(urls.index_key(page), h, page, self.pages, total, items, shas)
 
     def extra_hash(self, key: str) -> str:
         if key == urls.SITEMAP_KEY:
-            return _digest(self.site.fingerprint, key, self.pages,
-                           [(b.episode.slug, b.episode.date.isoformat()) for b in self.public])
+            return _digest(
+                self.site.fingerprint,
+                key,
+                self.pages,
+                [(b.episode.slug, b.episode.date.isoformat()) for b in self.public],
+            )
         return _digest(self.site.fingerprint, key)
 
 
@@ -459,7 +559,12 @@ class _Cache:
             cards = json.loads((root / self.CARDS).read_text())
         except (OSError, ValueError):
             return
-        if not lines or lines[0] != header or not isinstance(cards, dict) or cards.get("version") != _CODE_VERSION:
+        if (
+            not lines
+            or lines[0] != header
+            or not isinstance(cards, dict)
+            or cards.get("version") != _CODE_VERSION
+        ):
             return  # another version of this code wrote them: start over
         self._pages = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
         try:
@@ -489,7 +594,9 @@ class _Cache:
         pack, offset, length = entry
         if pack not in self._fds:
             try:
-                self._fds[pack] = os.open(self.root / "pages" / pack, os.O_RDONLY) if "/" not in pack else None
+                self._fds[pack] = (
+                    os.open(self.root / "pages" / pack, os.O_RDONLY) if "/" not in pack else None
+                )
             except OSError:
                 self._fds[pack] = None
         fd = self._fds[pack]
@@ -546,14 +653,22 @@ class _Cache:
         if self._new_hashes:
             name = _digest(self._new_hashes)[:32] + ".pack"
             os.replace(pages / self.NEW, pages / name)
-            self._used = {h: (name, *entry[1:]) if entry[0] == self.NEW else entry for h, entry in self._used.items()}
+            self._used = {
+                h: (name, *entry[1:]) if entry[0] == self.NEW else entry for h, entry in self._used.items()
+            }
         if self._new_hashes or len(self._used) != len(self._pages):
-            lines = [f"v {_CODE_VERSION}", *(f"{h} {p} {o} {n}" for h, (p, o, n) in sorted(self._used.items()))]
+            lines = [
+                f"v {_CODE_VERSION}",
+                *(f"{h} {p} {o} {n}" for h, (p, o, n) in sorted(self._used.items())),
+            ]
             self._replace(self.PAGES, "\n".join(lines) + "\n")
         live = set(live_notes)
         cards = {k: c for k, c in sorted(self.cards.items()) if k in live}
         if cards != self._saved_cards or not (self.root / self.CARDS).is_file():
-            doc = {"version": _CODE_VERSION, "cards": {k: [c.reading_minutes, c.summary] for k, c in cards.items()}}
+            doc = {
+                "version": _CODE_VERSION,
+                "cards": {k: [c.reading_minutes, c.summary] for k, c in cards.items()},
+            }
             self._replace(self.CARDS, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
         keep = {entry[0] for entry in self._used.values()}
         with os.scandir(pages) as entries:
@@ -586,9 +701,13 @@ _HERE = Path(__file__).resolve().parent
 #: What the rendered notes depend on (the card cache is dropped when this changes).
 _NOTES_VERSION = _digest(_source_digest(_HERE / "notes.py"), _library_versions("cmarkgfm", "nh3"))
 #: What every page depends on besides its inputs and templates.
-_CODE_VERSION = _digest(RENDER_VERSION, __version__, _NOTES_VERSION,
-                        _source_digest(_HERE / "site.py", _HERE / "transcript.py", _HERE / "urls.py"),
-                        _library_versions("jinja2", "markupsafe"))
+_CODE_VERSION = _digest(
+    RENDER_VERSION,
+    __version__,
+    _NOTES_VERSION,
+    _source_digest(_HERE / "site.py", _HERE / "transcript.py", _HERE / "urls.py"),
+    _library_versions("jinja2", "markupsafe"),
+)
 
 
 # --------------------------------------------------------------------------- rendering
@@ -614,7 +733,9 @@ class _Site:
         )
         self.env.globals["icon"] = self._icons()
         self.static = {name: self._static_bytes(name) for name in STATIC_FILES}
-        self.static_version = {name: hashlib.sha256(data).hexdigest()[:10] for name, data in self.static.items()}
+        self.static_version = {
+            name: hashlib.sha256(data).hexdigest()[:10] for name, data in self.static.items()
+        }
         self.theme = theme_colours(show.theme.color)
         self.description_html = Markup(notes.render_inline(show.description))
         self.description = notes.shorten(notes.plain_text(self.description_html))
@@ -622,10 +743,17 @@ class _Site:
         self._sizes: dict[Path, tuple[int, int] | None] = {}
         self._shared: dict[str, dict[str, Any]] = {}
         self.fingerprint = _digest(
-            _CODE_VERSION, self._template_sources(), show.model_dump_json(), config.artwork_key,
-            sorted((str(p), k) for p, k in config.asset_keys.items()
-                   if p in (show.theme.logo, show.host.photo if show.host else None, show.artwork)),
-            config.footer, self.static_version,
+            _CODE_VERSION,
+            self._template_sources(),
+            show.model_dump_json(),
+            config.artwork_key,
+            sorted(
+                (str(p), k)
+                for p, k in config.asset_keys.items()
+                if p in (show.theme.logo, show.host.photo if show.host else None, show.artwork)
+            ),
+            config.footer,
+            self.static_version,
         )
 
     # ----------------------------------------------------------------- templates
@@ -646,7 +774,9 @@ class _Site:
         try:
             macro = self.env.get_template("_icons.html").module.icon  # type: ignore[attr-defined]
         except jinja2.TemplateError as err:
-            raise ContentError(f"cannot load the icons: {err}", file=self._template_file("_icons.html")) from None
+            raise ContentError(
+                f"cannot load the icons: {err}", file=self._template_file("_icons.html")
+            ) from None
         made: dict[tuple[str, int], Markup] = {}
 
         def icon(name: str, size: int = 20) -> Markup:
@@ -672,15 +802,24 @@ class _Site:
         try:
             return self.env.get_template(name).render(context).encode()
         except jinja2.TemplateSyntaxError as err:
-            raise ContentError(f"line {err.lineno}: {err.message}", file=self._template_file(err.name or name),
-                               hint="fix the template, or delete it to use the built-in one") from None
+            raise ContentError(
+                f"line {err.lineno}: {err.message}",
+                file=self._template_file(err.name or name),
+                hint="fix the template, or delete it to use the built-in one",
+            ) from None
         except jinja2.TemplateNotFound as err:
-            raise ContentError(f"includes {err.name!r}, which does not exist", file=self._template_file(name),
-                               hint="templates/ may only override templates of the same name") from None
+            raise ContentError(
+                f"includes {err.name!r}, which does not exist",
+                file=self._template_file(name),
+                hint="templates/ may only override templates of the same name",
+            ) from None
         except jinja2.TemplateError as err:
             file, line = self._where(err, name)
-            raise ContentError(f"{f'line {line}: ' if line else ''}cannot render: {err}", file=file,
-                               hint="the names a template can use are listed at the top of base.html") from None
+            raise ContentError(
+                f"{f'line {line}: ' if line else ''}cannot render: {err}",
+                file=file,
+                hint="the names a template can use are listed at the top of base.html",
+            ) from None
 
     def _where(self, err: Exception, name: str) -> tuple[str, int | None]:
         """The host template (and line) a render error happened in, from Jinja's rewritten traceback."""
@@ -716,7 +855,12 @@ class _Site:
 
     def _image(self, url: str, alt: str, path: Path | None) -> dict[str, Any]:
         size = self.image_size(path)
-        return {"url": url, "alt": alt, "width": size[0] if size else None, "height": size[1] if size else None}
+        return {
+            "url": url,
+            "alt": alt,
+            "width": size[0] if size else None,
+            "height": size[1] if size else None,
+        }
 
     def link(self, from_key: str, to_key: str) -> str:
         """A page's link to another object: relative, except on the 404 page (served at any path)."""
@@ -752,7 +896,9 @@ class _Site:
             "jsonld": None,
             "feed_url": show.feed_url,
             "index_url": self.link(key, "index.html"),
-            "css_url": self.link(key, urls.static_key("style.css")) + "?v=" + self.static_version["style.css"],
+            "css_url": self.link(key, urls.static_key("style.css"))
+            + "?v="
+            + self.static_version["style.css"],
             "js_url": self.link(key, urls.static_key("player.js")) + "?v=" + self.static_version["player.js"],
             "icon_url": self.link(key, logo_key),
             "icon_type": IMAGE_TYPES.get(icon_path.suffix.lower(), "image/jpeg"),
@@ -763,11 +909,16 @@ class _Site:
             "host": {
                 "name": host.name,
                 "bio_html": Markup(notes.render_inline(host.bio)) if host.bio.strip() else Markup(""),
-                "photo": {"url": self.link(key, photo_key), "alt": f"Photo of {host.name}"} if photo_key else None,
+                "photo": {"url": self.link(key, photo_key), "alt": f"Photo of {host.name}"}
+                if photo_key
+                else None,
                 "links": [{"label": link.label, "url": link.url} for link in host.links],
-            } if host else None,
+            }
+            if host
+            else None,
             "cta": {"text_html": Markup(notes.render_inline(cta.text)), "url": cta.url, "label": cta.label}
-            if cta else None,
+            if cta
+            else None,
             "funding": [{"url": f.url, "text": f.text} for f in show.funding],
             "footer_note": cfg.footer,
         }
@@ -786,45 +937,75 @@ class _Site:
         image_path = ep.image if ep.image is not None else show.artwork
         host = show.host
         host_photo = ctx["host"]["photo"] if ctx["host"] else None
-        ctx.update({
-            "page_title": f"{ep.title} · {show.title}",
-            "description": summary,
-            "canonical_url": b.page_url,
-            "og_type": "article",
-            "og_image": self._image(b.image_url, image_alt, image_path),
-            "og_audio": {"url": b.audio.url, "type": b.audio.mime},
-            "jsonld": self._episode_jsonld(b, summary),
-            "episode": {
-                "title": ep.title, "number": ep.number, "season": ep.season, "type": ep.type,
-                "explicit": show.explicit if ep.explicit is None else ep.explicit,
-                "date_iso": ep.date.isoformat(), "date_human": human_date(ep.date),
-                "reading_minutes": rendered.reading_minutes,
-            },
-            "notes_html": Markup(rendered.html),
-            "headings": rendered.headings,
-            "image": self._image(self.link(key, self.image_key(ep)), image_alt, image_path),
-            "audio": {
-                "url": audio_href, "mime": b.audio.mime, "size_human": human_size(b.audio.size),
-                "format_label": label, "download_name": f"{ep.slug}.{ext}",
-                "duration_hms": transcript.clock(b.audio.duration),
-                "duration_label": duration_label(b.audio.duration), "duration_iso": duration_iso(b.audio.duration),
-            },
-            "video": video_embed(ep.video),
-            "chapters": [{"title": ch.title, "url": ch.url, "clock": transcript.clock(ch.start),
-                          "seconds": seconds_attr(ch.start), "href": f"{audio_href}#t={seconds_attr(ch.start)}"}
-                         for ch in ep.chapters],
-            "transcript": self._transcript(b, audio_href),
-            "persons": [{
-                "name": p.name, "role_label": p.role[:1].upper() + p.role[1:], "href": p.href,
-                # Person.img points outside the site: pages load nothing from elsewhere, so initials stand in,
-                # except for the show's host, whose photo is one of the site's own files.
-                "img": host_photo["url"] if host_photo and host and p.name == host.name else None,
-            } for p in ep.persons],
-            "prev": {"title": job.older.title, "url": self.link(key, f"episodes/{job.older.slug}/index.html")}
-            if job.older else None,
-            "next": {"title": job.newer.title, "url": self.link(key, f"episodes/{job.newer.slug}/index.html")}
-            if job.newer else None,
-        })
+        ctx.update(
+            {
+                "page_title": f"{ep.title} · {show.title}",
+                "description": summary,
+                "canonical_url": b.page_url,
+                "og_type": "article",
+                "og_image": self._image(b.image_url, image_alt, image_path),
+                "og_audio": {"url": b.audio.url, "type": b.audio.mime},
+                "jsonld": self._episode_jsonld(b, summary),
+                "episode": {
+                    "title": ep.title,
+                    "number": ep.number,
+                    "season": ep.season,
+                    "type": ep.type,
+                    "explicit": show.explicit if ep.explicit is None else ep.explicit,
+                    "date_iso": ep.date.isoformat(),
+                    "date_human": human_date(ep.date),
+                    "reading_minutes": rendered.reading_minutes,
+                },
+                "notes_html": Markup(rendered.html),
+                "headings": rendered.headings,
+                "image": self._image(self.link(key, self.image_key(ep)), image_alt, image_path),
+                "audio": {
+                    "url": audio_href,
+                    "mime": b.audio.mime,
+                    "size_human": human_size(b.audio.size),
+                    "format_label": label,
+                    "download_name": f"{ep.slug}.{ext}",
+                    "duration_hms": transcript.clock(b.audio.duration),
+                    "duration_label": duration_label(b.audio.duration),
+                    "duration_iso": duration_iso(b.audio.duration),
+                },
+                "video": video_embed(ep.video),
+                "chapters": [
+                    {
+                        "title": ch.title,
+                        "url": ch.url,
+                        "clock": transcript.clock(ch.start),
+                        "seconds": seconds_attr(ch.start),
+                        "href": f"{audio_href}#t={seconds_attr(ch.start)}",
+                    }
+                    for ch in ep.chapters
+                ],
+                "transcript": self._transcript(b, audio_href),
+                "persons": [
+                    {
+                        "name": p.name,
+                        "role_label": p.role[:1].upper() + p.role[1:],
+                        "href": p.href,
+                        # Person.img points outside the site: pages load nothing from elsewhere, so initials stand in,
+                        # except for the show's host, whose photo is one of the site's own files.
+                        "img": host_photo["url"] if host_photo and host and p.name == host.name else None,
+                    }
+                    for p in ep.persons
+                ],
+                "prev": {
+                    "title": job.older.title,
+                    "url": self.link(key, f"episodes/{job.older.slug}/index.html"),
+                }
+                if job.older
+                else None,
+                "next": {
+                    "title": job.newer.title,
+                    "url": self.link(key, f"episodes/{job.newer.slug}/index.html"),
+                }
+                if job.newer
+                else None,
+            }
+        )
         return self.render_template("episode.html", ctx)
 
     def _episode_jsonld(self, b: BuiltEpisode, summary: str) -> dict[str, Any]:
@@ -839,10 +1020,19 @@ class _Site:
             "duration": duration_iso(b.audio.duration),
             "image": b.image_url,
             "inLanguage": show.language,
-            "associatedMedia": {"@type": "AudioObject", "contentUrl": b.audio.url, "encodingFormat": b.audio.mime,
-                                "contentSize": str(b.audio.size), "duration": duration_iso(b.audio.duration)},
-            "partOfSeries": {"@type": "PodcastSeries", "name": show.title, "url": urls.index_url(show),
-                             "webFeed": show.feed_url},
+            "associatedMedia": {
+                "@type": "AudioObject",
+                "contentUrl": b.audio.url,
+                "encodingFormat": b.audio.mime,
+                "contentSize": str(b.audio.size),
+                "duration": duration_iso(b.audio.duration),
+            },
+            "partOfSeries": {
+                "@type": "PodcastSeries",
+                "name": show.title,
+                "url": urls.index_url(show),
+                "webFeed": show.feed_url,
+            },
         }
         if ep.number is not None:
             data["episodeNumber"] = ep.number
@@ -862,15 +1052,28 @@ class _Site:
         fmt = "srt" if ep.transcript.suffix.lower() == ".srt" else "vtt"
         cues = transcript.parse(text, fmt, file=rel)
         return {
-            "paragraphs": [{"speaker": p.speaker, "clock": transcript.clock(p.start), "seconds": seconds_attr(p.start),
-                            "href": f"{audio_href}#t={seconds_attr(p.start)}", "text": p.text}
-                           for p in transcript.paragraphs(cues)],
-            "files": [{"label": TRANSCRIPT_LABELS.get(t.fmt, t.fmt.upper()),
-                       "url": self.link(urls.page_key(ep), urls.transcript_key(ep, t.fmt))} for t in b.transcripts],
+            "paragraphs": [
+                {
+                    "speaker": p.speaker,
+                    "clock": transcript.clock(p.start),
+                    "seconds": seconds_attr(p.start),
+                    "href": f"{audio_href}#t={seconds_attr(p.start)}",
+                    "text": p.text,
+                }
+                for p in transcript.paragraphs(cues)
+            ],
+            "files": [
+                {
+                    "label": TRANSCRIPT_LABELS.get(t.fmt, t.fmt.upper()),
+                    "url": self.link(urls.page_key(ep), urls.transcript_key(ep, t.fmt)),
+                }
+                for t in b.transcripts
+            ],
         }
 
-    def index_page(self, page: int, pages: int, items: Sequence[BuiltEpisode], cards: Sequence[_Card],
-                   total: int) -> bytes:
+    def index_page(
+        self, page: int, pages: int, items: Sequence[BuiltEpisode], cards: Sequence[_Card], total: int
+    ) -> bytes:
         """Index page `page` of `pages` (1-based), listing `items` (newest first)."""
         show = self.show
         key = urls.index_key(page)
@@ -879,34 +1082,57 @@ class _Site:
         episodes = []
         for b, card in zip(items, cards, strict=True):
             ep = b.episode
-            episodes.append({
-                "title": ep.title, "url": self.link(key, urls.page_key(ep)), "number": ep.number, "season": ep.season,
-                "type": ep.type, "explicit": show.explicit if ep.explicit is None else ep.explicit,
-                "date_iso": ep.date.isoformat(), "date_human": human_date(ep.date),
-                "reading_minutes": card.reading_minutes, "duration_hms": transcript.clock(b.audio.duration),
-                "duration_label": duration_label(b.audio.duration), "duration_iso": duration_iso(b.audio.duration),
-                "summary": notes.shorten(ep.summary) if ep.summary else card.summary,
-            })
-        ctx.update({
-            "page_title": show.title if page == 1 else f"Episodes, page {page} of {pages} · {show.title}",
-            "description": description,
-            "canonical_url": urls.index_url(show, page),
-            "jsonld": {
-                "@context": "https://schema.org", "@type": "PodcastSeries", "name": show.title,
-                "description": description, "url": urls.index_url(show), "webFeed": show.feed_url,
-                "image": urls.url(show, self.config.artwork_key), "inLanguage": show.language,
-                "author": {"@type": "Person", "name": show.author},
-            } if page == 1 else None,
-            "show_description_html": self.description_html,
-            "artwork": self._image(self.link(key, self.config.artwork_key), f"{show.title} cover art", show.artwork),
-            "episodes": episodes,
-            "total": total,
-            "pagination": {
-                "page": page, "pages": pages,
-                "prev_url": self.link(key, urls.index_key(page - 1)) if page > 1 else None,
-                "next_url": self.link(key, urls.index_key(page + 1)) if page < pages else None,
-            } if pages > 1 else None,
-        })
+            episodes.append(
+                {
+                    "title": ep.title,
+                    "url": self.link(key, urls.page_key(ep)),
+                    "number": ep.number,
+                    "season": ep.season,
+                    "type": ep.type,
+                    "explicit": show.explicit if ep.explicit is None else ep.explicit,
+                    "date_iso": ep.date.isoformat(),
+                    "date_human": human_date(ep.date),
+                    "reading_minutes": card.reading_minutes,
+                    "duration_hms": transcript.clock(b.audio.duration),
+                    "duration_label": duration_label(b.audio.duration),
+                    "duration_iso": duration_iso(b.audio.duration),
+                    "summary": notes.shorten(ep.summary) if ep.summary else card.summary,
+                }
+            )
+        ctx.update(
+            {
+                "page_title": show.title if page == 1 else f"Episodes, page {page} of {pages} · {show.title}",
+                "description": description,
+                "canonical_url": urls.index_url(show, page),
+                "jsonld": {
+                    "@context": "https://schema.org",
+                    "@type": "PodcastSeries",
+                    "name": show.title,
+                    "description": description,
+                    "url": urls.index_url(show),
+                    "webFeed": show.feed_url,
+                    "image": urls.url(show, self.config.artwork_key),
+                    "inLanguage": show.language,
+                    "author": {"@type": "Person", "name": show.author},
+                }
+                if page == 1
+                else None,
+                "show_description_html": self.description_html,
+                "artwork": self._image(
+                    self.link(key, self.config.artwork_key), f"{show.title} cover art", show.artwork
+                ),
+                "episodes": episodes,
+                "total": total,
+                "pagination": {
+                    "page": page,
+                    "pages": pages,
+                    "prev_url": self.link(key, urls.index_key(page - 1)) if page > 1 else None,
+                    "next_url": self.link(key, urls.index_key(page + 1)) if page < pages else None,
+                }
+                if pages > 1
+                else None,
+            }
+        )
         return self.render_template("index.html", ctx)
 
     def extra_page(self, key: str, template: str, public: Sequence[BuiltEpisode]) -> bytes:
@@ -924,19 +1150,22 @@ class _Site:
         if key == urls.ROBOTS_KEY:
             return self.render_template(template, {"sitemap_url": urls.url(show, urls.SITEMAP_KEY)})
         ctx = self.shared(key)
-        ctx.update({
-            "page_title": f"Page not found · {show.title}",
-            "description": f"This page is not here. Every episode of {show.title} is listed on the front page.",
-            "canonical_url": urls.url(show, key),
-        })
+        ctx.update(
+            {
+                "page_title": f"Page not found · {show.title}",
+                "description": f"This page is not here. Every episode of {show.title} is listed on the front page.",
+                "canonical_url": urls.url(show, key),
+            }
+        )
         return self.render_template(template, ctx)
 
 
 # --------------------------------------------------------------------------- episode pages, in parallel when many
 
 
-def _render_one(site: _Site, job: _EpisodeJob,
-                notes_for: Callable[[model.Episode], notes.Notes] | None) -> tuple[bytes, _Card]:
+def _render_one(
+    site: _Site, job: _EpisodeJob, notes_for: Callable[[model.Episode], notes.Notes] | None
+) -> tuple[bytes, _Card]:
     if job.notes is not None:
         rendered = job.notes
     else:
@@ -952,8 +1181,9 @@ class _Chunk:
     indexes: tuple[_IndexJob, ...]
 
 
-def _chunks(episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], page_size: int,
-            n: int) -> list[_Chunk]:
+def _chunks(
+    episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], page_size: int, n: int
+) -> list[_Chunk]:
     """Split the work at index-page boundaries, about four chunks per worker (so none waits long for another)."""
     target = max(25, math.ceil(len(episodes) / (n * 4)))
     groups: dict[int, list[_EpisodeJob]] = {}
@@ -976,8 +1206,9 @@ def _chunks(episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], page_
     return chunks
 
 
-def _render_parallel(site: _Site, episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob],
-                     n: int) -> Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]]:
+def _render_parallel(
+    site: _Site, episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], n: int
+) -> Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]]:
     """Episode pages (and the index pages they complete) rendered by `n` worker processes, in order."""
     global _FORKED
     chunks = _chunks(episodes, indexes, site.show.page_size, n)
@@ -988,8 +1219,12 @@ def _render_parallel(site: _Site, episodes: Sequence[_EpisodeJob], indexes: Sequ
     tasks: Sequence[int | _Chunk] = range(len(chunks)) if fork else chunks
     _FORKED = (site, chunks) if fork else None
     try:
-        with ProcessPoolExecutor(max_workers=min(n, len(chunks)), mp_context=context, initializer=_worker_start,
-                                 initargs=(None if fork else site.config,)) as pool:
+        with ProcessPoolExecutor(
+            max_workers=min(n, len(chunks)),
+            mp_context=context,
+            initializer=_worker_start,
+            initargs=(None if fork else site.config,),
+        ) as pool:
             for chunk, (pages, lists) in zip(chunks, pool.map(_worker_render, tasks), strict=True):
                 for job, (data, card) in zip(chunk.episodes, pages, strict=True):
                     yield job, data, card
@@ -1043,6 +1278,8 @@ def _worker_render(task: int | _Chunk) -> tuple[list[tuple[bytes, _Card]], list[
         data, card = _render_one(_WORKER, job, None)
         cards[job.notes_sha] = card
         pages.append((data, card))
-    lists = [_WORKER.index_page(job.page, job.pages, job.items, [cards[sha] for sha in job.shas], job.total)
-             for job in chunk.indexes]
+    lists = [
+        _WORKER.index_page(job.page, job.pages, job.items, [cards[sha] for sha in job.shas], job.total)
+        for job in chunk.indexes
+    ]
     return pages, lists

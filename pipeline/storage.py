@@ -73,8 +73,13 @@ class LockInfo:
         return cls(owner, socket.gethostname(), os.getpid(), created, uuid.uuid4().hex)
 
     def to_json(self) -> bytes:
-        fields = {"owner": self.owner, "host": self.host, "pid": self.pid, "created": self.created,
-                  "token": self.token}
+        fields = {
+            "owner": self.owner,
+            "host": self.host,
+            "pid": self.pid,
+            "created": self.created,
+            "token": self.token,
+        }
         return json.dumps(fields, sort_keys=True).encode() + b"\n"
 
     @classmethod
@@ -82,8 +87,9 @@ class LockInfo:
         """The lock in `data`, or None when it is not a lock file we can read."""
         try:
             raw = json.loads(data)
-            info = cls(str(raw["owner"]), str(raw["host"]), int(raw["pid"]), str(raw["created"]),
-                       str(raw["token"]))
+            info = cls(
+                str(raw["owner"]), str(raw["host"]), int(raw["pid"]), str(raw["created"]), str(raw["token"])
+            )
             datetime.fromisoformat(info.created)
         except (ValueError, KeyError, TypeError):
             return None
@@ -175,8 +181,15 @@ class Storage(Protocol):
         """Size, type and ETag of an object, or None when it does not exist."""
         ...
 
-    def put(self, key: str, data: bytes | Path, *, content_type: str, cache_control: str,
-            reporter: Reporter = _NULL_REPORTER) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes | Path,
+        *,
+        content_type: str,
+        cache_control: str,
+        reporter: Reporter = _NULL_REPORTER,
+    ) -> None:
         """Store one object (replacing any), atomically: readers see the old or the new object, never half."""
         ...
 
@@ -207,9 +220,16 @@ class Storage(Protocol):
 
 def _check_key(key: str) -> str:
     parts = key.split("/")
-    if (not key or key.startswith("/") or "\\" in key or "\0" in key
-            or any(part in ("", ".", "..") for part in parts)):
-        raise StorageError(f"invalid object key {key!r}", hint="keys are relative paths like 'episodes/a/b.mp3'")
+    if (
+        not key
+        or key.startswith("/")
+        or "\\" in key
+        or "\0" in key
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise StorageError(
+            f"invalid object key {key!r}", hint="keys are relative paths like 'episodes/a/b.mp3'"
+        )
     return key
 
 
@@ -270,8 +290,15 @@ class _BaseStorage:
         raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------------
-    def put(self, key: str, data: bytes | Path, *, content_type: str, cache_control: str,
-            reporter: Reporter = _NULL_REPORTER) -> None:
+    def put(
+        self,
+        key: str,
+        data: bytes | Path,
+        *,
+        content_type: str,
+        cache_control: str,
+        reporter: Reporter = _NULL_REPORTER,
+    ) -> None:
         """Store one object. Large files report progress as a task labelled with the key."""
         item = PutItem(_check_key(key), data, content_type, cache_control)
         size = _size(data)
@@ -366,8 +393,10 @@ class _BaseStorage:
             raise self._locked_error(None, "the lock changed hands while we tried to take it")
         current = self.get(LOCK_KEY)
         if current != payload:
-            raise self._locked_error(None if current is None else LockInfo.from_json(current),
-                                     "another publish took the lock at the same moment")
+            raise self._locked_error(
+                None if current is None else LockInfo.from_json(current),
+                "another publish took the lock at the same moment",
+            )
         return Lock(self, info, replaced)
 
     def _locked_error(self, held: LockInfo | None, why: str = "") -> TargetLocked:
@@ -375,8 +404,10 @@ class _BaseStorage:
         if held is None:
             what = why or f"locked, but the lock file {LOCK_KEY} is unreadable"
             return TargetLocked(what, file=self.description, hint=hint)
-        what = (f"locked by {held.owner} on {held.host} (pid {held.pid}) since {held.created}, "
-                f"{human_age(held.age())} ago")
+        what = (
+            f"locked by {held.owner} on {held.host} (pid {held.pid}) since {held.created}, "
+            f"{human_age(held.age())} ago"
+        )
         if why:
             what = f"{why}: {what}"
         return TargetLocked(what, file=self.description, hint=hint)
@@ -388,12 +419,23 @@ class _BaseStorage:
 
 # errno -> (what went wrong, how to fix it); anything else falls back to the OS's words.
 _OS_ERRORS: dict[int, tuple[str, str]] = {
-    errno.EACCES: ("permission denied", "make the folder writable for this user, or publish to another folder"),
-    errno.EPERM: ("operation not permitted (the folder is read-only or immutable)",
-                  "make the folder writable for this user, or publish to another folder"),
+    errno.EACCES: (
+        "permission denied",
+        "make the folder writable for this user, or publish to another folder",
+    ),
+    errno.EPERM: (
+        "operation not permitted (the folder is read-only or immutable)",
+        "make the folder writable for this user, or publish to another folder",
+    ),
     errno.EROFS: ("the file system is read-only", "remount it read-write, or publish to another folder"),
-    errno.ENOTDIR: ("part of the path is a file, not a folder", "move that file away, or publish to another folder"),
-    errno.EEXIST: ("part of the path is a file, not a folder", "move that file away, or publish to another folder"),
+    errno.ENOTDIR: (
+        "part of the path is a file, not a folder",
+        "move that file away, or publish to another folder",
+    ),
+    errno.EEXIST: (
+        "part of the path is a file, not a folder",
+        "move that file away, or publish to another folder",
+    ),
     errno.EISDIR: ("a folder is in the way", "move that folder away, or publish to another folder"),
     errno.ENOSPC: ("no space left on the device", "free some space, then publish again"),
     errno.EDQUOT: ("disk quota exceeded", "free some space, then publish again"),
@@ -541,12 +583,16 @@ class LocalStorage(_BaseStorage):
         since it usually means a mistyped path.
         """
         if self.root.exists() and not self.root.is_dir():
-            raise StorageError("is a file, not a folder", file=self.description,
-                               hint="point publish.path at a folder")
+            raise StorageError(
+                "is a file, not a folder", file=self.description, hint="point publish.path at a folder"
+            )
         if not self.root.is_dir():
             if not create and not self.root.parent.is_dir():
-                raise StorageError(f"neither the folder nor its parent {self.root.parent} exists",
-                                   file=self.description, hint="create it, or pass --create-bucket")
+                raise StorageError(
+                    f"neither the folder nor its parent {self.root.parent} exists",
+                    file=self.description,
+                    hint="create it, or pass --create-bucket",
+                )
             try:
                 self.root.mkdir(parents=True, exist_ok=True)
             except OSError as err:
@@ -583,8 +629,10 @@ class LocalStorage(_BaseStorage):
 # ---------------------------------------------------------------------------------------------
 
 _BUCKET_HINT = "create it, or pass --create-bucket"
-_CREDENTIALS_HINT = ("check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the AWS profile "
-                     "(credentials come only from the standard AWS chain)")
+_CREDENTIALS_HINT = (
+    "check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the AWS profile "
+    "(credentials come only from the standard AWS chain)"
+)
 _PERMISSION_HINT = "the credentials work but lack permission here; check the bucket policy or IAM policy"
 _RETRY_HINT = "publish again later; it resumes where it stopped"
 
@@ -600,15 +648,27 @@ _S3_ERRORS: dict[str, tuple[str, str]] = {
     "ExpiredToken": ("the credentials have expired", "refresh the credentials (e.g. aws sso login)"),
     "TokenRefreshRequired": ("the credentials have expired", "refresh the credentials (e.g. aws sso login)"),
     "RequestExpired": ("the request expired", "check this computer's clock"),
-    "RequestTimeTooSkewed": ("this computer's clock differs too much from the server's",
-                             "set the clock (NTP), then publish again"),
-    "InvalidBucketName": ("'{bucket}' is not a valid bucket name",
-                          "use 3-63 lowercase letters, digits, dots and hyphens"),
-    "PermanentRedirect": ("bucket '{bucket}' is in another region", "set publish.region to the bucket's region"),
-    "AuthorizationHeaderMalformed": ("bucket '{bucket}' is in another region",
-                                     "set publish.region to the bucket's region"),
+    "RequestTimeTooSkewed": (
+        "this computer's clock differs too much from the server's",
+        "set the clock (NTP), then publish again",
+    ),
+    "InvalidBucketName": (
+        "'{bucket}' is not a valid bucket name",
+        "use 3-63 lowercase letters, digits, dots and hyphens",
+    ),
+    "PermanentRedirect": (
+        "bucket '{bucket}' is in another region",
+        "set publish.region to the bucket's region",
+    ),
+    "AuthorizationHeaderMalformed": (
+        "bucket '{bucket}' is in another region",
+        "set publish.region to the bucket's region",
+    ),
     "301": ("bucket '{bucket}' is in another region", "set publish.region to the bucket's region"),
-    "BucketAlreadyExists": ("bucket name '{bucket}' is taken by another account", "choose another bucket name"),
+    "BucketAlreadyExists": (
+        "bucket name '{bucket}' is taken by another account",
+        "choose another bucket name",
+    ),
     "EntityTooLarge": ("{what} is larger than the server accepts", "check the server's upload size limit"),
     "SlowDown": ("the server asks us to slow down", _RETRY_HINT),
     "ServiceUnavailable": ("the server is unavailable", _RETRY_HINT),
@@ -617,6 +677,7 @@ _S3_ERRORS: dict[str, tuple[str, str]] = {
     "500": ("the server failed ({code})", _RETRY_HINT),
     "NotImplemented": ("the server does not support this request", "use an S3 service that supports it"),
 }
+
 
 @functools.cache
 def _aws() -> SimpleNamespace:
@@ -636,25 +697,60 @@ def _aws() -> SimpleNamespace:
 
     # botocore failures that never reached a response, most specific first.
     errors: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, str], ...] = (
-        (bce.NoCredentialsError, "no AWS credentials found",
-         "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / publish.profile, or use an instance role"),
-        (bce.PartialCredentialsError, "the AWS credentials are incomplete (an access key id without its secret?)",
-         _CREDENTIALS_HINT),
-        (bce.ProfileNotFound, "AWS profile '{profile}' does not exist",
-         "check publish.profile or AWS_PROFILE against ~/.aws/config"),
+        (
+            bce.NoCredentialsError,
+            "no AWS credentials found",
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or AWS_PROFILE / publish.profile, or use an instance role",
+        ),
+        (
+            bce.PartialCredentialsError,
+            "the AWS credentials are incomplete (an access key id without its secret?)",
+            _CREDENTIALS_HINT,
+        ),
+        (
+            bce.ProfileNotFound,
+            "AWS profile '{profile}' does not exist",
+            "check publish.profile or AWS_PROFILE against ~/.aws/config",
+        ),
         (bce.NoRegionError, "no AWS region set", "set publish.region or AWS_DEFAULT_REGION"),
-        ((bce.UnauthorizedSSOTokenError, bce.SSOTokenLoadError, bce.TokenRetrievalError),
-         "the AWS SSO session has expired or is missing", "run aws sso login"),
+        (
+            (bce.UnauthorizedSSOTokenError, bce.SSOTokenLoadError, bce.TokenRetrievalError),
+            "the AWS SSO session has expired or is missing",
+            "run aws sso login",
+        ),
         (bce.CredentialRetrievalError, "the AWS credentials could not be loaded", _CREDENTIALS_HINT),
-        (bce.SSLError, "TLS failed talking to {endpoint}", "check endpoint_url (http vs https) and certificates"),
-        ((bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ProxyConnectionError),
-         "cannot reach {endpoint}", "check endpoint_url and that the server is running and reachable"),
-        ((bce.ReadTimeoutError, bce.ConnectionClosedError, bce.ResponseStreamingError, bce.IncompleteReadError,
-          bce.HTTPClientError, bce.ConnectionError),
-         "the connection to {endpoint} failed mid-request", "check the server and network; " + _RETRY_HINT),
+        (
+            bce.SSLError,
+            "TLS failed talking to {endpoint}",
+            "check endpoint_url (http vs https) and certificates",
+        ),
+        (
+            (bce.EndpointConnectionError, bce.ConnectTimeoutError, bce.ProxyConnectionError),
+            "cannot reach {endpoint}",
+            "check endpoint_url and that the server is running and reachable",
+        ),
+        (
+            (
+                bce.ReadTimeoutError,
+                bce.ConnectionClosedError,
+                bce.ResponseStreamingError,
+                bce.IncompleteReadError,
+                bce.HTTPClientError,
+                bce.ConnectionError,
+            ),
+            "the connection to {endpoint} failed mid-request",
+            "check the server and network; " + _RETRY_HINT,
+        ),
     )
-    return SimpleNamespace(boto3=boto3, bce=bce, Config=Config, TransferConfig=TransferConfig,
-                           create_transfer_manager=create_transfer_manager, Progress=Progress, errors=errors)
+    return SimpleNamespace(
+        boto3=boto3,
+        bce=bce,
+        Config=Config,
+        TransferConfig=TransferConfig,
+        create_transfer_manager=create_transfer_manager,
+        Progress=Progress,
+        errors=errors,
+    )
 
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
@@ -765,8 +861,11 @@ class S3Storage(_BaseStorage):
         try:
             client = session.client("s3", endpoint_url=self.endpoint_url, config=config)
         except ValueError as err:
-            raise StorageError(f"endpoint_url {self.endpoint_url!r} is not a valid URL",
-                               file=self.description, hint="write it like https://s3.example.com") from err
+            raise StorageError(
+                f"endpoint_url {self.endpoint_url!r} is not a valid URL",
+                file=self.description,
+                hint="write it like https://s3.example.com",
+            ) from err
         client.meta.events.register("before-sign.s3.PutObject", _drop_expect_header)
         _resolve_endpoint_once_per_bucket(client)
         return client
@@ -777,8 +876,9 @@ class S3Storage(_BaseStorage):
             return self.endpoint_url
         return f"the S3 endpoint for region {self.region}" if self.region else "the S3 endpoint"
 
-    def _call(self, action: str, key: str | None, fn: Callable[[], T], *,
-              expect: frozenset[str] = frozenset()) -> tuple[T | None, str | None]:
+    def _call(
+        self, action: str, key: str | None, fn: Callable[[], T], *, expect: frozenset[str] = frozenset()
+    ) -> tuple[T | None, str | None]:
         """Run one S3 request: (result, None), or (None, code) for an expected error code.
 
         Any other failure becomes one StorageError. It is raised outside the `except` block, with a
@@ -796,13 +896,16 @@ class S3Storage(_BaseStorage):
         except bce.BotoCoreError as err:
             problem = self._translate_botocore_error(err, action, key)
         except OSError as err:  # reading the local file being uploaded
-            problem = StorageError(f"cannot {action} {key or 'bucket'}: {err.strerror or err}",
-                                   file=self.description)
+            problem = StorageError(
+                f"cannot {action} {key or 'bucket'}: {err.strerror or err}", file=self.description
+            )
             problem.__cause__ = err
         problem.__suppress_context__ = True
         raise problem
 
-    def _translate_client_error(self, err: bce.ClientError, code: str, action: str, key: str | None) -> StorageError:
+    def _translate_client_error(
+        self, err: bce.ClientError, code: str, action: str, key: str | None
+    ) -> StorageError:
         response: dict[str, Any] = getattr(err, "response", {}) or {}
         meta = response.get("ResponseMetadata", {})
         message = str(response.get("Error", {}).get("Message", "")) or code
@@ -821,9 +924,12 @@ class S3Storage(_BaseStorage):
             text = template[0].format(what=what, bucket=self.bucket, action=action, code=code)
             hint = template[1]
         problem = StorageError(self._secrets.scrub(text), file=self.description, hint=hint)
-        problem.__cause__ = S3Failure(self._secrets.scrub(
-            f"{err.operation_name} {self.prefix}{key or ''} -> HTTP {status} {code}: {message} "
-            f"(request id {meta.get('RequestId', '?')})"))
+        problem.__cause__ = S3Failure(
+            self._secrets.scrub(
+                f"{err.operation_name} {self.prefix}{key or ''} -> HTTP {status} {code}: {message} "
+                f"(request id {meta.get('RequestId', '?')})"
+            )
+        )
         return problem
 
     def _translate_botocore_error(self, err: bce.BotoCoreError, action: str, key: str | None) -> StorageError:
@@ -855,12 +961,18 @@ class S3Storage(_BaseStorage):
         """Size, content type, cache control and ETag of an object, or None when there is no such key."""
         client = self._client()
         full = self._full(key)
-        response, _code = self._call("read", key, lambda: client.head_object(Bucket=self.bucket, Key=full),
-                                     expect=_MISSING)
+        response, _code = self._call(
+            "read", key, lambda: client.head_object(Bucket=self.bucket, Key=full), expect=_MISSING
+        )
         if response is None:
             return None
-        return ObjectInfo(key, int(response["ContentLength"]), response.get("ContentType"),
-                          _strip_etag(response.get("ETag")), response.get("CacheControl"))
+        return ObjectInfo(
+            key,
+            int(response["ContentLength"]),
+            response.get("ContentType"),
+            _strip_etag(response.get("ETag")),
+            response.get("CacheControl"),
+        )
 
     def _is_large(self, size: int) -> bool:
         return size >= self.multipart_threshold
@@ -878,16 +990,28 @@ class S3Storage(_BaseStorage):
             except OSError as err:
                 raise StorageError(f"cannot read the file to upload: {err.strerror}", file=item.data) from err
             with body:
-                self._call("write", item.key,
-                           lambda: client.put_object(Bucket=self.bucket, Key=full, Body=body, **extra))
+                self._call(
+                    "write",
+                    item.key,
+                    lambda: client.put_object(Bucket=self.bucket, Key=full, Body=body, **extra),
+                )
         else:
-            self._call("write", item.key,
-                       lambda: client.put_object(Bucket=self.bucket, Key=full, Body=bytes(item.data), **extra))
+            self._call(
+                "write",
+                item.key,
+                lambda: client.put_object(Bucket=self.bucket, Key=full, Body=bytes(item.data), **extra),
+            )
         if progress is not None:
             progress(size)
 
-    def _upload_large(self, client: Any, item: PutItem, full: str, extra: dict[str, str],
-                      progress: Callable[[float], None] | None) -> None:
+    def _upload_large(
+        self,
+        client: Any,
+        item: PutItem,
+        full: str,
+        extra: dict[str, str],
+        progress: Callable[[float], None] | None,
+    ) -> None:
         aws = _aws()
         config = aws.TransferConfig(
             multipart_threshold=self.multipart_threshold,
@@ -899,7 +1023,9 @@ class S3Storage(_BaseStorage):
         subscribers = [aws.Progress(progress)] if progress is not None else []
 
         def upload() -> None:
-            source: str | io.BytesIO = str(item.data) if isinstance(item.data, Path) else io.BytesIO(item.data)
+            source: str | io.BytesIO = (
+                str(item.data) if isinstance(item.data, Path) else io.BytesIO(item.data)
+            )
             with aws.create_transfer_manager(client, config) as manager:
                 manager.upload(source, self.bucket, full, extra_args=extra, subscribers=subscribers).result()
 
@@ -912,30 +1038,38 @@ class S3Storage(_BaseStorage):
         client = self._client()
         fulls = [self._full(key) for key in keys]
         for start in range(0, len(fulls), 1000):
-            batch = fulls[start:start + 1000]
+            batch = fulls[start : start + 1000]
             request = {"Objects": [{"Key": k} for k in batch], "Quiet": True}
-            response, _ = self._call("delete", batch[0][len(self.prefix):],
-                                     lambda request=request: client.delete_objects(Bucket=self.bucket,
-                                                                                   Delete=request))
+            response, _ = self._call(
+                "delete",
+                batch[0][len(self.prefix) :],
+                lambda request=request: client.delete_objects(Bucket=self.bucket, Delete=request),
+            )
             errors = (response or {}).get("Errors") or []
             if errors:
                 first = errors[0]
-                key = str(first.get("Key", ""))[len(self.prefix):]
+                key = str(first.get("Key", ""))[len(self.prefix) :]
                 code = str(first.get("Code", "?"))
-                text = (_S3_ERRORS.get(code, (f"cannot delete {{what}}: {code}", ""))[0]
-                        .format(what=key, bucket=self.bucket, action="delete", code=code))
-                raise StorageError(f"{text} ({len(errors)} of {len(batch)} deletes failed)",
-                                   file=self.description, hint=_S3_ERRORS.get(code, ("", ""))[1])
+                text = _S3_ERRORS.get(code, (f"cannot delete {{what}}: {code}", ""))[0].format(
+                    what=key, bucket=self.bucket, action="delete", code=code
+                )
+                raise StorageError(
+                    f"{text} ({len(errors)} of {len(batch)} deletes failed)",
+                    file=self.description,
+                    hint=_S3_ERRORS.get(code, ("", ""))[1],
+                )
 
     def list(self, prefix: str = "") -> Iterator[ObjectInfo]:
         """Every object whose key starts with `prefix`, sorted by key (one request per 1000 objects)."""
         client = self._client()
         params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}
         while True:
-            response, _ = self._call("list", prefix or None, lambda p=dict(params): client.list_objects_v2(**p))
+            response, _ = self._call(
+                "list", prefix or None, lambda p=dict(params): client.list_objects_v2(**p)
+            )
             assert response is not None
             for entry in response.get("Contents", []):
-                key = entry["Key"][len(self.prefix):]
+                key = entry["Key"][len(self.prefix) :]
                 if key and not key.endswith("/"):
                     yield ObjectInfo(key, int(entry["Size"]), None, _strip_etag(entry.get("ETag")))
             token = response.get("NextContinuationToken")
@@ -947,19 +1081,26 @@ class S3Storage(_BaseStorage):
         """One ListObjectsV2 (max 1 key) to prove reachability, credentials and the bucket; create on request."""
         client = self._client()
         _, code = self._call(
-            "list", None,
+            "list",
+            None,
             lambda: client.list_objects_v2(Bucket=self.bucket, Prefix=self.prefix, MaxKeys=1),
             expect=frozenset({"NoSuchBucket"}),
         )
         if code is None:
             return
         if not create:
-            raise StorageError(f"bucket '{self.bucket}' does not exist", file=self.description, hint=_BUCKET_HINT)
+            raise StorageError(
+                f"bucket '{self.bucket}' does not exist", file=self.description, hint=_BUCKET_HINT
+            )
         params: dict[str, Any] = {"Bucket": self.bucket}
         if self.region and self.region != "us-east-1" and not self.endpoint_url:
             params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
-        self._call("create", None, lambda: client.create_bucket(**params),
-                   expect=frozenset({"BucketAlreadyOwnedByYou"}))
+        self._call(
+            "create",
+            None,
+            lambda: client.create_bucket(**params),
+            expect=frozenset({"BucketAlreadyOwnedByYou"}),
+        )
 
     def close(self) -> None:
         """Close the client's connections."""
@@ -973,9 +1114,16 @@ class S3Storage(_BaseStorage):
         client = self._client()
         full = self._full(key)
         _, code = self._call(
-            "write", key,
-            lambda: client.put_object(Bucket=self.bucket, Key=full, Body=data, IfNoneMatch="*",
-                                      ContentType="application/json", CacheControl="no-store"),
+            "write",
+            key,
+            lambda: client.put_object(
+                Bucket=self.bucket,
+                Key=full,
+                Body=data,
+                IfNoneMatch="*",
+                ContentType="application/json",
+                CacheControl="no-store",
+            ),
             expect=_PRECONDITION | _UNSUPPORTED,
         )
         if code in _UNSUPPORTED:  # no conditional writes: check, write, then the caller reads back
@@ -1003,9 +1151,16 @@ class S3Storage(_BaseStorage):
         client = self._client()
         full = self._full(key)
         _, code = self._call(
-            "write", key,
-            lambda: client.put_object(Bucket=self.bucket, Key=full, Body=data, IfMatch=tag,
-                                      ContentType="application/json", CacheControl="no-store"),
+            "write",
+            key,
+            lambda: client.put_object(
+                Bucket=self.bucket,
+                Key=full,
+                Body=data,
+                IfMatch=tag,
+                ContentType="application/json",
+                CacheControl="no-store",
+            ),
             expect=_PRECONDITION | _MISSING | _UNSUPPORTED,
         )
         if code in _UNSUPPORTED:
@@ -1066,7 +1221,8 @@ def _strip_etag(etag: str | None) -> str | None:
 _OPENERS: dict[str, Callable[..., Storage]] = {
     "local": lambda path, **_: LocalStorage(path),
     "s3": lambda bucket, prefix, region, endpoint_url, profile, **_: S3Storage(
-        bucket, prefix, region=region, endpoint_url=endpoint_url, profile=profile),
+        bucket, prefix, region=region, endpoint_url=endpoint_url, profile=profile
+    ),
 }
 
 _REQUIRED = {"local": ("path", "publish.path"), "s3": ("bucket", "publish.bucket")}
@@ -1085,11 +1241,22 @@ def open_storage(
     """A Storage for a `publish:` target: kind "local" needs `path`, kind "s3" needs `bucket`. No I/O."""
     opener = _OPENERS.get(kind)
     if opener is None:
-        raise StorageError(f"unknown publish target kind {kind!r}", field="publish.kind",
-                           hint=f"use one of: {', '.join(sorted(_OPENERS))}")
-    options = {"path": path, "bucket": bucket, "prefix": prefix, "region": region,
-               "endpoint_url": endpoint_url, "profile": profile}
+        raise StorageError(
+            f"unknown publish target kind {kind!r}",
+            field="publish.kind",
+            hint=f"use one of: {', '.join(sorted(_OPENERS))}",
+        )
+    options = {
+        "path": path,
+        "bucket": bucket,
+        "prefix": prefix,
+        "region": region,
+        "endpoint_url": endpoint_url,
+        "profile": profile,
+    }
     name, setting = _REQUIRED[kind]
     if not options[name]:
-        raise StorageError(f"a {kind} target needs {setting}", field=setting, hint=f"set {setting} in show.yaml")
+        raise StorageError(
+            f"a {kind} target needs {setting}", field=setting, hint=f"set {setting} in show.yaml"
+        )
     return opener(**options)

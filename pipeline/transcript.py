@@ -23,7 +23,9 @@ _VOICE_RE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^>]*)>")
 _TAG_RE = re.compile(r"<[^>]*>")
 _SRT_STYLE_RE = re.compile(r"\{\\[^}]*\}")  # {\an8} positioning codes some SRT editors write
 # "Alice: ...", "Dr. Jane Smith: ..."; at most four words, starting with a capital letter.
-_NAME_PREFIX_RE = re.compile(r"^(?P<name>[^\W\d_][\w.'’-]*(?: [\w.'’-]+){0,3}):[ \t]+(?P<rest>\S.*)$", re.DOTALL)
+_NAME_PREFIX_RE = re.compile(
+    r"^(?P<name>[^\W\d_][\w.'’-]*(?: [\w.'’-]+){0,3}):[ \t]+(?P<rest>\S.*)$", re.DOTALL
+)
 _VTT_SKIP_BLOCKS = ("NOTE", "STYLE", "REGION")
 _SENTENCE_END = (".", "!", "?", "…", '."', '?"', '!"', ".”", "?”", "!”")
 
@@ -160,7 +162,9 @@ def _parse_vtt(lines: list[str], file: str | Path | None) -> tuple[Cue, ...]:
             "missing the WEBVTT header line",
             file=file,
             field="line 1",
-            hint="this looks like SRT: name the file .srt" if looks_srt else 'the first line must be "WEBVTT"',
+            hint="this looks like SRT: name the file .srt"
+            if looks_srt
+            else 'the first line must be "WEBVTT"',
         )
     header_end = next((i for i, line in enumerate(lines) if not line.strip()), len(lines))
     stray = next((i for i in range(1, header_end) if "-->" in lines[i]), None)
@@ -182,7 +186,9 @@ def _parse_vtt(lines: list[str], file: str | Path | None) -> tuple[Cue, ...]:
 
 def _parse_srt(lines: list[str], file: str | Path | None) -> tuple[Cue, ...]:
     if lines and _VTT_HEADER_RE.match(lines[0]):
-        raise ContentError("this is a WebVTT file, not SRT", file=file, field="line 1", hint="name the file .vtt")
+        raise ContentError(
+            "this is a WebVTT file, not SRT", file=file, field="line 1", hint="name the file .vtt"
+        )
     checker = _Checker(file, "srt")
     for block in _blocks(lines, 0):
         first = block[0][1].strip()
@@ -247,7 +253,9 @@ class _Checker:
         m = time_re.match(stamp)
         if not m:
             example = "00:01:02.500" if self.fmt == "vtt" else "00:01:02,500"
-            raise self._error(f"line {ln}: {stamp!r} is not a timestamp", hint=f"write timestamps like {example}")
+            raise self._error(
+                f"line {ln}: {stamp!r} is not a timestamp", hint=f"write timestamps like {example}"
+            )
         hours, minutes, seconds, fraction = m.groups()
         millis = int(fraction.ljust(3, "0"))
         return int(hours or 0) * 3600 + int(minutes) * 60 + int(seconds) + millis / 1000

@@ -95,228 +95,830 @@ E, W, I = "error", "warning", "info"  # noqa: E741
 
 _CATALOGUE = (
     # PC1xx: the document
-    _rule("PC101", E, "all", "D1", "Feed is not well-formed XML",
-          "Fix the XML at the reported line; put show-notes HTML inside <![CDATA[ ]]> and use &#160; not &nbsp;"),
-    _rule("PC102", E, "all", "D1", 'Root element is not <rss version="2.0">',
-          'Podcast directories read RSS 2.0: the root must be <rss version="2.0">'),
-    _rule("PC103", E, "all", "D1", "Feed does not have exactly one <channel>",
-          "Put all show tags and <item>s in one <channel> directly under <rss>"),
-    _rule("PC104", E, "all", "D1", "Feed is not UTF-8",
-          'Write the feed as UTF-8 with <?xml version="1.0" encoding="UTF-8"?>'),
-    _rule("PC105", E, "all", "D2 D3", "Namespace URI is misspelt",
-          "Copy the namespace URI exactly, e.g. xmlns:itunes=\"http://www.itunes.com/dtds/podcast-1.0.dtd\""),
-    _rule("PC106", E, "all", "D2 D3", "Namespace prefix used but not declared",
-          'Declare the prefix on <rss>, e.g. xmlns:podcast="https://podcastindex.org/namespace/1.0"'),
-    _rule("PC107", E, "apple podcastindex", "D4", "Tag name has the wrong letter case",
-          "Tag names are case-sensitive: use the exact spelling from the spec"),
-    _rule("PC108", W, "apple podcastindex", "D5", "Text value longer than 255 characters",
-          "Shorten the value to 255 characters or fewer"),
-    _rule("PC109", W, "apple podcastindex", "D5", "Text value has leading or trailing whitespace",
-          "Trim spaces and line breaks around the value"),
-    _rule("PC110", W, "all", "D6", "Feed mixes http and https URLs",
-          "Serve everything over https and use https URLs throughout"),
-    _rule("PC111", I, "all", "D6", "Feed uses plain http URLs",
-          "Prefer https URLs for media, artwork and links"),
-    _rule("PC112", E, "podcastindex", "D6", "A podcast: URL is not https",
-          "Podcasting 2.0 requires https for every URL in a podcast: tag"),
-    _rule("PC113", W, "all", "D9", "Feed is larger than 4 MB",
-          "Limit the feed to recent episodes or page it (RFC 5005); apps time out on huge feeds"),
-    _rule("PC114", E, "all", "C2 I11", "Raw markup inside a text element",
-          "Escape the HTML or wrap it in <![CDATA[ ]]>; tags must not be XML children of the element"),
+    _rule(
+        "PC101",
+        E,
+        "all",
+        "D1",
+        "Feed is not well-formed XML",
+        "Fix the XML at the reported line; put show-notes HTML inside <![CDATA[ ]]> and use &#160; not &nbsp;",
+    ),
+    _rule(
+        "PC102",
+        E,
+        "all",
+        "D1",
+        'Root element is not <rss version="2.0">',
+        'Podcast directories read RSS 2.0: the root must be <rss version="2.0">',
+    ),
+    _rule(
+        "PC103",
+        E,
+        "all",
+        "D1",
+        "Feed does not have exactly one <channel>",
+        "Put all show tags and <item>s in one <channel> directly under <rss>",
+    ),
+    _rule(
+        "PC104",
+        E,
+        "all",
+        "D1",
+        "Feed is not UTF-8",
+        'Write the feed as UTF-8 with <?xml version="1.0" encoding="UTF-8"?>',
+    ),
+    _rule(
+        "PC105",
+        E,
+        "all",
+        "D2 D3",
+        "Namespace URI is misspelt",
+        'Copy the namespace URI exactly, e.g. xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"',
+    ),
+    _rule(
+        "PC106",
+        E,
+        "all",
+        "D2 D3",
+        "Namespace prefix used but not declared",
+        'Declare the prefix on <rss>, e.g. xmlns:podcast="https://podcastindex.org/namespace/1.0"',
+    ),
+    _rule(
+        "PC107",
+        E,
+        "apple podcastindex",
+        "D4",
+        "Tag name has the wrong letter case",
+        "Tag names are case-sensitive: use the exact spelling from the spec",
+    ),
+    _rule(
+        "PC108",
+        W,
+        "apple podcastindex",
+        "D5",
+        "Text value longer than 255 characters",
+        "Shorten the value to 255 characters or fewer",
+    ),
+    _rule(
+        "PC109",
+        W,
+        "apple podcastindex",
+        "D5",
+        "Text value has leading or trailing whitespace",
+        "Trim spaces and line breaks around the value",
+    ),
+    _rule(
+        "PC110",
+        W,
+        "all",
+        "D6",
+        "Feed mixes http and https URLs",
+        "Serve everything over https and use https URLs throughout",
+    ),
+    _rule(
+        "PC111", I, "all", "D6", "Feed uses plain http URLs", "Prefer https URLs for media, artwork and links"
+    ),
+    _rule(
+        "PC112",
+        E,
+        "podcastindex",
+        "D6",
+        "A podcast: URL is not https",
+        "Podcasting 2.0 requires https for every URL in a podcast: tag",
+    ),
+    _rule(
+        "PC113",
+        W,
+        "all",
+        "D9",
+        "Feed is larger than 4 MB",
+        "Limit the feed to recent episodes or page it (RFC 5005); apps time out on huge feeds",
+    ),
+    _rule(
+        "PC114",
+        E,
+        "all",
+        "C2 I11",
+        "Raw markup inside a text element",
+        "Escape the HTML or wrap it in <![CDATA[ ]]>; tags must not be XML children of the element",
+    ),
     # PC2xx: the channel
     _rule("PC201", E, "all", "C1", "Show has no <title>", "Add a non-empty <title> to the <channel>"),
-    _rule("PC202", W, "apple", "C1", "Show title looks keyword-stuffed",
-          "Use the show's name only; Apple rejects titles stuffed with keywords"),
-    _rule("PC203", E, "all", "C2", "Show has no <description>",
-          "Add a <description> to the <channel> saying what the show is about"),
-    _rule("PC204", E, "apple", "C2", "Show description is longer than 4000 bytes",
-          "Shorten the show description to 4000 bytes or fewer"),
-    _rule("PC205", E, "apple spotify", "C3", "Show has no <itunes:image href>",
-          'Add <itunes:image href="https://…/cover.jpg"/> with 1400–3000 px square JPEG or PNG artwork'),
-    _rule("PC206", W, "apple", "C3", "Show artwork URL does not end in .jpg or .png",
-          "Serve artwork at a URL ending in .jpg or .png"),
-    _rule("PC207", E, "apple podcastindex", "C7", "Show <language> missing or not an ISO 639 code",
-          "Add <language> with an ISO 639 code, optionally with a region: en, en-us, pt-BR"),
-    _rule("PC208", E, "apple", "C8", "Show has no <itunes:category>",
-          'Add <itunes:category text="…"/> from Apple\'s category list'),
-    _rule("PC209", E, "apple", "C8 D4", "Category is not on Apple's list",
-          "Use a category exactly as Apple spells it (case and '&' included)"),
-    _rule("PC210", E, "apple", "C8", "Subcategory does not belong to its parent category",
-          "Nest only one of the parent's own subcategories inside it"),
-    _rule("PC211", W, "apple", "C9", "Category is a pre-2019 Apple category",
-          "Replace the retired category with its current equivalent"),
-    _rule("PC212", E, "apple", "C10", "Show has no <itunes:explicit>",
-          "Add <itunes:explicit>false</itunes:explicit> (or true)"),
-    _rule("PC213", W, "apple", "C11", "itunes:explicit uses legacy yes/no/clean",
-          "Write true or false; yes/no/clean are from Apple's old spec"),
-    _rule("PC214", E, "apple", "C10", "itunes:explicit is not true or false",
-          "Write exactly true or false (lower case)"),
-    _rule("PC215", E, "spotify", "C12", "No owner email (<itunes:owner><itunes:email>)",
-          "Add <itunes:owner><itunes:email>you@example.com</itunes:email></itunes:owner>; Spotify verifies it"),
-    _rule("PC216", W, "apple", "C12", "No owner email (<itunes:owner><itunes:email>)",
-          "Add <itunes:owner> with an <itunes:email> so Apple can reach you"),
-    _rule("PC217", W, "apple podcastindex", "C13", "Show has no <itunes:author>",
-          "Add <itunes:author> with the host or company name"),
-    _rule("PC218", E, "all", "C14", "Show <link> missing or not an http(s) URL",
-          "Add <link> with the show's website URL (RSS 2.0 requires it)"),
-    _rule("PC219", W, "podcastindex", "C15", 'No <atom:link rel="self">',
-          'Add <atom:link href="FEED URL" rel="self" type="application/rss+xml"/>'),
-    _rule("PC220", W, "podcastindex", "C15", "Self link disagrees with the feed",
-          "Make the self link the feed's canonical URL, with type application/rss+xml"),
-    _rule("PC221", E, "apple", "C16", "itunes:type is not episodic or serial",
-          "Write <itunes:type>episodic</itunes:type> or serial"),
-    _rule("PC222", E, "apple", "C16", "Serial show has an episode without <itunes:episode>",
-          "Number every episode of a serial show with <itunes:episode>"),
-    _rule("PC223", W, "apple", "C17", "itunes:complete is present but not yes",
-          "Remove <itunes:complete> unless the show has ended; then write yes"),
-    _rule("PC224", W, "podcastindex", "C18", "Show has no <podcast:guid>",
-          "Add <podcast:guid> with the UUIDv5 of the feed URL, and never change it"),
-    _rule("PC225", E, "podcastindex", "C18", "podcast:guid is not a UUIDv5",
-          "Use a UUIDv5 derived from the feed URL (namespace ead4c236-bf58-58c6-a2c6-a6b28d128cb6)"),
-    _rule("PC226", W, "podcastindex", "C18", "podcast:guid is not derived from the feed URL",
-          "Fine if the feed moved (keep the guid); otherwise use the UUIDv5 of the feed URL"),
-    _rule("PC227", W, "podcastindex", "C19", "Show has no <podcast:locked>",
-          'Add <podcast:locked owner="you@example.com">yes</podcast:locked> to stop other hosts importing it'),
-    _rule("PC228", E, "podcastindex", "C19", "podcast:locked is malformed",
-          "Write yes or no; the optional owner attribute is an email address"),
-    _rule("PC229", W, "podcastindex", "C20", "podcast:funding is malformed",
-          "Give each <podcast:funding> a url and a link text of 128 characters or fewer"),
-    _rule("PC230", W, "podcastindex apple", "C21", "podcast:txt is too long",
-          "Keep <podcast:txt> under 4000 characters and its purpose under 128"),
-    _rule("PC231", E, "podcastindex", "C22", "podcast:podroll is malformed",
-          "List at least one <podcast:remoteItem feedGuid=\"…\"/> in <podcast:podroll>"),
-    _rule("PC232", W, "podcastindex", "C23", "podcast:updateFrequency is malformed",
-          "Keep the text under 128 characters and give rrule as an RFC 5545 rule, e.g. FREQ=WEEKLY"),
-    _rule("PC233", I, "podcastindex", "C24", "Copyright text repeats the word, symbol or a year",
-          "PSP-1 suggests <copyright> hold only the owner's name"),
-    _rule("PC234", I, "apple", "C25", "Feed announces a move with <itunes:new-feed-url>",
-          "Keep the old URL answering 301 to the new one until directories have moved"),
-    _rule("PC235", E, "apple spotify", "C26", "Feed has no episode with an enclosure",
-          "Publish at least one <item> with an audio <enclosure>"),
-    _rule("PC236", I, "spotify", "C27", "spotify: tag is malformed",
-          "spotify:limit needs a positive recentCount; spotify:countryOfOrigin lists ISO 3166 codes"),
-    _rule("PC237", W, "all", "I9", "Channel date is not an RFC 2822 date",
-          "Write dates like Tue, 03 Nov 2015 19:18:00 GMT"),
+    _rule(
+        "PC202",
+        W,
+        "apple",
+        "C1",
+        "Show title looks keyword-stuffed",
+        "Use the show's name only; Apple rejects titles stuffed with keywords",
+    ),
+    _rule(
+        "PC203",
+        E,
+        "all",
+        "C2",
+        "Show has no <description>",
+        "Add a <description> to the <channel> saying what the show is about",
+    ),
+    _rule(
+        "PC204",
+        E,
+        "apple",
+        "C2",
+        "Show description is longer than 4000 bytes",
+        "Shorten the show description to 4000 bytes or fewer",
+    ),
+    _rule(
+        "PC205",
+        E,
+        "apple spotify",
+        "C3",
+        "Show has no <itunes:image href>",
+        'Add <itunes:image href="https://…/cover.jpg"/> with 1400–3000 px square JPEG or PNG artwork',
+    ),
+    _rule(
+        "PC206",
+        W,
+        "apple",
+        "C3",
+        "Show artwork URL does not end in .jpg or .png",
+        "Serve artwork at a URL ending in .jpg or .png",
+    ),
+    _rule(
+        "PC207",
+        E,
+        "apple podcastindex",
+        "C7",
+        "Show <language> missing or not an ISO 639 code",
+        "Add <language> with an ISO 639 code, optionally with a region: en, en-us, pt-BR",
+    ),
+    _rule(
+        "PC208",
+        E,
+        "apple",
+        "C8",
+        "Show has no <itunes:category>",
+        'Add <itunes:category text="…"/> from Apple\'s category list',
+    ),
+    _rule(
+        "PC209",
+        E,
+        "apple",
+        "C8 D4",
+        "Category is not on Apple's list",
+        "Use a category exactly as Apple spells it (case and '&' included)",
+    ),
+    _rule(
+        "PC210",
+        E,
+        "apple",
+        "C8",
+        "Subcategory does not belong to its parent category",
+        "Nest only one of the parent's own subcategories inside it",
+    ),
+    _rule(
+        "PC211",
+        W,
+        "apple",
+        "C9",
+        "Category is a pre-2019 Apple category",
+        "Replace the retired category with its current equivalent",
+    ),
+    _rule(
+        "PC212",
+        E,
+        "apple",
+        "C10",
+        "Show has no <itunes:explicit>",
+        "Add <itunes:explicit>false</itunes:explicit> (or true)",
+    ),
+    _rule(
+        "PC213",
+        W,
+        "apple",
+        "C11",
+        "itunes:explicit uses legacy yes/no/clean",
+        "Write true or false; yes/no/clean are from Apple's old spec",
+    ),
+    _rule(
+        "PC214",
+        E,
+        "apple",
+        "C10",
+        "itunes:explicit is not true or false",
+        "Write exactly true or false (lower case)",
+    ),
+    _rule(
+        "PC215",
+        E,
+        "spotify",
+        "C12",
+        "No owner email (<itunes:owner><itunes:email>)",
+        "Add <itunes:owner><itunes:email>you@example.com</itunes:email></itunes:owner>; Spotify verifies it",
+    ),
+    _rule(
+        "PC216",
+        W,
+        "apple",
+        "C12",
+        "No owner email (<itunes:owner><itunes:email>)",
+        "Add <itunes:owner> with an <itunes:email> so Apple can reach you",
+    ),
+    _rule(
+        "PC217",
+        W,
+        "apple podcastindex",
+        "C13",
+        "Show has no <itunes:author>",
+        "Add <itunes:author> with the host or company name",
+    ),
+    _rule(
+        "PC218",
+        E,
+        "all",
+        "C14",
+        "Show <link> missing or not an http(s) URL",
+        "Add <link> with the show's website URL (RSS 2.0 requires it)",
+    ),
+    _rule(
+        "PC219",
+        W,
+        "podcastindex",
+        "C15",
+        'No <atom:link rel="self">',
+        'Add <atom:link href="FEED URL" rel="self" type="application/rss+xml"/>',
+    ),
+    _rule(
+        "PC220",
+        W,
+        "podcastindex",
+        "C15",
+        "Self link disagrees with the feed",
+        "Make the self link the feed's canonical URL, with type application/rss+xml",
+    ),
+    _rule(
+        "PC221",
+        E,
+        "apple",
+        "C16",
+        "itunes:type is not episodic or serial",
+        "Write <itunes:type>episodic</itunes:type> or serial",
+    ),
+    _rule(
+        "PC222",
+        E,
+        "apple",
+        "C16",
+        "Serial show has an episode without <itunes:episode>",
+        "Number every episode of a serial show with <itunes:episode>",
+    ),
+    _rule(
+        "PC223",
+        W,
+        "apple",
+        "C17",
+        "itunes:complete is present but not yes",
+        "Remove <itunes:complete> unless the show has ended; then write yes",
+    ),
+    _rule(
+        "PC224",
+        W,
+        "podcastindex",
+        "C18",
+        "Show has no <podcast:guid>",
+        "Add <podcast:guid> with the UUIDv5 of the feed URL, and never change it",
+    ),
+    _rule(
+        "PC225",
+        E,
+        "podcastindex",
+        "C18",
+        "podcast:guid is not a UUIDv5",
+        "Use a UUIDv5 derived from the feed URL (namespace ead4c236-bf58-58c6-a2c6-a6b28d128cb6)",
+    ),
+    _rule(
+        "PC226",
+        W,
+        "podcastindex",
+        "C18",
+        "podcast:guid is not derived from the feed URL",
+        "Fine if the feed moved (keep the guid); otherwise use the UUIDv5 of the feed URL",
+    ),
+    _rule(
+        "PC227",
+        W,
+        "podcastindex",
+        "C19",
+        "Show has no <podcast:locked>",
+        'Add <podcast:locked owner="you@example.com">yes</podcast:locked> to stop other hosts importing it',
+    ),
+    _rule(
+        "PC228",
+        E,
+        "podcastindex",
+        "C19",
+        "podcast:locked is malformed",
+        "Write yes or no; the optional owner attribute is an email address",
+    ),
+    _rule(
+        "PC229",
+        W,
+        "podcastindex",
+        "C20",
+        "podcast:funding is malformed",
+        "Give each <podcast:funding> a url and a link text of 128 characters or fewer",
+    ),
+    _rule(
+        "PC230",
+        W,
+        "podcastindex apple",
+        "C21",
+        "podcast:txt is too long",
+        "Keep <podcast:txt> under 4000 characters and its purpose under 128",
+    ),
+    _rule(
+        "PC231",
+        E,
+        "podcastindex",
+        "C22",
+        "podcast:podroll is malformed",
+        'List at least one <podcast:remoteItem feedGuid="…"/> in <podcast:podroll>',
+    ),
+    _rule(
+        "PC232",
+        W,
+        "podcastindex",
+        "C23",
+        "podcast:updateFrequency is malformed",
+        "Keep the text under 128 characters and give rrule as an RFC 5545 rule, e.g. FREQ=WEEKLY",
+    ),
+    _rule(
+        "PC233",
+        I,
+        "podcastindex",
+        "C24",
+        "Copyright text repeats the word, symbol or a year",
+        "PSP-1 suggests <copyright> hold only the owner's name",
+    ),
+    _rule(
+        "PC234",
+        I,
+        "apple",
+        "C25",
+        "Feed announces a move with <itunes:new-feed-url>",
+        "Keep the old URL answering 301 to the new one until directories have moved",
+    ),
+    _rule(
+        "PC235",
+        E,
+        "apple spotify",
+        "C26",
+        "Feed has no episode with an enclosure",
+        "Publish at least one <item> with an audio <enclosure>",
+    ),
+    _rule(
+        "PC236",
+        I,
+        "spotify",
+        "C27",
+        "spotify: tag is malformed",
+        "spotify:limit needs a positive recentCount; spotify:countryOfOrigin lists ISO 3166 codes",
+    ),
+    _rule(
+        "PC237",
+        W,
+        "all",
+        "I9",
+        "Channel date is not an RFC 2822 date",
+        "Write dates like Tue, 03 Nov 2015 19:18:00 GMT",
+    ),
     # PC3xx: items
     _rule("PC301", E, "all", "I1", "Episode has no <title>", "Give every <item> a non-empty <title>"),
-    _rule("PC302", W, "apple", "I1", "Episode title repeats the episode number",
-          "Drop the number from <title>; apps show <itunes:episode> themselves"),
-    _rule("PC303", E, "all", "I2", "Episode has no <enclosure>",
-          'Add <enclosure url="…" length="BYTES" type="audio/mpeg"/> to the item'),
-    _rule("PC304", E, "all", "I2", "Enclosure lacks url, length or type",
-          "Give the enclosure all three attributes: url, length (bytes) and type"),
-    _rule("PC305", E, "apple", "I3", "Two episodes share an enclosure URL",
-          "Give each episode its own media URL; Apple ignores duplicates"),
-    _rule("PC306", E, "all", "I4", "Enclosure length is not a positive byte count",
-          "Set length to the media file's exact size in bytes"),
-    _rule("PC307", E, "apple", "I5", "Enclosure type is not one Apple accepts",
-          "Use audio/mpeg, audio/x-m4a, video/mp4, video/quicktime, video/x-m4v or application/pdf"),
-    _rule("PC308", W, "apple", "I5", "Enclosure type audio/mp4",
-          "Apple lists audio/x-m4a for .m4a files"),
-    _rule("PC309", W, "apple", "I5", "Enclosure type does not match the file extension",
-          "Declare the type of the file actually served (.mp3 is audio/mpeg, .m4a is audio/x-m4a)"),
-    _rule("PC310", W, "apple", "I6", "Enclosure file name is not plain ASCII",
-          "Use only a-z, A-Z, 0-9, '-', '_' and '.' in media file names"),
-    _rule("PC311", E, "all", "I7", "Episode has more than one <enclosure>",
-          "Keep one enclosure per item; offer other formats with <podcast:alternateEnclosure>"),
-    _rule("PC312", E, "all", "I8", "Episode has no <guid>",
-          "Give every item a <guid> that never changes"),
-    _rule("PC313", E, "all", "I8", "Two episodes share a <guid>",
-          "Make every item's guid unique"),
-    _rule("PC314", E, "all", "I9", "Episode has no <pubDate>",
-          "Add <pubDate> in RFC 2822 form: Tue, 03 Nov 2015 19:18:00 GMT"),
-    _rule("PC315", E, "all", "I9", "Episode pubDate is not an RFC 2822 date",
-          "Write dates like Tue, 03 Nov 2015 19:18:00 GMT (24-hour time, English names)"),
-    _rule("PC316", W, "all", "I9", "Episode pubDate is in the future",
-          "Leave scheduled episodes out of the public feed until their date"),
-    _rule("PC317", W, "apple", "I10", "Episode has no <itunes:duration>",
-          "Add <itunes:duration> in seconds (or HH:MM:SS)"),
-    _rule("PC318", W, "apple", "I10", "itunes:duration is malformed",
-          "Write the duration as whole seconds or HH:MM:SS"),
-    _rule("PC319", W, "apple", "I11", "Episode notes longer than 4000 bytes",
-          "Shorten the notes in description/content:encoded to 4000 bytes"),
-    _rule("PC320", W, "apple", "I11", "Episode notes contain script, object, iframe or embed",
-          "Remove active content from show notes; apps strip or reject it"),
-    _rule("PC321", W, "apple spotify", "I11", "Episode has no description",
-          "Add show notes in <description> (and optionally content:encoded)"),
-    _rule("PC322", E, "apple", "I12", "itunes:episodeType is not full, trailer or bonus",
-          "Write full, trailer or bonus"),
-    _rule("PC323", E, "apple", "I13", "itunes:episode or itunes:season is not a positive integer",
-          "Write a whole number from 1 up"),
-    _rule("PC324", W, "apple", "I14", "Episode artwork URL does not end in .jpg or .png",
-          "Serve episode artwork at a URL ending in .jpg or .png"),
-    _rule("PC325", W, "apple", "I15", "Episode itunes:explicit is not true or false",
-          "Write true or false"),
-    _rule("PC326", E, "podcastindex apple", "I16", "podcast:transcript is malformed",
-          "Give url and a type of text/vtt, application/x-subrip, application/json, text/html or text/plain"),
-    _rule("PC327", W, "podcastindex", "I16", 'Transcript rel="captions" has no timecodes',
-          'Use rel="captions" only with a timed format (text/vtt, application/x-subrip, application/json)'),
-    _rule("PC328", E, "podcastindex", "I17", "podcast:chapters is malformed",
-          'Write <podcast:chapters url="…" type="application/json+chapters"/>'),
-    _rule("PC329", W, "podcastindex", "I18", "podcast:person name empty or longer than 128 characters",
-          "Give each person a name of 1 to 128 characters"),
-    _rule("PC330", W, "podcastindex", "I18", "podcast:person role or group is not in the taxonomy",
-          "Use a role and group from the Podcasting 2.0 taxonomy (e.g. host, guest; cast)"),
-    _rule("PC331", E, "podcastindex", "I19", "podcast:season/episode is not a number",
-          "podcast:season is a whole number; podcast:episode is a decimal such as 3 or 3.5"),
-    _rule("PC332", W, "podcastindex", "I19", "podcast:season name or episode display too long",
-          "Keep season name to 128 and episode display to 32 characters"),
-    _rule("PC333", W, "podcastindex", "I20", "podcast:soundbite is malformed",
-          "Give startTime and duration in seconds inside the episode, 15–120 s long, title ≤ 128 chars"),
-    _rule("PC334", E, "podcastindex", "I21", "podcast:alternateEnclosure is malformed",
-          "Give type and length, and at least one <podcast:source uri=\"…\"/>"),
-    _rule("PC335", E, "spotify", "I22", "psc:chapters is outside an <item>",
-          "Put <psc:chapters> inside the <item> it belongs to"),
-    _rule("PC336", E, "spotify", "I22", "psc:chapter is malformed",
-          'Give each chapter a title and a start in normal play time (00:01:02.500), in ascending order'),
+    _rule(
+        "PC302",
+        W,
+        "apple",
+        "I1",
+        "Episode title repeats the episode number",
+        "Drop the number from <title>; apps show <itunes:episode> themselves",
+    ),
+    _rule(
+        "PC303",
+        E,
+        "all",
+        "I2",
+        "Episode has no <enclosure>",
+        'Add <enclosure url="…" length="BYTES" type="audio/mpeg"/> to the item',
+    ),
+    _rule(
+        "PC304",
+        E,
+        "all",
+        "I2",
+        "Enclosure lacks url, length or type",
+        "Give the enclosure all three attributes: url, length (bytes) and type",
+    ),
+    _rule(
+        "PC305",
+        E,
+        "apple",
+        "I3",
+        "Two episodes share an enclosure URL",
+        "Give each episode its own media URL; Apple ignores duplicates",
+    ),
+    _rule(
+        "PC306",
+        E,
+        "all",
+        "I4",
+        "Enclosure length is not a positive byte count",
+        "Set length to the media file's exact size in bytes",
+    ),
+    _rule(
+        "PC307",
+        E,
+        "apple",
+        "I5",
+        "Enclosure type is not one Apple accepts",
+        "Use audio/mpeg, audio/x-m4a, video/mp4, video/quicktime, video/x-m4v or application/pdf",
+    ),
+    _rule("PC308", W, "apple", "I5", "Enclosure type audio/mp4", "Apple lists audio/x-m4a for .m4a files"),
+    _rule(
+        "PC309",
+        W,
+        "apple",
+        "I5",
+        "Enclosure type does not match the file extension",
+        "Declare the type of the file actually served (.mp3 is audio/mpeg, .m4a is audio/x-m4a)",
+    ),
+    _rule(
+        "PC310",
+        W,
+        "apple",
+        "I6",
+        "Enclosure file name is not plain ASCII",
+        "Use only a-z, A-Z, 0-9, '-', '_' and '.' in media file names",
+    ),
+    _rule(
+        "PC311",
+        E,
+        "all",
+        "I7",
+        "Episode has more than one <enclosure>",
+        "Keep one enclosure per item; offer other formats with <podcast:alternateEnclosure>",
+    ),
+    _rule("PC312", E, "all", "I8", "Episode has no <guid>", "Give every item a <guid> that never changes"),
+    _rule("PC313", E, "all", "I8", "Two episodes share a <guid>", "Make every item's guid unique"),
+    _rule(
+        "PC314",
+        E,
+        "all",
+        "I9",
+        "Episode has no <pubDate>",
+        "Add <pubDate> in RFC 2822 form: Tue, 03 Nov 2015 19:18:00 GMT",
+    ),
+    _rule(
+        "PC315",
+        E,
+        "all",
+        "I9",
+        "Episode pubDate is not an RFC 2822 date",
+        "Write dates like Tue, 03 Nov 2015 19:18:00 GMT (24-hour time, English names)",
+    ),
+    _rule(
+        "PC316",
+        W,
+        "all",
+        "I9",
+        "Episode pubDate is in the future",
+        "Leave scheduled episodes out of the public feed until their date",
+    ),
+    _rule(
+        "PC317",
+        W,
+        "apple",
+        "I10",
+        "Episode has no <itunes:duration>",
+        "Add <itunes:duration> in seconds (or HH:MM:SS)",
+    ),
+    _rule(
+        "PC318",
+        W,
+        "apple",
+        "I10",
+        "itunes:duration is malformed",
+        "Write the duration as whole seconds or HH:MM:SS",
+    ),
+    _rule(
+        "PC319",
+        W,
+        "apple",
+        "I11",
+        "Episode notes longer than 4000 bytes",
+        "Shorten the notes in description/content:encoded to 4000 bytes",
+    ),
+    _rule(
+        "PC320",
+        W,
+        "apple",
+        "I11",
+        "Episode notes contain script, object, iframe or embed",
+        "Remove active content from show notes; apps strip or reject it",
+    ),
+    _rule(
+        "PC321",
+        W,
+        "apple spotify",
+        "I11",
+        "Episode has no description",
+        "Add show notes in <description> (and optionally content:encoded)",
+    ),
+    _rule(
+        "PC322",
+        E,
+        "apple",
+        "I12",
+        "itunes:episodeType is not full, trailer or bonus",
+        "Write full, trailer or bonus",
+    ),
+    _rule(
+        "PC323",
+        E,
+        "apple",
+        "I13",
+        "itunes:episode or itunes:season is not a positive integer",
+        "Write a whole number from 1 up",
+    ),
+    _rule(
+        "PC324",
+        W,
+        "apple",
+        "I14",
+        "Episode artwork URL does not end in .jpg or .png",
+        "Serve episode artwork at a URL ending in .jpg or .png",
+    ),
+    _rule("PC325", W, "apple", "I15", "Episode itunes:explicit is not true or false", "Write true or false"),
+    _rule(
+        "PC326",
+        E,
+        "podcastindex apple",
+        "I16",
+        "podcast:transcript is malformed",
+        "Give url and a type of text/vtt, application/x-subrip, application/json, text/html or text/plain",
+    ),
+    _rule(
+        "PC327",
+        W,
+        "podcastindex",
+        "I16",
+        'Transcript rel="captions" has no timecodes',
+        'Use rel="captions" only with a timed format (text/vtt, application/x-subrip, application/json)',
+    ),
+    _rule(
+        "PC328",
+        E,
+        "podcastindex",
+        "I17",
+        "podcast:chapters is malformed",
+        'Write <podcast:chapters url="…" type="application/json+chapters"/>',
+    ),
+    _rule(
+        "PC329",
+        W,
+        "podcastindex",
+        "I18",
+        "podcast:person name empty or longer than 128 characters",
+        "Give each person a name of 1 to 128 characters",
+    ),
+    _rule(
+        "PC330",
+        W,
+        "podcastindex",
+        "I18",
+        "podcast:person role or group is not in the taxonomy",
+        "Use a role and group from the Podcasting 2.0 taxonomy (e.g. host, guest; cast)",
+    ),
+    _rule(
+        "PC331",
+        E,
+        "podcastindex",
+        "I19",
+        "podcast:season/episode is not a number",
+        "podcast:season is a whole number; podcast:episode is a decimal such as 3 or 3.5",
+    ),
+    _rule(
+        "PC332",
+        W,
+        "podcastindex",
+        "I19",
+        "podcast:season name or episode display too long",
+        "Keep season name to 128 and episode display to 32 characters",
+    ),
+    _rule(
+        "PC333",
+        W,
+        "podcastindex",
+        "I20",
+        "podcast:soundbite is malformed",
+        "Give startTime and duration in seconds inside the episode, 15–120 s long, title ≤ 128 chars",
+    ),
+    _rule(
+        "PC334",
+        E,
+        "podcastindex",
+        "I21",
+        "podcast:alternateEnclosure is malformed",
+        'Give type and length, and at least one <podcast:source uri="…"/>',
+    ),
+    _rule(
+        "PC335",
+        E,
+        "spotify",
+        "I22",
+        "psc:chapters is outside an <item>",
+        "Put <psc:chapters> inside the <item> it belongs to",
+    ),
+    _rule(
+        "PC336",
+        E,
+        "spotify",
+        "I22",
+        "psc:chapter is malformed",
+        "Give each chapter a title and a start in normal play time (00:01:02.500), in ascending order",
+    ),
     # PC4xx: online checks of media, artwork, transcripts and chapters
-    _rule("PC401", E, "apple spotify", "D7", "URL cannot be fetched publicly",
-          "Make the file public (no login, no 404) at exactly this URL"),
-    _rule("PC402", E, "apple", "D8", "Server does not answer HEAD requests",
-          "Enable HTTP HEAD on the media/artwork server (Apple requires it)"),
-    _rule("PC403", E, "apple", "D8", "Server ignores byte-range requests",
-          "Enable Range requests (answer 'Range: bytes=0-1' with 206 Partial Content)"),
-    _rule("PC404", E, "all", "I4", "Enclosure length differs from the served size",
-          "Set the enclosure length to the file's exact size in bytes"),
-    _rule("PC405", E, "apple", "I5", "Enclosure type differs from the served Content-Type",
-          "Serve the file with the type declared in the feed (or fix the declared type)"),
-    _rule("PC406", E, "apple", "C6", "Artwork served with the wrong Content-Type",
-          "Serve artwork as image/jpeg or image/png, matching its extension"),
+    _rule(
+        "PC401",
+        E,
+        "apple spotify",
+        "D7",
+        "URL cannot be fetched publicly",
+        "Make the file public (no login, no 404) at exactly this URL",
+    ),
+    _rule(
+        "PC402",
+        E,
+        "apple",
+        "D8",
+        "Server does not answer HEAD requests",
+        "Enable HTTP HEAD on the media/artwork server (Apple requires it)",
+    ),
+    _rule(
+        "PC403",
+        E,
+        "apple",
+        "D8",
+        "Server ignores byte-range requests",
+        "Enable Range requests (answer 'Range: bytes=0-1' with 206 Partial Content)",
+    ),
+    _rule(
+        "PC404",
+        E,
+        "all",
+        "I4",
+        "Enclosure length differs from the served size",
+        "Set the enclosure length to the file's exact size in bytes",
+    ),
+    _rule(
+        "PC405",
+        E,
+        "apple",
+        "I5",
+        "Enclosure type differs from the served Content-Type",
+        "Serve the file with the type declared in the feed (or fix the declared type)",
+    ),
+    _rule(
+        "PC406",
+        E,
+        "apple",
+        "C6",
+        "Artwork served with the wrong Content-Type",
+        "Serve artwork as image/jpeg or image/png, matching its extension",
+    ),
     _rule("PC407", E, "apple spotify", "C3", "Artwork is not square", "Crop the artwork to a square"),
-    _rule("PC408", E, "apple", "C3", "Artwork is not 1400–3000 px",
-          "Export the artwork between 1400×1400 and 3000×3000 pixels"),
-    _rule("PC409", E, "apple", "C3", "Artwork is not RGB",
-          "Save artwork in RGB colour without transparency (no CMYK, alpha, greyscale or palette)"),
-    _rule("PC410", E, "apple", "C3", "Artwork is not really a JPEG or PNG",
-          "Save artwork as JPEG or PNG, with the matching file extension"),
+    _rule(
+        "PC408",
+        E,
+        "apple",
+        "C3",
+        "Artwork is not 1400–3000 px",
+        "Export the artwork between 1400×1400 and 3000×3000 pixels",
+    ),
+    _rule(
+        "PC409",
+        E,
+        "apple",
+        "C3",
+        "Artwork is not RGB",
+        "Save artwork in RGB colour without transparency (no CMYK, alpha, greyscale or palette)",
+    ),
+    _rule(
+        "PC410",
+        E,
+        "apple",
+        "C3",
+        "Artwork is not really a JPEG or PNG",
+        "Save artwork as JPEG or PNG, with the matching file extension",
+    ),
     _rule("PC411", W, "apple", "C4", "Artwork is not 72 dpi", "Save the artwork at 72 dpi"),
-    _rule("PC412", W, "spotify", "C5", "Artwork is larger than 512 KB",
-          "Compress the artwork below 512 KB"),
-    _rule("PC413", E, "apple", "C3", "Artwork cannot be read as an image",
-          "Serve a valid JPEG or PNG under 10 MB"),
-    _rule("PC414", W, "apple", "I14", "Episode artwork breaks the artwork rules",
-          "Episode artwork follows the show artwork rules: square RGB JPEG/PNG, 1400–3000 px"),
-    _rule("PC415", W, "podcastindex apple", "I16", "Transcript served with a different Content-Type",
-          "Serve the transcript with the type its podcast:transcript tag declares"),
-    _rule("PC416", W, "podcastindex", "I17", "Chapters file served with the wrong Content-Type",
-          "Serve the chapters file as application/json+chapters"),
-    _rule("PC417", E, "podcastindex", "I17", "Chapters file is not valid JSON chapters",
-          'Serve {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "…"}]} in ascending startTime'),
+    _rule("PC412", W, "spotify", "C5", "Artwork is larger than 512 KB", "Compress the artwork below 512 KB"),
+    _rule(
+        "PC413",
+        E,
+        "apple",
+        "C3",
+        "Artwork cannot be read as an image",
+        "Serve a valid JPEG or PNG under 10 MB",
+    ),
+    _rule(
+        "PC414",
+        W,
+        "apple",
+        "I14",
+        "Episode artwork breaks the artwork rules",
+        "Episode artwork follows the show artwork rules: square RGB JPEG/PNG, 1400–3000 px",
+    ),
+    _rule(
+        "PC415",
+        W,
+        "podcastindex apple",
+        "I16",
+        "Transcript served with a different Content-Type",
+        "Serve the transcript with the type its podcast:transcript tag declares",
+    ),
+    _rule(
+        "PC416",
+        W,
+        "podcastindex",
+        "I17",
+        "Chapters file served with the wrong Content-Type",
+        "Serve the chapters file as application/json+chapters",
+    ),
+    _rule(
+        "PC417",
+        E,
+        "podcastindex",
+        "I17",
+        "Chapters file is not valid JSON chapters",
+        'Serve {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "…"}]} in ascending startTime',
+    ),
     # PC5xx: cross-build invariants (compare with the previously published feed)
-    _rule("PC501", E, "all", "I8 §2.5", "A published episode disappeared",
-          "Keep published items in the feed (restore the item, or remove it deliberately)"),
-    _rule("PC502", E, "all", "I8 §2.5", "A published episode's guid changed",
-          "Restore the old guid; apps see a new guid as a new episode and re-download it"),
-    _rule("PC503", E, "all", "§2.5", "A published episode's pubDate changed",
-          "Restore the original pubDate; apps re-sort or re-notify when it changes"),
-    _rule("PC504", E, "podcastindex", "C18 §2.5", "The show's podcast:guid changed",
-          "Restore the original podcast:guid; it must never change, even when the feed moves"),
-    _rule("PC505", W, "all", "M6 §2.5", "A published episode's enclosure URL changed",
-          "Keep published media URLs; apps may download the episode again"),
-    _rule("PC506", E, "all", "M6", "Media changed but its URL did not",
-          "Give changed media a new URL; apps and directories cache files by URL"),
-    _rule("PC507", E, "apple", "C25 §2.5", "Feed URL changed without <itunes:new-feed-url>",
-          "Add <itunes:new-feed-url> with the new URL and redirect the old one with 301"),
+    _rule(
+        "PC501",
+        E,
+        "all",
+        "I8 §2.5",
+        "A published episode disappeared",
+        "Keep published items in the feed (restore the item, or remove it deliberately)",
+    ),
+    _rule(
+        "PC502",
+        E,
+        "all",
+        "I8 §2.5",
+        "A published episode's guid changed",
+        "Restore the old guid; apps see a new guid as a new episode and re-download it",
+    ),
+    _rule(
+        "PC503",
+        E,
+        "all",
+        "§2.5",
+        "A published episode's pubDate changed",
+        "Restore the original pubDate; apps re-sort or re-notify when it changes",
+    ),
+    _rule(
+        "PC504",
+        E,
+        "podcastindex",
+        "C18 §2.5",
+        "The show's podcast:guid changed",
+        "Restore the original podcast:guid; it must never change, even when the feed moves",
+    ),
+    _rule(
+        "PC505",
+        W,
+        "all",
+        "M6 §2.5",
+        "A published episode's enclosure URL changed",
+        "Keep published media URLs; apps may download the episode again",
+    ),
+    _rule(
+        "PC506",
+        E,
+        "all",
+        "M6",
+        "Media changed but its URL did not",
+        "Give changed media a new URL; apps and directories cache files by URL",
+    ),
+    _rule(
+        "PC507",
+        E,
+        "apple",
+        "C25 §2.5",
+        "Feed URL changed without <itunes:new-feed-url>",
+        "Add <itunes:new-feed-url> with the new URL and redirect the old one with 301",
+    ),
 )
 
 #: Every rule by id. Ids are stable: never renumber, only add.
@@ -378,9 +980,14 @@ _CHUNK = 64 * 1024
 def _build_opener() -> urllib.request.OpenerDirector:
     """urllib with only http(s): a redirect to ftp: or file: fails instead of being followed."""
     opener = urllib.request.OpenerDirector()
-    for handler in (urllib.request.ProxyHandler(), urllib.request.HTTPHandler(), urllib.request.HTTPSHandler(),
-                    urllib.request.HTTPRedirectHandler(), urllib.request.HTTPDefaultErrorHandler(),
-                    urllib.request.HTTPErrorProcessor()):
+    for handler in (
+        urllib.request.ProxyHandler(),
+        urllib.request.HTTPHandler(),
+        urllib.request.HTTPSHandler(),
+        urllib.request.HTTPRedirectHandler(),
+        urllib.request.HTTPDefaultErrorHandler(),
+        urllib.request.HTTPErrorProcessor(),
+    ):
         opener.add_handler(handler)
     return opener
 
@@ -443,8 +1050,14 @@ def _read_capped(resp: object, cap: int, deadline: float) -> tuple[bytes, bool]:
     return b"".join(chunks)[:cap], True
 
 
-def _http(url: str, *, method: str = "GET", headers: dict[str, str] | None = None, cap: int = 0,
-          timeout: float = 10.0) -> _Response:
+def _http(
+    url: str,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    cap: int = 0,
+    timeout: float = 10.0,
+) -> _Response:
     """One HTTP request that never raises: network failures come back as `error`, HTTP errors as `status`."""
     req = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})})
     deadline = time.monotonic() + timeout * 3
@@ -472,10 +1085,13 @@ _HTML_START = re.compile(
 
 def _head_text(data: bytes) -> bytes:
     """The first bytes of the document as ASCII-compatible bytes, whatever the BOM said."""
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                       (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):4096].decode(codec, "ignore").encode("ascii", "ignore")
+            return data[len(bom) : 4096].decode(codec, "ignore").encode("ascii", "ignore")
     return data[:4096]
 
 
@@ -483,12 +1099,16 @@ def _sniff(data: bytes, source: str) -> None:
     """Refuse input that isn't a feed at all: empty, not XML, an HTML page."""
     head = _head_text(data).lstrip()
     if not head.strip():
-        raise UnreadableFeed("the feed is empty", file=source, hint="expected RSS XML starting with <?xml or <rss")
+        raise UnreadableFeed(
+            "the feed is empty", file=source, hint="expected RSS XML starting with <?xml or <rss"
+        )
     if not head.startswith(b"<"):
         raise UnreadableFeed("not XML", file=source, hint="expected RSS XML starting with <?xml or <rss")
     if _HTML_START.match(head):
         raise UnreadableFeed(
-            "an HTML page, not a feed", file=source, hint="point at the feed's own URL (often /feed.xml or /rss)"
+            "an HTML page, not a feed",
+            file=source,
+            hint="point at the feed's own URL (often /feed.xml or /rss)",
         )
 
 
@@ -524,7 +1144,9 @@ def read_source(source: str, *, max_bytes: int = 20 * 2**20, timeout: float = 10
 
 
 def _fetch_feed(url: str, *, max_bytes: int, timeout: float) -> bytes:
-    req = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, */*"})
+    req = urllib.request.Request(
+        url, headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, */*"}
+    )
     deadline = time.monotonic() + timeout * 3
     try:
         resp = _OPENER.open(req, timeout=timeout)
@@ -549,31 +1171,51 @@ def _fetch_feed(url: str, *, max_bytes: int, timeout: float) -> bytes:
 def _parser() -> etree.XMLParser:
     """A parser that never touches the network, never expands entities and refuses huge trees."""
     return etree.XMLParser(
-        resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, dtd_validation=False,
-        remove_comments=False, remove_pis=False, collect_ids=False,
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        dtd_validation=False,
+        remove_comments=False,
+        remove_pis=False,
+        collect_ids=False,
     )
 
 
 # --- value checks (pure, table-driven) ------------------------------------------------------------------------
 
+
 def _words(text: str) -> list[str]:
     return text.split()
 
 
-ISO_639_1 = frozenset(_words(
-    "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz "
-    "ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik "
-    "in io is it iu iw ja ji jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh "
-    "mi mk ml mn mo mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru "
-    "rw sa sc sd se sg sh si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug "
-    "uk ur uz ve vi vo wa wo xh yi yo za zh zu"
-))
+ISO_639_1 = frozenset(
+    _words(
+        "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce ch co cr cs cu cv cy da de dv dz "
+        "ee el en eo es et eu fa ff fi fj fo fr fy ga gd gl gn gu gv ha he hi ho hr ht hu hy hz ia id ie ig ii ik "
+        "in io is it iu iw ja ji jv ka kg ki kj kk kl km kn ko kr ks ku kv kw ky la lb lg li ln lo lt lu lv mg mh "
+        "mi mk ml mn mo mr ms mt my na nb nd ne ng nl nn no nr nv ny oc oj om or os pa pi pl ps pt qu rm rn ro ru "
+        "rw sa sc sd se sg sh si sk sl sm sn so sq sr ss st su sv sw ta te tg th ti tk tl tn to tr ts tt tw ty ug "
+        "uk ur uz ve vi vo wa wo xh yi yo za zh zu"
+    )
+)
 _LANGUAGE = re.compile(r"^([a-zA-Z]{2,3})(?:-[a-zA-Z0-9]{2,8})*$")
 
 _MONTHS = {m: i for i, m in enumerate(_words("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"), 1)}
 _DAYS = _words("Mon Tue Wed Thu Fri Sat Sun")
-_ZONES = {"UT": 0, "GMT": 0, "Z": 0, "EST": -5, "EDT": -4, "CST": -6, "CDT": -5, "MST": -7, "MDT": -6,
-          "PST": -8, "PDT": -7}
+_ZONES = {
+    "UT": 0,
+    "GMT": 0,
+    "Z": 0,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
+}
 _RFC2822 = re.compile(
     r"^(?:(?P<dow>[A-Z][a-z]{2}),\s*)?(?P<d>\d{1,2})\s+(?P<mon>[A-Z][a-z]{2})\s+(?P<y>\d{4})\s+"
     r"(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s+(?P<z>[+-]\d{4}|[A-Z]{1,3})$"
@@ -603,8 +1245,9 @@ def parse_rfc2822(text: str) -> tuple[datetime | None, str]:
     if tz is None:
         return None, f"'{m['z']}' is not a time zone RFC 2822 knows"
     try:
-        when = datetime(int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), int(m["H"]), int(m["M"]),
-                        int(m["S"] or 0), tzinfo=tz)
+        when = datetime(
+            int(m["y"]), _MONTHS[m["mon"]], int(m["d"]), int(m["H"]), int(m["M"]), int(m["S"] or 0), tzinfo=tz
+        )
     except ValueError as err:
         return None, f"'{text.strip()}' is not a real time ({err})"
     if m["dow"] and m["dow"] not in _DAYS:
@@ -646,44 +1289,182 @@ SAME_TYPE: dict[str, frozenset[str]] = {
     "audio/mp4": frozenset({"audio/x-m4a", "audio/mp4", "audio/m4a"}),
     "application/x-subrip": frozenset({"application/x-subrip", "application/srt", "text/srt"}),
 }
-TRANSCRIPT_TYPES = frozenset({"text/vtt", "application/x-subrip", "application/srt", "application/json",
-                              "text/html", "text/plain"})
+TRANSCRIPT_TYPES = frozenset(
+    {"text/vtt", "application/x-subrip", "application/srt", "application/json", "text/html", "text/plain"}
+)
 UNTIMED_TRANSCRIPTS = frozenset({"text/html", "text/plain"})
 CHAPTERS_TYPE = "application/json+chapters"
 CHAPTERS_SERVED = frozenset({CHAPTERS_TYPE, "application/json"})
 ART_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 #: Podcasting 2.0 taxonomy (taxonomy.json), lower-cased as the spec compares them.
-PERSON_GROUPS = frozenset({"creative direction", "cast", "writing", "audio production", "audio post-production",
-                           "administration", "visuals", "community", "misc.", "video production",
-                           "video post-production"})
-PERSON_ROLES = frozenset(r.lower() for r in (
-    "Director", "Assistant Director", "Executive Producer", "Senior Producer", "Producer", "Associate Producer",
-    "Development Producer", "Creative Director", "Host", "Co-Host", "Guest Host", "Guest", "Voice Actor",
-    "Narrator", "Announcer", "Reporter", "Author", "Editorial Director", "Co-Writer", "Writer", "Songwriter",
-    "Guest Writer", "Story Editor", "Managing Editor", "Script Editor", "Script Coordinator", "Researcher",
-    "Editor", "Fact Checker", "Translator", "Translater", "Transcriber", "Logger", "Studio Coordinator",
-    "Technical Director", "Technical Manager", "Audio Engineer", "Remote Recording Engineer",
-    "Post Production Engineer", "Audio Editor", "Sound Designer", "Foley Artist", "Composer", "Theme Music",
-    "Music Production", "Music Contributor", "Production Coordinator", "Booking Coordinator",
-    "Production Assistant", "Content Manager", "Marketing Manager", "Sales Representative", "Sales Manager",
-    "Graphic Designer", "Cover Art Designer", "Social Media Manager", "Consultant", "Intern", "Camera Operator",
-    "Lighting Designer", "Camera Grip", "Assistant Camera", "Assistant Editor",
-))
+PERSON_GROUPS = frozenset(
+    {
+        "creative direction",
+        "cast",
+        "writing",
+        "audio production",
+        "audio post-production",
+        "administration",
+        "visuals",
+        "community",
+        "misc.",
+        "video production",
+        "video post-production",
+    }
+)
+PERSON_ROLES = frozenset(
+    r.lower()
+    for r in (
+        "Director",
+        "Assistant Director",
+        "Executive Producer",
+        "Senior Producer",
+        "Producer",
+        "Associate Producer",
+        "Development Producer",
+        "Creative Director",
+        "Host",
+        "Co-Host",
+        "Guest Host",
+        "Guest",
+        "Voice Actor",
+        "Narrator",
+        "Announcer",
+        "Reporter",
+        "Author",
+        "Editorial Director",
+        "Co-Writer",
+        "Writer",
+        "Songwriter",
+        "Guest Writer",
+        "Story Editor",
+        "Managing Editor",
+        "Script Editor",
+        "Script Coordinator",
+        "Researcher",
+        "Editor",
+        "Fact Checker",
+        "Translator",
+        "Translater",
+        "Transcriber",
+        "Logger",
+        "Studio Coordinator",
+        "Technical Director",
+        "Technical Manager",
+        "Audio Engineer",
+        "Remote Recording Engineer",
+        "Post Production Engineer",
+        "Audio Editor",
+        "Sound Designer",
+        "Foley Artist",
+        "Composer",
+        "Theme Music",
+        "Music Production",
+        "Music Contributor",
+        "Production Coordinator",
+        "Booking Coordinator",
+        "Production Assistant",
+        "Content Manager",
+        "Marketing Manager",
+        "Sales Representative",
+        "Sales Manager",
+        "Graphic Designer",
+        "Cover Art Designer",
+        "Social Media Manager",
+        "Consultant",
+        "Intern",
+        "Camera Operator",
+        "Lighting Designer",
+        "Camera Grip",
+        "Assistant Camera",
+        "Assistant Editor",
+    )
+)
 
 #: Tag names as the specs spell them, to catch wrong letter case (D4).
 KNOWN_TAGS: dict[str, frozenset[str]] = {
-    ITUNES: frozenset({"author", "block", "category", "complete", "duration", "email", "episode", "episodeType",
-                       "explicit", "image", "keywords", "name", "new-feed-url", "owner", "season", "subtitle",
-                       "summary", "title", "type", "isClosedCaptioned", "order", "applepodcastsverify"}),
-    PODCAST: frozenset({"guid", "locked", "funding", "person", "txt", "season", "episode", "transcript",
-                        "chapters", "soundbite", "location", "license", "trailer", "medium", "images",
-                        "alternateEnclosure", "source", "integrity", "value", "valueRecipient",
-                        "valueTimeSplit", "remoteItem", "podroll", "updateFrequency", "liveItem",
-                        "contentLink", "socialInteract", "block", "publisher", "podping", "chat", "image"}),
+    ITUNES: frozenset(
+        {
+            "author",
+            "block",
+            "category",
+            "complete",
+            "duration",
+            "email",
+            "episode",
+            "episodeType",
+            "explicit",
+            "image",
+            "keywords",
+            "name",
+            "new-feed-url",
+            "owner",
+            "season",
+            "subtitle",
+            "summary",
+            "title",
+            "type",
+            "isClosedCaptioned",
+            "order",
+            "applepodcastsverify",
+        }
+    ),
+    PODCAST: frozenset(
+        {
+            "guid",
+            "locked",
+            "funding",
+            "person",
+            "txt",
+            "season",
+            "episode",
+            "transcript",
+            "chapters",
+            "soundbite",
+            "location",
+            "license",
+            "trailer",
+            "medium",
+            "images",
+            "alternateEnclosure",
+            "source",
+            "integrity",
+            "value",
+            "valueRecipient",
+            "valueTimeSplit",
+            "remoteItem",
+            "podroll",
+            "updateFrequency",
+            "liveItem",
+            "contentLink",
+            "socialInteract",
+            "block",
+            "publisher",
+            "podping",
+            "chat",
+            "image",
+        }
+    ),
 }
-_RRULE_KEYS = frozenset({"FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
-                         "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST"})
+_RRULE_KEYS = frozenset(
+    {
+        "FREQ",
+        "UNTIL",
+        "COUNT",
+        "INTERVAL",
+        "BYSECOND",
+        "BYMINUTE",
+        "BYHOUR",
+        "BYDAY",
+        "BYMONTHDAY",
+        "BYYEARDAY",
+        "BYWEEKNO",
+        "BYMONTH",
+        "BYSETPOS",
+        "WKST",
+    }
+)
 _FREQS = frozenset({"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 
 SHORT_TEXT_LIMIT = 255
@@ -733,7 +1514,9 @@ def _number(text: str | None) -> float | None:
         value = float(text) if text is not None else None
     except ValueError:
         return None
-    return value if value is not None and value == value and value not in (float("inf"), float("-inf")) else None
+    return (
+        value if value is not None and value == value and value not in (float("inf"), float("-inf")) else None
+    )
 
 
 def _positive_int(text: str | None) -> bool:
@@ -901,16 +1684,28 @@ class _Checker:
         if root.tag != "rss":
             name = root.tag if isinstance(root.tag, str) else "?"
             atom = " (an Atom feed)" if name == _q("feed", ATOM) else ""
-            self.add("PC102", f"the root element is <{etree.QName(name).localname}>{atom}, not <rss>",
-                     "document", root.sourceline)
+            self.add(
+                "PC102",
+                f"the root element is <{etree.QName(name).localname}>{atom}, not <rss>",
+                "document",
+                root.sourceline,
+            )
             return None
         if root.get("version") != "2.0":
-            self.add("PC102", f"<rss version=\"{root.get('version') or ''}\"> should be version=\"2.0\"",
-                     "document", root.sourceline)
+            self.add(
+                "PC102",
+                f'<rss version="{root.get("version") or ""}"> should be version="2.0"',
+                "document",
+                root.sourceline,
+            )
         channels = root.findall("channel")
         if len(channels) != 1:
-            self.add("PC103", f"found {len(channels)} <channel> elements under <rss>", "document",
-                     channels[1].sourceline if len(channels) > 1 else root.sourceline)
+            self.add(
+                "PC103",
+                f"found {len(channels)} <channel> elements under <rss>",
+                "document",
+                channels[1].sourceline if len(channels) > 1 else root.sourceline,
+            )
         self.namespaces(root)
         return channels[0] if channels else None
 
@@ -929,8 +1724,12 @@ class _Checker:
             uri, local = tag[1:].split("}", 1)
             if uri not in exact and _norm_ns(uri) in normal and uri not in reported:
                 reported.add(uri)
-                self.add("PC105", f"namespace '{uri}' should be exactly '{normal[_norm_ns(uri)]}'",
-                         _where_of(el), el.sourceline)
+                self.add(
+                    "PC105",
+                    f"namespace '{uri}' should be exactly '{normal[_norm_ns(uri)]}'",
+                    _where_of(el),
+                    el.sourceline,
+                )
             known = KNOWN_TAGS.get(uri)
             if known and local not in known:
                 fixed = next((k for k in known if k.lower() == local.lower()), None)
@@ -940,13 +1739,21 @@ class _Checker:
             wanted = KNOWN_NAMESPACES.get(prefix or "")
             if wanted and uri not in wanted and uri not in reported and _norm_ns(uri) not in normal:
                 reported.add(uri)
-                self.add("PC105", f"prefix '{prefix}' is bound to '{uri}', not '{wanted[0]}'", "document",
-                         root.sourceline)
+                self.add(
+                    "PC105",
+                    f"prefix '{prefix}' is bound to '{uri}', not '{wanted[0]}'",
+                    "document",
+                    root.sourceline,
+                )
         for el in root.iter(_PSC_CHAPTERS):
             parent = el.getparent()
             if parent is None or parent.tag != "item":
-                self.add("PC335", "<psc:chapters> sits outside an <item>; apps ignore it there",
-                         _where_of(el), el.sourceline)
+                self.add(
+                    "PC335",
+                    "<psc:chapters> sits outside an <item>; apps ignore it there",
+                    _where_of(el),
+                    el.sourceline,
+                )
 
     # shared element checks
     def short_text(self, el: etree._Element, name: str, where: Where) -> None:
@@ -954,15 +1761,24 @@ class _Checker:
         if len(text) > SHORT_TEXT_LIMIT:
             self.add("PC108", f"{name} is {len(text)} characters long", where, el.sourceline)
         if text and text != text.strip():
-            self.add("PC109", f"{name} '{_clip(text, 40)}' has spaces or line breaks around it", where, el.sourceline)
+            self.add(
+                "PC109",
+                f"{name} '{_clip(text, 40)}' has spaces or line breaks around it",
+                where,
+                el.sourceline,
+            )
 
     def markup_free(self, kids: dict[str, list[etree._Element]], where: Where) -> None:
         for tag in _MARKUP_FREE:
             for el in kids.get(tag, ()):
                 if len(el):
                     child = el[0].tag if isinstance(el[0].tag, str) else "comment"
-                    self.add("PC114", f"<{_prefixed(el.tag)}> contains a raw <{etree.QName(child).localname}> "
-                             "element", where, el.sourceline)
+                    self.add(
+                        "PC114",
+                        f"<{_prefixed(el.tag)}> contains a raw <{etree.QName(child).localname}> element",
+                        where,
+                        el.sourceline,
+                    )
 
     def persons(self, els: Iterable[etree._Element], where: Where) -> None:
         for el in els:
@@ -971,9 +1787,13 @@ class _Checker:
                 self.add("PC329", f"podcast:person name is {len(name)} characters", where, el.sourceline)
             role, group = el.get("role"), el.get("group")
             if role is not None and role.strip().lower() not in PERSON_ROLES:
-                self.add("PC330", f"podcast:person role '{role}' is not in the taxonomy", where, el.sourceline)
+                self.add(
+                    "PC330", f"podcast:person role '{role}' is not in the taxonomy", where, el.sourceline
+                )
             if group is not None and group.strip().lower() not in PERSON_GROUPS:
-                self.add("PC330", f"podcast:person group '{group}' is not in the taxonomy", where, el.sourceline)
+                self.add(
+                    "PC330", f"podcast:person group '{group}' is not in the taxonomy", where, el.sourceline
+                )
 
     def podcast_urls(self, kids: dict[str, list[etree._Element]], where: Where) -> None:
         for tag, els in kids.items():
@@ -993,8 +1813,12 @@ class _Checker:
         if not channel:
             self.add("PC325", f"itunes:explicit is '{value}'", where, el.sourceline)
         elif value.lower() in ("yes", "no", "clean"):
-            self.add("PC213", f"itunes:explicit is '{value}' (write {'true' if value.lower() == 'yes' else 'false'})",
-                     where, el.sourceline)
+            self.add(
+                "PC213",
+                f"itunes:explicit is '{value}' (write {'true' if value.lower() == 'yes' else 'false'})",
+                where,
+                el.sourceline,
+            )
         else:
             self.add("PC214", f"itunes:explicit is '{value}'", where, el.sourceline)
 
@@ -1021,7 +1845,9 @@ class _Checker:
         if desc is None or not (desc.text or "").strip():
             self.add("PC203", "the channel has no description", where, line)
         elif _over_notes_limit(desc.text or ""):
-            self.add("PC204", f"the description is {len((desc.text or '').encode())} bytes", where, desc.sourceline)
+            self.add(
+                "PC204", f"the description is {len((desc.text or '').encode())} bytes", where, desc.sourceline
+            )
 
         image = first.get(_I["image"])
         href = (image.get("href") or "").strip() if image is not None else ""
@@ -1056,7 +1882,11 @@ class _Checker:
         email_el = owner.find(_I["email"]) if owner is not None else None
         email = (email_el.text or "").strip() if email_el is not None else ""
         if not _EMAIL.match(email):
-            what = f"owner email '{email}' is not an email address" if email else "no <itunes:owner><itunes:email>"
+            what = (
+                f"owner email '{email}' is not an email address"
+                if email
+                else "no <itunes:owner><itunes:email>"
+            )
             for rid in ("PC215", "PC216"):
                 self.add(rid, what, where, (owner if owner is not None else ch).sourceline)
 
@@ -1067,8 +1897,12 @@ class _Checker:
         link = first.get("link")
         link_text = (link.text or "").strip() if link is not None else ""
         if not link_text.lower().startswith(("http://", "https://")):
-            self.add("PC218", f"<link> is '{_clip(link_text)}'" if link_text else "the channel has no <link>",
-                     where, (link if link is not None else ch).sourceline)
+            self.add(
+                "PC218",
+                f"<link> is '{_clip(link_text)}'" if link_text else "the channel has no <link>",
+                where,
+                (link if link is not None else ch).sourceline,
+            )
         else:
             self.url(link_text, where, link.sourceline)  # type: ignore[union-attr]
 
@@ -1080,7 +1914,9 @@ class _Checker:
 
         complete = first.get(_I["complete"])
         if complete is not None and (complete.text or "").strip().lower() != "yes":
-            self.add("PC223", f"itunes:complete is '{(complete.text or '').strip()}'", where, complete.sourceline)
+            self.add(
+                "PC223", f"itunes:complete is '{(complete.text or '').strip()}'", where, complete.sourceline
+            )
 
         self.p20_channel(kids, first, where, line)
 
@@ -1134,13 +1970,17 @@ class _Checker:
             if top not in APPLE_CATEGORIES:
                 guess = suggest(top)
                 hint = f" (did you mean '{guess}'?)" if guess else ""
-                self.add("PC209", f"itunes:category '{top}' is not an Apple category{hint}", where, cat.sourceline)
+                self.add(
+                    "PC209", f"itunes:category '{top}' is not an Apple category{hint}", where, cat.sourceline
+                )
                 continue
             for sub in subs:
                 legacy, repl = legacy_replacement(top, sub)
                 if legacy:
                     better = f" (use '{repl}')" if repl else ""
-                    self.add("PC211", f"'{top} > {sub}' is a retired Apple category{better}", where, cat.sourceline)
+                    self.add(
+                        "PC211", f"'{top} > {sub}' is a retired Apple category{better}", where, cat.sourceline
+                    )
                 elif sub not in APPLE_CATEGORIES[top]:
                     guess = suggest(sub, APPLE_CATEGORIES[top]) if APPLE_CATEGORIES[top] else None
                     hint = f" (did you mean '{guess}'?)" if guess else ""
@@ -1157,15 +1997,29 @@ class _Checker:
         if href:
             self.url(href, where, el.sourceline)
         if el.get("type") not in (None, "application/rss+xml"):
-            self.add("PC220", f"self link type is '{el.get('type')}', not application/rss+xml", where, el.sourceline)
+            self.add(
+                "PC220",
+                f"self link type is '{el.get('type')}', not application/rss+xml",
+                where,
+                el.sourceline,
+            )
         if not _is_url(href):
             self.add("PC220", f"self link href '{_clip(href)}' is not an http(s) URL", where, el.sourceline)
         elif _is_url(self.source) and href.rstrip("/") != self.source.rstrip("/"):
-            self.add("PC220", f"self link {href} differs from the URL the feed was read from ({self.source})",
-                     where, el.sourceline)
+            self.add(
+                "PC220",
+                f"self link {href} differs from the URL the feed was read from ({self.source})",
+                where,
+                el.sourceline,
+            )
 
-    def p20_channel(self, kids: dict[str, list[etree._Element]], first: dict[str, etree._Element], where: Where,
-                    line: int | None) -> None:
+    def p20_channel(
+        self,
+        kids: dict[str, list[etree._Element]],
+        first: dict[str, etree._Element],
+        where: Where,
+        line: int | None,
+    ) -> None:
         guid = first.get(_P["guid"])
         if guid is None:
             self.add("PC224", "the channel has no <podcast:guid>", where, line)
@@ -1181,8 +2035,12 @@ class _Checker:
             else:
                 feed_url = self.self_url or (self.source if _is_url(self.source) else None)
                 if feed_url and str(parsed) != podcast_guid(feed_url):
-                    self.add("PC226", f"podcast:guid {parsed} is not the UUIDv5 of {feed_url} "
-                             f"({podcast_guid(feed_url)})", where, guid.sourceline)
+                    self.add(
+                        "PC226",
+                        f"podcast:guid {parsed} is not the UUIDv5 of {feed_url} ({podcast_guid(feed_url)})",
+                        where,
+                        guid.sourceline,
+                    )
         locked = first.get(_P["locked"])
         if locked is None:
             self.add("PC227", "the channel has no <podcast:locked>", where, line)
@@ -1192,18 +2050,29 @@ class _Checker:
             if value not in ("yes", "no"):
                 self.add("PC228", f"podcast:locked is '{value}', not yes or no", where, locked.sourceline)
             if owner is not None and not _EMAIL.match(owner.strip()):
-                self.add("PC228", f"podcast:locked owner '{owner}' is not an email address", where, locked.sourceline)
+                self.add(
+                    "PC228",
+                    f"podcast:locked owner '{owner}' is not an email address",
+                    where,
+                    locked.sourceline,
+                )
         for el in kids.get(_P["funding"], ()):
             text = (el.text or "").strip()
             if not (el.get("url") or "").strip():
                 self.add("PC229", "podcast:funding has no url", where, el.sourceline)
             if len(text) > 128:
-                self.add("PC229", f"podcast:funding text is {len(text)} characters (max 128)", where, el.sourceline)
+                self.add(
+                    "PC229", f"podcast:funding text is {len(text)} characters (max 128)", where, el.sourceline
+                )
         for el in kids.get(_P["txt"], ()):
             text, purpose = el.text or "", el.get("purpose") or ""
             if len(text) > 4000 or len(purpose) > 128:
-                self.add("PC230", f"podcast:txt is {len(text)} characters, purpose {len(purpose)}", where,
-                         el.sourceline)
+                self.add(
+                    "PC230",
+                    f"podcast:txt is {len(text)} characters, purpose {len(purpose)}",
+                    where,
+                    el.sourceline,
+                )
         for el in kids.get(_P["podroll"], ()):
             remotes = list(el.iterchildren(_P["remoteItem"]))
             if not remotes:
@@ -1214,7 +2083,9 @@ class _Checker:
         for el in kids.get(_P["updateFrequency"], ()):
             text, rrule = el.text or "", el.get("rrule")
             if len(text) > 128:
-                self.add("PC232", f"podcast:updateFrequency text is {len(text)} characters", where, el.sourceline)
+                self.add(
+                    "PC232", f"podcast:updateFrequency text is {len(text)} characters", where, el.sourceline
+                )
             problem = _rrule_problem(rrule) if rrule is not None else ""
             if problem:
                 self.add("PC232", f"podcast:updateFrequency rrule: {problem}", where, el.sourceline)
@@ -1229,7 +2100,9 @@ class _Checker:
         elif local == "countryOfOrigin":
             codes = (el.text or "").split()
             if not codes or any(not re.fullmatch(r"[a-zA-Z]{2}", c) for c in codes):
-                self.add("PC236", f"spotify:countryOfOrigin is '{_clip(el.text or '')}'", where, el.sourceline)
+                self.add(
+                    "PC236", f"spotify:countryOfOrigin is '{_clip(el.text or '')}'", where, el.sourceline
+                )
 
     # items
     def all_items(self, ch: etree._Element, *, serial: bool) -> None:
@@ -1239,10 +2112,19 @@ class _Checker:
         for index, item in enumerate(ch.iterchildren("item"), 1):
             with_enclosure += self.item(index, item, guids, enclosures, serial=serial)
         if with_enclosure == 0:
-            self.add("PC235", f"none of the {len(self.items)} items has an enclosure", "channel", ch.sourceline)
+            self.add(
+                "PC235", f"none of the {len(self.items)} items has an enclosure", "channel", ch.sourceline
+            )
 
-    def item(self, index: int, item: etree._Element, guids: dict[str, str], enclosures: dict[str, str], *,
-             serial: bool) -> int:
+    def item(
+        self,
+        index: int,
+        item: etree._Element,
+        guids: dict[str, str],
+        enclosures: dict[str, str],
+        *,
+        serial: bool,
+    ) -> int:
         kids = _children(item)
         first = {tag: els[0] for tag, els in kids.items()}
         line = item.sourceline
@@ -1262,7 +2144,9 @@ class _Checker:
         if not guid:
             self.add("PC312", "the item has no guid", where, line)
         elif guid in guids:
-            self.add("PC313", f"guid '{_clip(guid)}' is also used by {guids[guid]}", where, guid_el.sourceline)  # type: ignore[union-attr]
+            self.add(
+                "PC313", f"guid '{_clip(guid)}' is also used by {guids[guid]}", where, guid_el.sourceline
+            )  # type: ignore[union-attr]
         else:
             guids[guid] = f"item {index}"
 
@@ -1288,7 +2172,9 @@ class _Checker:
         else:
             seconds = _duration_seconds((duration.text or "").strip())
             if seconds is None:
-                self.add("PC318", f"itunes:duration is '{_clip(duration.text or '')}'", where, duration.sourceline)
+                self.add(
+                    "PC318", f"itunes:duration is '{_clip(duration.text or '')}'", where, duration.sourceline
+                )
 
         self._notes(kids, where, line)
         self._itunes_item(kids, first, where, line, title, serial=serial)
@@ -1300,8 +2186,9 @@ class _Checker:
         self.items.append(_ItemInfo(where, line, guid or None, title, when, pub_text, url, length))
         return 1 if "enclosure" in kids else 0
 
-    def _enclosure(self, encs: list[etree._Element], where: Where, line: int | None, index: int,
-                   seen: dict[str, str]) -> tuple[str | None, str | None]:
+    def _enclosure(
+        self, encs: list[etree._Element], where: Where, line: int | None, index: int, seen: dict[str, str]
+    ) -> tuple[str | None, str | None]:
         if not encs:
             self.add("PC303", "the item has no enclosure", where, line)
             return None, None
@@ -1311,8 +2198,11 @@ class _Checker:
         eline = enc.sourceline
         url, length, mtype = enc.get("url"), enc.get("length"), enc.get("type")
         ext = ""
-        missing = [name for name, value in (("url", url), ("length", length), ("type", mtype))
-                   if not (value or "").strip()]
+        missing = [
+            name
+            for name, value in (("url", url), ("length", length), ("type", mtype))
+            if not (value or "").strip()
+        ]
         if missing:
             self.add("PC304", f"the enclosure has no {', '.join(missing)}", where, eline)
         if url:
@@ -1325,8 +2215,13 @@ class _Checker:
             name = _file_name(url)
             ext = _suffix(name)
             if not url.isascii() or (name and not _SAFE_FILE.match(name)):
-                self.add("PC310", f"enclosure file name '{_clip(unquote(name), 50)}' has characters other than "
-                         "a-z, 0-9, '-', '_' and '.'", where, eline)
+                self.add(
+                    "PC310",
+                    f"enclosure file name '{_clip(unquote(name), 50)}' has characters other than "
+                    "a-z, 0-9, '-', '_' and '.'",
+                    where,
+                    eline,
+                )
         if length is not None and length.strip() and not _positive_int(length):
             self.add("PC306", f"enclosure length is '{_clip(length)}'", where, eline)
         if mtype:
@@ -1339,7 +2234,9 @@ class _Checker:
             if fitting and mtype not in fitting:
                 self.add("PC309", f"enclosure type {mtype} does not fit a {ext} file", where, eline)
         if url and _is_url(url):
-            self.job("enclosure", url, where, eline, length=(length or "").strip(), type=(mtype or "").strip())
+            self.job(
+                "enclosure", url, where, eline, length=(length or "").strip(), type=(mtype or "").strip()
+            )
         return url, (length or "").strip() or None
 
     def _notes(self, kids: dict[str, list[etree._Element]], where: Where, line: int | None) -> None:
@@ -1358,11 +2255,21 @@ class _Checker:
         if not present:
             self.add("PC321", "the item has no description or content:encoded", where, line)
 
-    def _itunes_item(self, kids: dict[str, list[etree._Element]], first: dict[str, etree._Element], where: Where,
-                     line: int | None, title: str, *, serial: bool) -> None:
+    def _itunes_item(
+        self,
+        kids: dict[str, list[etree._Element]],
+        first: dict[str, etree._Element],
+        where: Where,
+        line: int | None,
+        title: str,
+        *,
+        serial: bool,
+    ) -> None:
         etype = first.get(_I["episodeType"])
         if etype is not None and (etype.text or "").strip() not in ("full", "trailer", "bonus"):
-            self.add("PC322", f"itunes:episodeType is '{(etype.text or '').strip()}'", where, etype.sourceline)
+            self.add(
+                "PC322", f"itunes:episodeType is '{(etype.text or '').strip()}'", where, etype.sourceline
+            )
         number: str | None = None
         for name in ("episode", "season"):
             el = first.get(_I[name])
@@ -1375,14 +2282,22 @@ class _Checker:
         if serial and _I["episode"] not in first:
             self.add("PC222", "this serial show's item has no itunes:episode", where, line)
         if number and title and _repeats_number(title, number):
-            self.add("PC302", f"title '{_clip(title)}' repeats episode number {number}", where,
-                     first["title"].sourceline)
+            self.add(
+                "PC302",
+                f"title '{_clip(title)}' repeats episode number {number}",
+                where,
+                first["title"].sourceline,
+            )
         image = first.get(_I["image"])
         if image is not None:
             href = (image.get("href") or "").strip()
             if _ext(href) not in (".jpg", ".png"):
-                self.add("PC324", f"episode artwork URL '{_clip(href)}' does not end in .jpg or .png", where,
-                         image.sourceline)
+                self.add(
+                    "PC324",
+                    f"episode artwork URL '{_clip(href)}' does not end in .jpg or .png",
+                    where,
+                    image.sourceline,
+                )
             if href:
                 self.url(href, where, image.sourceline)
                 if _is_url(href):
@@ -1397,11 +2312,19 @@ class _Checker:
             if not url or not mtype:
                 self.add("PC326", "podcast:transcript needs both url and type", where, el.sourceline)
             elif mtype not in TRANSCRIPT_TYPES:
-                self.add("PC326", f"podcast:transcript type '{mtype}' is not a transcript format", where,
-                         el.sourceline)
+                self.add(
+                    "PC326",
+                    f"podcast:transcript type '{mtype}' is not a transcript format",
+                    where,
+                    el.sourceline,
+                )
             if rel == "captions" and mtype in UNTIMED_TRANSCRIPTS:
-                self.add("PC327", f"rel=\"captions\" on a {mtype} transcript, which has no timecodes", where,
-                         el.sourceline)
+                self.add(
+                    "PC327",
+                    f'rel="captions" on a {mtype} transcript, which has no timecodes',
+                    where,
+                    el.sourceline,
+                )
             if url and _is_url(url):
                 self.job("transcript", url, where, el.sourceline, type=mtype)
         for el in kids.get(_P["chapters"], ()):
@@ -1409,14 +2332,18 @@ class _Checker:
             if not url:
                 self.add("PC328", "podcast:chapters has no url", where, el.sourceline)
             if mtype != CHAPTERS_TYPE:
-                self.add("PC328", f"podcast:chapters type is '{mtype}', not {CHAPTERS_TYPE}", where, el.sourceline)
+                self.add(
+                    "PC328", f"podcast:chapters type is '{mtype}', not {CHAPTERS_TYPE}", where, el.sourceline
+                )
             if url and _is_url(url):
                 self.job("chapters", url, where, el.sourceline, type=mtype)
         self.persons(kids.get(_P["person"], ()), where)
         for el in kids.get(_P["season"], ()):
             text, name = (el.text or "").strip(), el.get("name") or ""
             if not text.isdigit():
-                self.add("PC331", f"podcast:season is '{_clip(text)}', not a whole number", where, el.sourceline)
+                self.add(
+                    "PC331", f"podcast:season is '{_clip(text)}', not a whole number", where, el.sourceline
+                )
             if len(name) > 128:
                 self.add("PC332", f"podcast:season name is {len(name)} characters", where, el.sourceline)
         for el in kids.get(_P["episode"], ()):
@@ -1424,7 +2351,9 @@ class _Checker:
             if not re.fullmatch(r"\d+(\.\d+)?", text):
                 self.add("PC331", f"podcast:episode is '{_clip(text)}', not a number", where, el.sourceline)
             if len(display) > 32:
-                self.add("PC332", f"podcast:episode display is {len(display)} characters", where, el.sourceline)
+                self.add(
+                    "PC332", f"podcast:episode display is {len(display)} characters", where, el.sourceline
+                )
         for el in kids.get(_P["soundbite"], ()):
             self._soundbite(el, where, seconds)
         for el in kids.get(_P["alternateEnclosure"], ()):
@@ -1438,7 +2367,9 @@ class _Checker:
                 if integrity.get("type") not in ("sri", "pgp-signature") or not integrity.get("value"):
                     problems.append("an integrity without type sri|pgp-signature and a value")
             if problems:
-                self.add("PC334", f"podcast:alternateEnclosure has {', '.join(problems)}", where, el.sourceline)
+                self.add(
+                    "PC334", f"podcast:alternateEnclosure has {', '.join(problems)}", where, el.sourceline
+                )
 
     def _soundbite(self, el: etree._Element, where: Where, seconds: float | None) -> None:
         start, length = _number(el.get("startTime")), _number(el.get("duration"))
@@ -1461,20 +2392,30 @@ class _Checker:
             start = el.get("start") or ""
             value = _npt_seconds(start)
             if value is None:
-                self.add("PC336", f"psc:chapter start '{_clip(start)}' is not normal play time", where,
-                         el.sourceline)
+                self.add(
+                    "PC336",
+                    f"psc:chapter start '{_clip(start)}' is not normal play time",
+                    where,
+                    el.sourceline,
+                )
                 continue
             if not (el.get("title") or "").strip():
                 self.add("PC336", f"psc:chapter at {start} has no title", where, el.sourceline)
             if value < last:
-                self.add("PC336", f"psc:chapter at {start} starts before the one above it", where, el.sourceline)
+                self.add(
+                    "PC336", f"psc:chapter at {start} starts before the one above it", where, el.sourceline
+                )
             last = max(last, value)
 
     def finish(self) -> None:
         if self.http_urls and self.https_urls:
             url, where, line = self.first_http  # type: ignore[misc]
-            self.add("PC110", f"{self.http_urls} http and {self.https_urls} https URLs; first http: {url}",
-                     where, line)
+            self.add(
+                "PC110",
+                f"{self.http_urls} http and {self.https_urls} https URLs; first http: {url}",
+                where,
+                line,
+            )
         if self.http_urls:
             url, where, line = self.first_http  # type: ignore[misc]
             self.add("PC111", f"{self.http_urls} URLs use plain http, e.g. {url}", where, line)
@@ -1492,8 +2433,14 @@ def _children(parent: etree._Element) -> dict[str, list[etree._Element]]:
     return kids
 
 
-_PREFIXES = {ITUNES: "itunes", PODCAST: "podcast", CONTENT: "content", ATOM: "atom", PSC: "psc",
-             SPOTIFY: "spotify"}
+_PREFIXES = {
+    ITUNES: "itunes",
+    PODCAST: "podcast",
+    CONTENT: "content",
+    ATOM: "atom",
+    PSC: "psc",
+    SPOTIFY: "spotify",
+}
 
 
 def _prefixed(tag: str) -> str:
@@ -1517,10 +2464,15 @@ def _where_of(el: etree._Element) -> str:
     return f"item {index}"
 
 
-_NUMBER_IN_TITLE = tuple(re.compile(p) for p in (
-    r"(?i)\b(?:episode|ep\.?|folge|e)\s*0*(\d+)\b", r"#\s*0*(\d+)\b", r"(?i)\bs\d+\s*e0*(\d+)\b",
-    r"^\s*0*(\d+)\s*[:.\-–—|)]",
-))
+_NUMBER_IN_TITLE = tuple(
+    re.compile(p)
+    for p in (
+        r"(?i)\b(?:episode|ep\.?|folge|e)\s*0*(\d+)\b",
+        r"#\s*0*(\d+)\b",
+        r"(?i)\bs\d+\s*e0*(\d+)\b",
+        r"^\s*0*(\d+)\s*[:.\-–—|)]",
+    )
+)
 
 
 def _repeats_number(title: str, number: str) -> bool:
@@ -1581,10 +2533,14 @@ def _check_enclosure(job: _Job, timeout: float) -> list[Problem]:
     if job.length and job.length.isdigit():
         wrong = [f"{name} {value}" for name, value in served if value != int(job.length)]
         if wrong:
-            problems.append(("PC404", f"enclosure length {job.length} but the server says {', '.join(wrong)}"))
+            problems.append(
+                ("PC404", f"enclosure length {job.length} but the server says {', '.join(wrong)}")
+            )
     served_type = (head.media_type if head is not None else "") or (rng.media_type if rng is not None else "")
     if job.type and served_type and served_type not in SAME_TYPE.get(job.type, frozenset({job.type})):
-        problems.append(("PC405", f"enclosure type {job.type} but the server sends Content-Type {served_type}"))
+        problems.append(
+            ("PC405", f"enclosure type {job.type} but the server sends Content-Type {served_type}")
+        )
     return problems
 
 
@@ -1608,7 +2564,9 @@ def _image_problems(url: str, resp: _Response) -> list[Problem]:
     ext = _ext(url)
     served = resp.media_type
     if served not in ("image/jpeg", "image/png"):
-        out.append(("PC406", f"artwork is served as '{served or 'no Content-Type'}', not image/jpeg or image/png"))
+        out.append(
+            ("PC406", f"artwork is served as '{served or 'no Content-Type'}', not image/jpeg or image/png")
+        )
     elif ext in ART_TYPES and ART_TYPES[ext] != served:
         out.append(("PC406", f"a {ext} file served as {served}"))
     if resp.truncated:
@@ -1633,9 +2591,17 @@ def _image_problems(url: str, resp: _Response) -> list[Problem]:
         out.append(("PC408", f"artwork is {w}×{h} px (needs 1400–3000)"))
     transparent = mode in ("RGBA", "LA", "PA") or "transparency" in info
     if mode != "RGB" or transparent:
-        what = {"RGBA": "has an alpha channel", "LA": "is greyscale with alpha", "CMYK": "is CMYK",
-                "L": "is greyscale", "P": "uses a palette", "1": "is black and white"}.get(mode, f"is {mode}")
-        out.append(("PC409", f"artwork {what}" + (" with transparency" if transparent and mode == "P" else "")))
+        what = {
+            "RGBA": "has an alpha channel",
+            "LA": "is greyscale with alpha",
+            "CMYK": "is CMYK",
+            "L": "is greyscale",
+            "P": "uses a palette",
+            "1": "is black and white",
+        }.get(mode, f"is {mode}")
+        out.append(
+            ("PC409", f"artwork {what}" + (" with transparency" if transparent and mode == "P" else ""))
+        )
     dpi = info.get("dpi")
     if dpi and any(abs(float(d) - 72) > 0.5 for d in dpi[:2]):
         out.append(("PC411", f"artwork is {float(dpi[0]):g} dpi"))
@@ -1746,34 +2712,73 @@ def _cross_build(checker: _Checker, previous: bytes) -> None:
             continue
         now = current.get(old.guid)
         if now is None:
-            twin = next((n for n in fresh if (old.url and n.url == old.url) or (old.title and n.title == old.title)),
-                        None)
+            twin = next(
+                (n for n in fresh if (old.url and n.url == old.url) or (old.title and n.title == old.title)),
+                None,
+            )
             if twin is not None:
-                checker.add("PC502", f"guid changed from '{_clip(old.guid)}' to '{_clip(twin.guid or '')}'",
-                            twin.where, twin.line)
+                checker.add(
+                    "PC502",
+                    f"guid changed from '{_clip(old.guid)}' to '{_clip(twin.guid or '')}'",
+                    twin.where,
+                    twin.line,
+                )
             else:
-                checker.add("PC501", f"'{_clip(old.title)}' (guid {_clip(old.guid)}) was published and is gone",
-                            f"previous item (guid {_clip(old.guid, 50)})", None)
+                checker.add(
+                    "PC501",
+                    f"'{_clip(old.title)}' (guid {_clip(old.guid)}) was published and is gone",
+                    f"previous item (guid {_clip(old.guid, 50)})",
+                    None,
+                )
             continue
         if old.pubdate_text is not None and now.pubdate_text is not None:
-            same = old.pubdate == now.pubdate if old.pubdate and now.pubdate else old.pubdate_text == now.pubdate_text
+            same = (
+                old.pubdate == now.pubdate
+                if old.pubdate and now.pubdate
+                else old.pubdate_text == now.pubdate_text
+            )
             if not same:
-                checker.add("PC503", f"pubDate changed from '{old.pubdate_text}' to '{now.pubdate_text}'",
-                            now.where, now.line)
+                checker.add(
+                    "PC503",
+                    f"pubDate changed from '{old.pubdate_text}' to '{now.pubdate_text}'",
+                    now.where,
+                    now.line,
+                )
         if old.url and now.url:
             if old.url != now.url and old.length == now.length:
-                checker.add("PC505", f"enclosure URL changed from {old.url} to {now.url} (same size)",
-                            now.where, now.line)
+                checker.add(
+                    "PC505",
+                    f"enclosure URL changed from {old.url} to {now.url} (same size)",
+                    now.where,
+                    now.line,
+                )
             elif old.url == now.url and old.length and now.length and old.length != now.length:
-                checker.add("PC506", f"{now.url} now has {now.length} bytes (was {old.length}) at the same URL",
-                            now.where, now.line)
+                checker.add(
+                    "PC506",
+                    f"{now.url} now has {now.length} bytes (was {old.length}) at the same URL",
+                    now.where,
+                    now.line,
+                )
     if prev.podcast_guid and prev.podcast_guid != checker.podcast_guid:
-        checker.add("PC504", f"podcast:guid changed from {prev.podcast_guid} to {checker.podcast_guid or 'nothing'}",
-                    "channel", None)
-    if prev.self_url and checker.self_url and prev.self_url != checker.self_url \
-            and checker.new_feed_url != checker.self_url:
-        checker.add("PC507", f"the feed URL moved from {prev.self_url} to {checker.self_url} without "
-                    f"<itunes:new-feed-url>{checker.self_url}</itunes:new-feed-url>", "channel", None)
+        checker.add(
+            "PC504",
+            f"podcast:guid changed from {prev.podcast_guid} to {checker.podcast_guid or 'nothing'}",
+            "channel",
+            None,
+        )
+    if (
+        prev.self_url
+        and checker.self_url
+        and prev.self_url != checker.self_url
+        and checker.new_feed_url != checker.self_url
+    ):
+        checker.add(
+            "PC507",
+            f"the feed URL moved from {prev.self_url} to {checker.self_url} without "
+            f"<itunes:new-feed-url>{checker.self_url}</itunes:new-feed-url>",
+            "channel",
+            None,
+        )
 
 
 # --- the entry point -----------------------------------------------------------------------------------
@@ -1786,8 +2791,11 @@ def active_rules(profiles: Iterable[str] | None) -> frozenset[str]:
     wanted = set(profiles)
     unknown = wanted - PROFILES
     if unknown:
-        raise PipelineError(f"unknown profile '{sorted(unknown)[0]}'", field="profile",
-                            hint=f"choose from {', '.join(sorted(PROFILES))}")
+        raise PipelineError(
+            f"unknown profile '{sorted(unknown)[0]}'",
+            field="profile",
+            hint=f"choose from {', '.join(sorted(PROFILES))}",
+        )
     return frozenset(rid for rid, rule in RULES.items() if rule.profiles & wanted)
 
 
@@ -1806,12 +2814,18 @@ def _parse_errors(checker: _Checker, err: etree.XMLSyntaxError, parser: etree.XM
         if m:
             if m[1] not in seen_prefixes:
                 seen_prefixes.add(m[1])
-                checker.add("PC106", f"prefix '{m[1]}' (on <{m[1]}:{m[2]}>) is not declared", "document", entry.line)
+                checker.add(
+                    "PC106", f"prefix '{m[1]}' (on <{m[1]}:{m[2]}>) is not declared", "document", entry.line
+                )
             continue
         if reported < 20:
             reported += 1
-            checker.add("PC101", f"{entry.message.strip()} (line {entry.line}, column {entry.column})", "document",
-                        entry.line)
+            checker.add(
+                "PC101",
+                f"{entry.message.strip()} (line {entry.line}, column {entry.column})",
+                "document",
+                entry.line,
+            )
     if not entries:
         checker.add("PC101", str(err.msg), "document", err.lineno)
 
@@ -1846,8 +2860,11 @@ def validate(
         _parse_errors(checker, err, parser)
         return _report(checker, items=0)
     if isinstance(root.tag, str) and etree.QName(root).localname.lower() == "html":
-        raise UnreadableFeed("an HTML page, not a feed", file=source,
-                             hint="point at the feed's own URL (often /feed.xml or /rss)")
+        raise UnreadableFeed(
+            "an HTML page, not a feed",
+            file=source,
+            hint="point at the feed's own URL (often /feed.xml or /rss)",
+        )
     channel = checker.document(root, data)
     items = 0
     if channel is not None:
@@ -1874,8 +2891,11 @@ def _report(checker: _Checker, *, items: int) -> Report:
 def _summary(report: Report) -> str:
     c = report.counts
     n = report.items
-    parts = [f"{c['error']} error{'s' * (c['error'] != 1)}", f"{c['warning']} warning{'s' * (c['warning'] != 1)}",
-             f"{c['info']} info"]
+    parts = [
+        f"{c['error']} error{'s' * (c['error'] != 1)}",
+        f"{c['warning']} warning{'s' * (c['warning'] != 1)}",
+        f"{c['info']} info",
+    ]
     return f"{report.source}: {', '.join(parts)} in {n} episode{'s' * (n != 1)}"
 
 
@@ -1898,8 +2918,15 @@ def format_json(report: Report) -> str:
         "counts": report.counts,
         "ok": not report.has_errors,
         "findings": [
-            {"rule": f.rule, "severity": f.severity.value, "title": RULES[f.rule].title, "message": f.message,
-             "where": f.where, "line": f.line, "hint": f.hint}
+            {
+                "rule": f.rule,
+                "severity": f.severity.value,
+                "title": RULES[f.rule].title,
+                "message": f.message,
+                "where": f.where,
+                "line": f.line,
+                "hint": f.hint,
+            }
             for f in report.findings
         ],
     }
@@ -1927,8 +2954,10 @@ def format_github(report: Report) -> str:
             if f.line:
                 props.append(f"line={f.line}")
         props.append(f"title={_gh_prop(f.rule)}")
-        lines.append(f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::"
-                     f"{_gh_data(f'{f.where}: {f.message} (fix: {f.hint})')}")
+        lines.append(
+            f"::{_GITHUB_LEVEL[f.severity]} {','.join(props)}::"
+            f"{_gh_data(f'{f.where}: {f.message} (fix: {f.hint})')}"
+        )
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
 
@@ -1939,5 +2968,7 @@ def format_rules(profiles: Iterable[str] | None = None) -> str:
     lines = [f"{'rule':<6} {'severity':<8} {'profiles':<28} title"]
     for rid, rule in RULES.items():
         if rid in active:
-            lines.append(f"{rid:<6} {rule.severity.value:<8} {','.join(sorted(rule.profiles)):<28} {rule.title}")
+            lines.append(
+                f"{rid:<6} {rule.severity.value:<8} {','.join(sorted(rule.profiles)):<28} {rule.title}"
+            )
     return "\n".join(lines) + "\n"

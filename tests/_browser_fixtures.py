@@ -91,6 +91,7 @@ def _record(page: Any, log: PageLog) -> None:
 
     page.on("console", on_console)
     page.on("pageerror", lambda err: log.console_errors.append(f"page error: {err}"))
+
     def on_failed(request: Any) -> None:
         line = f"failed: {request.url} ({request.failure})"
         (log.cancelled if "net::ERR_ABORTED" in str(request.failure) else log.failed_requests).append(line)

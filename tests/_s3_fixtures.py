@@ -207,7 +207,9 @@ class SeaweedServer:
                 last = f"{type(err).__name__}: {err}"
                 time.sleep(0.1)
         self.stop(graceful=False)
-        raise RuntimeError(f"SeaweedFS did not answer ListBuckets in {START_TIMEOUT:.0f} s ({last}):\n{self.log_tail()}")
+        raise RuntimeError(
+            f"SeaweedFS did not answer ListBuckets in {START_TIMEOUT:.0f} s ({last}):\n{self.log_tail()}"
+        )
 
     def stop(self, *, graceful: bool = True) -> None:
         """Stop the server by its PID: SIGTERM then wait (graceful), or SIGKILL at once (a crash)."""
@@ -300,9 +302,18 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServe
 @pytest.fixture
 def s3_env(s3_server: SeaweedServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> SeaweedServer:
     """The standard AWS chain sees exactly the server's credentials: env vars, no profile, no config files."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                 "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-                 "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_S3",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)

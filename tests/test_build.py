@@ -112,8 +112,14 @@ def expected_episodes(show: Path) -> dict[str, Expected]:
             chapters.append(Chapter(seconds(stamp), title))
         date = fm["date"]
         assert isinstance(date, dt.datetime) and date.tzinfo is not None
-        out[md.parent.name] = Expected(md.parent.name, str(fm["title"]), int(fm["number"]),  # type: ignore[call-overload]
-                                       int(fm["season"]), date, tuple(chapters))  # type: ignore[call-overload]
+        out[md.parent.name] = Expected(
+            md.parent.name,
+            str(fm["title"]),
+            int(fm["number"]),  # type: ignore[call-overload]
+            int(fm["season"]),
+            date,
+            tuple(chapters),
+        )  # type: ignore[call-overload]
     return out
 
 
@@ -137,7 +143,7 @@ def feed_items(show: Path) -> tuple[str, dict[str, FeedItem]]:
         (enc,) = [link for link in entry.links if link.rel == "enclosure"]
         assert enc.href.startswith(base)
         slug = entry.link.rstrip("/").rsplit("/", 1)[1]
-        items[slug] = FeedItem(entry.title, entry.link, out_dir / enc.href[len(base):], int(enc.length))
+        items[slug] = FeedItem(entry.title, entry.link, out_dir / enc.href[len(base) :], int(enc.length))
     return self_url, items
 
 
@@ -204,7 +210,9 @@ def test_built_mp3_tags_read_by_mutagen(seed: Path) -> None:
         assert str(tags["TRCK"]) == str(want.number)
         assert str(tags["TPOS"]) == str(want.season)
         assert str(tags["TCON"]) == "Podcast"
-        assert str(tags["TDRC"]).replace(" ", "T") == want.date.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
+        assert str(tags["TDRC"]).replace(" ", "T") == want.date.astimezone(dt.UTC).strftime(
+            "%Y-%m-%dT%H:%M:%S"
+        )
         assert tags["WOAS"].url == item.page_url
         assert tags["WFED"].url == feed_url
 
@@ -224,8 +232,9 @@ def test_built_mp3_tags_read_by_mutagen(seed: Path) -> None:
         assert toc.flags & CTOCFlags.TOP_LEVEL and toc.flags & CTOCFlags.ORDERED
         assert toc.child_element_ids == [c.element_id for c in chaps]
         starts = [round(c.start * 1000) for c in want.chapters]
-        assert [(c.start_time, c.end_time) for c in chaps] == list(zip(starts, [*starts[1:], duration_ms],
-                                                                        strict=True))
+        assert [(c.start_time, c.end_time) for c in chaps] == list(
+            zip(starts, [*starts[1:], duration_ms], strict=True)
+        )
         assert [str(c.sub_frames["TIT2"]) for c in chaps] == [c.title for c in want.chapters]
 
 
@@ -343,7 +352,9 @@ def changes(before: dict[str, FileState], after: dict[str, FileState]) -> tuple[
 def test_a_new_title_retags_one_episode_and_rewrites_what_shows_it(built: Path) -> None:
     out_dir = built.parent / build.BUILD_DIR
     before = snapshot(out_dir)
-    set_front_matter(built, COMING, "title: Coming back after a running injury", "title: Back after an injury")
+    set_front_matter(
+        built, COMING, "title: Coming back after a running injury", "title: Back after an injury"
+    )
     result = rebuild(built)
     assert (result.encoded, result.tagged, result.reused) == (0, 1, 2)
     written, removed = changes(before, snapshot(out_dir))
@@ -351,7 +362,12 @@ def test_a_new_title_retags_one_episode_and_rewrites_what_shows_it(built: Path) 
     # The episode's own files, its one neighbour's page (prev/next link text), the index, the feed, build info.
     depends = {f"episodes/{COMING}/", f"episodes/{SHIN}/index.html", "index.html", "feed.xml", ".podcast/"}
     assert all(any(k.startswith(d) for d in depends) for k in written | removed), sorted(written | removed)
-    assert {f"episodes/{COMING}/index.html", f"episodes/{SHIN}/index.html", "index.html", "feed.xml"} <= written
+    assert {
+        f"episodes/{COMING}/index.html",
+        f"episodes/{SHIN}/index.html",
+        "index.html",
+        "feed.xml",
+    } <= written
     # The media key is content-addressed: new tags, new file; the old one is removed from the build folder.
     (old_media,) = removed
     (new_media,) = [k for k in written if k.endswith(".mp3")]
@@ -411,7 +427,9 @@ def test_the_feed_is_rendered_again_only_when_its_inputs_change(built: Path) -> 
     result = rebuild(built)
     assert result.written == 0
     fresh = feed.render(result.show, result.public, artwork_url=result.artwork_url)
-    assert [o.data for o in fresh] == [(out_dir / "feed.xml").read_bytes()]  # the reused feed is what a render gives
+    assert [o.data for o in fresh] == [
+        (out_dir / "feed.xml").read_bytes()
+    ]  # the reused feed is what a render gives
     # A damaged cache entry is rendered again, to the same bytes.
     (cached,) = (built.parent / build.CACHE_DIR / build.FEED_CACHE).glob("*.feed")
     cached.write_bytes(b"{not json")
@@ -436,8 +454,11 @@ def test_an_unchanged_show_reads_no_audio_bytes(built: Path) -> None:
         with src.open("r+b") as fh:  # same inode, same size, other bytes
             fh.write(b"\0" * st.st_size)
         os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns))
-        assert (src.stat().st_ino, src.stat().st_size, src.stat().st_mtime_ns) == (st.st_ino, st.st_size,
-                                                                                  st.st_mtime_ns)
+        assert (src.stat().st_ino, src.stat().st_size, src.stat().st_mtime_ns) == (
+            st.st_ino,
+            st.st_size,
+            st.st_mtime_ns,
+        )
     result = rebuild(built)
     assert (result.encoded, result.tagged, result.reused, result.written) == (0, 0, 3, 0)
     assert snapshot(out_dir) == before
@@ -446,7 +467,8 @@ def test_an_unchanged_show_reads_no_audio_bytes(built: Path) -> None:
     failed = podcast_build(built, ok=False)
     assert failed.exit_code == 1
     assert failed.stderr.splitlines()[-1].startswith(
-        f"Error: episodes/{sources[0].parent.name}/{sources[0].name}: ")
+        f"Error: episodes/{sources[0].parent.name}/{sources[0].name}: "
+    )
 
 
 def test_a_touched_source_is_rehashed_not_reencoded(built: Path) -> None:
@@ -509,10 +531,17 @@ def test_bad_audio_is_one_error_line_and_the_previous_build_stays(built: Path) -
 
 
 def test_a_chapter_after_the_end_names_the_episode_and_the_chapter(built: Path) -> None:
-    set_front_matter(built, SHIN, "  - 00:06 Building bone the slow way\n",
-                     "  - 00:06 Building bone the slow way\n  - 00:45 Listener questions\n")
+    set_front_matter(
+        built,
+        SHIN,
+        "  - 00:06 Building bone the slow way\n",
+        "  - 00:06 Building bone the slow way\n  - 00:45 Listener questions\n",
+    )
     result = podcast_build(built, ok=False)
     assert result.exit_code == 1
     (line,) = result.stderr.splitlines()
-    assert re.fullmatch(rf"Error: episodes/{SHIN}/episode\.md: chapters\[3\]: starts at 00:00:45, "
-                        r"after the audio ends \(00:00:06(\.\d+)?\)", line), line
+    assert re.fullmatch(
+        rf"Error: episodes/{SHIN}/episode\.md: chapters\[3\]: starts at 00:00:45, "
+        r"after the audio ends \(00:00:06(\.\d+)?\)",
+        line,
+    ), line

@@ -40,7 +40,9 @@ def sha(path: Path) -> str:
 
 
 def tree(root: Path) -> dict[str, str | None]:
-    return {p.relative_to(root).as_posix(): (sha(p) if p.is_file() else None) for p in sorted(root.rglob("*"))}
+    return {
+        p.relative_to(root).as_posix(): (sha(p) if p.is_file() else None) for p in sorted(root.rglob("*"))
+    }
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +50,20 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real 1-second WAV made by ffmpeg, with a space in its name."""
     path = tmp_path_factory.mktemp("rec") / "ep4 final.wav"
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-f", "lavfi", "-i",
-         "sine=frequency=330:duration=1", "-ac", "1", "-ar", "22050", str(path)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=1",
+            "-ac",
+            "1",
+            "-ar",
+            "22050",
+            str(path),
+        ],
         check=True,
     )
     return path
@@ -65,8 +79,9 @@ def test_version() -> None:
 
 
 def test_python_dash_m_pipeline_is_the_same_cli() -> None:
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "--version"], capture_output=True, text=True,
-                          cwd=REPO, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--version"], capture_output=True, text=True, cwd=REPO, timeout=60
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout == f"podcast, version {__version__}\n"
 
@@ -90,7 +105,9 @@ def test_help_has_a_summary_and_an_example(name: str | None) -> None:
     example = result.output.split("Example:", 1)[1].splitlines()[1].strip()
     assert example.startswith("podcast"), result.output
     if name:
-        assert example.startswith(f"podcast {name}") or f"podcast {name}" in result.output.split("Example:")[1]
+        assert (
+            example.startswith(f"podcast {name}") or f"podcast {name}" in result.output.split("Example:")[1]
+        )
         # the group's command list shows the same summary
         group_help = run("--help").output
         assert re.search(rf"^\s+{name}\s+\S", group_help, re.M), group_help
@@ -106,8 +123,19 @@ def test_help_is_also_dash_h() -> None:
 def test_init_in_an_empty_folder(tmp_path: Path) -> None:
     runner = CliRunner()
     with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        result = runner.invoke(cli, ["init", "--title", "Trail Talk: Ep. 1 & more", "--author", "Jo Runner",
-                                     "--email", "jo@example.com"], catch_exceptions=False)
+        result = runner.invoke(
+            cli,
+            [
+                "init",
+                "--title",
+                "Trail Talk: Ep. 1 & more",
+                "--author",
+                "Jo Runner",
+                "--email",
+                "jo@example.com",
+            ],
+            catch_exceptions=False,
+        )
         root = Path(here)
         assert result.exit_code == ExitCode.OK, result.output
         assert "Trail Talk" in result.output
@@ -117,8 +145,11 @@ def test_init_in_an_empty_folder(tmp_path: Path) -> None:
         with Image.open(root / "cover.jpg") as img:
             assert (img.format, img.size, img.mode) == ("JPEG", (1400, 1400), "RGB")
         show = model.load_show(root / "show.yaml")
-        assert (show.title, show.author, show.owner.email) == ("Trail Talk: Ep. 1 & more", "Jo Runner",
-                                                               "jo@example.com")
+        assert (show.title, show.author, show.owner.email) == (
+            "Trail Talk: Ep. 1 & more",
+            "Jo Runner",
+            "jo@example.com",
+        )
         assert show.guid is None
         # a fresh show passes check; it advises pinning the GUID
         check = runner.invoke(cli, ["check", "--now", NOW], catch_exceptions=False)
@@ -148,8 +179,10 @@ def test_init_twice_refuses_without_overwriting(tmp_path: Path) -> None:
     before = tree(folder)
     result = run("init", folder, "--title", "Other", ok=False)
     assert result.exit_code == ExitCode.ERROR
-    assert result.stderr == (f"Error: {folder / 'show.yaml'}: already exists; not overwriting it "
-                             "(edit it, or run init in an empty folder)\n")
+    assert result.stderr == (
+        f"Error: {folder / 'show.yaml'}: already exists; not overwriting it "
+        "(edit it, or run init in an empty folder)\n"
+    )
     assert "Traceback" not in result.output
     assert tree(folder) == before
 
@@ -230,7 +263,9 @@ def _added(sample_show: Path, slug: str, recording: Path) -> model.Episode:
 
 def test_add_with_title_option_and_plain_notes(sample_show: Path, recording: Path, tmp_path: Path) -> None:
     notes = tmp_path / "notes.md"
-    notes.write_text("We talk about **hamstrings**.\n\n## Links\n\n- https://example.com/\n", encoding="utf-8")
+    notes.write_text(
+        "We talk about **hamstrings**.\n\n## Links\n\n- https://example.com/\n", encoding="utf-8"
+    )
     result = _add(sample_show, recording, notes, "--title", "Hamstrings")
     assert result.exit_code == ExitCode.OK, result.output
     assert result.output == "Added episodes/hamstrings/ (episode 4: Hamstrings).\n"
@@ -241,7 +276,9 @@ def test_add_with_title_option_and_plain_notes(sample_show: Path, recording: Pat
     assert ep.notes == "We talk about **hamstrings**.\n\n## Links\n\n- https://example.com/"
 
 
-def test_add_takes_the_title_from_the_first_heading(sample_show: Path, recording: Path, tmp_path: Path) -> None:
+def test_add_takes_the_title_from_the_first_heading(
+    sample_show: Path, recording: Path, tmp_path: Path
+) -> None:
     notes = tmp_path / "notes.md"
     notes.write_text("# Calf strain, explained\n\nWhat a calf strain is.\n", encoding="utf-8")
     result = _add(sample_show, recording, notes, "--draft")
@@ -284,8 +321,9 @@ def test_add_refuses_bad_notes_and_leaves_nothing(sample_show: Path, recording: 
     before = tree(sample_show.parent)
     result = _add(sample_show, recording, notes)
     assert result.exit_code == ExitCode.ERROR
-    assert result.stderr.splitlines()[0] == ("Error: episodes/typo/episode.md: "
-                                             "'sumary' is not a setting (did you mean 'summary'?)")
+    assert result.stderr.splitlines()[0] == (
+        "Error: episodes/typo/episode.md: 'sumary' is not a setting (did you mean 'summary'?)"
+    )
     assert "Traceback" not in result.output
     assert tree(sample_show.parent) == before
 
@@ -366,7 +404,7 @@ def test_list_table(sample_show: Path) -> None:
     ]
     # columns line up: every row's SLUG starts where the header's does
     col = lines[0].index("SLUG")
-    assert all(line[col - 2:col] == "  " and line[col] != " " for line in lines[1:])
+    assert all(line[col - 2 : col] == "  " and line[col] != " " for line in lines[1:])
 
 
 def test_list_json(sample_show: Path) -> None:
@@ -376,12 +414,30 @@ def test_list_json(sample_show: Path) -> None:
     unmeasured = {"duration": None, "lufs": None, "lra": None, "true_peak": None}  # no build yet
     assert json.loads(result.output) == [
         {"number": 4, "slug": "draft-idea", "date": NOW, "status": "draft", "audio": None, **unmeasured},
-        {"number": 3, "slug": RETURN, "date": "2025-03-18T07:00:00+00:00", "status": "ready",
-         "audio": f"episodes/{RETURN}/audio.mp3", **unmeasured},
-        {"number": 2, "slug": SHINS, "date": "2025-03-11T07:00:00+00:00", "status": "ready",
-         "audio": f"episodes/{SHINS}/audio.wav", **unmeasured},
-        {"number": 1, "slug": KNEES, "date": "2025-03-04T07:00:00+00:00", "status": "ready",
-         "audio": f"episodes/{KNEES}/audio.flac", **unmeasured},
+        {
+            "number": 3,
+            "slug": RETURN,
+            "date": "2025-03-18T07:00:00+00:00",
+            "status": "ready",
+            "audio": f"episodes/{RETURN}/audio.mp3",
+            **unmeasured,
+        },
+        {
+            "number": 2,
+            "slug": SHINS,
+            "date": "2025-03-11T07:00:00+00:00",
+            "status": "ready",
+            "audio": f"episodes/{SHINS}/audio.wav",
+            **unmeasured,
+        },
+        {
+            "number": 1,
+            "slug": KNEES,
+            "date": "2025-03-04T07:00:00+00:00",
+            "status": "ready",
+            "audio": f"episodes/{KNEES}/audio.flac",
+            **unmeasured,
+        },
     ]
 
 
@@ -415,13 +471,23 @@ def test_debug_shows_the_traceback_a_normal_run_hides(tmp_path: Path) -> None:
     debug = run("--debug", "list", "--show", missing, ok=False)
     assert type(debug.exception).__name__ == "ContentError"
     # and a real process prints its traceback
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "--debug", "list", "--show", str(missing)],
-                          capture_output=True, text=True, cwd=REPO, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "--debug", "list", "--show", str(missing)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert proc.returncode != 0
     assert "Traceback (most recent call last)" in proc.stderr
     assert "pipeline.errors.ContentError: show.yaml: file not found" in proc.stderr
-    plain = subprocess.run([sys.executable, "-m", "pipeline", "list", "--show", str(missing)],
-                           capture_output=True, text=True, cwd=REPO, timeout=60)
+    plain = subprocess.run(
+        [sys.executable, "-m", "pipeline", "list", "--show", str(missing)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=60,
+    )
     assert plain.returncode == ExitCode.ERROR
     assert plain.stderr.startswith("Error: show.yaml: file not found (looked for ")
     assert len(plain.stderr.splitlines()) == 1
@@ -430,8 +496,9 @@ def test_debug_shows_the_traceback_a_normal_run_hides(tmp_path: Path) -> None:
 def test_no_color_leaves_no_ansi_escapes(sample_show: Path) -> None:
     (sample_show.parent / "host.jpg").unlink()
     env_without = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    coloured = CliRunner(env=env_without).invoke(cli, ["check", "--show", str(sample_show), "--now", NOW],
-                                                 color=True, env={"NO_COLOR": None})
+    coloured = CliRunner(env=env_without).invoke(
+        cli, ["check", "--show", str(sample_show), "--now", NOW], color=True, env={"NO_COLOR": None}
+    )
     assert coloured.exit_code == ExitCode.ERROR
     assert ANSI.search(coloured.stderr), "without NO_COLOR the Error: label is coloured on a colour terminal"
     plain = run("check", "--show", sample_show, "--now", NOW, env={"NO_COLOR": "1"}, color=True, ok=False)

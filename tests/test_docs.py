@@ -16,8 +16,9 @@ COMMANDS = sorted(cli.commands)
 
 
 def test_field_reference_is_generated_from_the_models() -> None:
-    result = subprocess.run([sys.executable, "-m", "cogapp", "--check", "README.md"], cwd=REPO,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "cogapp", "--check", "README.md"], cwd=REPO, capture_output=True, text=True
+    )
     assert result.returncode == 0, "README.md reference is stale: run `cog -r README.md`\n" + result.stdout
 
 

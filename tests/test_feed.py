@@ -122,7 +122,7 @@ class Built:
 
     def key(self, url: str) -> str:
         assert url.startswith(self.base), url
-        return url[len(self.base):]
+        return url[len(self.base) :]
 
     def media(self, url: str) -> Path:
         """The built audio file the build publishes at this enclosure URL's key."""
@@ -144,8 +144,14 @@ def sample_copy(dest: Path, edit: Callable[[Path], None] | None = None) -> Path:
     return show_yaml
 
 
-def add_episode(root: Path, slug: str, front: str, *, audio_from: str | None = "coming-back-after-a-running-injury",
-                notes: str = "Notes for this episode.\n") -> None:
+def add_episode(
+    root: Path,
+    slug: str,
+    front: str,
+    *,
+    audio_from: str | None = "coming-back-after-a-running-injury",
+    notes: str = "Notes for this episode.\n",
+) -> None:
     folder = root / "episodes" / slug
     folder.mkdir(parents=True)
     if audio_from:
@@ -187,7 +193,11 @@ def test_feedparser_reads_the_sample_feed_fully(sample: Built) -> None:
     assert channel.subtitle.startswith("Running injuries, explained by a sports-medicine physician.")
     assert channel.image.href == sample.result.artwork_url
     assert channel.author_detail == {"name": "Maya Okafor", "email": "hello@stride-clinic.example.com"}
-    assert {"rel": "self", "href": settings["url"] + "feed.xml", "type": "application/rss+xml"} in channel.links
+    assert {
+        "rel": "self",
+        "href": settings["url"] + "feed.xml",
+        "type": "application/rss+xml",
+    } in channel.links
     assert [t.term for t in channel.tags] == ["Health & Fitness", "Medicine", "Sports", "Running"]
     assert channel.itunes_type == "episodic"
     assert channel.podcast_guid == pinned
@@ -300,8 +310,9 @@ def test_fifty_guids_are_unique_and_stable_across_builds(fifty: TwoBuilds) -> No
 
 
 def test_fifty_episode_feed_has_no_validator_errors(fifty: TwoBuilds) -> None:
-    result = CliRunner().invoke(cli, ["validate", str(fifty.first.out / "feed.xml"), "--format", "json"],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["validate", str(fifty.first.out / "feed.xml"), "--format", "json"], catch_exceptions=False
+    )
     assert result.exit_code == ExitCode.OK, result.output
     report = json.loads(result.stdout)
     assert report["items"] == 50 and report["counts"]["error"] == 0
@@ -312,10 +323,18 @@ def test_fifty_episode_feed_has_no_validator_errors(fifty: TwoBuilds) -> None:
 
 def test_drafts_never_appear(tmp_path: Path, cache: Path) -> None:
     def drafts(root: Path) -> None:
-        add_episode(root, "notes-for-later", "title: Notes for later\ndate: 2025-03-20T07:00:00+00:00\n"
-                    "draft: true\n", audio_from=None)
-        add_episode(root, "recorded-but-not-ready", "title: Recorded but not ready\n"
-                    "date: 2025-03-21T07:00:00+00:00\nnumber: 9\ndraft: true\nchapters:\n  - 00:00 Start\n")
+        add_episode(
+            root,
+            "notes-for-later",
+            "title: Notes for later\ndate: 2025-03-20T07:00:00+00:00\ndraft: true\n",
+            audio_from=None,
+        )
+        add_episode(
+            root,
+            "recorded-but-not-ready",
+            "title: Recorded but not ready\n"
+            "date: 2025-03-21T07:00:00+00:00\nnumber: 9\ndraft: true\nchapters:\n  - 00:00 Start\n",
+        )
 
     built = build_show(sample_copy(tmp_path / "show", drafts), cache)
     titles = [t.text for t in built.root.xpath("/rss/channel/item/title")]
@@ -327,8 +346,11 @@ def test_drafts_never_appear(tmp_path: Path, cache: Path) -> None:
 
 def test_a_scheduled_episode_appears_once_its_date_has_passed(tmp_path: Path, cache: Path) -> None:
     def scheduled(root: Path) -> None:
-        add_episode(root, "tapering-for-a-marathon", "title: Tapering for a marathon\n"
-                    "date: 2025-07-01T07:00:00+00:00\nnumber: 4\nseason: 1\n")
+        add_episode(
+            root,
+            "tapering-for-a-marathon",
+            "title: Tapering for a marathon\ndate: 2025-07-01T07:00:00+00:00\nnumber: 4\nseason: 1\n",
+        )
 
     show_yaml = sample_copy(tmp_path / "show", scheduled)
     before = build_show(show_yaml, cache, dt.datetime(2025, 7, 1, 6, 59, 59, tzinfo=dt.UTC))
@@ -349,18 +371,27 @@ def test_items_are_newest_first_then_by_slug_descending(tmp_path: Path, cache: P
 
     def same_day(root: Path) -> None:
         for n, slug in ((4, "aaa-listener-questions"), (5, "zzz-listener-questions")):
-            add_episode(root, slug, f"title: Questions {slug[:3]}\ndate: 2025-03-25T07:00:00+00:00\nnumber: {n}\n")
+            add_episode(
+                root, slug, f"title: Questions {slug[:3]}\ndate: 2025-03-25T07:00:00+00:00\nnumber: {n}\n"
+            )
 
     built = build_show(sample_copy(tmp_path / "show", same_day), cache)
     links = [i.findtext("link").rsplit("/", 2)[1] for i in built.items()]
-    assert links == ["zzz-listener-questions", "aaa-listener-questions", "coming-back-after-a-running-injury",
-                     "shin-splints-are-a-load-problem", "why-your-knees-hurt-when-you-run"]
+    assert links == [
+        "zzz-listener-questions",
+        "aaa-listener-questions",
+        "coming-back-after-a-running-injury",
+        "shin-splints-are-a-load-problem",
+        "why-your-knees-hurt-when-you-run",
+    ]
     assert links == [ep["slug"] for ep in public_sources(built.show_yaml)]
     dates = [email.utils.parsedate_to_datetime(i.findtext("pubDate")) for i in built.items()]
     assert dates == sorted(dates, reverse=True)
 
 
-def test_last_build_date_is_the_newest_item_never_the_clock(sample: Built, tmp_path: Path, cache: Path) -> None:
+def test_last_build_date_is_the_newest_item_never_the_clock(
+    sample: Built, tmp_path: Path, cache: Path
+) -> None:
     channel = sample.root.find("channel")
     newest = sample.items()[0].findtext("pubDate")
     assert channel.findtext("lastBuildDate") == newest == "Tue, 18 Mar 2025 07:00:00 +0000"
@@ -392,14 +423,21 @@ def test_explicit_is_true_or_false(sample: Built, tmp_path: Path, cache: Path) -
 
     built = build_show(sample_copy(tmp_path / "show", explicit_show), cache)
     assert built.root.xpath("/rss/channel/itunes:explicit/text()", namespaces=NS) == ["true"]
-    per_item = {i.findtext("link").rsplit("/", 2)[1]: i.findtext("itunes:explicit", namespaces=NS)
-                for i in built.items()}
-    assert per_item == {"coming-back-after-a-running-injury": "true", "shin-splints-are-a-load-problem": "false",
-                        "why-your-knees-hurt-when-you-run": "true"}
+    per_item = {
+        i.findtext("link").rsplit("/", 2)[1]: i.findtext("itunes:explicit", namespaces=NS)
+        for i in built.items()
+    }
+    assert per_item == {
+        "coming-back-after-a-running-injury": "true",
+        "shin-splints-are-a-load-problem": "false",
+        "why-your-knees-hurt-when-you-run": "true",
+    }
     assert podcastparser.parse(built.result.show.feed_url, io.BytesIO(built.xml))["explicit"] is True
 
 
-def test_podcast_guid_is_the_pinned_one_even_after_a_url_change(sample: Built, tmp_path: Path, cache: Path) -> None:
+def test_podcast_guid_is_the_pinned_one_even_after_a_url_change(
+    sample: Built, tmp_path: Path, cache: Path
+) -> None:
     pinned = show_settings(sample.show_yaml)["guid"]
     assert sample.root.xpath("/rss/channel/podcast:guid/text()", namespaces=NS) == [pinned]
     # The pinned value is what the namespace rule gives for the URL the show was first published at.
@@ -407,19 +445,27 @@ def test_podcast_guid_is_the_pinned_one_even_after_a_url_change(sample: Built, t
 
     def moved(root: Path) -> None:
         show = root / "show.yaml"
-        show.write_text(show.read_text().replace("https://stride-clinic.example.com/", "https://runclinic.example.org/"))
+        show.write_text(
+            show.read_text().replace("https://stride-clinic.example.com/", "https://runclinic.example.org/")
+        )
 
     built = build_show(sample_copy(tmp_path / "show", moved), cache)
-    assert built.root.xpath("/rss/channel/atom:link/@href", namespaces=NS) == ["https://runclinic.example.org/feed.xml"]
+    assert built.root.xpath("/rss/channel/atom:link/@href", namespaces=NS) == [
+        "https://runclinic.example.org/feed.xml"
+    ]
     assert built.root.xpath("/rss/channel/podcast:guid/text()", namespaces=NS) == [pinned]
-    assert [g.text for g in built.root.xpath("//item/guid")] == [g.text for g in sample.root.xpath("//item/guid")]
+    assert [g.text for g in built.root.xpath("//item/guid")] == [
+        g.text for g in sample.root.xpath("//item/guid")
+    ]
 
 
 def test_transcript_tags_point_at_valid_vtt_and_srt_files(sample: Built) -> None:
     item = sample.item(FIRST)
     tags = item.findall("podcast:transcript", NS)
     assert [(t.get("type"), t.get("language"), t.get("rel")) for t in tags] == [
-        ("text/vtt", "en", "captions"), ("application/x-subrip", "en", "captions")]
+        ("text/vtt", "en", "captions"),
+        ("application/x-subrip", "en", "captions"),
+    ]
     source_text = (sample.show_yaml.parent / "episodes" / FIRST / "transcript.vtt").read_text()
     source = transcript.parse(source_text, "vtt")
     assert len(source) == 5
@@ -479,12 +525,14 @@ def test_notes_are_html_and_description_keeps_within_apples_limit(sample: Built)
         assert content.startswith("<p>") and "<script" not in content
     long_item = sample.item(FIRST)
     assert long_item.findtext("description").endswith(
-        f'<p><a href="{sample.base}episodes/{FIRST}/">Full show notes</a></p>')
+        f'<p><a href="{sample.base}episodes/{FIRST}/">Full show notes</a></p>'
+    )
     assert "Prevention: what actually works</a></h2>" in long_item.findtext("content:encoded", namespaces=NS)
 
 
-def test_a_long_show_renders_each_episodes_notes_once_per_process(sample: Built, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_long_show_renders_each_episodes_notes_once_per_process(
+    sample: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """4,500 episodes, more than the 4,096 notes a bounded cache once held: a second build renders none again."""
     show = sample.result.show
     folder = tmp_path / "episode"
@@ -494,12 +542,20 @@ def test_a_long_show_renders_each_episodes_notes_once_per_process(sample: Built,
     public = []
     for i in range(4500, 0, -1):
         ep = model.Episode.model_validate(
-            {"slug": f"episode-{i}", "dir": folder, "source": folder / "episode.md", "title": f"Episode {i}",
-             "notes": f"Notes for **episode {i}**.\n", "date": dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
-             + dt.timedelta(hours=i), "audio": "audio.flac"},
-            context={"base": folder})
-        public.append(dataclasses.replace(template, episode=ep, guid=f"guid-{i}", transcripts=(),
-                                          chapters_url=None))
+            {
+                "slug": f"episode-{i}",
+                "dir": folder,
+                "source": folder / "episode.md",
+                "title": f"Episode {i}",
+                "notes": f"Notes for **episode {i}**.\n",
+                "date": dt.datetime(2020, 1, 1, tzinfo=dt.UTC) + dt.timedelta(hours=i),
+                "audio": "audio.flac",
+            },
+            context={"base": folder},
+        )
+        public.append(
+            dataclasses.replace(template, episode=ep, guid=f"guid-{i}", transcripts=(), chapters_url=None)
+        )
     rendered: list[str] = []
 
     def counting(markdown: str) -> notes.Notes:
@@ -513,7 +569,9 @@ def test_a_long_show_renders_each_episodes_notes_once_per_process(sample: Built,
     second = feed.build_feed(show, public, artwork_url=sample.result.artwork_url)
     assert len(rendered) == 4500
     assert second == first
-    assert feedparser.parse(first).entries[-1].content[0].value == "<p>Notes for <strong>episode 1</strong>.</p>"
+    assert (
+        feedparser.parse(first).entries[-1].content[0].value == "<p>Notes for <strong>episode 1</strong>.</p>"
+    )
 
 
 # --------------------------------------------------------------------------- golden bytes
@@ -527,19 +585,26 @@ def _compare_golden(path: Path, actual: bytes, update: bool) -> None:
     assert path.is_file(), f"{path} is missing: run `pytest tests/test_feed.py --update-golden`"
     expected = path.read_bytes()
     if actual != expected:
-        diff = difflib.unified_diff(expected.decode().splitlines(), actual.decode().splitlines(),
-                                    "golden", "built", lineterm="", n=1)
-        pytest.fail(f"{path.relative_to(REPO)} differs from this build (review, then `pytest --update-golden`; "
-                    "changed enclosure sizes or hashes mean a different ffmpeg/LAME build):\n"
-                    + "\n".join(list(diff)[:60]))
+        diff = difflib.unified_diff(
+            expected.decode().splitlines(), actual.decode().splitlines(), "golden", "built", lineterm="", n=1
+        )
+        pytest.fail(
+            f"{path.relative_to(REPO)} differs from this build (review, then `pytest --update-golden`; "
+            "changed enclosure sizes or hashes mean a different ffmpeg/LAME build):\n"
+            + "\n".join(list(diff)[:60])
+        )
 
 
 def test_feed_is_byte_identical_to_the_golden_file(sample: Built, update_golden: bool) -> None:
     _compare_golden(GOLDEN_FEED, sample.xml, update_golden)
 
 
-SIDECARS = [f"episodes/{FIRST}/chapters.json", f"episodes/{FIRST}/transcript.vtt",
-            f"episodes/{FIRST}/transcript.srt", "episodes/shin-splints-are-a-load-problem/chapters.json"]
+SIDECARS = [
+    f"episodes/{FIRST}/chapters.json",
+    f"episodes/{FIRST}/transcript.vtt",
+    f"episodes/{FIRST}/transcript.srt",
+    "episodes/shin-splints-are-a-load-problem/chapters.json",
+]
 
 
 @pytest.mark.parametrize("key", SIDECARS)
@@ -559,7 +624,9 @@ def test_two_builds_in_different_folders_are_byte_identical(sample: Built, tmp_p
 # --------------------------------------------------------------------------- the CLI: validate and feed
 
 
-@pytest.mark.parametrize("profiles", [(), *((p,) for p in PROFILES), PROFILES], ids=lambda p: "+".join(p) or "all")
+@pytest.mark.parametrize(
+    "profiles", [(), *((p,) for p in PROFILES), PROFILES], ids=lambda p: "+".join(p) or "all"
+)
 def test_validate_finds_no_errors_in_the_sample_feed(sample: Built, profiles: tuple[str, ...]) -> None:
     args = ["validate", str(sample.out / "feed.xml"), "--now", NOW.isoformat()]
     args += [a for p in profiles for a in ("--profile", p)]
@@ -576,25 +643,31 @@ def test_validate_finds_no_errors_in_the_sample_feed(sample: Built, profiles: tu
 
 def test_validate_github_format_is_workflow_commands(sample: Built) -> None:
     feed_path = str(sample.out / "feed.xml")
-    result = CliRunner().invoke(cli, ["validate", feed_path, "--format", "github", "--now", NOW.isoformat()],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["validate", feed_path, "--format", "github", "--now", NOW.isoformat()], catch_exceptions=False
+    )
     assert result.exit_code == ExitCode.OK
     *annotations, summary = result.stdout.splitlines()
     assert annotations, "the sample's long notes give at least one warning to annotate"
     for line in annotations:
-        assert re.fullmatch(rf"::(warning|notice) file={re.escape(feed_path)},line=\d+,title=PC\d{{3}}::.+", line), line
+        assert re.fullmatch(
+            rf"::(warning|notice) file={re.escape(feed_path)},line=\d+,title=PC\d{{3}}::.+", line
+        ), line
     assert summary.startswith(f"{feed_path}: 0 errors")
 
 
-def test_podcast_feed_writes_only_the_feed_and_its_sidecars(sample: Built, tmp_path: Path, cache: Path) -> None:
+def test_podcast_feed_writes_only_the_feed_and_its_sidecars(
+    sample: Built, tmp_path: Path, cache: Path
+) -> None:
     show_yaml = sample_copy(tmp_path / "show")
     seed_cache(cache, show_yaml)
     out = show_yaml.parent / "build"
     stale_page = out / "episodes" / FIRST / "index.html"
     stale_page.parent.mkdir(parents=True)
     stale_page.write_text("<p>the page from the last full build</p>")
-    result = CliRunner().invoke(cli, ["feed", "--show", str(show_yaml), "--now", NOW.isoformat()],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli, ["feed", "--show", str(show_yaml), "--now", NOW.isoformat()], catch_exceptions=False
+    )
     assert result.exit_code == ExitCode.OK, result.output
     assert result.stdout.strip() == f"Feed written to {out / 'feed.xml'} (3 episodes)."
     assert (out / "feed.xml").read_bytes() == sample.xml
@@ -606,15 +679,27 @@ def test_podcast_feed_writes_only_the_feed_and_its_sidecars(sample: Built, tmp_p
 
 
 CONTROL_CHARACTERS = [
-    ("episodes/coming-back-after-a-running-injury/episode.md", "title: Coming back after a running injury",
-     'title: "Coming back\\x0c after a running injury"', "title"),
-    ("show.yaml", "copyright: Maya Okafor, CC BY 4.0", 'copyright: "Maya Okafor\\x0b, CC BY 4.0"', "copyright"),
+    (
+        "episodes/coming-back-after-a-running-injury/episode.md",
+        "title: Coming back after a running injury",
+        'title: "Coming back\\x0c after a running injury"',
+        "title",
+    ),
+    (
+        "show.yaml",
+        "copyright: Maya Okafor, CC BY 4.0",
+        'copyright: "Maya Okafor\\x0b, CC BY 4.0"',
+        "copyright",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("file", "old", "new", "field"), CONTROL_CHARACTERS, ids=["episode-title", "show-copyright"])
-def test_a_control_character_is_one_error_line_not_a_traceback(tmp_path: Path, cache: Path, file: str, old: str,
-                                                                new: str, field: str) -> None:
+@pytest.mark.parametrize(
+    ("file", "old", "new", "field"), CONTROL_CHARACTERS, ids=["episode-title", "show-copyright"]
+)
+def test_a_control_character_is_one_error_line_not_a_traceback(
+    tmp_path: Path, cache: Path, file: str, old: str, new: str, field: str
+) -> None:
     """XML cannot carry most C0 control characters; one pasted into a title must not crash the build."""
     show_yaml = sample_copy(tmp_path / "show")
     seed_cache(cache, show_yaml)
@@ -643,13 +728,18 @@ def test_workflow_is_valid_and_runs_check_feed_and_validate() -> None:
     setup = next(s for s in steps if s.get("uses", "").startswith("actions/setup-python"))
     assert str(setup["with"]["python-version"]) == "3.11"
     runs = [s["run"].strip() for s in steps if "run" in s]
-    assert runs == ["pip install .", "podcast check", "podcast feed",
-                    "podcast validate build/feed.xml --format github"]
+    assert runs == [
+        "pip install .",
+        "podcast check",
+        "podcast feed",
+        "podcast validate build/feed.xml --format github",
+    ]
     assert "pip install git+https://github.com/" in WORKFLOW.read_text().replace('"', "")
 
 
-def test_workflow_commands_pass_on_the_sample_show(tmp_path: Path, cache: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workflow_commands_pass_on_the_sample_show(
+    tmp_path: Path, cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Run the workflow's podcast commands, as written, in a checkout of the sample show."""
     show_yaml = sample_copy(tmp_path / "checkout")
     seed_cache(cache, show_yaml)

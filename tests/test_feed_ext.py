@@ -59,10 +59,19 @@ def test_channel_podcast_tags() -> None:
     p = fg.podcast20
     p.guid = podcast_guid(FEED_URL)
     p.locked, p.locked_owner = True, "jane@example.com"
-    p.funding = [fx.Funding("https://podcast.example.com/support", "Support the show"),
-                 fx.Funding("https://pay.example.com/jane")]
-    p.persons = [fx.Person("Jane Runner", role="host", group="cast", href="https://example.com/jane",
-                           img="https://example.com/jane.jpg")]
+    p.funding = [
+        fx.Funding("https://podcast.example.com/support", "Support the show"),
+        fx.Funding("https://pay.example.com/jane"),
+    ]
+    p.persons = [
+        fx.Person(
+            "Jane Runner",
+            role="host",
+            group="cast",
+            href="https://example.com/jane",
+            img="https://example.com/jane.jpg",
+        )
+    ]
     p.txt = [fx.Txt("c0ffee-1234", purpose="applepodcastsverify"), fx.Txt("plain note")]
     root = parse(fg)
     assert xp(root, "/rss/channel/podcast:guid/text()") == [podcast_guid(FEED_URL)]
@@ -70,13 +79,22 @@ def test_channel_podcast_tags() -> None:
     assert locked.text == "yes" and locked.get("owner") == "jane@example.com"
     funding = xp(root, "/rss/channel/podcast:funding")
     assert [(f.get("url"), f.text) for f in funding] == [
-        ("https://podcast.example.com/support", "Support the show"), ("https://pay.example.com/jane", None)]
+        ("https://podcast.example.com/support", "Support the show"),
+        ("https://pay.example.com/jane", None),
+    ]
     (person,) = xp(root, "/rss/channel/podcast:person")
     assert person.text == "Jane Runner"
-    assert list(person.attrib.items()) == [("role", "host"), ("group", "cast"), ("href", "https://example.com/jane"),
-                                           ("img", "https://example.com/jane.jpg")]
+    assert list(person.attrib.items()) == [
+        ("role", "host"),
+        ("group", "cast"),
+        ("href", "https://example.com/jane"),
+        ("img", "https://example.com/jane.jpg"),
+    ]
     txt = xp(root, "/rss/channel/podcast:txt")
-    assert [(t.get("purpose"), t.text) for t in txt] == [("applepodcastsverify", "c0ffee-1234"), (None, "plain note")]
+    assert [(t.get("purpose"), t.text) for t in txt] == [
+        ("applepodcastsverify", "c0ffee-1234"),
+        (None, "plain note"),
+    ]
     assert root.nsmap["podcast"] == "https://podcastindex.org/namespace/1.0"
 
 
@@ -93,24 +111,34 @@ def test_item_podcast_tags() -> None:
     p = fe.podcast20
     p.season, p.season_name = 2, "Trails"
     p.episode, p.episode_display = 3.0, "Ep. 3"
-    p.transcripts = [fx.Transcript("https://example.com/3.vtt", "text/vtt", language="en", rel="captions"),
-                     fx.Transcript("https://example.com/3.json", "application/json")]
+    p.transcripts = [
+        fx.Transcript("https://example.com/3.vtt", "text/vtt", language="en", rel="captions"),
+        fx.Transcript("https://example.com/3.json", "application/json"),
+    ]
     p.chapters_url = "https://example.com/3/chapters.json"
     p.persons = [fx.Person("Dr. Ortho", role="guest"), fx.Person("Jane Runner")]
     item = xp(parse(fg), "/rss/channel/item")[0]
     (season,) = xp(item, "podcast:season")
     assert (season.text, season.get("name")) == ("2", "Trails")
     (episode,) = xp(item, "podcast:episode")
-    assert (episode.text, episode.get("display")) == ("3", "Ep. 3")  # a whole decimal is written as 3, not 3.0
+    assert (episode.text, episode.get("display")) == (
+        "3",
+        "Ep. 3",
+    )  # a whole decimal is written as 3, not 3.0
     transcripts = xp(item, "podcast:transcript")
     assert [list(t.attrib.items()) for t in transcripts] == [
         [("url", "https://example.com/3.vtt"), ("type", "text/vtt"), ("language", "en"), ("rel", "captions")],
         [("url", "https://example.com/3.json"), ("type", "application/json")],
     ]
     (chapters,) = xp(item, "podcast:chapters")
-    assert chapters.attrib == {"url": "https://example.com/3/chapters.json", "type": "application/json+chapters"}
-    assert [(p.text, p.get("role")) for p in xp(item, "podcast:person")] == [("Dr. Ortho", "guest"),
-                                                                              ("Jane Runner", None)]
+    assert chapters.attrib == {
+        "url": "https://example.com/3/chapters.json",
+        "type": "application/json+chapters",
+    }
+    assert [(p.text, p.get("role")) for p in xp(item, "podcast:person")] == [
+        ("Dr. Ortho", "guest"),
+        ("Jane Runner", None),
+    ]
 
 
 def test_a_fractional_episode_number_stays_decimal() -> None:
@@ -133,8 +161,10 @@ def test_nothing_set_writes_no_podcast_tags() -> None:
         (lambda fg, fe: setattr(fg.podcast20, "funding", [fx.Funding("")]), "podcast:funding url"),
         (lambda fg, fe: setattr(fg.podcast20, "persons", [fx.Person(" ")]), "podcast:person"),
         (lambda fg, fe: setattr(fg.podcast20, "txt", [fx.Txt("")]), "podcast:txt"),
-        (lambda fg, fe: setattr(fe.podcast20, "transcripts", [fx.Transcript("https://e.example/t", "")]),
-         "podcast:transcript type"),
+        (
+            lambda fg, fe: setattr(fe.podcast20, "transcripts", [fx.Transcript("https://e.example/t", "")]),
+            "podcast:transcript type",
+        ),
         (lambda fg, fe: setattr(fe.psc, "chapters", [fx.PscChapter(0, "")]), "psc:chapter title"),
     ],
 )
@@ -152,8 +182,11 @@ def test_empty_required_values_are_feed_errors(setup, field: str) -> None:
 def test_psc_chapters_inside_the_item() -> None:
     fg = new_feed()
     fe = new_entry(fg)
-    fe.psc.chapters = [fx.PscChapter(0, "Intro"), fx.PscChapter(190.5, "Shoes", href="https://example.com/shoes"),
-                       fx.PscChapter(3723.25, "Outro", image="https://example.com/outro.jpg")]
+    fe.psc.chapters = [
+        fx.PscChapter(0, "Intro"),
+        fx.PscChapter(190.5, "Shoes", href="https://example.com/shoes"),
+        fx.PscChapter(3723.25, "Outro", image="https://example.com/outro.jpg"),
+    ]
     root = parse(fg)
     (wrapper,) = xp(root, "/rss/channel/item/psc:chapters")
     assert wrapper.get("version") == "1.2"
@@ -173,8 +206,10 @@ def test_psc_chapters_out_of_order_are_refused() -> None:
         fg.rss_str()
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "00:00:00.000"), (59.9996, "00:01:00.000"),
-                                              (3600, "01:00:00.000"), (36000.001, "10:00:00.001")])
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "00:00:00.000"), (59.9996, "00:01:00.000"), (3600, "01:00:00.000"), (36000.001, "10:00:00.001")],
+)
 def test_npt(seconds: float, text: str) -> None:
     assert fx.npt(seconds) == text
 
@@ -295,8 +330,9 @@ def full_feed() -> FeedGenerator:
         fe.itunes_extra.explicit = n == 2
         fe.itunes_extra.image = f"https://podcast.example.com/episodes/{n}.jpg"
         fe.podcast20.episode = n
-        fe.podcast20.transcripts = [fx.Transcript(f"https://podcast.example.com/{n}.vtt", "text/vtt", "en",
-                                                  "captions")]
+        fe.podcast20.transcripts = [
+            fx.Transcript(f"https://podcast.example.com/{n}.vtt", "text/vtt", "en", "captions")
+        ]
         fe.podcast20.chapters_url = f"https://podcast.example.com/{n}/chapters.json"
         fe.psc.chapters = [fx.PscChapter(0, "Intro"), fx.PscChapter(95.5, "Main")]
     return fg

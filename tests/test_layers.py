@@ -107,12 +107,19 @@ def imports_of(path: Path, this: str) -> list[Import]:
             base = _resolve_relative(node.module or "", node, this) if node.level else (node.module or "")
             found.append(Import(base, node.lineno))
             # `from pipeline import audio` imports the module pipeline.audio, not just the package
-            found.extend(Import(f"{base}.{alias.name}", node.lineno) for alias in node.names
-                         if alias.name != "*")
-        elif (isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant)
-              and isinstance(node.args[0].value, str)
-              and ((isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
-                   or (isinstance(node.func, ast.Name) and node.func.id in ("import_module", "__import__")))):
+            found.extend(
+                Import(f"{base}.{alias.name}", node.lineno) for alias in node.names if alias.name != "*"
+            )
+        elif (
+            isinstance(node, ast.Call)
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+            and isinstance(node.args[0].value, str)
+            and (
+                (isinstance(node.func, ast.Attribute) and node.func.attr == "import_module")
+                or (isinstance(node.func, ast.Name) and node.func.id in ("import_module", "__import__"))
+            )
+        ):
             found.append(Import(node.args[0].value, node.lineno))
     return found
 
@@ -152,7 +159,9 @@ def layer_violations(this: str, targets: list[tuple[str, int]]) -> list[str]:
         if target in SHARED:
             continue
         if theirs > mine:
-            problems.append(f"{where}: layer {mine} module {this!r} imports {target!r} from higher layer {theirs}")
+            problems.append(
+                f"{where}: layer {mine} module {this!r} imports {target!r} from higher layer {theirs}"
+            )
         elif theirs == mine and (this, target) not in SAME_LAYER_ALLOWED:
             problems.append(f"{where}: {this!r} imports {target!r} from its own layer {mine}")
     return problems
@@ -164,8 +173,10 @@ def confinement_violations(this: str, imports: list[Import]) -> list[str]:
         top = imp.module.split(".")[0]
         allowed = CONFINED.get(top)
         if allowed is not None and this not in allowed:
-            problems.append(f"pipeline/{this.replace('.', '/')}.py:{imp.line}: imports {imp.module!r}, "
-                            f"which lives only in {', '.join(sorted(allowed))}")
+            problems.append(
+                f"pipeline/{this.replace('.', '/')}.py:{imp.line}: imports {imp.module!r}, "
+                f"which lives only in {', '.join(sorted(allowed))}"
+            )
     return problems
 
 
@@ -177,8 +188,12 @@ KNOWN_LAYER_BREAKS: dict[str, str] = {}
 
 def _layer_params() -> list[object]:
     return [
-        pytest.param(name, marks=[pytest.mark.xfail(strict=True, reason=KNOWN_LAYER_BREAKS[name])]
-                     if name in KNOWN_LAYER_BREAKS else [])
+        pytest.param(
+            name,
+            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_LAYER_BREAKS[name])]
+            if name in KNOWN_LAYER_BREAKS
+            else [],
+        )
         for name in sorted(MODULES)
     ]
 
@@ -258,7 +273,10 @@ def test_checker_catches_layer_breaks(tmp_path: Path, name: str, source: str, fr
 @pytest.mark.parametrize(
     ("name", "source"),
     [
-        ("feed", "from pipeline import feed_ext, notes, urls, model\nfrom pipeline.errors import FeedError\n"),
+        (
+            "feed",
+            "from pipeline import feed_ext, notes, urls, model\nfrom pipeline.errors import FeedError\n",
+        ),
         ("build", "from pipeline import audio, feed, site\n"),
         ("check", "from pipeline import audio, transcript, model, urls\n"),
         ("model", "from pipeline.errors import ContentError\nfrom pipeline import categories\n"),

@@ -30,13 +30,23 @@ def sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def episode(guid: str = "g1", slug: str = "knees", *, url: str = "https://cdn.example/episodes/knees/a1/knees.mp3",
-            date: str = "2024-05-01T09:00:00+01:00", title: str = "Knees") -> EpisodeEntry:
+def episode(
+    guid: str = "g1",
+    slug: str = "knees",
+    *,
+    url: str = "https://cdn.example/episodes/knees/a1/knees.mp3",
+    date: str = "2024-05-01T09:00:00+01:00",
+    title: str = "Knees",
+) -> EpisodeEntry:
     return EpisodeEntry(guid=guid, slug=slug, enclosure_url=url, pub_date=date, title=title)
 
 
-def manifest_of(outputs: list[Output], *, episodes: dict[str, EpisodeEntry] | None = None,
-                channel_guid: str | None = "chan-1") -> Manifest:
+def manifest_of(
+    outputs: list[Output],
+    *,
+    episodes: dict[str, EpisodeEntry] | None = None,
+    channel_guid: str | None = "chan-1",
+) -> Manifest:
     return Manifest(
         version=MANIFEST_VERSION,
         channel_guid=channel_guid,
@@ -62,6 +72,7 @@ def outputs(tmp_path: Path) -> list[Output]:
 
 # -- digests --------------------------------------------------------------------------------------
 
+
 def test_digest_of_bytes_and_of_a_file_match_hashlib(tmp_path: Path) -> None:
     data = b"x" * (3 * 1024 * 1024 + 7)  # several read chunks
     path = tmp_path / "f.bin"
@@ -80,6 +91,7 @@ def test_digest_of_a_missing_file_is_a_pipeline_error(tmp_path: Path) -> None:
 
 # -- manifest format ----------------------------------------------------------------------------
 
+
 def test_manifest_round_trips_and_is_deterministic(outputs: list[Output]) -> None:
     eps = {"g2": episode("g2", "zebra"), "g1": episode("g1", "knees")}
     m = manifest_of(outputs, episodes=eps)
@@ -91,8 +103,12 @@ def test_manifest_round_trips_and_is_deterministic(outputs: list[Output]) -> Non
     doc = json.loads(data)
     assert list(doc["objects"]) == sorted(doc["objects"])
     assert doc["version"] == MANIFEST_VERSION
-    assert doc["episodes"]["g1"] == {"slug": "knees", "enclosure_url": eps["g1"].enclosure_url,
-                                     "pub_date": "2024-05-01T09:00:00+01:00", "title": "Knees"}
+    assert doc["episodes"]["g1"] == {
+        "slug": "knees",
+        "enclosure_url": eps["g1"].enclosure_url,
+        "pub_date": "2024-05-01T09:00:00+01:00",
+        "title": "Knees",
+    }
     assert b"\r" not in data and data.endswith(b"\n")
 
 
@@ -115,12 +131,18 @@ def test_non_ascii_titles_survive(outputs: list[Output]) -> None:
         (b'{"objects": {}}', "no valid version number"),
         (b'{"version": "1"}', "no valid version number"),
         (b'{"version": 1, "objects": []}', "objects is not a mapping"),
-        (b'{"version": 1, "objects": {"a": {"size": 1, "sha256": "00", "content_type": "x"}}}',
-         "objects.a: sha256 is not a hex digest"),
-        (b'{"version": 1, "objects": {"a": {"size": -1, "sha256": "00", "content_type": "x"}}}',
-         "objects.a: size is missing or not a int"),
-        (b'{"version": 1, "episodes": {"g": {"slug": "a", "title": "t", "pub_date": "x"}}}',
-         "episodes.g: enclosure_url is missing"),
+        (
+            b'{"version": 1, "objects": {"a": {"size": 1, "sha256": "00", "content_type": "x"}}}',
+            "objects.a: sha256 is not a hex digest",
+        ),
+        (
+            b'{"version": 1, "objects": {"a": {"size": -1, "sha256": "00", "content_type": "x"}}}',
+            "objects.a: size is missing or not a int",
+        ),
+        (
+            b'{"version": 1, "episodes": {"g": {"slug": "a", "title": "t", "pub_date": "x"}}}',
+            "episodes.g: enclosure_url is missing",
+        ),
         (b'{"version": 1, "channel_guid": 5}', "channel_guid is not a string"),
         (b"\xff\xfe\x00", "not JSON"),
     ],
@@ -143,6 +165,7 @@ def test_manifest_from_a_newer_tool_is_refused() -> None:
 
 
 # -- plans ----------------------------------------------------------------------------------------
+
 
 def test_first_publish_uploads_everything_media_first_feed_last(outputs: list[Output]) -> None:
     p = plan(outputs, None)
@@ -172,7 +195,8 @@ def test_republishing_the_same_build_is_a_noop(outputs: list[Output]) -> None:
 def test_only_changed_outputs_are_uploaded_and_removed_ones_are_stale(outputs: list[Output]) -> None:
     remote = manifest_of([*outputs, Output("episodes/old/index.html", b"old", Kind.PAGE, "text/html")])
     changed = [
-        Output(o.key, b"<rss>new</rss>", o.kind, o.content_type) if o.key == "feed.xml" else o for o in outputs
+        Output(o.key, b"<rss>new</rss>", o.kind, o.content_type) if o.key == "feed.xml" else o
+        for o in outputs
     ]
     retyped = [
         Output(o.key, o.data, o.kind, "text/css; charset=utf-8") if o.key == "static/site.css" else o
@@ -208,6 +232,7 @@ def test_is_noop_is_a_property_not_a_method() -> None:
 
 # -- identity ---------------------------------------------------------------------------------------
 
+
 def test_identity_unchanged_and_title_edits_are_fine(outputs: list[Output]) -> None:
     old = manifest_of(outputs, episodes={"g1": episode()})
     retitled = {"g1": episode(title="Why your knees hurt")}
@@ -223,7 +248,9 @@ def test_identity_problems_are_listed_one_per_line(outputs: list[Output]) -> Non
         episodes={
             "g1": episode("g1", "knees"),
             "g2": episode("g2", "hips", url="https://cdn.example/hips.mp3", date="2024-06-01T09:00:00+00:00"),
-            "g3": episode("g3", "ankles", url="https://cdn.example/ankles.mp3", date="2024-07-01T09:00:00+00:00"),
+            "g3": episode(
+                "g3", "ankles", url="https://cdn.example/ankles.mp3", date="2024-07-01T09:00:00+00:00"
+            ),
         },
     )
     new = {

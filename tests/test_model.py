@@ -41,7 +41,9 @@ def _minimal_show(root: Path, extra: str = "") -> Path:
     return root / "show.yaml"
 
 
-def _episode(show_root: Path, slug: str, front: str, body: str = "Notes.\n", audio: str | None = "audio.mp3") -> Path:
+def _episode(
+    show_root: Path, slug: str, front: str, body: str = "Notes.\n", audio: str | None = "audio.mp3"
+) -> Path:
     """Write episodes/<slug>/episode.md (and a copy of a real recording as `audio`)."""
     folder = show_root / "episodes" / slug
     folder.mkdir(parents=True, exist_ok=True)
@@ -71,7 +73,9 @@ def test_sample_show_loads_with_every_field(sample_show: Path) -> None:
     root = sample_show.parent
     assert show.root == root.resolve()
     assert show.title == "The Stride Clinic"
-    assert show.description.startswith("Running injuries, explained by a sports-medicine physician. Each week")
+    assert show.description.startswith(
+        "Running injuries, explained by a sports-medicine physician. Each week"
+    )
     assert "\n" not in show.description  # folded block scalar
     assert show.author == "Dr. Maya Okafor"
     assert show.owner == model.Owner(name="Maya Okafor", email="hello@stride-clinic.example.com")
@@ -92,19 +96,24 @@ def test_sample_show_loads_with_every_field(sample_show: Path) -> None:
     assert show.host.name == "Dr. Maya Okafor"
     assert show.host.photo == root / "host.jpg"
     assert show.host.bio.startswith("Maya is a sports-medicine physician")
-    assert show.host.links == (model.Link(label="Clinic website", url="https://stride-clinic.example.com/about/"),)
+    assert show.host.links == (
+        model.Link(label="Clinic website", url="https://stride-clinic.example.com/about/"),
+    )
     assert show.call_to_action == model.CallToAction(
         text="Got a running question you want answered on the show? **Send it in** and Maya may pick it "
         "for a listener Q&A episode.",
         url="https://stride-clinic.example.com/ask/",
         label="Ask Maya a question",
     )
-    assert show.funding == (model.Funding(url="https://stride-clinic.example.com/support/", text="Support the show"),)
+    assert show.funding == (
+        model.Funding(url="https://stride-clinic.example.com/support/", text="Support the show"),
+    )
     assert [s.label for s in show.subscribe] == ["Apple Podcasts", "Spotify"]
     assert show.subscribe[1].url == "https://open.spotify.com/show/0000000000000000000000"
     assert show.persons == (
-        model.Person(name="Dr. Maya Okafor", role="host", group="cast",
-                     href="https://stride-clinic.example.com/about/"),
+        model.Person(
+            name="Dr. Maya Okafor", role="host", group="cast", href="https://stride-clinic.example.com/about/"
+        ),
     )
     assert show.theme == model.Theme(color="#b4381f", logo=None)
     assert show.page_size == 20
@@ -201,13 +210,23 @@ publish:
     assert show.host == model.Host(name="Jo", bio="Runs a lot.")
     assert show.call_to_action is not None and show.call_to_action.label == "Learn more"
     assert show.funding == (model.Funding(url="https://x.example.com/tip/", text="Support the show"),)
-    assert show.persons == (model.Person(name="Jo Runner", role="guest"), model.Person(name="Al", role="producer"))
+    assert show.persons == (
+        model.Person(name="Jo Runner", role="guest"),
+        model.Person(name="Al", role="producer"),
+    )
     assert show.theme.color == "#abcdef" and show.theme.logo == show.root / "cover.jpg"
     assert show.page_size == 5
-    assert show.audio == model.AudioSettings(format="m4a", bitrate=96, channels=1, sample_rate=48000,
-                                             loudness=-19, true_peak=-2, id3_version=3)
+    assert show.audio == model.AudioSettings(
+        format="m4a", bitrate=96, channels=1, sample_rate=48000, loudness=-19, true_peak=-2, id3_version=3
+    )
     p = show.publish
-    assert (p.target, p.bucket, p.prefix, p.region, p.profile) == ("s3", "my-pod", "shows/trail/", "auto", "pod")
+    assert (p.target, p.bucket, p.prefix, p.region, p.profile) == (
+        "s3",
+        "my-pod",
+        "shows/trail/",
+        "auto",
+        "pod",
+    )
     assert p.endpoint_url == "https://acct.r2.cloudflarestorage.com"
     assert p.public_base_url == "https://media.example.com/trail/"
     # public URLs follow the target, not the site
@@ -217,7 +236,10 @@ publish:
 
 def test_every_optional_field_of_front_matter(tmp_path: Path) -> None:
     show = model.load_show(_minimal_show(tmp_path / "s"))
-    folder = _episode(show.root, "bonus-round", """\
+    folder = _episode(
+        show.root,
+        "bonus-round",
+        """\
 title: Bonus round
 date: 2025-02-01T18:30:00-05:00
 number: 7
@@ -237,7 +259,8 @@ persons:
   - {name: Bob Editor, role: Editor, href: "https://bob.example.com/"}
 video: https://www.youtube.com/watch?v=abc
 guid: imported-guid-0001
-""")
+""",
+    )
     shutil.copy2(REPO / "cover.jpg", folder / "art.jpg")
     (folder / "words.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nHi\n", encoding="utf-8")
     ep = model.load_episode(show.root, folder)
@@ -292,14 +315,18 @@ def test_format_timestamp(seconds: float, text: str) -> None:
 
 def test_chapter_lines_and_mappings(tmp_path: Path) -> None:
     show = model.load_show(_minimal_show(tmp_path / "s"))
-    folder = _episode(show.root, "ep", """\
+    folder = _episode(
+        show.root,
+        "ep",
+        """\
 title: Chapters
 date: 2025-01-01T00:00:00Z
 chapters:
   - "00:00 Intro: why this matters"
   - 01:30 Second part
   - {start: 00:02:00, title: Linked, url: "https://example.com/x"}
-""")
+""",
+    )
     ep = model.load_episode(show.root, folder)
     assert ep.chapters == (
         model.Chapter(start=0, title="Intro: why this matters"),
@@ -312,7 +339,11 @@ chapters:
     ("chapters", "field", "fragment"),
     [
         ("  - 00:05 Late start\n  - 00:10 Next\n", "chapters", "the first chapter must start at 00:00:00"),
-        ("  - 00:00 A\n  - 00:10 B\n  - 00:05 C\n", "chapters", "chapter 3 ('C') does not start after chapter 2"),
+        (
+            "  - 00:00 A\n  - 00:10 B\n  - 00:05 C\n",
+            "chapters",
+            "chapter 3 ('C') does not start after chapter 2",
+        ),
         ("  - 00:00 A\n  - 00:00 B\n", "chapters", "chapter 2 ('B') does not start after chapter 1"),
         ("  - soon Intro\n", "chapters[0].start", "'soon' is not a time"),
         ("  - '00:00'\n", "chapters[0].title", "must not be empty"),
@@ -324,8 +355,9 @@ def test_bad_chapters_name_the_field(tmp_path: Path, chapters: str, field: str, 
     folder = _episode(show.root, "ep", f"title: T\ndate: 2025-01-01T00:00:00Z\nchapters:\n{chapters}")
     with pytest.raises(ContentErrors) as exc:
         model.load_episode(show.root, folder)
-    assert any(p.startswith(f"episodes/ep/episode.md: {field}: ") and fragment in p for p in _problems(exc)), \
-        _problems(exc)
+    assert any(
+        p.startswith(f"episodes/ep/episode.md: {field}: ") and fragment in p for p in _problems(exc)
+    ), _problems(exc)
 
 
 # --------------------------------------------------------------------------- persons
@@ -333,7 +365,10 @@ def test_bad_chapters_name_the_field(tmp_path: Path, chapters: str, field: str, 
 
 def test_persons_as_strings_or_mappings(tmp_path: Path) -> None:
     show = model.load_show(_minimal_show(tmp_path / "s"))
-    folder = _episode(show.root, "ep", """\
+    folder = _episode(
+        show.root,
+        "ep",
+        """\
 title: People
 date: 2025-01-01T00:00:00Z
 persons:
@@ -342,7 +377,8 @@ persons:
     role: Co-Host
     group: cast
     img: https://example.com/maya.jpg
-""")
+""",
+    )
     ep = model.load_episode(show.root, folder)
     assert ep.persons == (
         model.Person(name="Sam Whitfield", role="guest", group="cast"),
@@ -352,12 +388,16 @@ persons:
 
 def test_person_with_unknown_role(tmp_path: Path) -> None:
     show = model.load_show(_minimal_show(tmp_path / "s"))
-    folder = _episode(show.root, "ep", "title: T\ndate: 2025-01-01T00:00:00Z\npersons: [{name: X, role: mascot}]\n")
+    folder = _episode(
+        show.root, "ep", "title: T\ndate: 2025-01-01T00:00:00Z\npersons: [{name: X, role: mascot}]\n"
+    )
     with pytest.raises(ContentErrors) as exc:
         model.load_episode(show.root, folder)
-    assert _problems(exc) == ["episodes/ep/episode.md: persons[0].role: 'mascot' is not a role "
-                              "(expected one of host, co-host, guest, guest host, producer, editor, composer, "
-                              "narrator)"]
+    assert _problems(exc) == [
+        "episodes/ep/episode.md: persons[0].role: 'mascot' is not a role "
+        "(expected one of host, co-host, guest, guest host, producer, editor, composer, "
+        "narrator)"
+    ]
 
 
 # --------------------------------------------------------------------------- status and ordering
@@ -413,8 +453,14 @@ def test_public_episodes_newest_first_ties_by_slug(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("date", "message"),
     [
-        ("2025-03-04 07:00:00", "date: '2025-03-04 07:00:00' has no time zone (write 2025-03-04T07:00:00+00:00)"),
-        ("'2025-03-04T07:00'", "date: '2025-03-04 07:00:00' has no time zone (write 2025-03-04T07:00:00+00:00)"),
+        (
+            "2025-03-04 07:00:00",
+            "date: '2025-03-04 07:00:00' has no time zone (write 2025-03-04T07:00:00+00:00)",
+        ),
+        (
+            "'2025-03-04T07:00'",
+            "date: '2025-03-04 07:00:00' has no time zone (write 2025-03-04T07:00:00+00:00)",
+        ),
         ("2025-03-04", "date: '2025-03-04' has no time and time zone (write 2025-03-04T09:00:00+00:00)"),
         ("next tuesday", "date: 'next tuesday' is not a date and time (write 2024-05-01T09:00:00+01:00)"),
     ],
@@ -450,19 +496,32 @@ def test_a_boolean_is_not_an_episode_number(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
-        ("language: en", "language: en\nexplict: true",
-         "show.yaml: 'explict' is not a setting (did you mean 'explicit'?)"),
-        ("  email: hello@", "  emial: hello@",
-         "show.yaml: owner: 'emial' is not a setting (did you mean 'email'?)"),
-        ("  target: local", "  target: local\n  bukket: x",
-         "show.yaml: publish: 'bukket' is not a setting (did you mean 'bucket'?)"),
-        ("    role: host\n", "    role: host\n    hreff: https://x.example.com/\n",
-         "show.yaml: persons[0]: 'hreff' is not a setting (did you mean 'href'?)"),
+        (
+            "language: en",
+            "language: en\nexplict: true",
+            "show.yaml: 'explict' is not a setting (did you mean 'explicit'?)",
+        ),
+        (
+            "  email: hello@",
+            "  emial: hello@",
+            "show.yaml: owner: 'emial' is not a setting (did you mean 'email'?)",
+        ),
+        (
+            "  target: local",
+            "  target: local\n  bukket: x",
+            "show.yaml: publish: 'bukket' is not a setting (did you mean 'bucket'?)",
+        ),
+        (
+            "    role: host\n",
+            "    role: host\n    hreff: https://x.example.com/\n",
+            "show.yaml: persons[0]: 'hreff' is not a setting (did you mean 'href'?)",
+        ),
         ("language: en", "language: en\nzebra: 1", "show.yaml: 'zebra' is not a setting"),
     ],
 )
-def test_unknown_show_keys_are_errors_with_a_suggestion(sample_show: Path, old: str, new: str,
-                                                        expected: str) -> None:
+def test_unknown_show_keys_are_errors_with_a_suggestion(
+    sample_show: Path, old: str, new: str, expected: str
+) -> None:
     _edit(sample_show, old, new)
     with pytest.raises(ContentErrors) as exc:
         model.load_show(sample_show)
@@ -473,16 +532,23 @@ def test_unknown_show_keys_are_errors_with_a_suggestion(sample_show: Path, old: 
     ("old", "new", "expected"),
     [
         ("summary:", "sumary:", "'sumary' is not a setting (did you mean 'summary'?)"),
-        ("transcript: transcript.vtt", "transcript: transcript.vtt\ndraftt: true",
-         "'draftt' is not a setting (did you mean 'draft'?)"),
+        (
+            "transcript: transcript.vtt",
+            "transcript: transcript.vtt\ndraftt: true",
+            "'draftt' is not a setting (did you mean 'draft'?)",
+        ),
         ("    role: host", "    rol: host", "persons[0]: 'rol' is not a setting (did you mean 'role'?)"),
-        ("  - 00:00 Welcome", "  - {start: 0, title: Welcome, ulr: 'https://x.example.com/'}",
-         "chapters[0]: 'ulr' is not a setting (did you mean 'url'?)"),
+        (
+            "  - 00:00 Welcome",
+            "  - {start: 0, title: Welcome, ulr: 'https://x.example.com/'}",
+            "chapters[0]: 'ulr' is not a setting (did you mean 'url'?)",
+        ),
         ("number: 1", "number: 1\nslug: knees", "'slug' is not a setting (the slug is the folder name)"),
     ],
 )
-def test_unknown_front_matter_keys_are_errors_with_a_suggestion(sample_show: Path, old: str, new: str,
-                                                                expected: str) -> None:
+def test_unknown_front_matter_keys_are_errors_with_a_suggestion(
+    sample_show: Path, old: str, new: str, expected: str
+) -> None:
     _edit(sample_show.parent / "episodes" / KNEES / "episode.md", old, new)
     with pytest.raises(ContentErrors) as exc:
         model.load(sample_show)
@@ -494,7 +560,9 @@ def test_unknown_front_matter_keys_are_errors_with_a_suggestion(sample_show: Pat
 
 def test_every_problem_in_every_episode_at_once(sample_show: Path) -> None:
     root = sample_show.parent
-    _edit(root / "episodes" / KNEES / "episode.md", "date: 2025-03-04T07:00:00+00:00", "date: 2025-03-04 07:00")
+    _edit(
+        root / "episodes" / KNEES / "episode.md", "date: 2025-03-04T07:00:00+00:00", "date: 2025-03-04 07:00"
+    )
     _edit(root / "episodes" / KNEES / "episode.md", "season: 1", "season: first")
     _edit(root / "episodes" / SHINS / "episode.md", "number: 2", "number: 3")  # RETURN is number 3
     _episode(root, "extra-one", "title: Extra\ndate: 2025-04-01T00:00:00Z\naudio: missing.mp3\n", audio=None)
@@ -523,12 +591,14 @@ def test_every_problem_in_show_yaml_at_once(sample_show: Path) -> None:
     _edit(sample_show, "page_size: 20", "page_size: 0")
     with pytest.raises(ContentErrors) as exc:
         model.load_show(sample_show)
-    assert sorted(_problems(exc)) == sorted([
-        "show.yaml: owner.email: 'hello-at-example' is not an email address",
-        "show.yaml: language: 'English' is not a language code (write e.g. en or en-US)",
-        "show.yaml: categories[1]: 'Medicine' is not a subcategory of 'Sports'",
-        "show.yaml: page_size: must be at least 1",
-    ])
+    assert sorted(_problems(exc)) == sorted(
+        [
+            "show.yaml: owner.email: 'hello-at-example' is not an email address",
+            "show.yaml: language: 'English' is not a language code (write e.g. en or en-US)",
+            "show.yaml: categories[1]: 'Medicine' is not a subcategory of 'Sports'",
+            "show.yaml: page_size: must be at least 1",
+        ]
+    )
     assert exc.value.message == "4 problems in 1 file"
     assert {p.file for p in exc.value.problems} == {"show.yaml"}
 
@@ -536,8 +606,11 @@ def test_every_problem_in_show_yaml_at_once(sample_show: Path) -> None:
 def test_problems_in_show_yaml_and_episodes_together(sample_show: Path) -> None:
     # STYLE.md §2.4: one run lists the show's and the episodes' problems together
     _edit(sample_show, "Health & Fitness > Medicine", "Tech")
-    _edit(sample_show.parent / "episodes" / KNEES / "episode.md",
-          "date: 2025-03-04T07:00:00+00:00", "date: 2025-03-04 07:00")
+    _edit(
+        sample_show.parent / "episodes" / KNEES / "episode.md",
+        "date: 2025-03-04T07:00:00+00:00",
+        "date: 2025-03-04 07:00",
+    )
     with pytest.raises(ContentErrors) as exc:
         model.load(sample_show)
     assert _problems(exc) == [
@@ -554,7 +627,11 @@ def test_problems_carry_file_field_and_hint(sample_show: Path) -> None:
         model.load_show(sample_show)
     [problem] = exc.value.problems
     assert isinstance(problem, ContentError)
-    assert (problem.file, problem.field, problem.hint) == ("show.yaml", "categories[1]", "did you mean 'Sports'?")
+    assert (problem.file, problem.field, problem.hint) == (
+        "show.yaml",
+        "categories[1]",
+        "did you mean 'Sports'?",
+    )
     assert problem.message == "'Sprots' is not an Apple category"
 
 
@@ -601,9 +678,15 @@ def test_byte_order_mark_is_accepted(sample_show: Path) -> None:
 
 
 def test_podcast_guid_matches_the_podcasting20_example() -> None:
-    assert urls.podcast_guid("https://mp3s.nashownotes.com/pc20rss.xml") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    assert (
+        urls.podcast_guid("https://mp3s.nashownotes.com/pc20rss.xml")
+        == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    )
     # the rule drops the scheme and trailing slashes
-    assert urls.podcast_guid("http://mp3s.nashownotes.com/pc20rss.xml/") == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    assert (
+        urls.podcast_guid("http://mp3s.nashownotes.com/pc20rss.xml/")
+        == "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    )
     assert uuid.UUID(urls.podcast_guid("https://example.com/feed.xml")).version == 5
 
 
@@ -632,7 +715,10 @@ def test_episode_guid_is_stable_and_derived_from_show_guid_and_slug(sample_show:
     # a GUID kept from another host wins
     _edit(knees.source, "number: 1", "number: 1\nguid: https://old-host.example.com/?p=12")
     show3, episodes3 = model.load(sample_show)
-    assert urls.episode_guid(show3, {e.slug: e for e in episodes3}[KNEES]) == "https://old-host.example.com/?p=12"
+    assert (
+        urls.episode_guid(show3, {e.slug: e for e in episodes3}[KNEES])
+        == "https://old-host.example.com/?p=12"
+    )
 
 
 def test_audio_key_is_content_addressed_and_ascii(sample_show: Path) -> None:

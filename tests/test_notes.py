@@ -51,7 +51,9 @@ def test_footnotes_link_both_ways_and_stay_out_of_the_text():
 
 
 def test_strikethrough_autolinks_task_lists_and_code():
-    notes = render_notes("~~old~~ see https://example.com/x\n\n- [x] done\n- [ ] todo\n\n```python\nprint(1)\n```\n")
+    notes = render_notes(
+        "~~old~~ see https://example.com/x\n\n- [x] done\n- [ ] todo\n\n```python\nprint(1)\n```\n"
+    )
     doc = tree(notes.html)
     assert doc.find(".//del").text == "old"
     assert doc.find(".//a").get("href") == "https://example.com/x"
@@ -122,7 +124,9 @@ def test_slug_helpers():
 
 
 def test_external_links_get_noopener_and_internal_ones_do_not():
-    notes = render_notes("[out](https://example.com) [proto](//cdn.example.com/x) [in](#intro) [rel](../other/)\n")
+    notes = render_notes(
+        "[out](https://example.com) [proto](//cdn.example.com/x) [in](#intro) [rel](../other/)\n"
+    )
     rels = {a.get("href"): a.get("rel") for a in tree(notes.html).iter("a")}
     assert rels == {
         "https://example.com": "noopener",
@@ -174,8 +178,26 @@ HOSTILE = {
     "stray-inputs": '<input name="q"> <input type="password"> <input type="hidden" value="x">',
 }
 
-_BANNED_TAGS = {"input", "script", "style", "iframe", "object", "embed", "svg", "math", "form", "meta", "base", "link",
-                "template", "noscript", "button", "frame", "frameset", "applet"}
+_BANNED_TAGS = {
+    "input",
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "form",
+    "meta",
+    "base",
+    "link",
+    "template",
+    "noscript",
+    "button",
+    "frame",
+    "frameset",
+    "applet",
+}
 
 
 def assert_harmless(markup: str) -> None:
@@ -224,7 +246,9 @@ def test_sanitise_is_idempotent_on_rendered_notes():
 
 
 def test_summary_is_the_first_paragraph_as_plain_text():
-    notes = render_notes("# Title\n\n![cover](c.jpg)\n\nWe talk **knees** and [hips](https://e.com).\n\nMore.\n")
+    notes = render_notes(
+        "# Title\n\n![cover](c.jpg)\n\nWe talk **knees** and [hips](https://e.com).\n\nMore.\n"
+    )
     assert notes.summary == "We talk knees and hips."
 
 

@@ -66,11 +66,16 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(start)
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
         .not_valid_after(start + dt.timedelta(days=3))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False
+        )
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -78,8 +83,11 @@ def self_signed_cert(folder: Path) -> tuple[Path, Path]:
     )
     cert_file, key_file = folder / "cert.pem", folder / "key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
     return cert_file, key_file
 
 
@@ -95,8 +103,12 @@ class ListenerServer(SeaweedServer):
     key_file: Path | None = None
 
     def command(self) -> list[str]:
-        return [*super().command(), f"-s3.port.https={self.ports['https']}", f"-s3.cert.file={self.cert_file}",
-                f"-s3.key.file={self.key_file}"]
+        return [
+            *super().command(),
+            f"-s3.port.https={self.ports['https']}",
+            f"-s3.cert.file={self.cert_file}",
+            f"-s3.key.file={self.key_file}",
+        ]
 
     def listener_url(self, bucket: str, prefix: str = PREFIX) -> str:
         return f"https://127.0.0.1:{self.ports['https']}/{bucket}/{prefix}"
@@ -168,9 +180,26 @@ def replace_audio(show_yaml: Path, slug: str, frequency: int = 523) -> None:
     """A corrected recording (a different tone) in place of the episode's source audio."""
     folder = show_yaml.parent / "episodes" / slug
     source = next(p for p in folder.iterdir() if p.name.startswith("audio."))
-    subprocess.run([imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-                    f"sine=frequency={frequency}:duration=10", "-ac", "2", "-ar", "44100", "-b:a", "128k",
-                    str(source)], check=True)
+    subprocess.run(
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-loglevel",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency={frequency}:duration=10",
+            "-ac",
+            "2",
+            "-ar",
+            "44100",
+            "-b:a",
+            "128k",
+            str(source),
+        ],
+        check=True,
+    )
 
 
 def add_episodes(show_yaml: Path, n: int) -> list[str]:
@@ -185,7 +214,8 @@ def add_episodes(show_yaml: Path, n: int) -> list[str]:
         date = dt.datetime(2025, 4, 1, 7, tzinfo=dt.UTC) + dt.timedelta(days=i)
         (episodes / slug / "episode.md").write_text(
             f"---\ntitle: Listener question {i}\ndate: {date.isoformat()}\naudio: audio.mp3\n---\n"
-            f"A listener asks about run number {i}.\n")
+            f"A listener asks about run number {i}.\n"
+        )
         slugs.append(slug)
     return slugs
 
@@ -260,10 +290,11 @@ class Target:
     def objects(self) -> dict[str, tuple[str, int]]:
         """key (without the prefix) -> (ETag, size) of every object under the prefix."""
         found: dict[str, tuple[str, int]] = {}
-        for page in self.server.admin.get_paginator("list_objects_v2").paginate(Bucket=self.bucket,
-                                                                                Prefix=self.prefix):
+        for page in self.server.admin.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=self.prefix
+        ):
             for o in page.get("Contents", []):
-                found[o["Key"][len(self.prefix):]] = (o["ETag"].strip('"'), o["Size"])
+                found[o["Key"][len(self.prefix) :]] = (o["ETag"].strip('"'), o["Size"])
         return found
 
     def head(self, key: str) -> dict[str, Any]:
@@ -274,12 +305,16 @@ class Target:
 
     def fetch(self, key: str) -> bytes:
         """What a listener's app gets: an anonymous HTTPS GET of the public URL."""
-        with urllib.request.urlopen(self.server.listener_url(self.bucket, self.prefix) + key, timeout=10) as r:
+        with urllib.request.urlopen(
+            self.server.listener_url(self.bucket, self.prefix) + key, timeout=10
+        ) as r:
             return r.read()
 
     def state(self) -> dict[str, tuple[str, int, str]]:
         """Everything a publish could change: key -> (ETag, size, Last-Modified)."""
-        return {k: (etag, size, str(self.head(k)["LastModified"])) for k, (etag, size) in self.objects().items()}
+        return {
+            k: (etag, size, str(self.head(k)["LastModified"])) for k, (etag, size) in self.objects().items()
+        }
 
     def assert_matches(self, outputs: dict[str, Output]) -> None:
         """The bucket holds exactly the build (plus the manifest), byte for byte, with no lock left."""
@@ -302,8 +337,15 @@ class Target:
 def target(s3_env: ListenerServer, bucket: str, show: Path, monkeypatch: pytest.MonkeyPatch) -> Target:
     assert s3_env.cert_file is not None
     monkeypatch.setenv("SSL_CERT_FILE", str(s3_env.cert_file))  # trust the server's HTTPS port (validate)
-    set_publish(show, target="s3", bucket=bucket, prefix=PREFIX, region=s3_env.region,
-                endpoint_url=s3_env.endpoint_url, public_base_url=s3_env.listener_url(bucket))
+    set_publish(
+        show,
+        target="s3",
+        bucket=bucket,
+        prefix=PREFIX,
+        region=s3_env.region,
+        endpoint_url=s3_env.endpoint_url,
+        public_base_url=s3_env.listener_url(bucket),
+    )
     return Target(s3_env, bucket, show)
 
 
@@ -312,7 +354,7 @@ def record_requests(store: Any) -> list[tuple[str, str, dict[str, Any]]]:
     calls: list[tuple[str, str, dict[str, Any]]] = []
 
     def seen(model: Any, params: dict[str, Any], **_: Any) -> None:
-        calls.append((model.name, str(params.get("Key", ""))[len(store.prefix):], dict(params)))
+        calls.append((model.name, str(params.get("Key", ""))[len(store.prefix) :], dict(params)))
 
     store._client().meta.events.register("before-parameter-build.s3", seen)
     return calls
@@ -326,10 +368,16 @@ def test_cold_publish_puts_every_output_with_type_and_caching(target: Target) ->
     assert result.exit_code == ExitCode.OK, result.output
     outputs = built(target.show)
     total = sum(len(data_of(o)) for o in outputs.values())
-    assert result.stdout == (f"Published 3 episodes to {target.description}: 3 new ({total / 1000:.1f} kB "
-                             "uploaded), 0 unchanged, feed updated.\n")
+    assert result.stdout == (
+        f"Published 3 episodes to {target.description}: 3 new ({total / 1000:.1f} kB "
+        "uploaded), 0 unchanged, feed updated.\n"
+    )
     assert [line for line in result.stderr.splitlines() if not line.startswith("Encoding")] == [
-        "Uploading media: 11 files", "Checking 3 enclosures", "Uploading pages: 7 files", "Updating feed.xml"]
+        "Uploading media: 11 files",
+        "Checking 3 enclosures",
+        "Uploading pages: 7 files",
+        "Updating feed.xml",
+    ]
     target.assert_matches(outputs)
     assert {o.kind for o in outputs.values()} == set(Kind)
     for key, o in outputs.items():
@@ -343,14 +391,18 @@ def test_cold_publish_puts_every_output_with_type_and_caching(target: Target) ->
     assert target.head(MANIFEST_KEY)["ContentType"] == "application/json"
     manifest = Manifest.from_json(target.get(MANIFEST_KEY), "test")
     assert {k: (e.size, e.sha256, e.content_type) for k, e in manifest.objects.items()} == {
-        k: (len(data_of(o)), hashlib.sha256(data_of(o)).hexdigest(), o.content_type) for k, o in outputs.items()}
+        k: (len(data_of(o)), hashlib.sha256(data_of(o)).hexdigest(), o.content_type)
+        for k, o in outputs.items()
+    }
     assert sorted(e.slug for e in manifest.episodes.values()) == [RETURN, SHINS, KNEES]
     assert manifest.feed_url == target.feed_url
     assert target.fetch("feed.xml") == data_of(outputs["feed.xml"])
     target.assert_feed_valid()
 
 
-def test_publish_order_is_media_then_enclosure_check_then_pages_then_feed_then_manifest(target: Target) -> None:
+def test_publish_order_is_media_then_enclosure_check_then_pages_then_feed_then_manifest(
+    target: Target,
+) -> None:
     result = build.build(target.show, now=NOW)
     store = publish.open_target(result.show)
     calls = record_requests(store)
@@ -395,7 +447,10 @@ def test_noop_publish_reads_the_manifest_once_and_writes_nothing(target: Target)
     # A reachability probe (one key at most), "is a publish running?", and the manifest: nothing listed,
     # nothing written, not even the lock.
     assert [(op, key, p.get("MaxKeys")) for op, key, p in calls] == [
-        ("ListObjectsV2", "", 1), ("GetObject", LOCK_KEY, None), ("GetObject", MANIFEST_KEY, None)]
+        ("ListObjectsV2", "", 1),
+        ("GetObject", LOCK_KEY, None),
+        ("GetObject", MANIFEST_KEY, None),
+    ]
 
 
 def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) -> None:
@@ -407,15 +462,19 @@ def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) 
     status = run("status", "--show", target.show, "--now", NOW_ISO)
     assert status.exit_code == ExitCode.OK
     assert status.stdout.splitlines()[0].startswith(f"{target.description}: 2 file(s) differ (")
-    assert [line.split()[-1] for line in status.stdout.splitlines()[2:]] == [f"episodes/{KNEES}/index.html",
-                                                                             "feed.xml"]
+    assert [line.split()[-1] for line in status.stdout.splitlines()[2:]] == [
+        f"episodes/{KNEES}/index.html",
+        "feed.xml",
+    ]
     outcome = publish_json(target.show)
     assert uploaded(outcome) == {f"episodes/{KNEES}/index.html", "feed.xml"}
     assert uploaded(outcome) == {k for k in new if data_of(new[k]) != data_of(old[k])}  # the build's own diff
     assert outcome["changed_episodes"] == [KNEES] and outcome["new_episodes"] == []
-    assert outcome["summary"] == (f"Published 3 episodes to {target.description}: 2 files ("
-                                  f"{outcome['uploaded_bytes'] / 1000:.1f} kB) uploaded, 1 changed, 2 unchanged, "
-                                  "feed updated.")
+    assert outcome["summary"] == (
+        f"Published 3 episodes to {target.description}: 2 files ("
+        f"{outcome['uploaded_bytes'] / 1000:.1f} kB) uploaded, 1 changed, 2 unchanged, "
+        "feed updated."
+    )
     after = target.state()
     assert {k for k in after if after[k] != before[k]} == uploaded(outcome) | {MANIFEST_KEY}
     target.assert_matches(new)
@@ -435,7 +494,9 @@ def test_corrected_audio_gets_a_new_url_and_uploads_only_its_own_objects(target:
     # GUID stays, so this is a change, not a refusal.
     outcome = publish_json(target.show)
     assert uploaded(outcome) == {new_media, f"episodes/{RETURN}/index.html", "feed.xml"}
-    assert outcome["changed_episodes"] == [RETURN] and outcome["forced"] is False and outcome["refusals"] == []
+    assert (
+        outcome["changed_episodes"] == [RETURN] and outcome["forced"] is False and outcome["refusals"] == []
+    )
     assert set(target.objects()) == set(new) | set(old) | {MANIFEST_KEY}  # the old file stays (no --prune)
     target.assert_feed_valid()
 
@@ -461,7 +522,8 @@ class _KillOnFirstObject:
 
 
 def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
-        target: Target, monkeypatch: pytest.MonkeyPatch) -> None:
+    target: Target, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert publish_cli(target.show).exit_code == ExitCode.OK
     live_feed = target.fetch("feed.xml")
     before = target.objects()
@@ -508,8 +570,12 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
 
     resumed = publish_cli(target.show, "--format", "json")  # the lock the crash left is ours, and abandoned
     assert resumed.exit_code == ExitCode.OK, resumed.output
-    assert re.search(rf"^Warning: took over the lock left by an interrupted publish \(pid {os.getpid()} on \S+, "
-                     r"\d+ s ago\)$", resumed.stderr, re.MULTILINE), resumed.stderr
+    assert re.search(
+        rf"^Warning: took over the lock left by an interrupted publish \(pid {os.getpid()} on \S+, "
+        r"\d+ s ago\)$",
+        resumed.stderr,
+        re.MULTILINE,
+    ), resumed.stderr
     outcome = json.loads(resumed.stdout)
     needed = {k for k, o in outputs.items() if before.get(k, ("",))[0] != md5(data_of(o))}
     assert uploaded(outcome) == needed - landed  # nothing stored before the crash is sent again
@@ -520,31 +586,61 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
 
 
 def _wrong_secret(server: ListenerServer) -> tuple[dict[str, str], str]:
-    return ({"AWS_ACCESS_KEY_ID": server.access_key, "AWS_SECRET_ACCESS_KEY": uuid.uuid4().hex + uuid.uuid4().hex},
-            "the secret access key does not match the access key id (check AWS_ACCESS_KEY_ID / "
-            "AWS_SECRET_ACCESS_KEY or the AWS profile (credentials come only from the standard AWS chain))")
+    return (
+        {
+            "AWS_ACCESS_KEY_ID": server.access_key,
+            "AWS_SECRET_ACCESS_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        },
+        "the secret access key does not match the access key id (check AWS_ACCESS_KEY_ID / "
+        "AWS_SECRET_ACCESS_KEY or the AWS profile (credentials come only from the standard AWS chain))",
+    )
 
 
 def _unknown_key(server: ListenerServer) -> tuple[dict[str, str], str]:
-    return ({"AWS_ACCESS_KEY_ID": "AKIA" + uuid.uuid4().hex[:16].upper(),
-             "AWS_SECRET_ACCESS_KEY": uuid.uuid4().hex + uuid.uuid4().hex},
-            "the server does not know this access key id (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the "
-            "AWS profile (credentials come only from the standard AWS chain))")
+    return (
+        {
+            "AWS_ACCESS_KEY_ID": "AKIA" + uuid.uuid4().hex[:16].upper(),
+            "AWS_SECRET_ACCESS_KEY": uuid.uuid4().hex + uuid.uuid4().hex,
+        },
+        "the server does not know this access key id (check AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY or the "
+        "AWS profile (credentials come only from the standard AWS chain))",
+    )
 
 
 @pytest.mark.parametrize("credentials", [_wrong_secret, _unknown_key], ids=["wrong-secret", "unknown-key-id"])
-def test_bad_credentials_are_one_line_and_never_printed_even_with_debug(target: Target, credentials: Any) -> None:
+def test_bad_credentials_are_one_line_and_never_printed_even_with_debug(
+    target: Target, credentials: Any
+) -> None:
     env, message = credentials(target.server)
-    secrets = {env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], target.server.access_key,
-               target.server.secret_key}
+    secrets = {
+        env["AWS_ACCESS_KEY_ID"],
+        env["AWS_SECRET_ACCESS_KEY"],
+        target.server.access_key,
+        target.server.secret_key,
+    }
     result = run("publish", "--show", target.show, "--now", NOW_ISO, env=env)
     assert result.exit_code == ExitCode.ERROR
     assert error_line(result) == f"Error: {target.description}: {message}"
     assert not any(value in result.output for value in secrets)
     # --debug shows the traceback: a real process, so everything it prints is seen.
-    proc = subprocess.run([sys.executable, "-m", "pipeline", "--debug", "publish", "--show", str(target.show),
-                           "--now", NOW_ISO], capture_output=True, text=True, env={**os.environ, **env},
-                          cwd=REPO, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "--debug",
+            "publish",
+            "--show",
+            str(target.show),
+            "--now",
+            NOW_ISO,
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        cwd=REPO,
+        timeout=120,
+    )
     assert proc.returncode != 0
     assert "Traceback" in proc.stderr and f"StorageError: {target.description}: {message}" in proc.stderr
     assert not any(value in proc.stdout or value in proc.stderr for value in secrets)
@@ -552,14 +648,23 @@ def test_bad_credentials_are_one_line_and_never_printed_even_with_debug(target: 
 
 
 def test_missing_bucket_names_create_bucket_and_is_created_on_request(
-        target: Target, s3_env: ListenerServer) -> None:
+    target: Target, s3_env: ListenerServer
+) -> None:
     name = f"missing-{uuid.uuid4().hex[:12]}"
-    set_publish(target.show, target="s3", bucket=name, prefix=PREFIX, region=s3_env.region,
-                endpoint_url=s3_env.endpoint_url, public_base_url=s3_env.listener_url(name))
+    set_publish(
+        target.show,
+        target="s3",
+        bucket=name,
+        prefix=PREFIX,
+        region=s3_env.region,
+        endpoint_url=s3_env.endpoint_url,
+        public_base_url=s3_env.listener_url(name),
+    )
     result = publish_cli(target.show)
     assert result.exit_code == ExitCode.ERROR
-    assert error_line(result) == (f"Error: s3://{name}/podcast: bucket '{name}' does not exist "
-                                  "(create it, or pass --create-bucket)")
+    assert error_line(result) == (
+        f"Error: s3://{name}/podcast: bucket '{name}' does not exist (create it, or pass --create-bucket)"
+    )
     assert name not in {b["Name"] for b in s3_env.admin.list_buckets()["Buckets"]}
     try:
         created = publish_cli(target.show, "--create-bucket")
@@ -574,11 +679,23 @@ def test_missing_bucket_names_create_bucket_and_is_created_on_request(
 
 def test_read_only_bucket_fails_before_anything_changes(target: Target) -> None:
     assert publish_cli(target.show).exit_code == ExitCode.OK
-    deny = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": ["s3:PutObject", "s3:DeleteObject"],
-         "Resource": [f"arn:aws:s3:::{target.bucket}/*"]},
-        {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"],
-         "Resource": [f"arn:aws:s3:::{target.bucket}/*"]}]}
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:PutObject", "s3:DeleteObject"],
+                "Resource": [f"arn:aws:s3:::{target.bucket}/*"],
+            },
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{target.bucket}/*"],
+            },
+        ],
+    }
     target.server.admin.put_bucket_policy(Bucket=target.bucket, Policy=json.dumps(deny))
     before = target.state()
     live_feed = target.fetch("feed.xml")
@@ -586,7 +703,8 @@ def test_read_only_bucket_fails_before_anything_changes(target: Target) -> None:
     result = publish_cli(target.show)
     assert result.exit_code == ExitCode.ERROR
     assert error_line(result).startswith(
-        f"Error: {target.description}: access denied: cannot write .podcast/lock.json (")
+        f"Error: {target.description}: access denied: cannot write .podcast/lock.json ("
+    )
     assert target.state() == before and target.fetch("feed.xml") == live_feed
 
 
@@ -594,18 +712,30 @@ def test_feed_write_denied_midway_keeps_the_old_feed_and_a_rerun_finishes(target
     assert publish_cli(target.show).exit_code == ExitCode.OK
     live_feed = target.fetch("feed.xml")
     feed_arn = f"arn:aws:s3:::{target.bucket}/{PREFIX}feed.xml"
-    deny_feed = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Deny", "Principal": "*", "Action": ["s3:PutObject"], "Resource": [feed_arn]},
-        {"Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"],
-         "Resource": [f"arn:aws:s3:::{target.bucket}/*"]}]}
+    deny_feed = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Deny", "Principal": "*", "Action": ["s3:PutObject"], "Resource": [feed_arn]},
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["s3:GetObject"],
+                "Resource": [f"arn:aws:s3:::{target.bucket}/*"],
+            },
+        ],
+    }
     target.server.admin.put_bucket_policy(Bucket=target.bucket, Policy=json.dumps(deny_feed))
     replace_audio(target.show, SHINS)
     result = publish_cli(target.show)
     assert result.exit_code == ExitCode.ERROR
-    assert error_line(result).startswith(f"Error: {target.description}: access denied: cannot write feed.xml (")
+    assert error_line(result).startswith(
+        f"Error: {target.description}: access denied: cannot write feed.xml ("
+    )
     assert target.fetch("feed.xml") == live_feed
     outputs = built(target.show)
-    new_media = next(k for k, o in outputs.items() if o.kind is Kind.MEDIA and k.startswith(f"episodes/{SHINS}/"))
+    new_media = next(
+        k for k, o in outputs.items() if o.kind is Kind.MEDIA and k.startswith(f"episodes/{SHINS}/")
+    )
     assert new_media in target.objects()  # media went first, and stays for the re-run
     target.server.admin.put_bucket_policy(Bucket=target.bucket, Policy=public_read_policy(target.bucket))
     outcome = publish_json(target.show)
@@ -618,7 +748,9 @@ def test_feed_write_denied_midway_keeps_the_old_feed_and_a_rerun_finishes(target
 # =========================================================================== S3: refusals
 
 
-MISSING = "was published and is missing from this build (draft, future date, deleted, or its slug/guid changed)"
+MISSING = (
+    "was published and is missing from this build (draft, future date, deleted, or its slug/guid changed)"
+)
 
 
 def _missing(ep: EpisodeEntry) -> str:
@@ -627,11 +759,15 @@ def _missing(ep: EpisodeEntry) -> str:
 
 def _change_date(show_yaml: Path, published: dict[str, EpisodeEntry]) -> list[str]:
     md = episode_md(show_yaml, KNEES)
-    md.write_text(md.read_text().replace("date: 2025-03-04T07:00:00+00:00", "date: 2025-03-05T07:00:00+00:00"))
+    md.write_text(
+        md.read_text().replace("date: 2025-03-04T07:00:00+00:00", "date: 2025-03-05T07:00:00+00:00")
+    )
     ep = published[KNEES]
     # The date is in the audio's tags too, so the enclosure URL changes with it: that alone is allowed.
-    return [f"episode '{KNEES}' (guid {ep.guid}): publication date would change from 2025-03-04T07:00:00+00:00 "
-            "to 2025-03-05T07:00:00+00:00"]
+    return [
+        f"episode '{KNEES}' (guid {ep.guid}): publication date would change from 2025-03-04T07:00:00+00:00 "
+        "to 2025-03-05T07:00:00+00:00"
+    ]
 
 
 def _rename_slug(show_yaml: Path, published: dict[str, EpisodeEntry]) -> list[str]:
@@ -648,16 +784,25 @@ def _drop_episode(show_yaml: Path, published: dict[str, EpisodeEntry]) -> list[s
 
 def _change_channel_guid(show_yaml: Path, published: dict[str, EpisodeEntry]) -> list[str]:
     text = show_yaml.read_text()
-    show_yaml.write_text(text.replace("guid: 2b68fac3-3f08-53d8-a9e1-84dcc3f3d0d8",
-                                      "guid: 0b9c7d43-46d8-5e0c-9d3c-0f2e4d9d1a11"))
+    show_yaml.write_text(
+        text.replace(
+            "guid: 2b68fac3-3f08-53d8-a9e1-84dcc3f3d0d8", "guid: 0b9c7d43-46d8-5e0c-9d3c-0f2e4d9d1a11"
+        )
+    )
     # Episode GUIDs derive from the channel's, so every published episode vanishes too.
-    return ["the channel's podcast:guid would change from 2b68fac3-3f08-53d8-a9e1-84dcc3f3d0d8 to "
-            "0b9c7d43-46d8-5e0c-9d3c-0f2e4d9d1a11 (apps would treat it as a new show)",
-            *(_missing(published[slug]) for slug in (KNEES, SHINS, RETURN))]
+    return [
+        "the channel's podcast:guid would change from 2b68fac3-3f08-53d8-a9e1-84dcc3f3d0d8 to "
+        "0b9c7d43-46d8-5e0c-9d3c-0f2e4d9d1a11 (apps would treat it as a new show)",
+        *(_missing(published[slug]) for slug in (KNEES, SHINS, RETURN)),
+    ]
 
 
-REFUSALS = {"date": _change_date, "slug": _rename_slug, "dropped": _drop_episode,
-            "channel-guid": _change_channel_guid}
+REFUSALS = {
+    "date": _change_date,
+    "slug": _rename_slug,
+    "dropped": _drop_episode,
+    "channel-guid": _change_channel_guid,
+}
 
 
 @pytest.mark.parametrize("change", sorted(REFUSALS))
@@ -686,7 +831,9 @@ def test_identity_changes_are_refused_listed_and_forced(target: Target, change: 
     assert forced.exit_code == ExitCode.OK, forced.output
     warnings = [line for line in forced.stderr.splitlines() if line.startswith("Warning: forced: ")]
     assert len(warnings) == len(reasons)
-    assert all(line.startswith("Warning: forced: " + why) for line, why in zip(warnings, reasons, strict=True))
+    assert all(
+        line.startswith("Warning: forced: " + why) for line, why in zip(warnings, reasons, strict=True)
+    )
     outputs = built(target.show)
     assert target.fetch("feed.xml") == data_of(outputs["feed.xml"])
     assert set(before) - {MANIFEST_KEY} <= set(target.objects())  # nothing deleted without --prune
@@ -699,7 +846,9 @@ def test_identity_changes_are_refused_listed_and_forced(target: Target, change: 
 def test_prune_deletes_stale_objects_and_keeps_old_media_for_one_more_publish(target: Target) -> None:
     assert publish_cli(target.show).exit_code == ExitCode.OK
     old = built(target.show)
-    old_media = next(k for k, o in old.items() if o.kind is Kind.MEDIA and k.startswith(f"episodes/{RETURN}/"))
+    old_media = next(
+        k for k, o in old.items() if o.kind is Kind.MEDIA and k.startswith(f"episodes/{RETURN}/")
+    )
     replace_audio(target.show, RETURN)
     md = episode_md(target.show, KNEES)
     md.write_text(md.read_text().replace("transcript: transcript.vtt\n", ""))
@@ -707,9 +856,12 @@ def test_prune_deletes_stale_objects_and_keeps_old_media_for_one_more_publish(ta
 
     plan = publish_cli(target.show, "--dry-run", "--prune")
     assert plan.exit_code == ExitCode.OK, plan.output
-    assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  delete ")] == transcripts
+    assert [
+        line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  delete ")
+    ] == transcripts
     assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  keep (grace) ")] == [
-        old_media]
+        old_media
+    ]
     assert set(transcripts) | {old_media} <= set(target.objects())
 
     first = publish_json(target.show, "--prune")
@@ -752,8 +904,9 @@ def test_second_publish_is_refused_while_one_runs_and_break_lock_takes_over(targ
 
     def publish_a() -> None:
         try:
-            publish.publish(first.show, first.outputs, first.public, publish.open_target(first.show),
-                            reporter=pause)
+            publish.publish(
+                first.show, first.outputs, first.public, publish.open_target(first.show), reporter=pause
+            )
         except BaseException as err:
             failure.append(err)
 
@@ -768,12 +921,16 @@ def test_second_publish_is_refused_while_one_runs_and_break_lock_takes_over(targ
         assert re.fullmatch(
             rf"Error: {re.escape(target.description)}: locked by podcast publish \(\S+@\S+\) on \S+ "
             rf"\(pid {os.getpid()}\) since \S+, \d+ s ago \(wait for that publish to finish; if it crashed, "
-            r"pass --break-lock\)", line), line
+            r"pass --break-lock\)",
+            line,
+        ), line
 
         taken = publish_cli(target.show, "--break-lock")
         assert taken.exit_code == ExitCode.OK, taken.output
-        assert any(line.startswith("Warning: broke the lock of podcast publish (") for line in
-                   taken.stderr.splitlines())
+        assert any(
+            line.startswith("Warning: broke the lock of podcast publish (")
+            for line in taken.stderr.splitlines()
+        )
         second = built(target.show)
         target.assert_matches(second)
         state = target.objects()
@@ -802,7 +959,9 @@ def test_a_publish_landing_between_planning_and_locking_is_planned_against(targe
             return super().acquire_lock(owner, **kw)
 
     store = RacedStorage(target.bucket, PREFIX, endpoint_url=target.server.endpoint_url, region="us-east-1")
-    with pytest.raises(PublishRefused, match=rf"refusing to publish: episode '{added}' \(guid [0-9a-f-]+\) was "):
+    with pytest.raises(
+        PublishRefused, match=rf"refusing to publish: episode '{added}' \(guid [0-9a-f-]+\) was "
+    ):
         publish.publish(mine.show, mine.outputs, mine.public, store)
     target.assert_matches({o.key: o for o in theirs.outputs})  # theirs stands; ours changed nothing
 
@@ -816,8 +975,10 @@ def test_local_default_target_publishes_to_public_and_reports_status(show: Path)
     assert result.exit_code == ExitCode.OK, result.output
     outputs = built(show)
     total = sum(len(data_of(o)) for o in outputs.values())
-    assert result.stdout == (f"Published 3 episodes to folder {public}/: 3 new ({total / 1000:.1f} kB uploaded), "
-                             "0 unchanged, feed updated.\n")
+    assert result.stdout == (
+        f"Published 3 episodes to folder {public}/: 3 new ({total / 1000:.1f} kB uploaded), "
+        "0 unchanged, feed updated.\n"
+    )
     files = {p.relative_to(public).as_posix(): p.read_bytes() for p in public.rglob("*") if p.is_file()}
     assert files == {**{k: data_of(o) for k, o in outputs.items()}, MANIFEST_KEY: files[MANIFEST_KEY]}
     assert {"feed.xml", "index.html", f"episodes/{KNEES}/index.html", "sitemap.xml"} <= set(files)
@@ -868,8 +1029,11 @@ def immutable_public(show: Path) -> Iterator[Path]:
 
 def test_read_only_local_target_is_one_line_and_changes_nothing(show: Path, immutable_public: Path) -> None:
     def snapshot() -> dict[str, bytes]:
-        return {p.relative_to(immutable_public).as_posix(): p.read_bytes()
-                for p in immutable_public.rglob("*") if p.is_file()}
+        return {
+            p.relative_to(immutable_public).as_posix(): p.read_bytes()
+            for p in immutable_public.rglob("*")
+            if p.is_file()
+        }
 
     before = snapshot()
     edit_notes(show, KNEES)

@@ -98,17 +98,21 @@ def test_binds_loopback_on_a_free_port_when_asked_for_port_0(server: serve.Serve
     assert int(server.url.rstrip("/").rsplit(":", 1)[1]) > 0
 
 
-@pytest.mark.parametrize(("path", "content_type", "body"), [
-    ("/episodes/knees/abc/knees.mp3", "audio/mpeg", AUDIO),
-    ("/index.html", "text/html; charset=utf-8", b"<!doctype html><title>Index</title>\n"),
-    ("/feed.xml", "application/rss+xml; charset=utf-8", b"<rss/>"),
-    ("/sitemap.xml", "application/xml; charset=utf-8", b"<urlset/>"),
-    ("/static/style.css", "text/css; charset=utf-8", b"body{}"),
-    ("/episodes/knees/chapters.json", "application/json+chapters", b"{}"),
-    ("/episodes/knees/transcript.vtt", "text/vtt; charset=utf-8", b"WEBVTT\n"),
-])
-def test_get_sends_the_file_with_length_and_type(server: serve.Server, path: str, content_type: str,
-                                                 body: bytes) -> None:
+@pytest.mark.parametrize(
+    ("path", "content_type", "body"),
+    [
+        ("/episodes/knees/abc/knees.mp3", "audio/mpeg", AUDIO),
+        ("/index.html", "text/html; charset=utf-8", b"<!doctype html><title>Index</title>\n"),
+        ("/feed.xml", "application/rss+xml; charset=utf-8", b"<rss/>"),
+        ("/sitemap.xml", "application/xml; charset=utf-8", b"<urlset/>"),
+        ("/static/style.css", "text/css; charset=utf-8", b"body{}"),
+        ("/episodes/knees/chapters.json", "application/json+chapters", b"{}"),
+        ("/episodes/knees/transcript.vtt", "text/vtt; charset=utf-8", b"WEBVTT\n"),
+    ],
+)
+def test_get_sends_the_file_with_length_and_type(
+    server: serve.Server, path: str, content_type: str, body: bytes
+) -> None:
     reply = request(server.url, path)
     assert reply.status == 200
     assert reply.body == body
@@ -132,19 +136,22 @@ def test_an_empty_file_is_served_empty(server: serve.Server) -> None:
 # --------------------------------------------------------------------------- ranges
 
 
-@pytest.mark.parametrize(("header", "start", "end"), [
-    ("bytes=0-1", 0, 1),  # what a browser's player asks first
-    ("bytes=10-19", 10, 19),
-    ("bytes=95-", 95, 99),  # open-ended
-    ("bytes=90-1000", 90, 99),  # clipped to the file
-    ("bytes=-10", 90, 99),  # suffix: the last ten bytes
-    ("bytes=-500", 0, 99),  # a suffix longer than the file is the whole file
-    ("bytes=99-99", 99, 99),
-])
+@pytest.mark.parametrize(
+    ("header", "start", "end"),
+    [
+        ("bytes=0-1", 0, 1),  # what a browser's player asks first
+        ("bytes=10-19", 10, 19),
+        ("bytes=95-", 95, 99),  # open-ended
+        ("bytes=90-1000", 90, 99),  # clipped to the file
+        ("bytes=-10", 90, 99),  # suffix: the last ten bytes
+        ("bytes=-500", 0, 99),  # a suffix longer than the file is the whole file
+        ("bytes=99-99", 99, 99),
+    ],
+)
 def test_range_is_206_with_content_range(server: serve.Server, header: str, start: int, end: int) -> None:
     reply = request(server.url, "/episodes/knees/abc/knees.mp3", headers={"Range": header})
     assert reply.status == 206
-    assert reply.body == AUDIO[start:end + 1]
+    assert reply.body == AUDIO[start : end + 1]
     assert reply.headers["content-range"] == f"bytes {start}-{end}/100"
     assert reply.headers["content-length"] == str(end - start + 1)
     assert reply.headers["content-type"] == "audio/mpeg"
@@ -156,8 +163,9 @@ def test_head_with_a_range_is_206_without_a_body(server: serve.Server) -> None:
     assert reply.headers["content-range"] == "bytes 90-99/100"
 
 
-@pytest.mark.parametrize("header", ["bytes=100-200", "bytes=100-", "bytes=-0", "bytes=20-10", "bytes=-",
-                                    "items=0-1"])
+@pytest.mark.parametrize(
+    "header", ["bytes=100-200", "bytes=100-", "bytes=-0", "bytes=20-10", "bytes=-", "items=0-1"]
+)
 def test_an_unsatisfiable_range_is_416(server: serve.Server, header: str) -> None:
     reply = request(server.url, "/episodes/knees/abc/knees.mp3", headers={"Range": header})
     assert reply.status == 416
@@ -165,16 +173,19 @@ def test_an_unsatisfiable_range_is_416(server: serve.Server, header: str) -> Non
     assert reply.body == b""
 
 
-@pytest.mark.parametrize(("header", "size", "expected"), [
-    ("bytes=0-1", 100, (0, 1)),
-    (" bytes=5-", 10, (5, 9)),
-    ("bytes=-3", 10, (7, 9)),
-    ("bytes=0-0", 1, (0, 0)),
-    ("bytes=0-", 0, None),  # nothing to send from an empty file
-    ("bytes=10-", 10, None),
-    ("bytes=abc", 10, None),
-    ("bytes=0-1,4-5", 10, None),  # several ranges: not supported, refused rather than misread
-])
+@pytest.mark.parametrize(
+    ("header", "size", "expected"),
+    [
+        ("bytes=0-1", 100, (0, 1)),
+        (" bytes=5-", 10, (5, 9)),
+        ("bytes=-3", 10, (7, 9)),
+        ("bytes=0-0", 1, (0, 0)),
+        ("bytes=0-", 0, None),  # nothing to send from an empty file
+        ("bytes=10-", 10, None),
+        ("bytes=abc", 10, None),
+        ("bytes=0-1,4-5", 10, None),  # several ranges: not supported, refused rather than misread
+    ],
+)
 def test_parse_range(header: str, size: int, expected: tuple[int, int] | None) -> None:
     assert serve.parse_range(header, size) == expected
 
@@ -189,17 +200,22 @@ def test_a_folder_serves_its_index_page(server: serve.Server) -> None:
     assert reply.headers["content-type"] == "text/html; charset=utf-8"
 
 
-@pytest.mark.parametrize(("path", "location"), [
-    ("/episodes/knees", "/episodes/knees/"),
-    ("/episodes/knees?t=30", "/episodes/knees/?t=30"),
-])
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("/episodes/knees", "/episodes/knees/"),
+        ("/episodes/knees?t=30", "/episodes/knees/?t=30"),
+    ],
+)
 def test_a_folder_without_its_slash_is_redirected(server: serve.Server, path: str, location: str) -> None:
     """Pages link relatively (`abc/knees.mp3`), which only resolves under the folder's own URL."""
     reply = request(server.url, path)
     assert (reply.status, reply.headers["location"]) == (301, location)
 
 
-@pytest.mark.parametrize("path", ["/missing.html", "/episodes/nope/", "/episodes/no-page/", "/episodes/no-page"])
+@pytest.mark.parametrize(
+    "path", ["/missing.html", "/episodes/nope/", "/episodes/no-page/", "/episodes/no-page"]
+)
 def test_missing_is_404_with_the_404_page(server: serve.Server, path: str) -> None:
     reply = request(server.url, path)
     assert reply.status == 404
@@ -208,10 +224,22 @@ def test_missing_is_404_with_the_404_page(server: serve.Server, path: str) -> No
     assert reply.headers["content-length"] == str(len(NOT_FOUND_PAGE))
 
 
-@pytest.mark.parametrize("path", [
-    "/../secret.txt", "/%2e%2e/secret.txt", "/episodes/../../secret.txt", "/episodes/%2E%2E/%2E%2E/secret.txt",
-    "/..", "/../", "/../outside", "/../outside/", "/link.txt", "/%00", "/a%00b",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../secret.txt",
+        "/%2e%2e/secret.txt",
+        "/episodes/../../secret.txt",
+        "/episodes/%2E%2E/%2E%2E/secret.txt",
+        "/..",
+        "/../",
+        "/../outside",
+        "/../outside/",
+        "/link.txt",
+        "/%00",
+        "/a%00b",
+    ],
+)
 def test_nothing_outside_the_folder_is_served_or_revealed(server: serve.Server, path: str) -> None:
     reply = request(server.url, path)
     assert reply.status == 404, reply  # not 200, and not a 301 that would confirm a folder exists out there
@@ -219,8 +247,16 @@ def test_nothing_outside_the_folder_is_served_or_revealed(server: serve.Server, 
     assert request(server.url, "/").status == 200  # and the server is still answering
 
 
-@pytest.mark.parametrize("path", ["/.podcast/build.json", "/.podcast/", "/.podcast", "/episodes/../.podcast/build.json",
-                                  "/%2Epodcast/build.json"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/.podcast/build.json",
+        "/.podcast/",
+        "/.podcast",
+        "/episodes/../.podcast/build.json",
+        "/%2Epodcast/build.json",
+    ],
+)
 def test_dot_folders_are_never_served(server: serve.Server, path: str) -> None:
     for method in ("GET", "HEAD"):
         reply = request(server.url, path, method)
@@ -265,8 +301,11 @@ def test_preview_rebuilds_when_notes_change_and_keeps_the_last_good_build(show: 
     preview = serve.Preview(show, now=NOW, out_dir=None, port=0, reporter=NullReporter())
     rebuilt: list[int] = []
     errors: list[PipelineError] = []
-    runner = threading.Thread(target=preview.run, kwargs={"watch": True, "on_rebuild": rebuilt.append,
-                                                          "on_error": errors.append}, daemon=True)
+    runner = threading.Thread(
+        target=preview.run,
+        kwargs={"watch": True, "on_rebuild": rebuilt.append, "on_error": errors.append},
+        daemon=True,
+    )
     runner.start()
     try:
         page = f"/episodes/{SHIN}/"
@@ -276,8 +315,10 @@ def test_preview_rebuilds_when_notes_change_and_keeps_the_last_good_build(show: 
 
         md = show.parent / "episodes" / SHIN / "episode.md"
         md.write_text(md.read_text().replace("## Resources", "Tendons remember everything.\n\n## Resources"))
-        wait_for(lambda: b"Tendons remember everything" in request(preview.server.url, page).body,
-                 "the edited notes on the served page")
+        wait_for(
+            lambda: b"Tendons remember everything" in request(preview.server.url, page).body,
+            "the edited notes on the served page",
+        )
         assert rebuilt and rebuilt[-1] > 0 and errors == []
 
         # A broken edit is reported, and the last good build stays served.
@@ -309,12 +350,27 @@ def test_python_m_pipeline_serve_answers_and_stops_cleanly(show: Path, stop: sig
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "serve", "--show", str(show), "--now", NOW.isoformat(),
-         "--port", str(port)],
-        cwd=show.parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "serve",
+            "--show",
+            str(show),
+            "--now",
+            NOW.isoformat(),
+            "--port",
+            str(port),
+        ],
+        cwd=show.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     url = f"http://127.0.0.1:{port}/"
     try:
+
         def answering() -> bool:
             if proc.poll() is not None:
                 raise AssertionError(f"serve exited early ({proc.returncode}): {proc.communicate()}")
@@ -326,7 +382,7 @@ def test_python_m_pipeline_serve_answers_and_stops_cleanly(show: Path, stop: sig
         wait_for(answering, "the server to answer")
         page = request(url, f"/episodes/{SHIN}/")
         assert page.status == 200 and b"Shin splints are a load problem" in page.body
-        audio_src = page.body.split(b'<audio', 1)[1].split(b'src="', 1)[1].split(b'"', 1)[0].decode()
+        audio_src = page.body.split(b"<audio", 1)[1].split(b'src="', 1)[1].split(b'"', 1)[0].decode()
         audio = request(url, f"/episodes/{SHIN}/{audio_src}", headers={"Range": "bytes=0-1"})
         assert (audio.status, len(audio.body), audio.headers["content-type"]) == (206, 2, "audio/mpeg")
     finally:

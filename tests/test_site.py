@@ -26,11 +26,19 @@ pytest_plugins = ["tests._browser_fixtures"]  # browser, page, page_without_js, 
 
 GOLDEN = Path(__file__).resolve().parent / "golden" / "site"
 BASE = "https://stride-clinic.example.com/"
-KNEES, SHINS, COMING = ("why-your-knees-hurt-when-you-run", "shin-splints-are-a-load-problem",
-                        "coming-back-after-a-running-injury")
+KNEES, SHINS, COMING = (
+    "why-your-knees-hurt-when-you-run",
+    "shin-splints-are-a-load-problem",
+    "coming-back-after-a-running-injury",
+)
 PUBLISHED = (COMING, SHINS, KNEES)  # newest first
-PAGES = ("index.html", *(f"episodes/{slug}/index.html" for slug in PUBLISHED), "404.html", "sitemap.xml",
-         "robots.txt")
+PAGES = (
+    "index.html",
+    *(f"episodes/{slug}/index.html" for slug in PUBLISHED),
+    "404.html",
+    "sitemap.xml",
+    "robots.txt",
+)
 
 HOSTILE_NOTES = """
 ## Things a hostile notes file tries
@@ -90,8 +98,10 @@ def add_episode(root: Path, slug: str, **fields: str) -> None:
     folder = root / "episodes" / slug
     folder.mkdir()
     shutil.copy2(root / "episodes" / COMING / "audio.mp3", folder / "audio.mp3")
-    head = "\n".join(f"{k}: {v}" for k, v in {"title": slug.replace("-", " ").capitalize(), "audio": "audio.mp3",
-                                               **fields}.items())
+    head = "\n".join(
+        f"{k}: {v}"
+        for k, v in {"title": slug.replace("-", " ").capitalize(), "audio": "audio.mp3", **fields}.items()
+    )
     (folder / "episode.md").write_text(f"---\n{head}\n---\nNotes for {slug}.\n")
 
 
@@ -103,8 +113,11 @@ def make_variant(root: Path) -> None:
     add_episode(root, "a-draft-episode", date="2025-03-20T07:00:00+00:00", draft="true")
     add_episode(root, "next-weeks-episode", date="2025-06-08T07:00:00+00:00")  # after NOW
     show = root / "show.yaml"
-    show.write_text(show.read_text().replace('color: "#b4381f"', 'color: "#f5d547"')
-                    .replace("page_size: 20", "page_size: 2"))
+    show.write_text(
+        show.read_text()
+        .replace('color: "#b4381f"', 'color: "#f5d547"')
+        .replace("page_size: 20", "page_size: 2")
+    )
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +155,11 @@ def site_inputs(result: build.BuildResult) -> dict[str, Any]:
     for o in result.outputs:
         if o.kind is Kind.ASSET and isinstance(o.data, Path):
             keys.setdefault(o.data, o.key)
-    return {"asset_keys": keys, "artwork_key": keys[result.show.artwork], "templates": result.show.root / "templates"}
+    return {
+        "asset_keys": keys,
+        "artwork_key": keys[result.show.artwork],
+        "templates": result.show.root / "templates",
+    }
 
 
 # --------------------------------------------------------------------------- what the build folder holds
@@ -156,8 +173,10 @@ def test_site_outputs_kinds_and_types(sample: build.BuildResult):
     assert by_key["index.html"].content_type == "text/html; charset=utf-8"
     assert by_key["sitemap.xml"].content_type == "application/xml; charset=utf-8"
     assert by_key["robots.txt"].content_type == "text/plain; charset=utf-8"
-    assert (by_key["static/style.css"].kind, by_key["static/style.css"].content_type) == (Kind.ASSET,
-                                                                                          "text/css; charset=utf-8")
+    assert (by_key["static/style.css"].kind, by_key["static/style.css"].content_type) == (
+        Kind.ASSET,
+        "text/css; charset=utf-8",
+    )
     assert by_key["static/player.js"].content_type == "text/javascript; charset=utf-8"
     assert by_key["static/style.css"].data == (site.TEMPLATES / "style.css").read_bytes()
 
@@ -166,25 +185,41 @@ def test_episode_page_content_and_metadata(sample: build.BuildResult):
     doc = html(sample, f"episodes/{KNEES}/index.html")
     built = next(b for b in sample.public if b.episode.slug == KNEES)
     page_url = f"{BASE}episodes/{KNEES}/"
-    meta = {m.get("property") or m.get("name"): m.get("content") for m in doc.iter("meta") if m.get("content")}
+    meta = {
+        m.get("property") or m.get("name"): m.get("content") for m in doc.iter("meta") if m.get("content")
+    }
     assert doc.findtext(".//title") == "Why your knees hurt when you run · The Stride Clinic"
     assert [h.text_content() for h in doc.iter("h1")] == ["Why your knees hurt when you run"]
-    assert meta["description"].startswith("Runner's knee, patellar tendinopathy") and len(meta["description"]) <= 300
+    assert (
+        meta["description"].startswith("Runner's knee, patellar tendinopathy")
+        and len(meta["description"]) <= 300
+    )
     assert doc.xpath("//link[@rel='canonical']/@href") == [page_url]
     assert doc.xpath("//link[@rel='alternate'][@type='application/rss+xml']/@href") == [BASE + "feed.xml"]
     assert (meta["og:type"], meta["og:title"], meta["og:url"]) == ("article", built.episode.title, page_url)
     assert meta["og:image"] == built.image_url and meta["og:image:width"] == "1400"
     assert (meta["og:audio"], meta["og:audio:type"]) == (built.audio.url, "audio/mpeg")
-    assert (meta["twitter:card"], meta["twitter:title"], meta["twitter:image"]) == ("summary", built.episode.title,
-                                                                                    built.image_url)
+    assert (meta["twitter:card"], meta["twitter:title"], meta["twitter:image"]) == (
+        "summary",
+        built.episode.title,
+        built.image_url,
+    )
     data = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
-    assert (data["@type"], data["name"], data["url"], data["episodeNumber"]) == ("PodcastEpisode", built.episode.title,
-                                                                                 page_url, 1)
+    assert (data["@type"], data["name"], data["url"], data["episodeNumber"]) == (
+        "PodcastEpisode",
+        built.episode.title,
+        page_url,
+        1,
+    )
     assert data["datePublished"] == "2025-03-04T07:00:00+00:00"
     assert re.fullmatch(r"PT1[45]S", data["duration"])  # the built audio is about 15 s long
     assert data["associatedMedia"]["contentUrl"] == built.audio.url
-    assert data["partOfSeries"] == {"@type": "PodcastSeries", "name": "The Stride Clinic", "url": BASE,
-                                    "webFeed": BASE + "feed.xml"}
+    assert data["partOfSeries"] == {
+        "@type": "PodcastSeries",
+        "name": "The Stride Clinic",
+        "url": BASE,
+        "webFeed": BASE + "feed.xml",
+    }
     # the player and everything around it; navigation and assets are relative, so any base works
     audio = doc.xpath("//audio")[0]
     assert (audio.get("controls"), audio.get("preload")) == ("", "metadata")
@@ -192,19 +227,27 @@ def test_episode_page_content_and_metadata(sample: build.BuildResult):
     assert doc.xpath("//a[@download]/@href")[0] == audio.xpath("source/@src")[0]
     assert "4 min read" in doc.xpath("//ul[@class='facts']")[0].text_content()
     assert [a.get("href") for a in doc.xpath("//ol[@data-chapters]//a[@class='chapter-seek']")][1:3] == [
-        f"{audio.xpath('source/@src')[0]}#t={t}" for t in (2, 4)]
+        f"{audio.xpath('source/@src')[0]}#t={t}" for t in (2, 4)
+    ]
     assert doc.xpath("//section[@id='transcript']//details/summary/text()") == ["Read the full transcript"]
-    assert doc.xpath("//section[@id='transcript']//a[@download]/@href") == ["transcript.vtt", "transcript.srt"]
+    assert doc.xpath("//section[@id='transcript']//a[@download]/@href") == [
+        "transcript.vtt",
+        "transcript.srt",
+    ]
     assert doc.xpath("//div[@id='notes']/h2/@id")[0] == "runner-s-knee-when-the-kneecap-does-not-track"
     assert doc.xpath("//div[@id='notes']//table//th/text()") == ["Habit", "Why it helps"]
     assert doc.xpath("//aside//p[@class='host-name']/text()") == ["Dr. Maya Okafor"]
-    assert doc.xpath("//section[@id='host']//img/@src") == [f"../../{site_inputs(sample)['asset_keys'][sample.show.root / 'host.jpg']}"]
+    assert doc.xpath("//section[@id='host']//img/@src") == [
+        f"../../{site_inputs(sample)['asset_keys'][sample.show.root / 'host.jpg']}"
+    ]
     assert doc.xpath("//div[@class='cta']//a/@href") == ["https://stride-clinic.example.com/ask/"]
     assert doc.xpath("//ul[@class='funding']//a/@href") == ["https://stride-clinic.example.com/support/"]
     assert doc.xpath("//section[@id='subscribe']//a/text()")[-2:] == ["Apple Podcasts", "Spotify"]
     # the host among the episode's people gets the site's own photo of her; nobody's picture is fetched from elsewhere
     assert doc.xpath("//ul[@class='people']//img/@src") == doc.xpath("//section[@id='host']//img/@src")
-    assert all(not src.startswith(("http:", "https:", "//")) for src in doc.xpath("//img/@src | //script/@src"))
+    assert all(
+        not src.startswith(("http:", "https:", "//")) for src in doc.xpath("//img/@src | //script/@src")
+    )
     assert doc.xpath("//a[@rel='next']/@href") == [f"../{SHINS}/"]  # the newer episode
     assert doc.xpath("//a[@rel='prev']") == []  # the oldest has none
     assert doc.xpath("//p[@class='back']/a/@href") == ["../../"]
@@ -214,19 +257,33 @@ def test_episode_page_content_and_metadata(sample: build.BuildResult):
 def test_index_sitemap_robots(sample: build.BuildResult):
     doc = html(sample, "index.html")
     assert [h.text_content() for h in doc.iter("h1")] == ["The Stride Clinic"]
-    assert doc.xpath("//h3[@class='episode-card-title']/a/@href") == [f"episodes/{slug}/" for slug in PUBLISHED]
+    assert doc.xpath("//h3[@class='episode-card-title']/a/@href") == [
+        f"episodes/{slug}/" for slug in PUBLISHED
+    ]
     first = doc.xpath("//article[@class='episode-card']")[0].text_content()
-    assert "Episode 3" in first and "18 March 2025" in first and "1 min read" in first and "1 min listen" in first
+    assert (
+        "Episode 3" in first
+        and "18 March 2025" in first
+        and "1 min read" in first
+        and "1 min listen" in first
+    )
     assert doc.xpath("//nav[@id='pagination']") == []  # three episodes fit one page of 20
     data = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
     assert (data["@type"], data["webFeed"]) == ("PodcastSeries", BASE + "feed.xml")
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     root = ET.fromstring((sample.out_dir / "sitemap.xml").read_bytes())
-    assert [e.text for e in root.findall("s:url/s:loc", ns)] == [BASE, *(f"{BASE}episodes/{s}/" for s in PUBLISHED)]
+    assert [e.text for e in root.findall("s:url/s:loc", ns)] == [
+        BASE,
+        *(f"{BASE}episodes/{s}/" for s in PUBLISHED),
+    ]
     assert [e.text for e in root.findall("s:url/s:lastmod", ns)][:2] == ["2025-03-18", "2025-03-18"]
-    assert (sample.out_dir / "robots.txt").read_text() == f"User-agent: *\nAllow: /\n\nSitemap: {BASE}sitemap.xml\n"
+    assert (
+        sample.out_dir / "robots.txt"
+    ).read_text() == f"User-agent: *\nAllow: /\n\nSitemap: {BASE}sitemap.xml\n"
     not_found = html(sample, "404.html")
-    assert not_found.xpath("//link[@rel='stylesheet']/@href")[0].startswith("/static/style.css?v=")  # any depth
+    assert not_found.xpath("//link[@rel='stylesheet']/@href")[0].startswith(
+        "/static/style.css?v="
+    )  # any depth
     assert not_found.xpath("//meta[@name='robots']/@content") == ["noindex"]
 
 
@@ -244,12 +301,18 @@ def test_golden_pages(sample: build.BuildResult, update_golden: bool):
             golden.write_bytes(actual)
             continue
         assert golden.is_file(), f"{golden} is missing: run pytest --update-golden"
-        assert actual == golden.read_bytes(), f"{key} differs from tests/golden/site/{key} (pytest --update-golden)"
+        assert actual == golden.read_bytes(), (
+            f"{key} differs from tests/golden/site/{key} (pytest --update-golden)"
+        )
 
 
 def test_two_builds_give_byte_identical_pages(sample: build.BuildResult, cache: Path, tmp_path: Path):
-    again = build.build(sample.show.root / "show.yaml", now=NOW, out_dir=tmp_path / "out",
-                        cache_dir=copy_cache(cache, tmp_path / "cache"))
+    again = build.build(
+        sample.show.root / "show.yaml",
+        now=NOW,
+        out_dir=tmp_path / "out",
+        cache_dir=copy_cache(cache, tmp_path / "cache"),
+    )
     for key in (*PAGES, "static/style.css", "static/player.js"):
         assert (again.out_dir / key).read_bytes() == (sample.out_dir / key).read_bytes(), key
 
@@ -284,16 +347,23 @@ def test_hostile_notes_are_sanitised_in_the_file(variant: build.BuildResult):
 # --------------------------------------------------------------------------- template overrides
 
 
-def test_host_templates_override_pages_partials_and_static_files(sample_show: Path, cache: Path, tmp_path: Path):
+def test_host_templates_override_pages_partials_and_static_files(
+    sample_show: Path, cache: Path, tmp_path: Path
+):
     templates = sample_show.parent / "templates"
     templates.mkdir()
-    (templates / "_host.html").write_text('<section id="host"><p class="custom-host">Hosted by {{ host.name }}</p>'
-                                          "</section>\n")
+    (templates / "_host.html").write_text(
+        '<section id="host"><p class="custom-host">Hosted by {{ host.name }}</p></section>\n'
+    )
     (templates / "style.css").write_text(":root { --brand: rebeccapurple; }\n")
-    result = build.build(sample_show, now=NOW, out_dir=tmp_path / "out", cache_dir=copy_cache(cache, tmp_path / "c"))
+    result = build.build(
+        sample_show, now=NOW, out_dir=tmp_path / "out", cache_dir=copy_cache(cache, tmp_path / "c")
+    )
     doc = html(result, f"episodes/{KNEES}/index.html")
     assert doc.xpath("//p[@class='custom-host']/text()") == ["Hosted by Dr. Maya Okafor"]
-    assert doc.xpath("//h1/text()") == ["Why your knees hurt when you run"]  # the rest is the built-in template
+    assert doc.xpath("//h1/text()") == [
+        "Why your knees hurt when you run"
+    ]  # the rest is the built-in template
     assert (result.out_dir / "static/style.css").read_text() == ":root { --brand: rebeccapurple; }\n"
     version = hashlib.sha256(b":root { --brand: rebeccapurple; }\n").hexdigest()[:10]
     assert doc.xpath("//link[@rel='stylesheet']/@href") == [f"../../static/style.css?v={version}"]
@@ -302,23 +372,34 @@ def test_host_templates_override_pages_partials_and_static_files(sample_show: Pa
 def test_a_broken_host_template_is_one_clear_error(sample_show: Path, cache: Path, tmp_path: Path):
     templates = sample_show.parent / "templates"
     templates.mkdir()
-    (templates / "episode.html").write_text('{% extends "base.html" %}\n{% block main %}{% if %}{% endblock %}\n')
+    (templates / "episode.html").write_text(
+        '{% extends "base.html" %}\n{% block main %}{% if %}{% endblock %}\n'
+    )
     with pytest.raises(ContentError) as caught:
-        build.build(sample_show, now=NOW, out_dir=tmp_path / "out", cache_dir=copy_cache(cache, tmp_path / "c"))
+        build.build(
+            sample_show, now=NOW, out_dir=tmp_path / "out", cache_dir=copy_cache(cache, tmp_path / "c")
+        )
     assert str(caught.value).startswith("templates/episode.html: line 2: ")
     (templates / "episode.html").unlink()
-    (templates / "_support.html").write_text('<section id="support">\n<p>{{ no_such_name }}</p>\n</section>\n')
+    (templates / "_support.html").write_text(
+        '<section id="support">\n<p>{{ no_such_name }}</p>\n</section>\n'
+    )
     with pytest.raises(ContentError) as caught:
         build.build(sample_show, now=NOW, out_dir=tmp_path / "out", cache_dir=tmp_path / "c")
-    assert str(caught.value).startswith("templates/_support.html: line 2: cannot render: 'no_such_name' is undefined")
+    assert str(caught.value).startswith(
+        "templates/_support.html: line 2: cannot render: 'no_such_name' is undefined"
+    )
 
 
 # --------------------------------------------------------------------------- incremental rebuilds
 
 
 def snapshot(out_dir: Path) -> dict[str, str]:
-    return {p.relative_to(out_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(out_dir.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(out_dir).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(out_dir.rglob("*"))
+        if p.is_file()
+    }
 
 
 def cache_entries(cache_dir: Path) -> dict[str, str]:
@@ -327,8 +408,9 @@ def cache_entries(cache_dir: Path) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in lines)
 
 
-def test_a_rebuild_after_one_change_renders_and_writes_only_what_depends_on_it(sample_show: Path, cache: Path,
-                                                                                tmp_path: Path):
+def test_a_rebuild_after_one_change_renders_and_writes_only_what_depends_on_it(
+    sample_show: Path, cache: Path, tmp_path: Path
+):
     cache_dir = copy_cache(cache, tmp_path / "cache")
     out = tmp_path / "out"
     first = build.build(sample_show, now=NOW, out_dir=out, cache_dir=cache_dir)
@@ -341,9 +423,14 @@ def test_a_rebuild_after_one_change_renders_and_writes_only_what_depends_on_it(s
     second = build.build(sample_show, now=NOW, out_dir=out, cache_dir=cache_dir)
     after = snapshot(out)
     changed = {k for k in after if before.get(k) != after[k]}
-    rendered = set(cache_entries(cache_dir)) - set(entries)  # entries are keyed by a hash of the page's inputs
+    rendered = set(cache_entries(cache_dir)) - set(
+        entries
+    )  # entries are keyed by a hash of the page's inputs
     # Its page and the index (the card's summary changed); the neighbours, sitemap and 404 stay as they were.
-    assert {k for k in changed if k.endswith(".html") or k in PAGES} == {f"episodes/{SHINS}/index.html", "index.html"}
+    assert {k for k in changed if k.endswith(".html") or k in PAGES} == {
+        f"episodes/{SHINS}/index.html",
+        "index.html",
+    }
     assert len(rendered) == 2
     assert second.written == len(changed)  # the rest: the re-tagged audio (new key), feed, build info
     assert first.written > second.written
@@ -353,8 +440,12 @@ def test_a_rebuild_after_one_change_renders_and_writes_only_what_depends_on_it(s
     build.build(sample_show, now=NOW, out_dir=out, cache_dir=cache_dir)
     after = snapshot(out)
     changed = {k for k in after if before.get(k) != after[k] and k.endswith(".html")}
-    assert changed == {f"episodes/{SHINS}/index.html", f"episodes/{KNEES}/index.html", f"episodes/{COMING}/index.html",
-                       "index.html"}
+    assert changed == {
+        f"episodes/{SHINS}/index.html",
+        f"episodes/{KNEES}/index.html",
+        f"episodes/{COMING}/index.html",
+        "index.html",
+    }
     assert len(set(cache_entries(cache_dir)) - set(entries)) == 4
 
 
@@ -366,22 +457,39 @@ def test_render_site_reports_what_it_rendered(sample: build.BuildResult, tmp_pat
         return site.render_site(sample.show, episodes, cache_dir=tmp_path / "site", **{**inputs, **extra})
 
     def edited(slug: str, **fields: Any) -> tuple[Any, ...]:
-        return tuple(dataclasses.replace(b, episode=b.episode.model_copy(update=fields))
-                     if b.episode.slug == slug else b for b in public)
+        return tuple(
+            dataclasses.replace(b, episode=b.episode.model_copy(update=fields))
+            if b.episode.slug == slug
+            else b
+            for b in public
+        )
 
     assert len(render(public).rendered) == len(PAGES)
     assert render(public).rendered == ()
-    assert render(edited(KNEES, notes="## New notes\n\nShorter.\n")).rendered == (f"episodes/{KNEES}/index.html",
-                                                                                  "index.html")
+    assert render(edited(KNEES, notes="## New notes\n\nShorter.\n")).rendered == (
+        f"episodes/{KNEES}/index.html",
+        "index.html",
+    )
     assert render(public).rendered == (f"episodes/{KNEES}/index.html", "index.html")  # back as it was
-    assert render(edited(COMING, title="Back again")).rendered == (f"episodes/{COMING}/index.html",
-                                                                  f"episodes/{SHINS}/index.html", "index.html")
+    assert render(edited(COMING, title="Back again")).rendered == (
+        f"episodes/{COMING}/index.html",
+        f"episodes/{SHINS}/index.html",
+        "index.html",
+    )
     render(public)
     # A new episode: its page, its neighbour's (a "next" link), the index, the sitemap.
-    newest = dataclasses.replace(public[0], episode=public[0].episode.model_copy(update={
-        "slug": "brand-new", "date": public[0].episode.date.replace(month=4)}))
-    assert render((newest, *public)).rendered == ("episodes/brand-new/index.html", f"episodes/{COMING}/index.html",
-                                                  "index.html", "sitemap.xml")
+    newest = dataclasses.replace(
+        public[0],
+        episode=public[0].episode.model_copy(
+            update={"slug": "brand-new", "date": public[0].episode.date.replace(month=4)}
+        ),
+    )
+    assert render((newest, *public)).rendered == (
+        "episodes/brand-new/index.html",
+        f"episodes/{COMING}/index.html",
+        "index.html",
+        "sitemap.xml",
+    )
     # A template change touches every page it is part of.
     templates = tmp_path / "templates"
     templates.mkdir()
@@ -400,7 +508,9 @@ def test_a_damaged_cache_is_rebuilt_not_trusted(sample: build.BuildResult, tmp_p
     assert site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
     (tmp_path / "cards.json").write_text("{not json")
     assert site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
-    assert len(site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused) == len(PAGES)
+    assert len(site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused) == len(
+        PAGES
+    )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -417,12 +527,22 @@ def test_theme_colours_reach_aa():
 
 def test_video_embeds_and_links():
     nocookie = "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
-    for url in ("https://youtu.be/dQw4w9WgXcQ", "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=10",
-                "https://youtube.com/shorts/dQw4w9WgXcQ"):
+    for url in (
+        "https://youtu.be/dQw4w9WgXcQ",
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=10",
+        "https://youtube.com/shorts/dQw4w9WgXcQ",
+    ):
         assert site.video_embed(url) == {"kind": "embed", "provider": "YouTube", "src": nocookie, "url": url}
-    assert site.video_embed("https://vimeo.com/76979871")["src"] == "https://player.vimeo.com/video/76979871?dnt=1"
+    assert (
+        site.video_embed("https://vimeo.com/76979871")["src"]
+        == "https://player.vimeo.com/video/76979871?dnt=1"
+    )
     assert site.video_embed("https://example.com/talk.mp4") == {
-        "kind": "link", "provider": None, "src": None, "url": "https://example.com/talk.mp4"}
+        "kind": "link",
+        "provider": None,
+        "src": None,
+        "url": "https://example.com/talk.mp4",
+    }
     assert site.video_embed("https://www.youtube.com/watch?v=<script>")["kind"] == "link"
     assert site.video_embed(None) is None
 
@@ -449,8 +569,10 @@ def test_small_formats():
 def test_footer_note_comes_from_the_content_not_the_clock(sample: build.BuildResult):
     show = sample.show
     assert site.footer_note(show, sample.public) == "© 2025 Maya Okafor, CC BY 4.0"
-    assert site.footer_note(show.model_copy(update={"copyright": "2019 Stride Media"}), sample.public) == \
-        "© 2019 Stride Media"
+    assert (
+        site.footer_note(show.model_copy(update={"copyright": "2019 Stride Media"}), sample.public)
+        == "© 2019 Stride Media"
+    )
     assert site.footer_note(show.model_copy(update={"copyright": None}), ()) == "© Dr. Maya Okafor"
 
 
@@ -466,15 +588,22 @@ def open_page(page: Any, url: str) -> Any:
 
 def settle(page: Any) -> None:
     """Wait until every image (lazy ones made eager) and the audio's metadata have loaded."""
-    page.evaluate("() => document.querySelectorAll('img[loading=lazy]').forEach(img => { img.loading = 'eager'; })")
-    page.wait_for_function("""() => [...document.images].every(img => img.complete)
-        && [...document.querySelectorAll('audio')].every(a => a.readyState >= 1)""", timeout=10_000)
+    page.evaluate(
+        "() => document.querySelectorAll('img[loading=lazy]').forEach(img => { img.loading = 'eager'; })"
+    )
+    page.wait_for_function(
+        """() => [...document.images].every(img => img.complete)
+        && [...document.querySelectorAll('audio')].every(a => a.readyState >= 1)""",
+        timeout=10_000,
+    )
 
 
 def assert_clean(page: Any) -> None:
     assert page.log.problems() == []
     assert page.log.external_requests == []
-    assert page.evaluate("() => [...document.images].filter(img => !img.naturalWidth).map(img => img.src)") == []
+    assert (
+        page.evaluate("() => [...document.images].filter(img => !img.naturalWidth).map(img => img.src)") == []
+    )
 
 
 @pytest.mark.browser
@@ -482,7 +611,8 @@ def test_every_page_loads_cleanly_and_links_round_trip(page: Any, served: Any):
     root = served.url
     open_page(page, root)
     assert page.locator(".episode-card-title a").evaluate_all("els => els.map(a => a.href)") == [
-        f"{root}episodes/{slug}/" for slug in PUBLISHED]
+        f"{root}episodes/{slug}/" for slug in PUBLISHED
+    ]
     assert page.evaluate("() => getComputedStyle(document.body).display") == "flex"  # the stylesheet applies
     assert_clean(page)
     for i, slug in enumerate(PUBLISHED):
@@ -520,8 +650,11 @@ def test_keyboard_focus_is_visible_and_the_skip_link_works(page: Any, served: An
 
 
 def sample_title(slug: str) -> str:
-    return {KNEES: "Why your knees hurt when you run", SHINS: "Shin splints are a load problem",
-            COMING: "Coming back after a running injury"}[slug]
+    return {
+        KNEES: "Why your knees hurt when you run",
+        SHINS: "Shin splints are a load problem",
+        COMING: "Coming back after a running injury",
+    }[slug]
 
 
 @pytest.mark.browser
@@ -535,10 +668,15 @@ def test_the_player_loads_by_range_plays_and_chapters_seek(page: Any, served: An
     assert 206 in audio, audio
     chapter = page.get_by_role("button", name="Play from 00:06 — The iliotibial band")
     chapter.click()
-    page.wait_for_function("() => { const a = document.querySelector('audio'); return !a.paused && a.currentTime >= 6 }",
-                           timeout=10_000)
-    page.wait_for_function("() => document.querySelector('[data-chapters] [aria-current] .chapter-title')"
-                           "?.textContent === 'The iliotibial band'", timeout=5_000)
+    page.wait_for_function(
+        "() => { const a = document.querySelector('audio'); return !a.paused && a.currentTime >= 6 }",
+        timeout=10_000,
+    )
+    page.wait_for_function(
+        "() => document.querySelector('[data-chapters] [aria-current] .chapter-title')"
+        "?.textContent === 'The iliotibial band'",
+        timeout=5_000,
+    )
     assert page.evaluate("() => location.hash") == "#t=00:00:06"
     page.locator("#transcript summary").click()
     page.locator("#transcript a.ts").first.click()  # transcript timestamps seek too
@@ -554,7 +692,9 @@ def test_without_javascript_chapters_are_links_into_the_audio(page_without_js: A
     assert links.count() == 5
     href = links.nth(2).get_attribute("href")
     assert re.fullmatch(rf"[0-9a-f]{{16}}/{KNEES}\.mp3#t=4", href)
-    response = page.request.get(f"{served.url}episodes/{KNEES}/{href.split('#')[0]}", headers={"Range": "bytes=0-99"})
+    response = page.request.get(
+        f"{served.url}episodes/{KNEES}/{href.split('#')[0]}", headers={"Range": "bytes=0-99"}
+    )
     assert response.status == 206 and len(response.body()) == 100
     assert page.locator("#transcript details p").count() == 1
 
@@ -606,8 +746,13 @@ def test_hostile_notes_are_inert_in_the_browser(page: Any, variant_served: Any, 
                 pageScripts: [...document.scripts].map(s => s.type || 'classic'),
                 bodyShown: getComputedStyle(document.body).display !== 'none'};
     }""")
-    assert found == {"pwned": None, "bad": [], "inNotes": 0, "pageScripts": ["application/ld+json", "classic"],
-                     "bodyShown": True}
+    assert found == {
+        "pwned": None,
+        "bad": [],
+        "inNotes": 0,
+        "pageScripts": ["application/ld+json", "classic"],
+        "bodyShown": True,
+    }
     assert page.url == url  # the neutered links went nowhere
     # an in-page #t= link in the notes seeks the player instead
     page.locator("#notes a[href='#t=00:00:05']").click()
@@ -627,7 +772,10 @@ def test_hostile_notes_are_inert_in_the_browser(page: Any, variant_served: Any, 
 def test_pagination_walks_to_the_oldest_episode(page: Any, variant_served: Any):
     root = variant_served.url
     open_page(page, root)
-    assert page.locator(".episode-card-title").all_inner_texts() == [sample_title(COMING), sample_title(SHINS)]
+    assert page.locator(".episode-card-title").all_inner_texts() == [
+        sample_title(COMING),
+        sample_title(SHINS),
+    ]
     page.locator(".pagination a[rel=next]").click()
     page.wait_for_url(f"{root}page/2/")
     settle(page)

@@ -71,7 +71,9 @@ class CountingReporter(ListReporter):
         return _CountingTask(self, label)
 
 
-def s3_storage(server: SeaweedServer, bucket_name: str, prefix: str | None = "show", **options: object) -> S3Storage:
+def s3_storage(
+    server: SeaweedServer, bucket_name: str, prefix: str | None = "show", **options: object
+) -> S3Storage:
     return S3Storage(bucket_name, prefix, endpoint_url=server.endpoint_url, region=server.region, **options)  # type: ignore[arg-type]
 
 
@@ -88,8 +90,9 @@ def error_chain(err: BaseException) -> list[BaseException]:
     return seen
 
 
-def assert_clear(err: StorageError, *, target: str, says: str, hint: str = "",
-                 secrets: tuple[str, ...] = ()) -> None:
+def assert_clear(
+    err: StorageError, *, target: str, says: str, hint: str = "", secrets: tuple[str, ...] = ()
+) -> None:
     """One line naming the target, no botocore exception anywhere in the chain, no secret in any rendering."""
     text = str(err)
     assert "\n" not in text, text
@@ -97,7 +100,9 @@ def assert_clear(err: StorageError, *, target: str, says: str, hint: str = "",
     assert says in text, text
     assert hint in err.hint, err.hint
     chain = error_chain(err)
-    assert not [e for e in chain if isinstance(e, botocore.exceptions.ClientError | botocore.exceptions.BotoCoreError)]
+    assert not [
+        e for e in chain if isinstance(e, botocore.exceptions.ClientError | botocore.exceptions.BotoCoreError)
+    ]
     rendered = "".join(traceback.format_exception(err)) + repr(err) + "".join(repr(e) for e in chain)
     assert "Traceback" in rendered  # we did render the whole chain
     for secret in secrets:
@@ -136,8 +141,12 @@ def test_put_get_head_list_delete_round_trip(store: Storage, tmp_path: Path) -> 
     media = tmp_path / "knees.mp3"
     media.write_bytes(b"\xff\xfb" + os.urandom(5000))
     store.put("feed.xml", b"<rss/>", content_type="application/rss+xml", cache_control="max-age=300")
-    store.put("episodes/knees/ab/knees.mp3", media, content_type="audio/mpeg",
-              cache_control="public, max-age=31536000, immutable")
+    store.put(
+        "episodes/knees/ab/knees.mp3",
+        media,
+        content_type="audio/mpeg",
+        cache_control="public, max-age=31536000, immutable",
+    )
 
     assert store.get("feed.xml") == b"<rss/>"
     assert store.get("episodes/knees/ab/knees.mp3") == media.read_bytes()
@@ -159,7 +168,9 @@ def test_put_get_head_list_delete_round_trip(store: Storage, tmp_path: Path) -> 
 
 
 def test_empty_objects_round_trip(store: Storage) -> None:
-    store.put_many([PutItem(f"e/{i}.txt", b"" if i % 2 else b"x", "text/plain", "no-cache") for i in range(10)])
+    store.put_many(
+        [PutItem(f"e/{i}.txt", b"" if i % 2 else b"x", "text/plain", "no-cache") for i in range(10)]
+    )
     store.put("robots.txt", b"", content_type="text/plain", cache_control="no-cache")
     assert store.get("robots.txt") == b""
     assert store.head("robots.txt") is not None
@@ -180,7 +191,12 @@ def test_invalid_keys_are_refused(store: Storage, key: str) -> None:
 
 def test_put_many_stores_200_objects_and_reports_bytes(store: Storage) -> None:
     items = [
-        PutItem(f"episodes/ep{i:03d}/index.html", f"<html>{i}</html>".encode() * (i + 1), "text/html", "max-age=60")
+        PutItem(
+            f"episodes/ep{i:03d}/index.html",
+            f"<html>{i}</html>".encode() * (i + 1),
+            "text/html",
+            "max-age=60",
+        )
         for i in range(200)
     ]
     reporter = CountingReporter()
@@ -203,8 +219,10 @@ def test_put_many_of_nothing_does_nothing(store: Storage) -> None:
 
 
 def test_put_many_with_a_missing_file_fails_before_uploading(store: Storage, tmp_path: Path) -> None:
-    items = [PutItem("a.txt", b"a", "text/plain", "no-cache"),
-             PutItem("b.mp3", tmp_path / "gone.mp3", "audio/mpeg", "no-cache")]
+    items = [
+        PutItem("a.txt", b"a", "text/plain", "no-cache"),
+        PutItem("b.mp3", tmp_path / "gone.mp3", "audio/mpeg", "no-cache"),
+    ]
     with pytest.raises(StorageError) as info:
         store.put_many(items)
     assert "cannot read the file to upload" in str(info.value)
@@ -225,7 +243,9 @@ def test_lock_is_exclusive_and_names_the_holder(store: Storage) -> None:
     err = info.value
     assert err.exit_code == ExitCode.LOCKED
     text = str(err)
-    assert text.startswith(f"{store.description}: locked by podcast publish (alice) on {socket.gethostname()} ")
+    assert text.startswith(
+        f"{store.description}: locked by podcast publish (alice) on {socket.gethostname()} "
+    )
     assert f"since {held.created}, " in text
     assert " s ago" in text  # its age
     assert "--break-lock" in err.hint
@@ -295,10 +315,13 @@ def test_lock_released_on_error_inside_with(store: Storage) -> None:
 def test_s3_keeps_content_type_and_cache_control_under_its_prefix(s3_env: SeaweedServer, bucket: str) -> None:
     store = s3_storage(s3_env, bucket, "/shows/knees/")
     assert store.description == f"s3://{bucket}/shows/knees"
-    store.put("feed.xml", b"<rss/>", content_type="application/rss+xml; charset=utf-8", cache_control="max-age=300")
+    store.put(
+        "feed.xml", b"<rss/>", content_type="application/rss+xml; charset=utf-8", cache_control="max-age=300"
+    )
     info = store.head("feed.xml")
-    assert info == ObjectInfo("feed.xml", 6, "application/rss+xml; charset=utf-8",
-                              hashlib.md5(b"<rss/>").hexdigest(), "max-age=300")
+    assert info == ObjectInfo(
+        "feed.xml", 6, "application/rss+xml; charset=utf-8", hashlib.md5(b"<rss/>").hexdigest(), "max-age=300"
+    )
 
     raw = s3_env.admin
     got = raw.get_object(Bucket=bucket, Key="shows/knees/feed.xml")
@@ -313,7 +336,8 @@ def test_small_puts_do_not_wait_for_100_continue(s3_env: SeaweedServer, bucket: 
     store = s3_storage(s3_env, bucket)
     sent: list[tuple[str, str | None]] = []
     store._client().meta.events.register(
-        "before-send.s3", lambda request, **_: sent.append((request.method, request.headers.get("Expect"))))
+        "before-send.s3", lambda request, **_: sent.append((request.method, request.headers.get("Expect")))
+    )
     store.put("empty.txt", b"", content_type="text/plain", cache_control="no-cache")
     store.put("one.txt", b"1", content_type="text/plain", cache_control="no-cache")
     assert sent == [("PUT", None), ("PUT", None)]
@@ -356,8 +380,13 @@ def test_multipart_upload_of_a_40_mb_file(s3_env: SeaweedServer, bucket: str, tm
             f.write(block)
     store = s3_storage(s3_env, bucket, multipart_threshold=8 * MiB, multipart_chunksize=8 * MiB)
     reporter = CountingReporter()
-    store.put("episodes/long/x/long.mp3", big, content_type="audio/mpeg",
-              cache_control="public, max-age=31536000, immutable", reporter=reporter)
+    store.put(
+        "episodes/long/x/long.mp3",
+        big,
+        content_type="audio/mpeg",
+        cache_control="public, max-age=31536000, immutable",
+        reporter=reporter,
+    )
 
     info = store.head("episodes/long/x/long.mp3")
     assert info is not None
@@ -370,8 +399,9 @@ def test_multipart_upload_of_a_40_mb_file(s3_env: SeaweedServer, bucket: str, tm
     assert reporter.closed == ["episodes/long/x/long.mp3"]
 
 
-def test_put_many_mixes_small_objects_and_a_multipart_file(s3_env: SeaweedServer, bucket: str,
-                                                          tmp_path: Path) -> None:
+def test_put_many_mixes_small_objects_and_a_multipart_file(
+    s3_env: SeaweedServer, bucket: str, tmp_path: Path
+) -> None:
     big = tmp_path / "big.m4a"
     big.write_bytes(os.urandom(11 * MiB))
     store = s3_storage(s3_env, bucket, multipart_threshold=5 * MiB, multipart_chunksize=5 * MiB)
@@ -390,12 +420,22 @@ def test_ensure_ready_unknown_bucket_then_create(s3_env: SeaweedServer) -> None:
     store = s3_storage(s3_env, name)
     with pytest.raises(StorageError) as info:
         store.ensure_ready()
-    assert_clear(info.value, target=f"s3://{name}/show", says=f"bucket '{name}' does not exist",
-                 hint="create it, or pass --create-bucket", secrets=(s3_env.secret_key, s3_env.access_key))
+    assert_clear(
+        info.value,
+        target=f"s3://{name}/show",
+        says=f"bucket '{name}' does not exist",
+        hint="create it, or pass --create-bucket",
+        secrets=(s3_env.secret_key, s3_env.access_key),
+    )
     with pytest.raises(StorageError) as on_put:
         store.put("feed.xml", b"<rss/>", content_type="application/rss+xml", cache_control="no-cache")
-    assert_clear(on_put.value, target=f"s3://{name}/show", says=f"bucket '{name}' does not exist",
-                 hint="--create-bucket", secrets=(s3_env.secret_key,))
+    assert_clear(
+        on_put.value,
+        target=f"s3://{name}/show",
+        says=f"bucket '{name}' does not exist",
+        hint="--create-bucket",
+        secrets=(s3_env.secret_key,),
+    )
     try:
         store.ensure_ready(create=True)
         store.ensure_ready()
@@ -405,57 +445,88 @@ def test_ensure_ready_unknown_bucket_then_create(s3_env: SeaweedServer) -> None:
         s3_env.delete_bucket(name)
 
 
-def test_wrong_secret_is_one_line_without_secrets(s3_env: SeaweedServer, bucket: str,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_wrong_secret_is_one_line_without_secrets(
+    s3_env: SeaweedServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     wrong_secret = "wrongSECRETvalue0123456789abcdefghijklmn"
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", wrong_secret)
     store = s3_storage(s3_env, bucket)
-    for attempt in (store.ensure_ready, lambda: store.get("feed.xml"),
-                    lambda: store.put("feed.xml", b"x", content_type="text/plain", cache_control="no-cache")):
+    for attempt in (
+        store.ensure_ready,
+        lambda: store.get("feed.xml"),
+        lambda: store.put("feed.xml", b"x", content_type="text/plain", cache_control="no-cache"),
+    ):
         with pytest.raises(StorageError) as info:
             attempt()
-        assert_clear(info.value, target=f"s3://{bucket}/show",
-                     says="the secret access key does not match the access key id",
-                     hint="AWS_SECRET_ACCESS_KEY", secrets=(wrong_secret, s3_env.access_key, s3_env.secret_key))
+        assert_clear(
+            info.value,
+            target=f"s3://{bucket}/show",
+            says="the secret access key does not match the access key id",
+            hint="AWS_SECRET_ACCESS_KEY",
+            secrets=(wrong_secret, s3_env.access_key, s3_env.secret_key),
+        )
     assert wrong_secret not in repr(store)
 
 
-def test_unknown_access_key_is_one_line_without_secrets(s3_env: SeaweedServer, bucket: str,
-                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unknown_access_key_is_one_line_without_secrets(
+    s3_env: SeaweedServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     unknown_key, secret = "AKIAUNKNOWNKEY123456", "anotherSecretValue0987654321zyxwvutsrqpo"
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", unknown_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
     store = s3_storage(s3_env, bucket)
     with pytest.raises(StorageError) as info:
         store.ensure_ready()
-    assert_clear(info.value, target=f"s3://{bucket}/show", says="the server does not know this access key id",
-                 hint="AWS_ACCESS_KEY_ID", secrets=(unknown_key, secret))
+    assert_clear(
+        info.value,
+        target=f"s3://{bucket}/show",
+        says="the server does not know this access key id",
+        hint="AWS_ACCESS_KEY_ID",
+        secrets=(unknown_key, secret),
+    )
 
 
-def test_missing_credentials_is_one_line(s3_env: SeaweedServer, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_credentials_is_one_line(
+    s3_env: SeaweedServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     store = s3_storage(s3_env, bucket)
     with pytest.raises(StorageError) as info:
         store.ensure_ready()
-    assert_clear(info.value, target=f"s3://{bucket}/show", says="no AWS credentials found",
-                 hint="AWS_ACCESS_KEY_ID", secrets=(s3_env.secret_key,))
+    assert_clear(
+        info.value,
+        target=f"s3://{bucket}/show",
+        says="no AWS credentials found",
+        hint="AWS_ACCESS_KEY_ID",
+        secrets=(s3_env.secret_key,),
+    )
 
 
-def test_half_the_credentials_is_one_line(s3_env: SeaweedServer, bucket: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_half_the_credentials_is_one_line(
+    s3_env: SeaweedServer, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
     with pytest.raises(StorageError) as info:
         s3_storage(s3_env, bucket).ensure_ready()
-    assert_clear(info.value, target=f"s3://{bucket}/show", says="the AWS credentials are incomplete",
-                 secrets=(s3_env.access_key,))
+    assert_clear(
+        info.value,
+        target=f"s3://{bucket}/show",
+        says="the AWS credentials are incomplete",
+        secrets=(s3_env.access_key,),
+    )
 
 
 def test_unknown_profile_is_one_line(s3_env: SeaweedServer, bucket: str) -> None:
     store = S3Storage(bucket, endpoint_url=s3_env.endpoint_url, profile="no-such-profile")
     with pytest.raises(StorageError) as info:
         store.ensure_ready()
-    assert_clear(info.value, target=f"s3://{bucket}", says="AWS profile 'no-such-profile' does not exist",
-                 hint="publish.profile")
+    assert_clear(
+        info.value,
+        target=f"s3://{bucket}",
+        says="AWS profile 'no-such-profile' does not exist",
+        hint="publish.profile",
+    )
 
 
 def test_unreachable_endpoint_is_one_line(s3_env: SeaweedServer) -> None:
@@ -463,8 +534,13 @@ def test_unreachable_endpoint_is_one_line(s3_env: SeaweedServer) -> None:
     store = S3Storage("podcast", "show", endpoint_url=f"http://127.0.0.1:{port}", max_attempts=1)
     with pytest.raises(StorageError) as info:
         store.ensure_ready()
-    assert_clear(info.value, target="s3://podcast/show", says=f"cannot reach http://127.0.0.1:{port}",
-                 hint="endpoint_url", secrets=(s3_env.access_key, s3_env.secret_key))
+    assert_clear(
+        info.value,
+        target="s3://podcast/show",
+        says=f"cannot reach http://127.0.0.1:{port}",
+        hint="endpoint_url",
+        secrets=(s3_env.access_key, s3_env.secret_key),
+    )
 
 
 def test_invalid_endpoint_url_is_one_line(s3_env: SeaweedServer) -> None:
@@ -476,16 +552,27 @@ def test_invalid_endpoint_url_is_one_line(s3_env: SeaweedServer) -> None:
 def test_read_only_bucket_is_access_denied_on_put(s3_env: SeaweedServer, bucket: str) -> None:
     deny_writes = {
         "Version": "2012-10-17",
-        "Statement": [{"Effect": "Deny", "Principal": "*", "Action": ["s3:PutObject", "s3:DeleteObject"],
-                       "Resource": [f"arn:aws:s3:::{bucket}/*"]}],
+        "Statement": [
+            {
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:PutObject", "s3:DeleteObject"],
+                "Resource": [f"arn:aws:s3:::{bucket}/*"],
+            }
+        ],
     }
     s3_env.admin.put_bucket_policy(Bucket=bucket, Policy=json.dumps(deny_writes))
     store = s3_storage(s3_env, bucket)
     store.ensure_ready()  # reading and listing are allowed
     with pytest.raises(StorageError) as info:
         store.put("feed.xml", b"<rss/>", content_type="application/rss+xml", cache_control="no-cache")
-    assert_clear(info.value, target=f"s3://{bucket}/show", says="access denied: cannot write feed.xml",
-                 hint="bucket policy", secrets=(s3_env.access_key, s3_env.secret_key))
+    assert_clear(
+        info.value,
+        target=f"s3://{bucket}/show",
+        says="access denied: cannot write feed.xml",
+        hint="bucket policy",
+        secrets=(s3_env.access_key, s3_env.secret_key),
+    )
     with pytest.raises(StorageError, match="access denied: cannot write"):
         store.put_many([PutItem(f"p/{i}", b"x", "text/plain", "no-cache") for i in range(20)])
     with pytest.raises(StorageError, match="access denied"):
@@ -499,8 +586,12 @@ def test_server_down_then_back(s3_env: SeaweedServer, bucket: str) -> None:
     try:
         with pytest.raises(StorageError) as info:
             store.put("during.txt", b"2", content_type="text/plain", cache_control="no-cache")
-        assert_clear(info.value, target=f"s3://{bucket}/show", says=f"cannot reach {s3_env.endpoint_url}",
-                     secrets=(s3_env.access_key, s3_env.secret_key))
+        assert_clear(
+            info.value,
+            target=f"s3://{bucket}/show",
+            says=f"cannot reach {s3_env.endpoint_url}",
+            secrets=(s3_env.access_key, s3_env.secret_key),
+        )
     finally:
         s3_env.start()
     store.put("after.txt", b"3", content_type="text/plain", cache_control="no-cache")
@@ -513,8 +604,11 @@ def test_scrubbing_removes_a_key_id_that_a_service_echoes(s3_env: SeaweedServer,
     store = s3_storage(s3_env, bucket)
     store.ensure_ready()
     response = {
-        "Error": {"Code": "InvalidAccessKeyId", "AWSAccessKeyId": s3_env.access_key,
-                  "Message": f"The AWS Access Key Id {s3_env.access_key} you provided does not exist."},
+        "Error": {
+            "Code": "InvalidAccessKeyId",
+            "AWSAccessKeyId": s3_env.access_key,
+            "Message": f"The AWS Access Key Id {s3_env.access_key} you provided does not exist.",
+        },
         "ResponseMetadata": {"HTTPStatusCode": 403, "RequestId": "R1"},
     }
 
@@ -523,13 +617,18 @@ def test_scrubbing_removes_a_key_id_that_a_service_echoes(s3_env: SeaweedServer,
 
     with pytest.raises(StorageError) as info:
         store._call("write", "feed.xml", echo)
-    assert_clear(info.value, target=f"s3://{bucket}/show", says="the server does not know this access key id",
-                 secrets=(s3_env.access_key, s3_env.secret_key))
+    assert_clear(
+        info.value,
+        target=f"s3://{bucket}/show",
+        says="the server does not know this access key id",
+        secrets=(s3_env.access_key, s3_env.secret_key),
+    )
     assert "The AWS Access Key Id *** you provided" in str(info.value.__cause__)
 
 
-def test_debug_logging_does_not_leak_credentials(s3_env: SeaweedServer, bucket: str,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+def test_debug_logging_does_not_leak_credentials(
+    s3_env: SeaweedServer, bucket: str, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)  # what a --debug flag on the root logger would do
     store = s3_storage(s3_env, bucket)
     store.put("feed.xml", b"<rss/>", content_type="application/rss+xml", cache_control="no-cache")
@@ -548,8 +647,9 @@ def test_local_writes_are_atomic_and_leave_no_temp_files(tmp_path: Path) -> None
     store.ensure_ready(create=True)
     store.put("a/b/c.html", b"one", content_type="text/html", cache_control="x")
     store.put("a/b/c.html", b"two", content_type="text/html", cache_control="x")
-    files = sorted(p.relative_to(tmp_path / "public").as_posix() for p in (tmp_path / "public").rglob("*")
-                   if p.is_file())
+    files = sorted(
+        p.relative_to(tmp_path / "public").as_posix() for p in (tmp_path / "public").rglob("*") if p.is_file()
+    )
     assert files == ["a/b/c.html"]
     assert (tmp_path / "public/a/b/c.html").read_bytes() == b"two"
     assert (tmp_path / "public/a/b/c.html").stat().st_mode & 0o444 == 0o444  # a web server can read it
@@ -574,8 +674,10 @@ def test_local_missing_folder_is_created_only_next_to_an_existing_parent(tmp_pat
     deep = LocalStorage(tmp_path / "srv" / "www")  # a missing parent is more likely a typo
     with pytest.raises(StorageError) as info:
         deep.ensure_ready()
-    assert str(info.value) == (f"folder {tmp_path / 'srv' / 'www'}/: neither the folder nor its parent "
-                               f"{tmp_path / 'srv'} exists (create it, or pass --create-bucket)")
+    assert str(info.value) == (
+        f"folder {tmp_path / 'srv' / 'www'}/: neither the folder nor its parent "
+        f"{tmp_path / 'srv'} exists (create it, or pass --create-bucket)"
+    )
     deep.ensure_ready(create=True)
     assert (tmp_path / "srv" / "www").is_dir()
 
@@ -586,12 +688,18 @@ def test_local_path_through_a_file_is_one_clear_line(tmp_path: Path) -> None:
     store = LocalStorage(tmp_path / "site" / "public")
     with pytest.raises(StorageError) as info:
         store.ensure_ready(create=True)
-    assert_clear(info.value, target=f"folder {tmp_path / 'site' / 'public'}/",
-                 says="cannot create the folder: part of the path is a file, not a folder")
+    assert_clear(
+        info.value,
+        target=f"folder {tmp_path / 'site' / 'public'}/",
+        says="cannot create the folder: part of the path is a file, not a folder",
+    )
     with pytest.raises(StorageError) as on_put:
         store.put("feed.xml", b"<rss/>", content_type="application/rss+xml", cache_control="x")
-    assert_clear(on_put.value, target=f"folder {tmp_path / 'site' / 'public'}/",
-                 says="cannot write feed.xml: part of the path is a file, not a folder")
+    assert_clear(
+        on_put.value,
+        target=f"folder {tmp_path / 'site' / 'public'}/",
+        says="cannot write feed.xml: part of the path is a file, not a folder",
+    )
 
 
 def test_local_put_many_failure_raises_and_cleans_up(tmp_path: Path) -> None:
@@ -651,11 +759,17 @@ def test_local_read_only_folder_is_one_clear_line(read_only_dir: Path) -> None:
 def test_open_storage_builds_each_kind(tmp_path: Path) -> None:
     local = open_storage("local", path=tmp_path / "public")
     assert isinstance(local, LocalStorage) and local.root == tmp_path / "public"
-    s3 = open_storage("s3", bucket="pods", prefix="show", region="eu-west-1",
-                      endpoint_url="http://127.0.0.1:1", profile="p")
+    s3 = open_storage(
+        "s3", bucket="pods", prefix="show", region="eu-west-1", endpoint_url="http://127.0.0.1:1", profile="p"
+    )
     assert isinstance(s3, S3Storage)
     assert (s3.bucket, s3.prefix, s3.region, s3.endpoint_url, s3.profile) == (
-        "pods", "show/", "eu-west-1", "http://127.0.0.1:1", "p")
+        "pods",
+        "show/",
+        "eu-west-1",
+        "http://127.0.0.1:1",
+        "p",
+    )
     assert s3.description == "s3://pods/show"
     assert open_storage("s3", bucket="pods").description == "s3://pods"
 
@@ -664,7 +778,11 @@ def test_open_storage_builds_each_kind(tmp_path: Path) -> None:
     ("kind", "options", "message"),
     [
         ("ftp", {}, "unknown publish target kind 'ftp' (use one of: local, s3)"),
-        ("s3", {"prefix": "x"}, "publish.bucket: a s3 target needs publish.bucket (set publish.bucket in show.yaml)"),
+        (
+            "s3",
+            {"prefix": "x"},
+            "publish.bucket: a s3 target needs publish.bucket (set publish.bucket in show.yaml)",
+        ),
         ("local", {}, "publish.path: a local target needs publish.path (set publish.path in show.yaml)"),
     ],
 )
@@ -674,7 +792,8 @@ def test_open_storage_explains_bad_targets(kind: str, options: dict[str, str], m
     assert str(info.value).endswith(message)
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(-3, "0 s"), (59, "59 s"), (61, "1 min"), (3725, "1 h 2 min"),
-                                                (90000, "1 d 1 h")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(-3, "0 s"), (59, "59 s"), (61, "1 min"), (3725, "1 h 2 min"), (90000, "1 d 1 h")]
+)
 def test_human_age(seconds: float, text: str) -> None:
     assert human_age(seconds) == text

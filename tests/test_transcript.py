@@ -105,12 +105,30 @@ def test_round_trips_both_ways():
 
 BAD = [
     ("vtt", "00:00.000 --> 00:01.000\nx\n", "line 1", "missing the WEBVTT header line", "SRT"),
-    ("vtt", "1\n00:00:00,000 --> 00:00:01,000\nx\n", "line 1", "missing the WEBVTT header", "name the file .srt"),
+    (
+        "vtt",
+        "1\n00:00:00,000 --> 00:00:01,000\nx\n",
+        "line 1",
+        "missing the WEBVTT header",
+        "name the file .srt",
+    ),
     ("vtt", "WEBVTT\n00:00.000 --> 00:01.000\nx\n", "cue 1", "line 2: a cue inside the header", "blank line"),
-    ("vtt", "WEBVTT\n\n00:00.00 --> 00:01.000\nx\n", "cue 1", "line 3: '00:00.00' is not a timestamp", "00:01:02.500"),
+    (
+        "vtt",
+        "WEBVTT\n\n00:00.00 --> 00:01.000\nx\n",
+        "cue 1",
+        "line 3: '00:00.00' is not a timestamp",
+        "00:01:02.500",
+    ),
     ("vtt", "WEBVTT\n\n00:00:61.000 --> 00:01:02.000\nx\n", "cue 1", "'00:00:61.000' is not a timestamp", ""),
     ("vtt", "WEBVTT\n\n00:00,000 --> 00:01.000\nx\n", "cue 1", "'00:00,000' is not a timestamp", ""),
-    ("vtt", "WEBVTT\n\n00:02.000 --> 00:01.000\nx\n", "cue 1", "ends at 00:01.000, before it starts", "end time"),
+    (
+        "vtt",
+        "WEBVTT\n\n00:02.000 --> 00:01.000\nx\n",
+        "cue 1",
+        "ends at 00:01.000, before it starts",
+        "end time",
+    ),
     (
         "vtt",
         "WEBVTT\n\n00:00.000 --> 00:01.000\na\n\n00:05.000 --> 00:06.000\nb\n\n00:04.000 --> 00:07.000\nc\n",
@@ -125,8 +143,20 @@ BAD = [
     ("srt", "1\n00:00:01,000 --> 00:00:00,500\nx\n", "cue 1", "ends at 00:00:00,500", ""),
     ("srt", "1\n00:00:01 --> 00:00:02,000\nx\n", "cue 1", "'00:00:01' is not a timestamp", "00:01:02,500"),
     ("srt", "1\n00:00:01,000 --> 00:00:02,000\na\n\nhello\n", "cue 2", "line 5: expected a cue number", ""),
-    ("srt", "1\n00:00:03,000 --> 00:00:04,000\na\n\n2\n00:00:01,000 --> 00:00:02,000\nb\n", "cue 2", "earlier", ""),
-    ("srt", "WEBVTT\n\n00:00.000 --> 00:01.000\nx\n", "line 1", "this is a WebVTT file", "name the file .vtt"),
+    (
+        "srt",
+        "1\n00:00:03,000 --> 00:00:04,000\na\n\n2\n00:00:01,000 --> 00:00:02,000\nb\n",
+        "cue 2",
+        "earlier",
+        "",
+    ),
+    (
+        "srt",
+        "WEBVTT\n\n00:00.000 --> 00:01.000\nx\n",
+        "line 1",
+        "this is a WebVTT file",
+        "name the file .vtt",
+    ),
     ("srt", "\n\n", None, "the transcript has no cues", ""),
 ]
 
@@ -149,7 +179,10 @@ def test_unknown_format():
 
 
 def test_zero_length_and_overlapping_cues_are_allowed():
-    cues = parse("WEBVTT\n\n00:01.000 --> 00:01.000\na\n\n00:01.000 --> 00:03.000\nb\n\n00:02.000 --> 00:04.000\nc", "vtt")
+    cues = parse(
+        "WEBVTT\n\n00:01.000 --> 00:01.000\na\n\n00:01.000 --> 00:03.000\nb\n\n00:02.000 --> 00:04.000\nc",
+        "vtt",
+    )
     assert [c.text for c in cues] == ["a", "b", "c"]
 
 
@@ -188,6 +221,8 @@ def test_paragraphs_break_at_pauses_and_after_long_sentences():
     )
 
 
-@pytest.mark.parametrize(("seconds", "text"), [(0, "00:00"), (90.9, "01:30"), (3599, "59:59"), (3723, "1:02:03")])
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(0, "00:00"), (90.9, "01:30"), (3599, "59:59"), (3723, "1:02:03")]
+)
 def test_clock(seconds: float, text: str):
     assert clock(seconds) == text

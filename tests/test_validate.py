@@ -201,8 +201,11 @@ def chain(*steps: Mutation) -> Mutation:
 
 
 def latin1(xml: str) -> bytes:
-    return xml.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"').replace("Dr. Ortho", "Dr. Müller").encode(
-        "latin-1")
+    return (
+        xml.replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+        .replace("Dr. Ortho", "Dr. Müller")
+        .encode("latin-1")
+    )
 
 
 CH = "/rss/channel"
@@ -215,18 +218,24 @@ OFFLINE_CASES: dict[str, Mutation] = {
     "PC102": sub('<rss version="2.0"', '<rss version="0.92"'),
     "PC103": sub("</channel>", "</channel><channel><title>Second</title></channel>"),
     "PC104": latin1,
-    "PC105": sub('xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"',
-                 'xmlns:itunes="http://www.itunes.com/DTDs/Podcast-1.0.dtd"'),
+    "PC105": sub(
+        'xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"',
+        'xmlns:itunes="http://www.itunes.com/DTDs/Podcast-1.0.dtd"',
+    ),
     "PC106": sub(f' xmlns:psc="{NS["psc"]}"', ""),
-    "PC107": sub("<itunes:episodeType>full</itunes:episodeType>", "<itunes:episodetype>full</itunes:episodetype>"),
+    "PC107": sub(
+        "<itunes:episodeType>full</itunes:episodeType>", "<itunes:episodetype>full</itunes:episodetype>"
+    ),
     "PC108": text(f"{CH}/itunes:author", "Jane " * 60),
     "PC109": text(f"{CH}/title", "  Knees and Trails\n"),
     "PC110": attr(f"{I1}/enclosure", "url", "http://media.example.com/episodes/knees.mp3"),
     "PC111": attr(f"{I1}/enclosure", "url", "http://media.example.com/episodes/knees.mp3"),
     "PC112": attr(f"{I1}/podcast:transcript", "url", "http://podcast.example.com/transcript.vtt"),
     "PC113": sub("</channel>", "<!-- " + "padding " * 600_000 + "--></channel>"),
-    "PC114": sub("<description>First steps off the road.</description>",
-                 "<description><p>First steps off the road.</p></description>"),
+    "PC114": sub(
+        "<description>First steps off the road.</description>",
+        "<description><p>First steps off the road.</p></description>",
+    ),
     "PC201": text(f"{CH}/title", ""),
     "PC202": text(f"{CH}/title", "Running | Fitness | Health | Knees | Marathon"),
     "PC203": drop(f"{CH}/description"),
@@ -262,8 +271,10 @@ OFFLINE_CASES: dict[str, Mutation] = {
     "PC233": text(f"{CH}/copyright", "Copyright 2024 Jane Runner"),
     "PC234": add(CH, "<itunes:new-feed-url>https://new.example.com/feed.xml</itunes:new-feed-url>"),
     "PC235": drop(f"{CH}/item/enclosure"),
-    "PC236": sub("<channel>", '<channel><spotify:limit xmlns:spotify="https://www.spotify.com/ns/rss" '
-                 'recentCount="all"/>'),
+    "PC236": sub(
+        "<channel>",
+        '<channel><spotify:limit xmlns:spotify="https://www.spotify.com/ns/rss" recentCount="all"/>',
+    ),
     "PC237": text(f"{CH}/lastBuildDate", "2024-01-02T09:00:00Z"),
     "PC301": text(f"{I1}/title", ""),
     "PC302": text(f"{I1}/title", "Episode 2: Why your knees hurt"),
@@ -271,13 +282,16 @@ OFFLINE_CASES: dict[str, Mutation] = {
     "PC304": attr(f"{I1}/enclosure", "type", None),
     "PC305": attr(f"{I2}/enclosure", "url", "https://media.example.com/episodes/knees.mp3"),
     "PC306": attr(f"{I1}/enclosure", "length", "0"),
-    "PC307": chain(attr(f"{I1}/enclosure", "type", "audio/ogg"),
-                   attr(f"{I1}/enclosure", "url", "https://media.example.com/episodes/knees.ogg")),
+    "PC307": chain(
+        attr(f"{I1}/enclosure", "type", "audio/ogg"),
+        attr(f"{I1}/enclosure", "url", "https://media.example.com/episodes/knees.ogg"),
+    ),
     "PC308": attr(f"{I2}/enclosure", "type", "audio/mp4"),
     "PC309": attr(f"{I1}/enclosure", "type", "audio/x-m4a"),
     "PC310": attr(f"{I1}/enclosure", "url", "https://media.example.com/episodes/kn%C3%A9es%20ep.mp3"),
-    "PC311": add(I1, '<enclosure url="https://media.example.com/episodes/knees.m4a" length="10" '
-                 'type="audio/x-m4a"/>'),
+    "PC311": add(
+        I1, '<enclosure url="https://media.example.com/episodes/knees.m4a" length="10" type="audio/x-m4a"/>'
+    ),
     "PC312": drop(f"{I1}/guid"),
     "PC313": text(f"{I2}/guid", "knees-and-trails-knees"),
     "PC314": drop(f"{I1}/pubDate"),
@@ -327,7 +341,9 @@ def test_each_offline_rule_fires_on_a_feed_that_breaks_it(rule: str) -> None:
 
 def test_every_rule_has_a_breaking_case() -> None:
     covered = set(OFFLINE_CASES) | set(ONLINE_CASES) | set(CROSS_CASES)
-    assert covered == set(RULES), f"untested: {sorted(set(RULES) - covered)}; unknown: {sorted(covered - set(RULES))}"
+    assert covered == set(RULES), (
+        f"untested: {sorted(set(RULES) - covered)}; unknown: {sorted(covered - set(RULES))}"
+    )
 
 
 def test_the_catalogue_is_well_formed() -> None:
@@ -434,7 +450,9 @@ def test_a_self_link_that_differs_from_the_fetched_url_warns() -> None:
 
 def test_a_serial_show_needs_every_episode_numbered() -> None:
     report = run(OFFLINE_CASES["PC222"](BASE))
-    assert [f.where for f in report.findings if f.rule == "PC222"] == ["item 2 (guid knees-and-trails-trails)"]
+    assert [f.where for f in report.findings if f.rule == "PC222"] == [
+        "item 2 (guid knees-and-trails-trails)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -465,12 +483,25 @@ def test_an_episode_number_in_the_title_is_only_flagged_when_it_repeats_itunes_e
     assert "PC302" not in run(text(f"{I1}/title", "Episode 12: knees")(BASE)).rule_ids()
 
 
-@pytest.mark.parametrize(("start", "ok"), [("0", True), ("125", True), ("3:07", True), ("8:26.250", True),
-                                           ("1:02:03.5", True), ("3:75", False), ("00:14:03,000", False),
-                                           ("-1", False), ("", False)])
+@pytest.mark.parametrize(
+    ("start", "ok"),
+    [
+        ("0", True),
+        ("125", True),
+        ("3:07", True),
+        ("8:26.250", True),
+        ("1:02:03.5", True),
+        ("3:75", False),
+        ("00:14:03,000", False),
+        ("-1", False),
+        ("", False),
+    ],
+)
 def test_psc_chapter_start_is_normal_play_time(start: str, ok: bool) -> None:
-    feed = chain(attr(f"{I1}/psc:chapters/psc:chapter[1]", "start", "0"),
-                 attr(f"{I1}/psc:chapters/psc:chapter[2]", "start", start))(BASE)
+    feed = chain(
+        attr(f"{I1}/psc:chapters/psc:chapter[1]", "start", "0"),
+        attr(f"{I1}/psc:chapters/psc:chapter[2]", "start", start),
+    )(BASE)
     assert ("PC336" not in run(feed).rule_ids()) is ok
 
 
@@ -481,9 +512,11 @@ def test_future_episodes_use_the_clock_passed_in() -> None:
 
 
 def test_entities_in_a_doctype_are_never_expanded() -> None:
-    bomb = ('<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
-            '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>' + BASE.split("?>", 1)[1].replace(
-                "<title>Knees and Trails</title>", "<title>&c;</title>"))
+    bomb = (
+        '<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        '<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+        + BASE.split("?>", 1)[1].replace("<title>Knees and Trails</title>", "<title>&c;</title>")
+    )
     report = run(bomb)
     titles = [f for f in report.findings if f.rule in ("PC108", "PC201")]
     assert all("aaaa" not in f.message for f in report.findings)
@@ -620,18 +653,32 @@ class _Handler(BaseHTTPRequestHandler):
         body = item.body
         if self.mode == "liar":  # wrong type always; HEAD also claims a wrong size
             size = len(body) + 1000 if head else len(body)
-            self._send(200, {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(size)}, body,
-                       head=head)
+            self._send(
+                200,
+                {"Content-Type": "text/html; charset=utf-8", "Content-Length": str(size)},
+                body,
+                head=head,
+            )
             return
         rng = self.headers.get("Range", "")
         if self.mode == "good" and rng.startswith("bytes="):
             first, _, last = rng[6:].partition("-")
             start, end = int(first), min(int(last) if last else len(body) - 1, len(body) - 1)
-            part = body[start:end + 1]
-            self._send(206, {"Content-Type": item.content_type, "Content-Length": str(len(part)),
-                             "Content-Range": f"bytes {start}-{end}/{len(body)}"}, part, head=head)
+            part = body[start : end + 1]
+            self._send(
+                206,
+                {
+                    "Content-Type": item.content_type,
+                    "Content-Length": str(len(part)),
+                    "Content-Range": f"bytes {start}-{end}/{len(body)}",
+                },
+                part,
+                head=head,
+            )
             return
-        self._send(200, {"Content-Type": item.content_type, "Content-Length": str(len(body))}, body, head=head)
+        self._send(
+            200, {"Content-Type": item.content_type, "Content-Length": str(len(body))}, body, head=head
+        )
 
 
 def _free_port() -> int:
@@ -703,22 +750,36 @@ def test_a_stalled_response_times_out(servers: Servers) -> None:
 # --- online checks ----------------------------------------------------------------------------------------------
 
 
-def image_bytes(size: tuple[int, int] = (1400, 1400), mode: str = "RGB", fmt: str = "JPEG", dpi: int = 72,
-                noise: bool = False) -> bytes:
+def image_bytes(
+    size: tuple[int, int] = (1400, 1400),
+    mode: str = "RGB",
+    fmt: str = "JPEG",
+    dpi: int = 72,
+    noise: bool = False,
+) -> bytes:
     if noise:
         rng = random.Random(7)
-        img = Image.frombytes(mode, size, bytes(rng.getrandbits(8) for _ in range(size[0] * size[1] * len(mode))))
+        img = Image.frombytes(
+            mode, size, bytes(rng.getrandbits(8) for _ in range(size[0] * size[1] * len(mode)))
+        )
     else:
-        img = Image.new(mode, size, {"RGB": (200, 80, 40), "RGBA": (200, 80, 40, 128), "CMYK": (0, 50, 80, 0),
-                                     "L": 128}[mode])
+        img = Image.new(
+            mode,
+            size,
+            {"RGB": (200, 80, 40), "RGBA": (200, 80, 40, 128), "CMYK": (0, 50, 80, 0), "L": 128}[mode],
+        )
     out = io.BytesIO()
     img.save(out, fmt, dpi=(dpi, dpi), quality=95)
     return out.getvalue()
 
 
 AUDIO = b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(random.Random(1).getrandbits(8) for _ in range(20_000))
-CHAPTERS_JSON = json.dumps({"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Intro"},
-                                                              {"startTime": 190.5, "title": "Shoes"}]}).encode()
+CHAPTERS_JSON = json.dumps(
+    {
+        "version": "1.2.0",
+        "chapters": [{"startTime": 0, "title": "Intro"}, {"startTime": 190.5, "title": "Shoes"}],
+    }
+).encode()
 
 ONLINE_TEMPLATE = f"""<?xml version="1.0" encoding="UTF-8"?>
 <rss version="2.0" {_DECLS}>
@@ -768,7 +829,9 @@ def test_online_clean_feed_passes(servers: Servers) -> None:
     assert reporter.tasks == [("checking media URLs", 5, "url")]
 
 
-def _put_then(path: str, body: bytes, ctype: str, key: str, server: str = "good") -> Callable[[Servers], dict]:
+def _put_then(
+    path: str, body: bytes, ctype: str, key: str, server: str = "good"
+) -> Callable[[Servers], dict]:
     def setup(s: Servers) -> dict[str, str]:
         s.put(path, body, ctype)
         return {key: getattr(s, server) + path}
@@ -794,8 +857,12 @@ ONLINE_CASES: dict[str, Callable[[Servers], dict[str, str]]] = {
     "PC414": _put_then("/ep/alpha.png", image_bytes(mode="RGBA", fmt="PNG"), "image/png", "episode_art"),
     "PC415": _put_then("/ep/plain.vtt", b"WEBVTT\n", "text/plain", "transcript"),
     "PC416": _put_then("/ep/html-chapters.json", CHAPTERS_JSON, "text/html", "chapters"),
-    "PC417": _put_then("/ep/bad-chapters.json", b'{"version": "1.2.0", "chapters": [{"startTime": 9}, '
-                       b'{"startTime": 3}]}', "application/json+chapters", "chapters"),
+    "PC417": _put_then(
+        "/ep/bad-chapters.json",
+        b'{"version": "1.2.0", "chapters": [{"startTime": 9}, {"startTime": 3}]}',
+        "application/json+chapters",
+        "chapters",
+    ),
 }
 
 
@@ -830,26 +897,30 @@ def test_a_private_or_unreachable_url_is_pc401(servers: Servers) -> None:
     servers.put("/private.mp3", AUDIO, "audio/mpeg", status=401)
     report = run(online_feed(servers, enclosure=servers.good + "/private.mp3"), online=True, timeout=5)
     assert [f.message for f in report.findings if f.rule == "PC401"] == [
-        f"{servers.good}/private.mp3 needs authentication (HTTP 401)"]
+        f"{servers.good}/private.mp3 needs authentication (HTTP 401)"
+    ]
     closed = servers.closed.rsplit("/", 1)[0] + "/one.mp3"
     report = run(online_feed(servers, enclosure=closed), online=True, timeout=5)
-    assert [f.message for f in report.findings if f.rule == "PC401"] == [f"{closed} cannot be fetched: connection "
-                                                                          "refused"]
+    assert [f.message for f in report.findings if f.rule == "PC401"] == [
+        f"{closed} cannot be fetched: connection refused"
+    ]
 
 
 def test_artwork_problems_are_specific(servers: Servers) -> None:
     servers.put("/art/rgba.png", image_bytes(mode="RGBA", fmt="PNG", size=(1000, 1200)), "image/png")
     report = run(online_feed(servers, art=servers.good + "/art/rgba.png"), online=True, timeout=5)
     messages = {f.rule: f.message for f in report.findings if f.rule.startswith("PC4")}
-    assert messages == {"PC407": "artwork is 1000×1200, not square",
-                        "PC408": "artwork is 1000×1200 px (needs 1400–3000)",
-                        "PC409": "artwork has an alpha channel"}
+    assert messages == {
+        "PC407": "artwork is 1000×1200, not square",
+        "PC408": "artwork is 1000×1200 px (needs 1400–3000)",
+        "PC409": "artwork has an alpha channel",
+    }
 
 
 def test_shared_episode_artwork_is_checked_once(servers: Servers) -> None:
     servers.put("/ep/tiny.jpg", image_bytes((600, 600)), "image/jpeg")
     feed = online_feed(servers, episode_art=servers.good + "/ep/tiny.jpg").decode()
-    item = feed[feed.index("<item>"):feed.index("</item>") + 7]
+    item = feed[feed.index("<item>") : feed.index("</item>") + 7]
     second = item.replace("<guid>one</guid>", "<guid>two</guid>").replace("one.mp3", "two.mp3")
     servers.put("/ep/two.mp3", AUDIO, "audio/mpeg")
     report = run(feed.replace("</item>", "</item>" + second, 1), online=True, timeout=5)
@@ -864,7 +935,10 @@ CROSS_CASES: dict[str, tuple[bytes, bytes]] = {
     "PC501": (BASE.encode(), drop(I2)(BASE)),
     "PC502": (BASE.encode(), text(f"{I2}/guid", "https://podcast.example.com/?p=12")(BASE)),
     "PC503": (BASE.encode(), text(f"{I2}/pubDate", "Mon, 01 Jan 2024 10:00:00 GMT")(BASE)),
-    "PC504": (BASE.encode(), text(f"{CH}/podcast:guid", podcast_guid("https://new.example.com/feed.xml"))(BASE)),
+    "PC504": (
+        BASE.encode(),
+        text(f"{CH}/podcast:guid", podcast_guid("https://new.example.com/feed.xml"))(BASE),
+    ),
     "PC505": (BASE.encode(), attr(f"{I2}/enclosure", "url", "https://cdn.example.com/trails.m4a")(BASE)),
     "PC506": (BASE.encode(), attr(f"{I2}/enclosure", "length", "3100001")(BASE)),
     "PC507": (BASE.encode(), attr(f"{CH}/atom:link", "href", "https://new.example.com/feed.xml")(BASE)),
@@ -889,15 +963,18 @@ def test_a_reformatted_pubdate_of_the_same_instant_is_not_a_change() -> None:
 
 
 def test_new_media_at_a_new_url_is_fine() -> None:
-    moved = chain(attr(f"{I2}/enclosure", "url", "https://media.example.com/episodes/trails-v2.m4a"),
-                  attr(f"{I2}/enclosure", "length", "3100500"))(BASE)
+    moved = chain(
+        attr(f"{I2}/enclosure", "url", "https://media.example.com/episodes/trails-v2.m4a"),
+        attr(f"{I2}/enclosure", "length", "3100500"),
+    )(BASE)
     assert run(moved, previous=BASE.encode()).findings == ()
 
 
 def test_a_moved_feed_with_new_feed_url_passes_pc507() -> None:
     new = "https://new.example.com/feed.xml"
-    moved = chain(attr(f"{CH}/atom:link", "href", new),
-                  add(CH, f"<itunes:new-feed-url>{new}</itunes:new-feed-url>"))(BASE)
+    moved = chain(
+        attr(f"{CH}/atom:link", "href", new), add(CH, f"<itunes:new-feed-url>{new}</itunes:new-feed-url>")
+    )(BASE)
     ids = run(moved, previous=BASE.encode()).rule_ids()
     assert "PC507" not in ids and "PC234" in ids
     assert "PC504" not in ids  # the podcast:guid stays with the show when it moves
@@ -919,13 +996,18 @@ def test_an_unreadable_previous_feed_is_refused() -> None:
 
 
 def _two_problem_report() -> Report:
-    return run(chain(text(f"{CH}/itunes:explicit", "yes"), drop(f"{I1}/guid"))(BASE), source="public/feed.xml")
+    return run(
+        chain(text(f"{CH}/itunes:explicit", "yes"), drop(f"{I1}/guid"))(BASE), source="public/feed.xml"
+    )
 
 
 def test_text_format() -> None:
     out = format_text(_two_problem_report())
     lines = out.splitlines()
-    assert lines[0].startswith("public/feed.xml:") and " warning PC213 channel: itunes:explicit is 'yes'" in lines[0]
+    assert (
+        lines[0].startswith("public/feed.xml:")
+        and " warning PC213 channel: itunes:explicit is 'yes'" in lines[0]
+    )
     assert lines[1] == f"    fix: {RULES['PC213'].hint}"
     assert " error PC312 item 1 ('Why your knees hurt when you run'): the item has no guid" in lines[2]
     assert lines[-1] == "public/feed.xml: 1 error, 1 warning, 0 info in 2 episodes"
