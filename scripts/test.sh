@@ -5,7 +5,7 @@
 #    Python that made it), with the project and its `test` extra installed at the versions pinned in
 #    constraints.txt. Nothing from the system Python leaks in, so a dependency missing from
 #    pyproject.toml fails here as it would on a fresh machine.
-# 2. Debian's chromium and espeak-ng (apt-get, when missing) and axe-core (npm, into .cache/npm).
+# 2. Debian's chromium, espeak-ng and npm (apt-get, when missing; sudo unless root) and axe-core (npm, into .cache/npm).
 # 3. Static checks: ruff check, ruff format --check, mypy (strict on pipeline/, see pyproject.toml).
 # 4. pytest -n 2 in that venv; extra arguments go to pytest. "No tests ran" (exit 5) is a failure.
 #
@@ -67,11 +67,14 @@ fi
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing Debian's ${missing[*]}..."
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo[@]}" apt-get update -qq >/dev/null
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if [ ! -f .cache/npm/node_modules/axe-core/axe.min.js ]; then
