@@ -83,15 +83,14 @@ if [ ! -f .cache/npm/node_modules/axe-core/axe.min.js ]; then
 fi
 
 # --------------------------------------------------------------------------- checks
+timings=("setup ${SECONDS}s")
 failed=()
 step() {
-  local name=$1
+  local name=$1 start=$SECONDS
   shift
   echo "== $name"
-  if "$@"; then
-    return 0
-  fi
-  failed+=("$name")
+  "$@" || failed+=("$name")
+  timings+=("$name $((SECONDS - start))s")
 }
 
 step "ruff check" ruff check pipeline tests benchmarks
@@ -99,16 +98,19 @@ step "ruff format --check" ruff format --check pipeline tests benchmarks
 step "mypy (strict, pipeline/)" mypy
 
 echo "== pytest"
+start=$SECONDS
 set +e
 "$venv/bin/python" -m pytest -n 2 "$@"
 rc=$?
 set -e
+timings+=("pytest $((SECONDS - start))s")
 case $rc in
   0) ;;
   5) echo "pytest collected no tests (exit 5): that is a failure, not a pass" >&2; failed+=("pytest (no tests)") ;;
   *) failed+=("pytest (exit $rc)") ;;
 esac
 
+echo "Time: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g'); total ${SECONDS}s"
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED: %s\n' "${failed[@]}" >&2
   exit 1
