@@ -110,7 +110,9 @@ case $rc in
   *) failed+=("pytest (exit $rc)") ;;
 esac
 
-echo "Time: $(IFS=,; echo "${timings[*]}" | sed 's/,/, /g'); total ${SECONDS}s"
+printf 'Time: '
+printf '%s; ' "${timings[@]}"
+echo "total ${SECONDS}s"
 if [ ${#failed[@]} -gt 0 ]; then
   printf 'FAILED: %s\n' "${failed[@]}" >&2
   exit 1
