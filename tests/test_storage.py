@@ -344,14 +344,46 @@ def test_small_puts_do_not_wait_for_100_continue(s3_env: SeaweedServer, bucket: 
 
 
 def test_endpoint_rules_are_evaluated_once_for_many_keys(s3_env: SeaweedServer, bucket: str) -> None:
+    """One endpoint rule-set evaluation per bucket serves every key, seen through botocore's public events.
+
+    Each call's `before-call` event carries the request context, whose `endpoint_properties` is the
+    rule set's answer: a fresh evaluation builds a new one, a cached answer is the same object again.
+    `before-endpoint-resolution` and `before-send` count resolutions and HTTP requests (one each per key).
+    """
     store = s3_storage(s3_env, bucket)
     store.put("warm.txt", b"w", content_type="text/plain", cache_control="no-cache")
-    resolve = store._client()._ruleset_resolver._provider.resolve_endpoint
-    before = resolve.cache_info()
-    store.put_many([PutItem(f"episodes/{i}/index.html", b"x", "text/html", "no-cache") for i in range(25)])
-    after = resolve.cache_info()
-    assert after.misses == before.misses  # every key reused the bucket's resolved endpoint
-    assert after.hits - before.hits == 25
+    events = store._client().meta.events
+    resolutions: list[str] = []
+    answers: list[object] = []  # each call's endpoint properties (kept alive, so `is` compares objects)
+    sent: list[str] = []
+
+    def on_resolution(model: object, params: dict[str, object], **_: object) -> None:
+        resolutions.append(f"{model.name} {params.get('Key')}")  # type: ignore[attr-defined]
+
+    def on_call(params: dict[str, object], context: dict[str, object], **_: object) -> None:
+        answers.append(context["endpoint_properties"])
+
+    def on_send(request: object, **_: object) -> None:
+        sent.append(str(request.url))  # type: ignore[attr-defined]
+
+    events.register("before-endpoint-resolution.s3", on_resolution)  # per service, not per operation
+    events.register("before-call.s3.PutObject", on_call)
+    events.register("before-send.s3.PutObject", on_send)
+    keys = [f"episodes/{i}/index.html" for i in range(25)]
+    store.put_many([PutItem(key, b"x", "text/html", "no-cache") for key in keys])
+
+    assert sorted(resolutions) == sorted(f"PutObject show/{key}" for key in keys)  # one per key, nothing else
+    assert sorted(sent) == sorted(f"{s3_env.endpoint_url}/{bucket}/show/{key}" for key in keys)
+    assert len(answers) == 25
+    assert all(properties is answers[0] for properties in answers)  # every key reused one evaluation
+    # The control: on the same client, another bucket is another rule-set input, so a new evaluation.
+    other = s3_env.make_bucket()
+    try:
+        store._client().put_object(Bucket=other, Key="show/a.txt", Body=b"a")
+    finally:
+        s3_env.delete_bucket(other)
+    assert len(answers) == 26
+    assert answers[-1] is not answers[0]
     assert len(list(store.list("episodes/"))) == 25
 
 
