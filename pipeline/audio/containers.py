@@ -1,7 +1,7 @@
 """The container parsers: duration, codec and bitrate of MP3, WAV, AIFF, FLAC and MP4 files, from their headers.
 
 One section per container, each with a `*_details` reader; CONTAINERS maps a sniffed container to its MIME
-type, its mutagen class and its reader. probe() in probe.py is the one caller.
+type, its mutagen class and its reader. probe() in probing.py is the one caller.
 """
 
 from __future__ import annotations

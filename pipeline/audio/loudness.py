@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pipeline.audio.ffmpeg import run_ffmpeg
 from pipeline.audio.files import REEXPORT_HINT, temp_beside
-from pipeline.audio.probe import probe
+from pipeline.audio.probing import probe
 from pipeline.errors import AudioError
 from pipeline.progress import NullReporter, Reporter
 

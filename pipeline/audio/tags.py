@@ -43,7 +43,7 @@ from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 from pipeline.audio.chapters import ChapterMark, close_chapters
 from pipeline.audio.ffmpeg import run_ffmpeg_with_input
 from pipeline.audio.files import REEXPORT_HINT, open_audio, temp_beside
-from pipeline.audio.probe import probe, sniff
+from pipeline.audio.probing import probe, sniff
 from pipeline.errors import AudioError
 
 

@@ -14,7 +14,7 @@ from pipeline.audio.cover import pillow_version
 from pipeline.audio.ffmpeg import Run, ffmpeg_message, ffmpeg_version, run_ffmpeg
 from pipeline.audio.files import REEXPORT_HINT, same_file, temp_beside
 from pipeline.audio.loudness import Loudness, LoudnessTarget, measure, normalise
-from pipeline.audio.probe import AudioInfo, probe
+from pipeline.audio.probing import AudioInfo, probe
 from pipeline.errors import AudioError
 from pipeline.progress import NullReporter, Reporter
 
