@@ -21,6 +21,7 @@ class ChapterMark:
 
 
 def clock(seconds: float) -> str:
+    """HH:MM:SS, with milliseconds when there are any ("00:01:05.250"), for chapter messages."""
     whole = int(seconds)
     ms = round((seconds - whole) * 1000)
     text = f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"

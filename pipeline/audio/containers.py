@@ -87,6 +87,8 @@ _LAME_TAGS = (b"LAME", b"Lavc", b"Lavf", b"L3.99")
 
 @dataclass(frozen=True)
 class MpegFrame:
+    """One MPEG audio frame header, decoded."""
+
     version: int  # 1, 2 or 25
     layer: int
     bitrate: int  # bps
@@ -97,6 +99,7 @@ class MpegFrame:
 
 
 def mpeg_frame(header: bytes) -> MpegFrame | None:
+    """The frame header in the first 4 bytes of `header`, or None when they are not a valid one."""
     if len(header) < 4 or header[0] != 0xFF or header[1] & 0xE0 != 0xE0:
         return None
     version = _MPEG_VERSIONS.get((header[1] >> 3) & 3)
@@ -392,11 +395,14 @@ def _mp4_edit_duration(tree: dict[bytes, list[bytes]], handlers: list[bytes]) ->
 # the table probe() reads
 # --------------------------------------------------------------------------------------------------
 
+#: Reads a container's details: (path, open file, mutagen's view of it, offset of the audio, file size).
 Detailer = Callable[[Path, BinaryIO, mutagen.FileType, int, int], Details]
 
 
 @dataclass(frozen=True)
 class Container:
+    """How probe() reads one container: its MIME type, mutagen class and details reader."""
+
     mime: str
     opener: Callable[[BinaryIO], mutagen.FileType]
     details: Detailer
