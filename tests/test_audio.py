@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
+import pkgutil
 import shutil
 from pathlib import Path
 
@@ -669,3 +671,15 @@ def test_make_audio_helper_is_what_it_says(tmp_path: Path) -> None:
     path = make_audio(tmp_path / "x.flac", codec="flac", channels=1, rate=22050, seconds=1.0)
     info = audio.probe(path)
     assert (info.channels, info.sample_rate, info.duration) == (1, 22050, 1.0)
+
+
+def test_the_package_shows_its_public_names_and_shadows_none_of_its_modules() -> None:
+    # `from pipeline.audio import probe` must give the function and `pipeline.audio.probing` the module:
+    # a submodule named like a function it defines would be hidden behind that function.
+    modules = {info.name for info in pkgutil.iter_modules(audio.__path__)}
+    for name in modules:
+        module = importlib.import_module(f"pipeline.audio.{name}")
+        assert getattr(audio, name) is module, name
+    public = {name for name in vars(audio) if not name.startswith("_") and name not in modules}
+    assert public - {"annotations"} == set(audio.__all__)
+    assert {"probe", "encode", "write_tags", "measure_loudness", "cover_jpeg", "tool_versions"} <= public

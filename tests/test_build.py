@@ -22,6 +22,7 @@ from mutagen.mp3 import MP3
 from PIL import Image
 
 from pipeline import audio, build, feed
+from pipeline.audio import encoding as audio_encoding
 from pipeline.cli import cli
 from tests._audio_fixtures import chapter_seconds, ebur128, ffmetadata, make_audio
 from tests.conftest import NOW, copy_sample_show
@@ -409,11 +410,12 @@ def test_new_audio_settings_reencode_every_episode(built: Path) -> None:
 
 @pytest.fixture
 def new_recipe(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """audio.py's recipe number bumped, as its maintainers do when the encode or tag recipe changes."""
-    monkeypatch.setattr(audio, "RECIPE_VERSION", audio.RECIPE_VERSION + 1)
-    audio.tool_versions.cache_clear()
+    """The audio recipe number bumped, as its maintainers do when the encode or tag recipe changes.
+
+    It is patched in pipeline/audio/encoding.py, where tool_versions() reads it.
+    """
+    monkeypatch.setattr(audio_encoding, "RECIPE_VERSION", audio.RECIPE_VERSION + 1)
     yield
-    audio.tool_versions.cache_clear()
 
 
 def test_new_tool_versions_reencode_every_episode(built: Path, new_recipe: None) -> None:

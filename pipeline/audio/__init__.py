@@ -1,0 +1,53 @@
+"""The audio stage: probe, encode, normalise and tag audio files; the only package that runs ffmpeg or imports mutagen.
+
+One module per job, as mutagen keeps one per container:
+
+- `ffmpeg`: finding and running the ffmpeg binary (bounded stderr, progress), and its version
+- `files`: opening audio files with errors that name them, temporary files beside a target, digests
+- `containers`: the MP3, WAV, AIFF, FLAC and MP4 header readers
+- `probing`: what a file is and how long it plays, from its content (`AudioInfo`)
+- `loudness`: the EBU R128 meter and the normalising passes (`Loudness`)
+- `encoding`: delivery formats, `EncodeSettings`, `encode`, the recipe version
+- `chapters`: `ChapterMark` and the rules a chapter list follows
+- `tags`: `TagSpec` and writing ID3 (CHAP/CTOC chapters) and MP4 tags
+- `cover`: artwork as a JPEG for tags (Pillow)
+
+This module re-exports the public names; the rest of the pipeline imports only these.
+"""
+
+from __future__ import annotations
+
+from pipeline.audio.chapters import ChapterMark, check_chapters, close_chapters
+from pipeline.audio.cover import cover_jpeg
+from pipeline.audio.encoding import (
+    RECIPE_VERSION,
+    EncodeResult,
+    EncodeSettings,
+    encode,
+    plan_encode,
+    tool_versions,
+)
+from pipeline.audio.files import file_digest
+from pipeline.audio.loudness import Loudness, measure_loudness
+from pipeline.audio.probing import AudioInfo, probe
+from pipeline.audio.tags import TagSpec, write_tags
+
+__all__ = [
+    "RECIPE_VERSION",
+    "AudioInfo",
+    "ChapterMark",
+    "EncodeResult",
+    "EncodeSettings",
+    "Loudness",
+    "TagSpec",
+    "check_chapters",
+    "close_chapters",
+    "cover_jpeg",
+    "encode",
+    "file_digest",
+    "measure_loudness",
+    "plan_encode",
+    "probe",
+    "tool_versions",
+    "write_tags",
+]
