@@ -18,8 +18,6 @@ from lxml import etree
 from pipeline.errors import UnreadableFeed
 
 USER_AGENT = "podcast-pipeline-validate/0.1 (+https://podcastindex.org/namespace/1.0)"
-
-
 _CHUNK = 64 * 1024
 
 

@@ -2,20 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
+from pipeline.images import ART_TYPES, artwork_problems
 from pipeline.progress import Reporter
 from pipeline.validate.checker import _Checker, _Job
 from pipeline.validate.http import _http, _Response
 from pipeline.validate.values import (
-    ART_MAX,
-    ART_MAX_BYTES_WARN,
-    ART_MIN,
-    ART_TYPES,
     CHAPTERS_FETCH_CAP,
     CHAPTERS_SERVED,
     IMAGE_FETCH_CAP,
@@ -97,8 +93,6 @@ def _check_art(job: _Job, timeout: float) -> list[Problem]:
 
 
 def _image_problems(url: str, resp: _Response) -> list[Problem]:
-    from PIL import Image, UnidentifiedImageError  # Pillow only for --online artwork checks
-
     out: list[Problem] = []
     ext = _ext(url)
     served = resp.media_type
@@ -110,41 +104,7 @@ def _image_problems(url: str, resp: _Response) -> list[Problem]:
         out.append(("PC406", f"a {ext} file served as {served}"))
     if resp.truncated:
         return [*out, ("PC413", f"artwork is larger than {IMAGE_FETCH_CAP // 2**20} MB; not checked further")]
-    if len(resp.body) > ART_MAX_BYTES_WARN:
-        out.append(("PC412", f"artwork is {len(resp.body) // 1024} KB"))
-    try:
-        with Image.open(io.BytesIO(resp.body)) as img:
-            fmt, (w, h), mode, info = img.format, img.size, img.mode, dict(img.info)
-            if w * h <= 4 * ART_MAX * ART_MAX:
-                img.load()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as err:
-        return [*out, ("PC413", f"artwork cannot be decoded as an image ({type(err).__name__})")]
-    real = {"JPEG": "image/jpeg", "PNG": "image/png"}.get(fmt or "")
-    if real is None:
-        out.append(("PC410", f"artwork is really {fmt or 'an unknown format'}, not JPEG or PNG"))
-    elif ext in ART_TYPES and ART_TYPES[ext] != real:
-        out.append(("PC410", f"artwork named {ext} is really {fmt}"))
-    if w != h:
-        out.append(("PC407", f"artwork is {w}×{h}, not square"))
-    if not (ART_MIN <= w <= ART_MAX and ART_MIN <= h <= ART_MAX):
-        out.append(("PC408", f"artwork is {w}×{h} px (needs 1400–3000)"))
-    transparent = mode in ("RGBA", "LA", "PA") or "transparency" in info
-    if mode != "RGB" or transparent:
-        what = {
-            "RGBA": "has an alpha channel",
-            "LA": "is greyscale with alpha",
-            "CMYK": "is CMYK",
-            "L": "is greyscale",
-            "P": "uses a palette",
-            "1": "is black and white",
-        }.get(mode, f"is {mode}")
-        out.append(
-            ("PC409", f"artwork {what}" + (" with transparency" if transparent and mode == "P" else ""))
-        )
-    dpi = info.get("dpi")
-    if dpi and any(abs(float(d) - 72) > 0.5 for d in dpi[:2]):
-        out.append(("PC411", f"artwork is {float(dpi[0]):g} dpi"))
-    return out
+    return out + artwork_problems(resp.body, ext)  # the same rules `podcast check` applies to the files
 
 
 def _check_transcript(job: _Job, timeout: float) -> list[Problem]:

@@ -18,8 +18,6 @@ class Severity(StrEnum):
 
 
 APPLE, SPOTIFY_P, PODCASTINDEX = "apple", "spotify", "podcastindex"
-
-
 #: Directory profiles a rule can belong to. PSP-1 rules are mapped onto the closest of these.
 PROFILES: frozenset[str] = frozenset({APPLE, SPOTIFY_P, PODCASTINDEX})
 
@@ -42,7 +40,6 @@ def _rule(rid: str, sev: str, profiles: str, ref: str, title: str, hint: str) ->
 
 
 E, W, I = "error", "warning", "info"  # noqa: E741
-
 
 _CATALOGUE = (
     # PC1xx: the document
@@ -872,9 +869,11 @@ _CATALOGUE = (
     ),
 )
 
-
 #: Every rule by id. Ids are stable: never renumber, only add.
 RULES: dict[str, Rule] = {r.id: r for r in _CATALOGUE}
+
+
+# --- findings and reports --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

@@ -22,17 +22,10 @@ ISO_639_1 = frozenset(
         "uk ur uz ve vi vo wa wo xh yi yo za zh zu"
     )
 )
-
-
 _LANGUAGE = re.compile(r"^([a-zA-Z]{2,3})(?:-[a-zA-Z0-9]{2,8})*$")
 
-
 _MONTHS = {m: i for i, m in enumerate(_words("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec"), 1)}
-
-
 _DAYS = _words("Mon Tue Wed Thu Fri Sat Sun")
-
-
 _ZONES = {
     "UT": 0,
     "GMT": 0,
@@ -46,8 +39,6 @@ _ZONES = {
     "PST": -8,
     "PDT": -7,
 }
-
-
 _RFC2822 = re.compile(
     r"^(?:(?P<dow>[A-Z][a-z]{2}),\s*)?(?P<d>\d{1,2})\s+(?P<mon>[A-Z][a-z]{2})\s+(?P<y>\d{4})\s+"
     r"(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?\s+(?P<z>[+-]\d{4}|[A-Z]{1,3})$"
@@ -88,32 +79,19 @@ def parse_rfc2822(text: str) -> tuple[datetime | None, str]:
 
 
 _DURATION = re.compile(r"^(?:\d+(?:\.\d+)?|(?:\d+:)?[0-5]?\d:[0-5]\d(?:\.\d+)?)$")
-
-
 #: Normal Play Time as psc uses it: [[HH:]MM:]SS[.mmm]; plain seconds may exceed 59.
 _NPT = re.compile(r"^(?:(?:(\d+):)?([0-5]?\d):([0-5]?\d)|(\d+))(?:\.(\d{1,3}))?$")
-
-
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
 _SAFE_FILE = re.compile(r"^[A-Za-z0-9._-]+$")
-
-
 # explicit letter classes: several times faster than re.IGNORECASE over 4 KB of notes per item
 _ACTIVE_HTML = re.compile(
     r"<\s*([sS][cC][rR][iI][pP][tT]|[oO][bB][jJ][eE][cC][tT]|[iI][fF][rR][aA][mM][eE]|[eE][mM][bB][eE][dD])\b"
 )
-
-
 _YEAR = re.compile(r"\b(19|20)\d{2}\b")
-
 
 APPLE_MEDIA_TYPES = frozenset(
     {"audio/mpeg", "audio/x-m4a", "video/mp4", "video/quicktime", "video/x-m4v", "application/pdf"}
 )
-
-
 #: File extension -> the enclosure types that fit it.
 EXTENSION_TYPES: dict[str, frozenset[str]] = {
     ".mp3": frozenset({"audio/mpeg", "audio/mp3"}),
@@ -126,8 +104,6 @@ EXTENSION_TYPES: dict[str, frozenset[str]] = {
     ".ogg": frozenset({"audio/ogg"}),
     ".opus": frozenset({"audio/ogg", "audio/opus"}),
 }
-
-
 #: Served Content-Types a server may use for the declared type without anything being wrong.
 SAME_TYPE: dict[str, frozenset[str]] = {
     "audio/mpeg": frozenset({"audio/mpeg", "audio/mp3", "audio/mpeg3"}),
@@ -135,24 +111,12 @@ SAME_TYPE: dict[str, frozenset[str]] = {
     "audio/mp4": frozenset({"audio/x-m4a", "audio/mp4", "audio/m4a"}),
     "application/x-subrip": frozenset({"application/x-subrip", "application/srt", "text/srt"}),
 }
-
-
 TRANSCRIPT_TYPES = frozenset(
     {"text/vtt", "application/x-subrip", "application/srt", "application/json", "text/html", "text/plain"}
 )
-
-
 UNTIMED_TRANSCRIPTS = frozenset({"text/html", "text/plain"})
-
-
 CHAPTERS_TYPE = "application/json+chapters"
-
-
 CHAPTERS_SERVED = frozenset({CHAPTERS_TYPE, "application/json"})
-
-
-ART_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
-
 
 #: Podcasting 2.0 taxonomy (taxonomy.json), lower-cased as the spec compares them.
 PERSON_GROUPS = frozenset(
@@ -170,8 +134,6 @@ PERSON_GROUPS = frozenset(
         "video post-production",
     }
 )
-
-
 PERSON_ROLES = frozenset(
     r.lower()
     for r in (
@@ -241,7 +203,6 @@ PERSON_ROLES = frozenset(
     )
 )
 
-
 #: Tag names as the specs spell them, to catch wrong letter case (D4).
 KNOWN_TAGS: dict[str, frozenset[str]] = {
     ITUNES: frozenset(
@@ -307,8 +268,6 @@ KNOWN_TAGS: dict[str, frozenset[str]] = {
         }
     ),
 }
-
-
 _RRULE_KEYS = frozenset(
     {
         "FREQ",
@@ -327,29 +286,12 @@ _RRULE_KEYS = frozenset(
         "WKST",
     }
 )
-
-
 _FREQS = frozenset({"SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY"})
 
-
 SHORT_TEXT_LIMIT = 255
-
-
 NOTES_LIMIT = 4000
-
-
 FEED_SIZE_WARN = 4 * 2**20
-
-
-ART_MIN, ART_MAX = 1400, 3000
-
-
-ART_MAX_BYTES_WARN = 512 * 1024
-
-
 IMAGE_FETCH_CAP = 10 * 2**20
-
-
 CHAPTERS_FETCH_CAP = 2 * 2**20
 
 
@@ -442,33 +384,13 @@ def _q(tag: str, ns: str) -> str:
 
 # Clark-notation names used in the checks
 _I = {name: _q(name, ITUNES) for name in KNOWN_TAGS[ITUNES]}
-
-
 _P = {name: _q(name, PODCAST) for name in KNOWN_TAGS[PODCAST]}
-
-
 _CONTENT_ENCODED = _q("encoded", CONTENT)
-
-
 _ATOM_LINK = _q("link", ATOM)
-
-
 _PSC_CHAPTERS = _q("chapters", PSC)
-
-
 _PSC_CHAPTER = _q("chapter", PSC)
-
-
 _NOTES_TAGS = ("description", _CONTENT_ENCODED, _I["summary"])
-
-
 _ITEM_SHORT = ("title", _I["title"], _I["author"], _I["subtitle"], "guid")
-
-
 _CHANNEL_SHORT = ("title", _I["author"], _I["subtitle"])
-
-
 _MARKUP_FREE = ("title", "description", _CONTENT_ENCODED, _I["summary"], _I["subtitle"], _I["title"])
-
-
 _URL_ATTRS = ("url", "href", "img", "uri", "feedUrl", "srcset")
