@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import audio, images, model, transcript, urls
-from pipeline.errors import PipelineError
+from pipeline import audio, images, model, rules, transcript, urls
+from pipeline.errors import ContentError, PipelineError
 from pipeline.validate import RULES, Severity
 
 Level = Literal["error", "warning", "info"]
@@ -85,27 +85,14 @@ def _episode_problems(root: Path, ep: model.Episode, now: dt.datetime) -> list[P
             err.file = model.show_rel(root, ep.audio)
             problems.append(_err(err))
         else:
-            for i, ch in enumerate(ep.chapters):
-                if ch.start >= info.duration:
-                    problems.append(
-                        Problem(
-                            "error",
-                            f"{rel}: chapters[{i}]: starts at "
-                            f"{model.format_timestamp(ch.start)}, after the audio ends "
-                            f"({model.format_timestamp(info.duration)})",
-                        )
-                    )
+            starts = [ch.start for ch in ep.chapters]
+            for p in rules.chapter_problems(starts, info.duration):
+                problems.append(_err(ContentError(p.message, file=rel, field=p.field, hint=p.hint)))
     if ep.image is not None:
         problems.extend(_artwork_problems(root, ep.image, rel, "image"))
     if ep.transcript is not None:
         try:
-            transcript.parse(
-                ep.transcript.read_text(encoding="utf-8-sig"),
-                ep.transcript.suffix[1:].lower(),
-                file=model.show_rel(root, ep.transcript),
-            )
-        except UnicodeDecodeError:
-            problems.append(Problem("error", f"{model.show_rel(root, ep.transcript)}: is not UTF-8 text"))
+            transcript.read(ep.transcript, file=model.show_rel(root, ep.transcript))
         except PipelineError as err:
             problems.append(_err(err))
     if ep.status(now) == "scheduled":

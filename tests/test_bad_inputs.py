@@ -387,7 +387,7 @@ CASES = [
         "chapters-past-the-end",
         edit(KNEES_MD, "00:08 Prevention", "00:30 Prevention"),
         f"{KNEES_MD}: chapters[4]: ",
-        "after the audio ends",
+        "starts at 00:00:30, but the audio ends at",
     ),
     Case(
         "chapter-bad-time",
