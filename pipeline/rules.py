@@ -15,7 +15,7 @@ from dataclasses import dataclass
 class RuleProblem:
     field: str  # "chapters[2]"
     message: str  # "starts at 01:06:40, but the audio ends at 01:00:00"
-    hint: str | None = None
+    hint: str = ""
 
 
 def clock(seconds: float) -> str:

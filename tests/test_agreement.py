@@ -23,6 +23,7 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from pipeline import audio, rules
 from pipeline.cli import cli
 from pipeline.errors import ExitCode
 from pipeline.validate import Finding, Severity, validate
@@ -275,3 +276,17 @@ def test_episode_artwork_check_is_stricter_than_the_feed_rule(tmp_path: Path, au
     assert [(f.rule, f.message) for f in v.validate_warnings if f.rule == "PC414"] == [
         ("PC414", "artwork uses a palette")
     ]
+
+
+# --------------------------------------------------------------------------- one chapter rule
+
+
+@pytest.mark.parametrize(
+    ("starts", "duration"),
+    [([0, 60, 125.5], 3600), ([5, 3, 3, 4000, -1], 3600), ([0, 30], 6.0), ([0.0004, 1], 2), ([0, 5.9996], 6)],
+)
+def test_the_audio_stage_applies_the_same_chapter_rule(starts: list[float], duration: float) -> None:
+    # audio.check_chapters is to become a re-export of rules.chapter_problems; until then they must agree
+    ours = [(p.field, p.message, p.hint) for p in rules.chapter_problems(starts, duration)]
+    theirs = [(p.field, p.message, p.hint) for p in audio.check_chapters(starts, duration)]
+    assert ours == theirs
