@@ -14,7 +14,7 @@ from lxml import etree
 
 from pipeline.categories import APPLE_CATEGORIES, legacy_replacement, suggest
 from pipeline.ids import ATOM, CONTENT, ITUNES, KNOWN_NAMESPACES, PODCAST, PSC, SPOTIFY, podcast_guid
-from pipeline.validate.http import _is_url
+from pipeline.validate.http import is_url
 from pipeline.validate.rules import RULES, Finding
 from pipeline.validate.values import (
     _ACTIVE_HTML,
@@ -91,7 +91,7 @@ class _ItemInfo:
 
 
 @dataclass
-class _Job:
+class Job:
     """One online check: a URL of some kind, plus what the feed says about it."""
 
     kind: str  # enclosure | art | episode-art | transcript | chapters
@@ -103,7 +103,7 @@ class _Job:
     also: int = 0  # how many more places use the same URL
 
 
-class _Checker:
+class Checker:
     """Runs the offline rules over one parsed feed and collects findings."""
 
     def __init__(self, active: frozenset[str], source: str, now: datetime, *, online: bool = False) -> None:
@@ -113,8 +113,8 @@ class _Checker:
         self.online = online
         self.findings: list[Finding] = []
         self.items: list[_ItemInfo] = []
-        self.jobs: list[_Job] = []
-        self.job_index: dict[tuple[str, str], _Job] = {}
+        self.jobs: list[Job] = []
+        self.job_index: dict[tuple[str, str], Job] = {}
         self.http_urls = 0
         self.https_urls = 0
         self.first_http: tuple[str, Where, int | None] | None = None
@@ -135,7 +135,7 @@ class _Checker:
         if key in self.job_index:
             self.job_index[key].also += 1
             return
-        new = _Job(kind, url, where, line, **extra)  # type: ignore[arg-type]
+        new = Job(kind, url, where, line, **extra)  # type: ignore[arg-type]
         self.job_index[key] = new
         self.jobs.append(new)
 
@@ -409,7 +409,7 @@ class _Checker:
         if new_url is not None:
             target = (new_url.text or "").strip()
             self.new_feed_url = target
-            note = "" if _is_url(target) else " (not an http(s) URL)"
+            note = "" if is_url(target) else " (not an http(s) URL)"
             self.add("PC234", f"the feed says it moved to '{_clip(target)}'{note}", where, new_url.sourceline)
 
         for tag, els in kids.items():
@@ -482,9 +482,9 @@ class _Checker:
                 where,
                 el.sourceline,
             )
-        if not _is_url(href):
+        if not is_url(href):
             self.add("PC220", f"self link href '{_clip(href)}' is not an http(s) URL", where, el.sourceline)
-        elif _is_url(self.source) and href.rstrip("/") != self.source.rstrip("/"):
+        elif is_url(self.source) and href.rstrip("/") != self.source.rstrip("/"):
             self.add(
                 "PC220",
                 f"self link {href} differs from the URL the feed was read from ({self.source})",
@@ -512,7 +512,7 @@ class _Checker:
             if parsed is None or parsed.version != 5:
                 self.add("PC225", f"podcast:guid '{_clip(text)}' is not a UUIDv5", where, guid.sourceline)
             else:
-                feed_url = self.self_url or (self.source if _is_url(self.source) else None)
+                feed_url = self.self_url or (self.source if is_url(self.source) else None)
                 if feed_url and str(parsed) != podcast_guid(feed_url):
                     self.add(
                         "PC226",
@@ -712,7 +712,7 @@ class _Checker:
             fitting = EXTENSION_TYPES.get(ext)
             if fitting and mtype not in fitting:
                 self.add("PC309", f"enclosure type {mtype} does not fit a {ext} file", where, eline)
-        if url and _is_url(url):
+        if url and is_url(url):
             self.job(
                 "enclosure", url, where, eline, length=(length or "").strip(), type=(mtype or "").strip()
             )
@@ -779,7 +779,7 @@ class _Checker:
                 )
             if href:
                 self.url(href, where, image.sourceline)
-                if _is_url(href):
+                if is_url(href):
                     self.job("episode-art", href, where, image.sourceline)
         explicit = first.get(_I["explicit"])
         if explicit is not None:
@@ -804,7 +804,7 @@ class _Checker:
                     where,
                     el.sourceline,
                 )
-            if url and _is_url(url):
+            if url and is_url(url):
                 self.job("transcript", url, where, el.sourceline, type=mtype)
         for el in kids.get(_P["chapters"], ()):
             url, mtype = (el.get("url") or "").strip(), (el.get("type") or "").strip()
@@ -814,7 +814,7 @@ class _Checker:
                 self.add(
                     "PC328", f"podcast:chapters type is '{mtype}', not {CHAPTERS_TYPE}", where, el.sourceline
                 )
-            if url and _is_url(url):
+            if url and is_url(url):
                 self.job("chapters", url, where, el.sourceline, type=mtype)
         self.persons(kids.get(_P["person"], ()), where)
         for el in kids.get(_P["season"], ()):

@@ -5,20 +5,20 @@ from __future__ import annotations
 from lxml import etree
 
 from pipeline.errors import UnreadableFeed
-from pipeline.validate.checker import _Checker
-from pipeline.validate.http import _parser
+from pipeline.validate.checker import Checker
+from pipeline.validate.http import xml_parser
 from pipeline.validate.values import _clip
 
 
-def _cross_build(checker: _Checker, previous: bytes) -> None:
+def cross_build(checker: Checker, previous: bytes) -> None:
     try:
-        root = etree.fromstring(previous, _parser())
+        root = etree.fromstring(previous, xml_parser())
     except etree.XMLSyntaxError as err:
         raise UnreadableFeed(f"the previous feed is not XML ({err.msg})", field="previous") from None
     channel = root.find("channel") if root.tag == "rss" else None
     if channel is None:
         raise UnreadableFeed("the previous feed has no <rss><channel>", field="previous")
-    prev = _Checker(frozenset(), "previous", checker.now)
+    prev = Checker(frozenset(), "previous", checker.now)
     prev.channel(channel)
     prev.all_items(channel, serial=False)
 

@@ -39,7 +39,7 @@ def _build_opener() -> urllib.request.OpenerDirector:
 _OPENER = _build_opener()
 
 
-def _is_url(source: str) -> bool:
+def is_url(source: str) -> bool:
     return source.lower().startswith(("http://", "https://"))
 
 
@@ -63,7 +63,7 @@ def _describe_network_error(err: BaseException) -> str:
 
 
 @dataclass
-class _Response:
+class Response:
     status: int = 0  # 0: no HTTP answer at all
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
@@ -94,14 +94,14 @@ def _read_capped(resp: object, cap: int, deadline: float) -> tuple[bytes, bool]:
     return b"".join(chunks)[:cap], True
 
 
-def _http(
+def http_request(
     url: str,
     *,
     method: str = "GET",
     headers: dict[str, str] | None = None,
     cap: int = 0,
     timeout: float = 10.0,
-) -> _Response:
+) -> Response:
     """One HTTP request that never raises: network failures come back as `error`, HTTP errors as `status`."""
     req = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})})
     deadline = time.monotonic() + timeout * 3
@@ -109,11 +109,11 @@ def _http(
         resp = _OPENER.open(req, timeout=timeout)
     except urllib.error.HTTPError as err:
         with err:
-            return _Response(err.code, {k.lower(): v for k, v in err.headers.items()})
+            return Response(err.code, {k.lower(): v for k, v in err.headers.items()})
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
-        return _Response(error=_describe_network_error(err))
+        return Response(error=_describe_network_error(err))
     with resp:
-        out = _Response(resp.status, {k.lower(): v for k, v in resp.headers.items()})
+        out = Response(resp.status, {k.lower(): v for k, v in resp.headers.items()})
         if method != "HEAD" and cap:
             try:
                 out.body, out.truncated = _read_capped(resp, cap, deadline)
@@ -139,7 +139,7 @@ def _head_text(data: bytes) -> bytes:
     return data[:4096]
 
 
-def _sniff(data: bytes, source: str) -> None:
+def sniff(data: bytes, source: str) -> None:
     """Refuse input that isn't a feed at all: empty, not XML, an HTML page."""
     head = _head_text(data).lstrip()
     if not head.strip():
@@ -164,7 +164,7 @@ def read_source(source: str, *, max_bytes: int = 20 * 2**20, timeout: float = 10
     `max_bytes` (the download is stopped there, so an endless response can't exhaust memory).
     `timeout` applies to each network operation; the whole download gets three times that.
     """
-    if _is_url(source):
+    if is_url(source):
         data = _fetch_feed(source, max_bytes=max_bytes, timeout=timeout)
     elif re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", source):
         raise UnreadableFeed("only http(s) URLs and file paths can be validated", file=source)
@@ -183,7 +183,7 @@ def read_source(source: str, *, max_bytes: int = 20 * 2**20, timeout: float = 10
             raise UnreadableFeed("permission denied", file=source) from None
         except OSError as err:
             raise UnreadableFeed(f"cannot read: {err.strerror or err}", file=source) from None
-    _sniff(data, source)
+    sniff(data, source)
     return data
 
 
@@ -212,7 +212,7 @@ def _fetch_feed(url: str, *, max_bytes: int, timeout: float) -> bytes:
     return data
 
 
-def _parser() -> etree.XMLParser:
+def xml_parser() -> etree.XMLParser:
     """A parser that never touches the network, never expands entities and refuses huge trees."""
     return etree.XMLParser(
         resolve_entities=False,

@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from pipeline.images import ART_TYPES, artwork_problems
 from pipeline.progress import Reporter
-from pipeline.validate.checker import _Checker, _Job
-from pipeline.validate.http import _http, _Response
+from pipeline.validate.checker import Checker, Job
+from pipeline.validate.http import Response, http_request
 from pipeline.validate.values import (
     CHAPTERS_FETCH_CAP,
     CHAPTERS_SERVED,
@@ -22,9 +22,9 @@ from pipeline.validate.values import (
 Problem = tuple[str, str]
 
 
-def _reachable(url: str, timeout: float) -> tuple[list[Problem], _Response | None, _Response | None]:
+def _reachable(url: str, timeout: float) -> tuple[list[Problem], Response | None, Response | None]:
     """HEAD then a 2-byte Range GET: (problems, head, range) — head is None when HEAD isn't supported."""
-    head: _Response | None = _http(url, method="HEAD", timeout=timeout)
+    head: Response | None = http_request(url, method="HEAD", timeout=timeout)
     assert head is not None
     if head.error:
         return [("PC401", f"{url} cannot be fetched: {head.error}")], None, None
@@ -36,7 +36,7 @@ def _reachable(url: str, timeout: float) -> tuple[list[Problem], _Response | Non
         head = None
     elif head.status >= 400:
         return [("PC401", f"{url} answers HTTP {head.status}")], None, None
-    rng = _http(url, headers={"Range": "bytes=0-1"}, cap=64, timeout=timeout)
+    rng = http_request(url, headers={"Range": "bytes=0-1"}, cap=64, timeout=timeout)
     if rng.error or rng.status >= 400:
         reason = rng.error or f"HTTP {rng.status}"
         if head is None:
@@ -48,14 +48,14 @@ def _reachable(url: str, timeout: float) -> tuple[list[Problem], _Response | Non
     return problems, head, rng
 
 
-def _range_total(rng: _Response | None) -> int | None:
+def _range_total(rng: Response | None) -> int | None:
     if rng is None or rng.status != 206:
         return None
     m = re.match(r"bytes\s+\d+-\d+/(\d+)", rng.header("content-range"))
     return int(m[1]) if m else None
 
 
-def _check_enclosure(job: _Job, timeout: float) -> list[Problem]:
+def _check_enclosure(job: Job, timeout: float) -> list[Problem]:
     problems, head, rng = _reachable(job.url, timeout)
     if head is None and rng is None:
         return problems
@@ -79,11 +79,11 @@ def _check_enclosure(job: _Job, timeout: float) -> list[Problem]:
     return problems
 
 
-def _check_art(job: _Job, timeout: float) -> list[Problem]:
+def _check_art(job: Job, timeout: float) -> list[Problem]:
     problems, head, rng = _reachable(job.url, timeout)
     if head is None and rng is None:
         return problems
-    full = _http(job.url, cap=IMAGE_FETCH_CAP, timeout=timeout)
+    full = http_request(job.url, cap=IMAGE_FETCH_CAP, timeout=timeout)
     if full.error or full.status >= 400:
         return [*problems, ("PC401", f"{job.url} cannot be fetched: {full.error or f'HTTP {full.status}'}")]
     art = _image_problems(job.url, full)
@@ -92,7 +92,7 @@ def _check_art(job: _Job, timeout: float) -> list[Problem]:
     return problems + art
 
 
-def _image_problems(url: str, resp: _Response) -> list[Problem]:
+def _image_problems(url: str, resp: Response) -> list[Problem]:
     out: list[Problem] = []
     ext = _ext(url)
     served = resp.media_type
@@ -107,10 +107,10 @@ def _image_problems(url: str, resp: _Response) -> list[Problem]:
     return out + artwork_problems(resp.body, ext)  # the same rules `podcast check` applies to the files
 
 
-def _check_transcript(job: _Job, timeout: float) -> list[Problem]:
-    resp = _http(job.url, method="HEAD", timeout=timeout)
+def _check_transcript(job: Job, timeout: float) -> list[Problem]:
+    resp = http_request(job.url, method="HEAD", timeout=timeout)
     if resp.status in (405, 501):
-        resp = _http(job.url, cap=1, timeout=timeout)
+        resp = http_request(job.url, cap=1, timeout=timeout)
     if resp.error or resp.status >= 400:
         return [("PC401", f"{job.url} cannot be fetched: {resp.error or f'HTTP {resp.status}'}")]
     served = resp.media_type
@@ -119,8 +119,8 @@ def _check_transcript(job: _Job, timeout: float) -> list[Problem]:
     return []
 
 
-def _check_chapters(job: _Job, timeout: float) -> list[Problem]:
-    resp = _http(job.url, cap=CHAPTERS_FETCH_CAP, timeout=timeout)
+def _check_chapters(job: Job, timeout: float) -> list[Problem]:
+    resp = http_request(job.url, cap=CHAPTERS_FETCH_CAP, timeout=timeout)
     if resp.error or resp.status >= 400:
         return [("PC401", f"{job.url} cannot be fetched: {resp.error or f'HTTP {resp.status}'}")]
     out: list[Problem] = []
@@ -161,7 +161,7 @@ def _chapters_problem(body: bytes) -> str:
     return ""
 
 
-_ONLINE: dict[str, Callable[[_Job, float], list[Problem]]] = {
+_ONLINE: dict[str, Callable[[Job, float], list[Problem]]] = {
     "enclosure": _check_enclosure,
     "art": _check_art,
     "episode-art": _check_art,
@@ -170,7 +170,7 @@ _ONLINE: dict[str, Callable[[_Job, float], list[Problem]]] = {
 }
 
 
-def _run_online(checker: _Checker, *, timeout: float, workers: int, reporter: Reporter) -> None:
+def run_online(checker: Checker, *, timeout: float, workers: int, reporter: Reporter) -> None:
     jobs = checker.jobs
     if not jobs:
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from pipeline.validate.http import _is_url
+from pipeline.validate.http import is_url
 from pipeline.validate.rules import RULES, Report, Severity, active_rules
 
 
@@ -70,7 +70,7 @@ def format_github(report: Report) -> str:
     lines = []
     for f in report.findings:
         props = []
-        if not _is_url(report.source):
+        if not is_url(report.source):
             props.append(f"file={_gh_prop(report.source)}")
             if f.line:
                 props.append(f"line={f.line}")

@@ -10,15 +10,15 @@ from lxml import etree
 
 from pipeline.errors import UnreadableFeed
 from pipeline.progress import NullReporter, Reporter
-from pipeline.validate.checker import _Checker
-from pipeline.validate.crossbuild import _cross_build
-from pipeline.validate.http import _parser, _sniff
-from pipeline.validate.online import _run_online
+from pipeline.validate.checker import Checker
+from pipeline.validate.crossbuild import cross_build
+from pipeline.validate.http import sniff, xml_parser
+from pipeline.validate.online import run_online
 from pipeline.validate.rules import Report, active_rules
 from pipeline.validate.values import _I
 
 
-def _parse_errors(checker: _Checker, err: etree.XMLSyntaxError, parser: etree.XMLParser) -> None:
+def _parse_errors(checker: Checker, err: etree.XMLSyntaxError, parser: etree.XMLParser) -> None:
     # the parser's own log: the exception's log is lxml's per-thread log and keeps earlier documents' errors
     seen_prefixes: set[str] = set()
     seen: set[tuple[int, int, str]] = set()
@@ -70,9 +70,9 @@ def validate(
     Raises UnreadableFeed when the bytes can't be a feed at all (empty, not XML, an HTML page).
     """
     active = active_rules(profiles)
-    _sniff(data, source)
-    checker = _Checker(active, source, now or datetime.now(UTC), online=online)
-    parser = _parser()
+    sniff(data, source)
+    checker = Checker(active, source, now or datetime.now(UTC), online=online)
+    parser = xml_parser()
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as err:
@@ -93,12 +93,12 @@ def validate(
         items = len(checker.items)
         checker.finish()
         if previous is not None:
-            _cross_build(checker, previous)
+            cross_build(checker, previous)
         if online:
-            _run_online(checker, timeout=timeout, workers=workers, reporter=reporter or NullReporter())
+            run_online(checker, timeout=timeout, workers=workers, reporter=reporter or NullReporter())
     return _report(checker, items=items)
 
 
-def _report(checker: _Checker, *, items: int) -> Report:
+def _report(checker: Checker, *, items: int) -> Report:
     order = sorted(checker.findings, key=lambda f: (f.line is None, f.line or 0, f.rule, f.where, f.message))
     return Report(checker.source, tuple(order), items)
