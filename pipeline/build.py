@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import __version__, audio, model, notes, transcript, urls
+from pipeline import __version__, audio, model, notes, rules, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode, Transcript
 from pipeline.errors import AudioError, ContentError, PipelineError
 from pipeline.manifest import Kind, Output
@@ -222,14 +222,10 @@ class AudioStage:
             self.encoded += 1
         meta = json.loads(enc_info.read_text())
         duration = float(meta["duration"])
-        for i, ch in enumerate(ep.chapters):
-            if ch.start >= duration:
-                raise ContentError(
-                    f"starts at {model.format_timestamp(ch.start)}, after the audio ends "
-                    f"({model.format_timestamp(duration)})",
-                    file=model.show_rel(self.show.root, ep.source),
-                    field=f"chapters[{i}]",
-                )
+        for p in rules.chapter_problems([ch.start for ch in ep.chapters], duration):
+            raise ContentError(
+                p.message, file=model.show_rel(self.show.root, ep.source), field=p.field, hint=p.hint
+            )
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_suffix(".tagging" + final.suffix)
         shutil.copyfile(encoded, tmp)
@@ -306,11 +302,7 @@ def transcript_outputs(show: model.Show, ep: model.Episode) -> tuple[list[Output
     if ep.transcript is None:
         return [], []
     rel = model.show_rel(show.root, ep.transcript)
-    try:
-        text = ep.transcript.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise ContentError("is not UTF-8 text", file=rel, hint="save the transcript as UTF-8") from None
-    cues = transcript.parse(text, ep.transcript.suffix[1:].lower(), file=rel)
+    cues = transcript.read(ep.transcript, file=rel)
     outs, refs = [], []
     for fmt, mime, render in (
         ("vtt", "text/vtt", transcript.to_vtt),

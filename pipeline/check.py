@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import audio, model, transcript, urls
-from pipeline.errors import PipelineError
+from pipeline import audio, images, model, rules, transcript, urls
+from pipeline.errors import ContentError, PipelineError
+from pipeline.validate import RULES, Severity
 
 Level = Literal["error", "warning", "info"]
+_LEVEL: dict[Severity, Level] = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
 
 
 @dataclass(frozen=True)
@@ -83,27 +85,14 @@ def _episode_problems(root: Path, ep: model.Episode, now: dt.datetime) -> list[P
             err.file = model.show_rel(root, ep.audio)
             problems.append(_err(err))
         else:
-            for i, ch in enumerate(ep.chapters):
-                if ch.start >= info.duration:
-                    problems.append(
-                        Problem(
-                            "error",
-                            f"{rel}: chapters[{i}]: starts at "
-                            f"{model.format_timestamp(ch.start)}, after the audio ends "
-                            f"({model.format_timestamp(info.duration)})",
-                        )
-                    )
+            starts = [ch.start for ch in ep.chapters]
+            for p in rules.chapter_problems(starts, info.duration):
+                problems.append(_err(ContentError(p.message, file=rel, field=p.field, hint=p.hint)))
     if ep.image is not None:
         problems.extend(_artwork_problems(root, ep.image, rel, "image"))
     if ep.transcript is not None:
         try:
-            transcript.parse(
-                ep.transcript.read_text(encoding="utf-8-sig"),
-                ep.transcript.suffix[1:].lower(),
-                file=model.show_rel(root, ep.transcript),
-            )
-        except UnicodeDecodeError:
-            problems.append(Problem("error", f"{model.show_rel(root, ep.transcript)}: is not UTF-8 text"))
+            transcript.read(ep.transcript, file=model.show_rel(root, ep.transcript))
         except PipelineError as err:
             problems.append(_err(err))
     if ep.status(now) == "scheduled":
@@ -112,23 +101,17 @@ def _episode_problems(root: Path, ep: model.Episode, now: dt.datetime) -> list[P
 
 
 def _artwork_problems(root: Path, path: Path, rel: str, fld: str) -> list[Problem]:
-    from PIL import Image, UnidentifiedImageError
+    """The validator's artwork rules (images.artwork_problems) at the validator's severities.
 
+    Episode artwork is held to the show artwork's rules, except its size (PC408), which stays advice.
+    """
     try:
-        with Image.open(path) as img:
-            w, h, mode = img.width, img.height, img.mode
-    except (UnidentifiedImageError, OSError):
+        found = images.artwork_file_problems(path)
+    except OSError:
         return [Problem("error", f"{rel}: {fld}: {model.show_rel(root, path)} is not a readable image")]
     out: list[Problem] = []
-    if w != h:
-        out.append(Problem("error", f"{rel}: {fld}: artwork is {w}x{h}; it must be square (Apple Podcasts)"))
-    elif not 1400 <= w <= 3000:
-        out.append(
-            Problem(
-                "warning" if fld == "image" else "error",
-                f"{rel}: {fld}: artwork is {w}x{h}; Apple Podcasts needs 1400 to 3000 px",
-            )
-        )
-    if mode not in ("RGB", "L", "P"):
-        out.append(Problem("error", f"{rel}: {fld}: artwork is {mode}; save it as RGB without transparency"))
+    for rid, message in found:
+        rule = RULES[rid]
+        level = "warning" if fld == "image" and rid == "PC408" else _LEVEL[rule.severity]
+        out.append(Problem(level, f"{rel}: {fld}: {message} ({rule.hint})"))
     return out

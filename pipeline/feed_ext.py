@@ -11,10 +11,9 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from pipeline.errors import FeedError
-
-PODCAST_NS = "https://podcastindex.org/namespace/1.0"
-PSC_NS = "http://podlove.org/simple-chapters"
-ITUNES_NS = "http://www.itunes.com/dtds/podcast-1.0.dtd"
+from pipeline.ids import ITUNES as ITUNES_NS
+from pipeline.ids import PODCAST as PODCAST_NS
+from pipeline.ids import PSC as PSC_NS
 
 CHAPTERS_TYPE = "application/json+chapters"
 PSC_VERSION = "1.2"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import model, urls
+from pipeline import images, model, urls
 from pipeline.errors import ContentError, ContentErrors, PipelineError
 
 SHOW_TEMPLATE = """\
@@ -141,21 +141,11 @@ def init_show(folder: Path, *, title: str, author: str, email: str, url: str | N
         written.append(gitignore)
     cover = folder / "cover.jpg"
     if not cover.exists():
-        _placeholder_art(cover, title)
+        images.placeholder_art(cover, title)
         written.append(cover)
     return Created(
         tuple(written), f"Started {title!r} in {folder}: edit show.yaml, then `podcast new TITLE`."
     )
-
-
-def _placeholder_art(path: Path, title: str) -> None:
-    from PIL import Image, ImageDraw
-
-    img = Image.new("RGB", (1400, 1400), (40, 44, 52))
-    draw = ImageDraw.Draw(img)
-    draw.rectangle([100, 100, 1300, 1300], outline=(180, 56, 31), width=24)
-    draw.text((700, 700), title[:40], fill=(255, 255, 255), anchor="mm", font_size=90)
-    img.save(path, "JPEG", quality=85)
 
 
 def _yaml_scalar(value: str) -> str:

@@ -71,6 +71,22 @@ def parse(text: str, fmt: Format, *, file: str | Path | None = None) -> tuple[Cu
     return cues
 
 
+def read(path: Path, *, file: str | Path | None = None) -> tuple[Cue, ...]:
+    """Read and parse a transcript file (its suffix names the format): the one rule `check` and `build` apply.
+
+    Raises ContentError naming `file` (default: the path) when it is not UTF-8 or does not parse.
+    """
+    where = file if file is not None else path
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ContentError("is not UTF-8 text", file=where, hint="save the transcript as UTF-8") from None
+    fmt = path.suffix[1:].lower()
+    if fmt not in _PARSERS:
+        raise ContentError(f"unknown transcript format {fmt!r}", file=where, hint="expected vtt or srt")
+    return parse(text, fmt, file=where)  # type: ignore[arg-type]  # checked against _PARSERS just above
+
+
 def to_vtt(cues: Iterable[Cue]) -> str:
     """Write cues as WebVTT; speakers become <v Name> voice tags."""
     out = ["WEBVTT", ""]

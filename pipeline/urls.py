@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from urllib.parse import quote
 
+from pipeline.ids import podcast_guid as podcast_guid  # the one derivation; callers use urls.podcast_guid
 from pipeline.model import Episode, Show
 
 FEED_KEY = "feed.xml"
@@ -12,8 +13,6 @@ SITEMAP_KEY = "sitemap.xml"
 ROBOTS_KEY = "robots.txt"
 NOT_FOUND_KEY = "404.html"
 
-#: The Podcasting 2.0 namespace UUID for podcast:guid (docs/tags/guid.md).
-PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 _HASH_CHARS = 16
 
 
@@ -66,12 +65,6 @@ def transcript_key(ep: Episode, fmt: str) -> str:
 
 def static_key(name: str) -> str:
     return f"static/{name}"
-
-
-def podcast_guid(feed_url: str) -> str:
-    """podcast:guid per the namespace: UUIDv5 of the feed URL without scheme and trailing slashes."""
-    bare = feed_url.split("://", 1)[-1].rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
 
 
 def show_guid(show: Show) -> str:

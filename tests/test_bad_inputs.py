@@ -387,7 +387,7 @@ CASES = [
         "chapters-past-the-end",
         edit(KNEES_MD, "00:08 Prevention", "00:30 Prevention"),
         f"{KNEES_MD}: chapters[4]: ",
-        "after the audio ends",
+        "starts at 00:00:30, but the audio ends at",
     ),
     Case(
         "chapter-bad-time",
@@ -464,19 +464,19 @@ CASES = [
         "artwork-not-square",
         image("cover.jpg", (1400, 1000)),
         "show.yaml: artwork: ",
-        "artwork is 1400x1000; it must be square",
+        "artwork is 1400×1000, not square (Crop the artwork to a square)",
     ),
     Case(
         "artwork-too-small",
         image("cover.jpg", (600, 600)),
         "show.yaml: artwork: ",
-        "Apple Podcasts needs 1400 to 3000 px",
+        "artwork is 600×600 px (needs 1400–3000)",
     ),
     Case(
         "artwork-with-transparency",
         rgba_png("cover.jpg"),
         "show.yaml: artwork: ",
-        "save it as RGB without transparency",
+        "artwork has an alpha channel (Save artwork in RGB colour without transparency",
     ),
     Case("artwork-missing", delete("cover.jpg"), "show.yaml: artwork: ", "image file 'cover.jpg' not found"),
     Case(
@@ -492,7 +492,7 @@ CASES = [
             edit(RETURN_MD, "audio: audio.mp3", "audio: audio.mp3\nimage: cover.jpg"),
         ),
         f"{RETURN_MD}: image: ",
-        "it must be square",
+        "artwork is 1600×1400, not square",
     ),
     Case(
         "host-photo-missing", delete("host.jpg"), "show.yaml: host.photo: ", "image file 'host.jpg' not found"

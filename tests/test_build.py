@@ -544,6 +544,6 @@ def test_a_chapter_after_the_end_names_the_episode_and_the_chapter(built: Path) 
     (line,) = result.stderr.splitlines()
     assert re.fullmatch(
         rf"Error: episodes/{SHIN}/episode\.md: chapters\[3\]: starts at 00:00:45, "
-        r"after the audio ends \(00:00:06(\.\d+)?\)",
+        r"but the audio ends at 00:00:06(\.\d+)? \(remove the chapter or fix its time\)",
         line,
     ), line

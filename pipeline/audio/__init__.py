@@ -18,7 +18,6 @@ This module re-exports the public names; the rest of the pipeline imports only t
 from __future__ import annotations
 
 from pipeline.audio.chapters import ChapterMark, check_chapters, close_chapters
-from pipeline.audio.cover import cover_jpeg
 from pipeline.audio.encoding import (
     RECIPE_VERSION,
     EncodeResult,
@@ -31,6 +30,7 @@ from pipeline.audio.files import file_digest
 from pipeline.audio.loudness import Loudness, measure_loudness
 from pipeline.audio.probing import AudioInfo, probe
 from pipeline.audio.tags import TagSpec, write_tags
+from pipeline.images import cover_jpeg
 
 __all__ = [
     "RECIPE_VERSION",

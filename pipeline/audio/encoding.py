@@ -10,12 +10,12 @@ from typing import Literal
 
 import mutagen
 
-from pipeline.audio.cover import pillow_version
 from pipeline.audio.ffmpeg import Run, ffmpeg_message, ffmpeg_version, run_ffmpeg
 from pipeline.audio.files import REEXPORT_HINT, same_file, temp_beside
 from pipeline.audio.loudness import Loudness, LoudnessTarget, measure, normalise
 from pipeline.audio.probing import AudioInfo, probe
 from pipeline.errors import AudioError
+from pipeline.images import pillow_version
 from pipeline.progress import NullReporter, Reporter
 
 # Bump when the encode or tag recipe changes, so build caches keyed on tool_versions() are invalidated.
