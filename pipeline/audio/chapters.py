@@ -1,12 +1,13 @@
-"""Chapters: marks with their ends, the rules a chapter list must follow, and the clock form they are shown in."""
+"""Chapters: marks with their ends, checked by the one chapter rule in pipeline.rules."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
+from pipeline import rules
 from pipeline.errors import AudioError
+from pipeline.rules import clock
 
 
 @dataclass(frozen=True)
@@ -20,52 +21,15 @@ class ChapterMark:
     image: bytes | None = None  # JPEG or PNG bytes
 
 
-def clock(seconds: float) -> str:
-    """HH:MM:SS, with milliseconds when there are any ("00:01:05.250"), for chapter messages."""
-    whole = int(seconds)
-    ms = round((seconds - whole) * 1000)
-    text = f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
-    return f"{text}.{ms:03d}" if ms else text
-
-
 def check_chapters(starts: Sequence[float], duration: float) -> list[AudioError]:
-    """Every problem with a list of chapter start times: ascending, the first at 0, all inside the audio.
+    """The one chapter rule (pipeline.rules.chapter_problems), as AudioErrors whose field is "chapters[i]".
 
-    Each problem is an AudioError whose field is "chapters[i]"; callers add the file they came from.
+    Callers add the file they came from.
     """
-    problems: list[AudioError] = []
-    previous: float | None = None
-    for i, start in enumerate(starts):
-        field = f"chapters[{i}]"
-        if not math.isfinite(start) or start < 0:
-            problems.append(AudioError(f"start {start} is not a time in the audio", field=field))
-            continue
-        if i == 0 and round(start, 3) != 0:
-            problems.append(
-                AudioError(
-                    f"the first chapter starts at {clock(start)}, not 00:00:00",
-                    field=field,
-                    hint="add a chapter at 00:00:00, such as 'Intro'",
-                )
-            )
-        if previous is not None and start <= previous:
-            problems.append(
-                AudioError(
-                    f"starts at {clock(start)}, not after the chapter before it ({clock(previous)})",
-                    field=field,
-                    hint="list chapters in time order",
-                )
-            )
-        if start >= duration:
-            problems.append(
-                AudioError(
-                    f"starts at {clock(start)}, but the audio ends at {clock(duration)}",
-                    field=field,
-                    hint="remove the chapter or fix its time",
-                )
-            )
-        previous = start
-    return problems
+    return [
+        AudioError(p.message, field=p.field, hint=p.hint or None)
+        for p in rules.chapter_problems(starts, duration)
+    ]
 
 
 def close_chapters(marks: Sequence[ChapterMark], duration: float) -> tuple[ChapterMark, ...]:
