@@ -175,3 +175,38 @@ def test_the_installed_wheel_runs_the_workflow_and_publishes_the_sample_show(
     for page in pages:
         assert DIGESTS.sub(b"<digest>", (public / page).read_bytes()) == (golden / page).read_bytes(), page
     assert (public / "static" / "style.css").is_file()
+
+
+# --------------------------------------------------------------------------- the release workflow's guard
+
+RELEASE = REPO / ".github" / "workflows" / "release.yml"
+
+
+def _release_guard() -> str:
+    steps = yaml.safe_load(RELEASE.read_text(encoding="utf-8"))["jobs"]["build"]["steps"]
+    (step,) = [s for s in steps if s.get("name") == "The tag names the version being built"]
+    script: str = step["run"]
+    return script
+
+
+@pytest.mark.parametrize("tag", [f"v{__version__}", "v9.9.9", __version__])
+def test_the_release_refuses_a_tag_that_is_not_the_version(dist: Dist, tmp_path: Path, tag: str) -> None:
+    """The release job's check, run as GitHub runs a step (bash -eo pipefail), on the dist/ built above."""
+    shutil.copy2(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    (tmp_path / "dist").mkdir()
+    for built in (dist.sdist, dist.wheel):
+        shutil.copy2(built, tmp_path / "dist" / built.name)
+    env = {**os.environ, "TAG": tag, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    proc = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", _release_guard()],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    if tag == f"v{__version__}":
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    else:
+        assert proc.returncode == 1
+        assert f"::error::tag {tag} does not match version {__version__} in pyproject.toml" in proc.stdout
