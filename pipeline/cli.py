@@ -216,14 +216,23 @@ def cli(debug: bool, quiet: bool) -> None:
 @click.option("--author", default="Your Name", show_default=True, help="Host or company name.")
 @click.option("--email", default="you@example.com", show_default=True, help="Owner email for directories.")
 @click.option("--url", default=None, help="The site URL; pins the podcast:guid derived from its feed URL.")
-def init_command(folder: Path, title: str, author: str, email: str, url: str | None) -> None:
-    """Start a new show: a commented show.yaml, episodes/, .gitignore, placeholder art.
+@click.option(
+    "--no-workflow",
+    is_flag=True,
+    help="Do not write the GitHub Actions workflow (.github/workflows/podcast.yml).",
+)
+def init_command(
+    folder: Path, title: str, author: str, email: str, url: str | None, no_workflow: bool
+) -> None:
+    """Start a new show: a commented show.yaml, episodes/, .gitignore, placeholder art, a CI workflow.
 
     \b
     Example:
         podcast init my-show --title "Trail Talk" --url https://trailtalk.example.com/
     """
-    created = scaffold.init_show(folder, title=title, author=author, email=email, url=url)
+    created = scaffold.init_show(
+        folder, title=title, author=author, email=email, url=url, workflow=not no_workflow
+    )
     click.echo(created.message)
 
 
@@ -654,6 +663,23 @@ def tag_command(
     )
     for line in done:
         click.echo(line)
+
+
+# --------------------------------------------------------------------------- docs
+
+
+@cli.command(name="docs")
+@click.argument("topic", required=False, type=click.Choice(sorted(scaffold.DOC_TOPICS)))
+def docs_command(topic: str | None) -> None:
+    """Print the reference of every show.yaml setting and episode field (offline, from this version).
+
+    TOPIC picks one part: show.yaml, or episode (the front matter of episode.md). Default: both.
+
+    \b
+    Example:
+        podcast docs show.yaml
+    """
+    click.echo(scaffold.field_reference(topic), nl=False)
 
 
 def main() -> None:

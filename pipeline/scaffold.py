@@ -7,15 +7,17 @@ import re
 import shutil
 import unicodedata
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 import yaml
 
-from pipeline import images, model, urls
+from pipeline import __version__, images, model, urls
 from pipeline.errors import ContentError, ContentErrors, PipelineError
 
 SHOW_TEMPLATE = """\
-# show.yaml: your podcast. Every setting is described in the README ("show.yaml reference").
+# show.yaml: your podcast. `podcast docs show.yaml` lists every setting (`podcast docs episode` the
+# fields of an episode.md), from the installed tool, so it works offline.
 # Lines starting with # are comments; uncomment a setting to use it.
 
 title: {title}
@@ -85,6 +87,41 @@ GITIGNORE = """\
 .podcast-cache/
 """
 
+#: The GitHub Actions workflow `init` writes, relative to the show's folder (the root of its repository).
+WORKFLOW = Path(".github") / "workflows" / "podcast.yml"
+#: Its template, shipped in the package (pyproject.toml package-data); @VERSION@ becomes the pinned version.
+_WORKFLOW_TEMPLATE = "scaffold_files/podcast.yml"
+
+
+def workflow_text(version: str = __version__) -> str:
+    """The show's CI workflow, pinned to `version` of podcast-pipeline (by default the one running)."""
+    template = resources.files("pipeline").joinpath(_WORKFLOW_TEMPLATE).read_text(encoding="utf-8")
+    return template.replace("@VERSION@", version)
+
+
+def _write_workflow(folder: Path) -> Path | None:
+    """Write .github/workflows/podcast.yml unless the repository already has one (never overwritten)."""
+    path = folder / WORKFLOW
+    if path.exists():
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(workflow_text(), encoding="utf-8")
+    return path
+
+
+#: `podcast docs TOPIC`: the field reference's sections, by the heading each starts with.
+DOC_TOPICS = {"show.yaml": "#### show.yaml", "episode": "#### Episode front matter"}
+
+
+def field_reference(topic: str | None = None) -> str:
+    """The field reference the README carries (generated from the models), whole or one topic's section."""
+    text = model.reference_markdown()
+    if topic is None:
+        return text
+    heading = DOC_TOPICS[topic]
+    sections = ["#### " + part for part in text.split("#### ") if part]
+    return next(section for section in sections if section.startswith(heading))
+
 
 @dataclass(frozen=True)
 class Created:
@@ -101,8 +138,11 @@ def slugify(title: str) -> str:
     return slug[:80].rstrip("-") or "episode"
 
 
-def init_show(folder: Path, *, title: str, author: str, email: str, url: str | None) -> Created:
-    """Start a new show in `folder`: show.yaml, episodes/, .gitignore and placeholder artwork."""
+def init_show(
+    folder: Path, *, title: str, author: str, email: str, url: str | None, workflow: bool = True
+) -> Created:
+    """Start a new show in `folder`: show.yaml, episodes/, .gitignore, placeholder artwork and (unless
+    `workflow` is false) the GitHub Actions workflow that checks pull requests and publishes."""
     folder = Path(folder)
     target = folder / model.SHOW_FILE
     if target.exists():
@@ -139,6 +179,8 @@ def init_show(folder: Path, *, title: str, author: str, email: str, url: str | N
     if not gitignore.exists():
         gitignore.write_text(GITIGNORE, encoding="utf-8")
         written.append(gitignore)
+    if workflow and (ci := _write_workflow(folder)) is not None:
+        written.append(ci)
     cover = folder / "cover.jpg"
     if not cover.exists():
         images.placeholder_art(cover, title)
