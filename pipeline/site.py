@@ -947,6 +947,7 @@ class _Site:
                 "og_audio": {"url": b.audio.url, "type": b.audio.mime},
                 "jsonld": self._episode_jsonld(b, summary),
                 "episode": {
+                    "slug": ep.slug,  # the player remembers the position per episode
                     "title": ep.title,
                     "number": ep.number,
                     "season": ep.season,
@@ -1097,6 +1098,9 @@ class _Site:
                     "duration_label": duration_label(b.audio.duration),
                     "duration_iso": duration_iso(b.audio.duration),
                     "summary": notes.shorten(ep.summary) if ep.summary else card.summary,
+                    # the index's play buttons (player.js)
+                    "slug": ep.slug,
+                    "audio_url": self.link(key, b.audio.key),
                 }
             )
         ctx.update(
