@@ -124,7 +124,7 @@ def load_engine(name: str, *, cpu_threads: int = 0) -> Engine:
     """
     source = resolve_model(name)
     try:
-        from faster_whisper import WhisperModel
+        from faster_whisper import WhisperModel  # type: ignore[import-untyped]
     except ImportError:
         raise TranscribeError("faster-whisper is not installed", hint=INSTALL_HINT) from None
     try:

@@ -64,6 +64,11 @@
     return parts.join(" ");
   }
 
+  // Nothing is worth resuming in the first or last few seconds (a tenth of a short clip).
+  function worthResuming(t, d) {
+    return isFinite(t) && isFinite(d) && t >= Math.min(5, d / 10) && t < d - Math.min(10, d / 10);
+  }
+
   function load(key) {
     try { return window.localStorage.getItem(STORE + key); } catch (e) { return null; }
   }
@@ -215,7 +220,7 @@
     var d = this.audio.duration, b = this.ui, self = this;
     if (!isFinite(d) || d <= 0) return;
     b.seek.max = String(Math.floor(d));
-    b.total.textContent = clock(d);
+    b.total.textContent = clock(Math.round(d));
     b.marks.textContent = "";
     this.chapters.forEach(function (chapter, i) {
       if (i === 0 || chapter.start >= d) return;
@@ -232,7 +237,7 @@
     var t = this.audio.currentTime, d = this.audio.duration, b = this.ui;
     b.now.textContent = clock(t);
     b.seek.value = String(Math.floor(t));
-    b.seek.setAttribute("aria-valuetext", spoken(t) + (isFinite(d) && d > 0 ? " of " + spoken(d) : ""));
+    b.seek.setAttribute("aria-valuetext", spoken(t) + (isFinite(d) && d > 0 ? " of " + spoken(Math.round(d)) : ""));
     b.seek.style.setProperty("--pct", (isFinite(d) && d > 0 ? (100 * t / d) : 0) + "%");
     var index = -1;
     for (var i = 0; i < this.chapters.length; i++) if (this.chapters[i].start <= t + 0.25) index = i;
@@ -263,15 +268,14 @@
     if (!this.key || !isFinite(d) || d <= 0) return;
     if (!now && Math.abs(t - this.lastSaved) < 2) return;
     this.lastSaved = t;
-    // Nothing worth resuming near either end.
-    save("pos:" + this.key, t >= 5 && t < d - 10 ? t.toFixed(1) : null);
+    save("pos:" + this.key, worthResuming(t, d) ? t.toFixed(1) : null);
   };
 
   Player.prototype.offerResume = function () {
     var at = parseFloat(load("pos:" + this.key)), d = this.audio.duration, b = this.ui;
     if (this.offered || !this.key) return;
     this.offered = true;
-    if (!isFinite(at) || at < 5 || at >= d - 10 || this.audio.currentTime > 1) return;
+    if (!worthResuming(at, d) || this.audio.currentTime > 1) return;
     b.resume.setAttribute("data-at", String(at));
     b.resume.textContent = "Resume at " + clock(at);
     b.resumeRow.hidden = false;
@@ -341,52 +345,75 @@
 
   function Transcript(section, player) {
     var body = section.querySelector(".transcript-body");
+    var cues = [];
     var paras = Array.prototype.map.call(section.querySelectorAll(".transcript-para"), function (p) {
       var said = p.querySelector(".said"), ts = p.querySelector("[data-seek]");
-      return { el: p, said: said, text: said ? said.textContent : "", start: ts ? parseFloat(ts.getAttribute("data-seek")) : 0 };
+      var para = { el: p, text: said ? said.textContent : "", start: ts ? parseFloat(ts.getAttribute("data-seek")) : 0 };
+      var spans = said ? said.querySelectorAll(".cue[data-start]") : [];
+      para.parts = spans.length ? Array.prototype.slice.call(spans) : said ? [said] : [];
+      para.parts.forEach(function (node) {
+        node.setAttribute("data-text", node.textContent);
+        cues.push({ el: node, para: para, start: node.hasAttribute("data-start") ? parseFloat(node.getAttribute("data-start")) : para.start });
+      });
+      return para;
     });
-    if (!body || !paras.length) return;
-    var current = null, follow = true, ours = 0;
+    if (!body || !cues.length) return;
+    var current = null, follow = true, touched = 0;
     var input = el("input", { type: "search", class: "ts-search", id: "transcript-search", placeholder: "Search the transcript", autocomplete: "off" });
     var label = el("label", { for: "transcript-search", class: "visually-hidden", text: "Search the transcript" });
     var count = el("span", { class: "ts-count", role: "status" });
-    var resume = el("button", { type: "button", class: "ts-follow", hidden: "" , text: "Follow the audio" });
+    var resume = el("button", { type: "button", class: "ts-follow", hidden: "", text: "Follow the audio" });
     body.parentNode.insertBefore(el("div", { class: "ts-tools" }, [label, input, count, resume]), body);
     body.classList.add("is-following");
 
-    function visible(p) {
-      var top = p.offsetTop - body.scrollTop;
-      return top >= 0 && top + p.offsetHeight <= body.clientHeight;
+    function visible(node) {
+      var box = body.getBoundingClientRect(), r = node.getBoundingClientRect();
+      return r.bottom > box.top && r.top < box.bottom;
     }
 
-    function reveal(p) {
-      if (!body.clientHeight || p.hidden) return;
-      ours = Date.now();
-      body.scrollTop = Math.max(0, p.offsetTop - body.clientHeight / 3);
+    function reveal(node) {
+      if (!body.clientHeight || node.closest("[hidden]")) return;
+      var box = body.getBoundingClientRect(), r = node.getBoundingClientRect();
+      var top = body.scrollTop + (r.top - box.top) - body.clientHeight / 3;
+      if (Math.abs(top - body.scrollTop) < 4) return;
+      body.scrollTop = Math.max(0, top);
     }
 
+    // A scroll is the listener's when it follows their wheel, touch, keys or scrollbar; ours are not.
+    ["wheel", "touchmove", "keydown", "pointerdown"].forEach(function (name) {
+      body.addEventListener(name, function () { touched = Date.now(); }, { passive: true });
+    });
     body.addEventListener("scroll", function () {
-      if (Date.now() - ours < 250) return; // our own scrolling
+      if (Date.now() - touched > 1000) return;
       follow = current !== null && visible(current.el);
-      resume.hidden = follow || player.audio.paused;
+      resume.hidden = follow;
     });
     resume.addEventListener("click", function () {
       follow = true;
       resume.hidden = true;
       if (current) reveal(current.el);
     });
+    // Clicking the words (not only the timestamp) seeks there.
+    body.addEventListener("click", function (event) {
+      var cue = event.target.closest ? event.target.closest(".cue[data-start]") : null;
+      if (cue && !window.getSelection().toString()) player.seek(parseFloat(cue.getAttribute("data-start")), true);
+    });
 
     player.onTick = function (t) {
       var found = null;
-      for (var i = 0; i < paras.length; i++) if (paras[i].start <= t + 0.25) found = paras[i];
+      for (var i = 0; i < cues.length; i++) if (cues[i].start <= t + 0.25) found = cues[i];
       if (found === current) return;
-      if (current) { current.el.classList.remove("is-current"); current.el.removeAttribute("aria-current"); }
+      if (current) {
+        current.el.classList.remove("is-current");
+        current.para.el.classList.remove("is-current");
+        current.para.el.removeAttribute("aria-current");
+      }
       current = found;
       if (!current) return;
       current.el.classList.add("is-current");
-      current.el.setAttribute("aria-current", "time");
+      current.para.el.classList.add("is-current");
+      current.para.el.setAttribute("aria-current", "time");
       if (follow) reveal(current.el);
-      else resume.hidden = player.audio.paused;
     };
 
     input.addEventListener("input", function () {
@@ -396,7 +423,7 @@
         var hit = words.every(function (w) { return lower.indexOf(w) >= 0; });
         p.el.hidden = !hit;
         if (hit) shown++;
-        if (p.said) highlight(p.said, p.text, hit ? words : []);
+        p.parts.forEach(function (node) { highlight(node, node.getAttribute("data-text"), hit ? words : []); });
       });
       count.textContent = words.length ? shown + " of " + paras.length + (paras.length === 1 ? " paragraph" : " paragraphs") : "";
     });
@@ -407,7 +434,7 @@
     if (!words.length) { node.textContent = text; return; }
     var pattern = new RegExp("(" + words.map(function (w) { return w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"); }).join("|") + ")", "gi");
     text.split(pattern).forEach(function (part, i) {
-      node.appendChild(i % 2 ? el("mark", { text: part }) : document.createTextNode(part));
+      if (part) node.appendChild(i % 2 ? el("mark", { text: part }) : document.createTextNode(part));
     });
   }
 
@@ -496,7 +523,7 @@
       a.src = card.el.getAttribute("data-audio");
       player.setSpeed(parseFloat(player.ui.speed.value));
       var at = parseFloat(load("pos:" + player.key));
-      if (isFinite(at) && at >= 5) a.currentTime = at; // the listener asked for this episode: carry on
+      if (isFinite(at) && at > 0) a.currentTime = at; // the listener asked for this episode: carry on
       dockTitle.textContent = card.title;
       dockTitle.href = card.url;
       playing = card;
