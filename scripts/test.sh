@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the tests need (Python packages, Debian's Chromium, axe-core), then run them.
+# Install everything the tests need (Python packages, Debian's Chromium and espeak-ng, axe-core), then run them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq chromium >/dev/null
+fi
+
+if ! command -v espeak-ng >/dev/null 2>&1; then
+  echo "Installing Debian's espeak-ng for the transcription tests (a spoken clip)..."
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq espeak-ng >/dev/null
 fi
 
 if [ ! -f .cache/npm/node_modules/axe-core/axe.min.js ]; then
