@@ -190,7 +190,11 @@ def test_a_time_link_starts_there(page: Any, site: Any, fragment: str) -> None:
 def test_the_transcript_follows_the_audio_and_stops_when_scrolled_away(page: Any, site: Any) -> None:
     page.set_viewport_size({"width": 1280, "height": 700})
     open_episode(page, episode(site))
+    # Opening the transcript brings the cue being heard into view.
+    page.evaluate("() => { document.querySelector('audio').currentTime = 11.1 }")
+    page.wait_for_function("() => document.querySelector('.cue.is-current')?.dataset.start === '11'")
     page.locator("#transcript summary").click()
+    page.wait_for_function("() => document.querySelector('.transcript-body').scrollTop > 0")
     body = page.locator(".transcript-body")
     assert page.locator(".transcript-para").count() == 14
     assert page.locator(".cue").count() == 28

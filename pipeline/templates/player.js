@@ -393,6 +393,10 @@
       resume.hidden = true;
       if (current) reveal(current.el);
     });
+    var details = section.querySelector("details");
+    if (details) details.addEventListener("toggle", function () {
+      if (details.open && follow && current) reveal(current.el);
+    });
     // Clicking the words (not only the timestamp) seeks there.
     body.addEventListener("click", function (event) {
       var cue = event.target.closest ? event.target.closest(".cue[data-start]") : null;
