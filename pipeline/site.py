@@ -1100,9 +1100,6 @@ class _Site:
                     "duration_label": duration_label(b.audio.duration),
                     "duration_iso": duration_iso(b.audio.duration),
                     "summary": notes.shorten(ep.summary) if ep.summary else card.summary,
-                    # the index's play buttons (player.js)
-                    "slug": ep.slug,
-                    "audio_url": self.link(key, b.audio.key),
                 }
             )
         ctx.update(

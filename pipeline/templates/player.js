@@ -492,12 +492,37 @@
 
   // ------------------------------------------------------------------ the index: play in place
 
+  // A card learns its audio from the episode page's player (fetched on first interest), so the index
+  // never changes when an episode's audio (and so its content-addressed URL) does.
+  var FIELDS = ["data-episode", "data-title", "data-show", "data-artwork"];
+
+  function resolve(card) {
+    if (!card.info) {
+      card.info = fetch(card.url, { credentials: "same-origin" }).then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      }).then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var a = doc.querySelector("audio[data-player]"), source = a && a.querySelector("source[src]");
+        if (!source) throw new Error("no player on " + card.url);
+        var base = new URL(card.url, location.href), info = { src: new URL(source.getAttribute("src"), base).href };
+        FIELDS.forEach(function (name) {
+          var value = a.getAttribute(name) || "";
+          info[name] = name === "data-artwork" && value ? new URL(value, base).href : value;
+        });
+        return info;
+      });
+      card.info.catch(function () { card.info = null; });
+    }
+    return card.info;
+  }
+
   function indexPage(cards) {
     var player = null, dock = null, dockTitle = null, playing = null;
 
     function labelCards() {
       cards.forEach(function (card) {
-        var on = card.button && playing === card && player && !player.audio.paused;
+        var on = playing === card && player && !player.audio.paused;
         card.button.replaceChild(svg(on ? "pause" : "play"), card.button.firstChild);
         card.button.lastChild.textContent = on ? "Pause" : "Play";
         card.button.setAttribute("aria-label", (on ? "Pause " : "Play ") + card.title);
@@ -505,7 +530,7 @@
       });
     }
 
-    function open(card) {
+    function open(card, info) {
       if (!dock) {
         var audio = el("audio", { preload: "metadata", "data-player": "" });
         dockTitle = el("a", { class: "dock-title" });
@@ -519,16 +544,14 @@
         keyboard(function () { return player; });
       }
       var a = player.audio;
-      ["data-title", "data-show", "data-artwork", "data-episode"].forEach(function (name) {
-        a.setAttribute(name, card.el.getAttribute(name) || "");
-      });
-      player.key = card.el.getAttribute("data-episode") || "";
+      FIELDS.forEach(function (name) { a.setAttribute(name, info[name]); });
+      player.key = info["data-episode"];
       player.offered = true;
-      a.src = card.el.getAttribute("data-audio");
+      a.src = info.src;
       player.setSpeed(parseFloat(player.ui.speed.value));
       var at = parseFloat(load("pos:" + player.key));
       if (isFinite(at) && at > 0) a.currentTime = at; // the listener asked for this episode: carry on
-      dockTitle.textContent = card.title;
+      dockTitle.textContent = info["data-title"] || card.title;
       dockTitle.href = card.url;
       playing = card;
       player.metadata();
@@ -537,10 +560,23 @@
 
     cards.forEach(function (card) {
       card.button = el("button", { type: "button", class: "card-play" }, [svg("play"), el("span", { text: "Play" })]);
+      ["pointerenter", "focus"].forEach(function (name) {
+        card.button.addEventListener(name, function () { resolve(card).catch(function () {}); });
+      });
       card.button.addEventListener("click", function () {
-        if (playing === card && player) player.toggle();
-        else open(card);
-        labelCards();
+        if (playing === card && player) {
+          player.toggle();
+          return;
+        }
+        card.button.setAttribute("aria-busy", "true");
+        resolve(card).then(function (info) {
+          open(card, info);
+        }, function () {
+          location.href = card.url; // the page has a player of its own
+        }).then(function () {
+          card.button.removeAttribute("aria-busy");
+          labelCards();
+        });
       });
       var cta = card.el.querySelector(".episode-card-cta");
       if (cta) cta.parentNode.replaceChild(card.button, cta);
@@ -554,9 +590,10 @@
     episodePage(audio);
     return;
   }
-  var cards = Array.prototype.map.call(document.querySelectorAll(".episode-card[data-audio]"), function (card) {
-    var link = card.querySelector(".episode-card-title a");
-    return { el: card, title: card.getAttribute("data-title") || (link ? link.textContent : ""), url: link ? link.getAttribute("href") : "#" };
+  var cards = [];
+  Array.prototype.forEach.call(document.querySelectorAll(".episode-card"), function (card) {
+    var link = card.querySelector(".episode-card-title a[href]");
+    if (link && window.fetch && window.DOMParser) cards.push({ el: card, title: link.textContent, url: link.getAttribute("href") });
   });
   if (cards.length) indexPage(cards);
 })();
