@@ -179,6 +179,9 @@
     ["play", "pause"].forEach(function (name) {
       audio.addEventListener(name, function () { self.state(); self.remember(true); });
     });
+    ["loadedmetadata", "seeked", "ratechange", "play", "pause"].forEach(function (name) {
+      audio.addEventListener(name, function () { self.positionState(); });
+    });
     audio.addEventListener("ratechange", function () {
       if (SPEEDS.indexOf(audio.playbackRate) >= 0) b.speed.value = String(audio.playbackRate);
     });
@@ -252,6 +255,14 @@
     }
     if (this.onTick) this.onTick(t);
     this.remember(false);
+  };
+
+  Player.prototype.positionState = function () {
+    var a = this.audio, d = a.duration;
+    if (!("mediaSession" in navigator) || !navigator.mediaSession.setPositionState || !isFinite(d) || d <= 0) return;
+    try {
+      navigator.mediaSession.setPositionState({ duration: d, playbackRate: a.playbackRate || 1, position: Math.min(a.currentTime, d) });
+    } catch (e) { /* a browser that rejects the values: the lock screen shows no scrubber */ }
   };
 
   Player.prototype.state = function () {
