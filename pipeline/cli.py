@@ -682,6 +682,50 @@ def docs_command(topic: str | None) -> None:
     click.echo(scaffold.field_reference(topic), nl=False)
 
 
+@cli.command(name="transcribe")
+@click.argument("slugs", nargs=-1)
+@click.option(
+    "--model",
+    "model_name",
+    default="small.en",
+    show_default=True,
+    help="A Whisper model size (tiny.en, base.en, small.en, medium.en, large-v3, ...) or a local CTranslate2 model folder.",
+)
+@click.option(
+    "--force", is_flag=True, help="Replace an existing transcript.vtt (the audio is never touched)."
+)
+@show_option
+def transcribe_command(slugs: tuple[str, ...], model_name: str, force: bool, show_path: Path) -> None:
+    """Write transcript.vtt beside episode.md, offline, with faster-whisper.
+
+    SLUGS are episodes (default: every episode that has audio and no transcript). Needs the extra:
+    pip install 'podcast-pipeline[transcribe]'. Results are cached by the audio's content hash.
+
+    \b
+    Example:
+        podcast transcribe why-your-knees-hurt-when-you-run
+        podcast transcribe --model ~/models/whisper-small-ct2 --force
+    """
+    from pipeline import transcribe
+
+    show = model.load_show(show_path)
+    results = transcribe.transcribe(show, slugs, model_name=model_name, force=force, reporter=_reporter())
+    for r in results:
+        rel = model.show_rel(show.root, r.path)
+        if r.status == "skipped":
+            click.echo(f"{r.slug}: kept {rel} (use --force to replace {transcribe.OUTPUT_NAME})")
+        elif r.status == "cached":
+            click.echo(f"{r.slug}: wrote {rel} ({r.cues} cues, from the cache)")
+        else:
+            rtf = r.realtime_factor
+            speed = f", {rtf:.1f}x real time" if rtf else ""
+            click.echo(
+                f"{r.slug}: wrote {rel} ({r.cues} cues, {r.audio_seconds / 60:.1f} min of audio{speed})"
+            )
+    made = sum(r.status != "skipped" for r in results)
+    click.echo(f"Transcribed {made} episode{'s' if made != 1 else ''}, {len(results) - made} kept.")
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="podcast")

@@ -38,6 +38,7 @@ AUDIO_TYPES = {
     ".aiff": "audio/aiff",
 }
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
+AUTO_TRANSCRIPT = "transcript.vtt"  # used when the front matter names no transcript
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # same rules as safe_load, in C when available
@@ -480,7 +481,7 @@ class Episode(_Frozen):
     chapters: tuple[Chapter, ...] = ()
     """List of "HH:MM:SS Title" lines, or {start, title, url, image} mappings."""
     transcript: Path | None = None
-    """A .vtt or .srt file in this folder."""
+    """A .vtt or .srt file in this folder; default: transcript.vtt when the folder has one."""
     persons: tuple[Person, ...] = ()
     """Guests and crew: names, or {name, role, href, img}."""
     video: Url | None = None
@@ -788,6 +789,10 @@ def load_episode(show_root: Path, folder: Path) -> Episode:
                 file=rel,
                 hint="the slug is the folder name" if key == "slug" else "",
             )
+    if data.get("transcript") is None and (folder / AUTO_TRANSCRIPT).is_file():
+        # `podcast transcribe` writes transcript.vtt and sets nothing else: a file by that name is used
+        # when the front matter names none.
+        data = {**data, "transcript": AUTO_TRANSCRIPT}
     try:
         return Episode.model_validate(
             {**data, "slug": slug, "dir": folder, "source": source, "notes": body},

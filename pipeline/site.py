@@ -947,6 +947,7 @@ class _Site:
                 "og_audio": {"url": b.audio.url, "type": b.audio.mime},
                 "jsonld": self._episode_jsonld(b, summary),
                 "episode": {
+                    "slug": ep.slug,  # the player remembers the position per episode
                     "title": ep.title,
                     "number": ep.number,
                     "season": ep.season,
@@ -1051,6 +1052,7 @@ class _Site:
             raise ContentError("is not UTF-8 text", file=rel, hint="save the transcript as UTF-8") from None
         fmt = "srt" if ep.transcript.suffix.lower() == ".srt" else "vtt"
         cues = transcript.parse(text, fmt, file=rel)
+        paras = transcript.paragraphs(cues)
         return {
             "paragraphs": [
                 {
@@ -1059,8 +1061,9 @@ class _Site:
                     "seconds": seconds_attr(p.start),
                     "href": f"{audio_href}#t={seconds_attr(p.start)}",
                     "text": p.text,
+                    "cues": _paragraph_cues(p, paras[i + 1].start if i + 1 < len(paras) else None, cues),
                 }
-                for p in transcript.paragraphs(cues)
+                for i, p in enumerate(paras)
             ],
             "files": [
                 {
@@ -1283,3 +1286,18 @@ def _worker_render(task: int | _Chunk) -> tuple[list[tuple[bytes, _Card]], list[
         for job in chunk.indexes
     ]
     return pages, lists
+
+
+def _paragraph_cues(
+    para: transcript.Paragraph, next_start: float | None, cues: Sequence[transcript.Cue]
+) -> list[dict[str, str]]:
+    """The cues of one paragraph as {seconds, text}, so the player can mark the one being heard.
+
+    Empty when they do not add up to the paragraph's text (then the page shows the text alone).
+    """
+    out = [
+        {"seconds": seconds_attr(c.start), "text": " ".join(c.text.split())}
+        for c in cues
+        if c.start >= para.start and (next_start is None or c.start < next_start) and c.text.split()
+    ]
+    return out if " ".join(c["text"] for c in out) == para.text else []

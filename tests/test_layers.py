@@ -37,6 +37,7 @@ LAYERS: dict[str, int] = {
     "site": 3,
     "storage": 3,
     "validate": 3,
+    "transcribe": 3,
     "build": 4,
     "publish": 4,
     "importer": 4,
@@ -76,6 +77,8 @@ CONFINED: dict[str, set[str]] = {
     "botocore": {"storage"},
     "s3transfer": {"storage"},
     "click": {"cli"},
+    "faster_whisper": {"transcribe"},
+    "ctranslate2": {"transcribe"},
 }
 
 

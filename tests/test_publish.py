@@ -851,6 +851,9 @@ def test_prune_deletes_stale_objects_and_keeps_old_media_for_one_more_publish(ta
     replace_audio(target.show, RETURN)
     md = episode_md(target.show, KNEES)
     md.write_text(md.read_text().replace("transcript: transcript.vtt\n", ""))
+    (
+        md.parent / "transcript.vtt"
+    ).unlink()  # a transcript.vtt beside episode.md is used even without the field
     transcripts = [f"episodes/{KNEES}/transcript.srt", f"episodes/{KNEES}/transcript.vtt"]
 
     plan = publish_cli(target.show, "--dry-run", "--prune")
