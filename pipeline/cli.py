@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
-from pipeline import __version__, check, model, scaffold
+from pipeline import __version__, check, human, model, scaffold
 from pipeline.errors import ContentErrors, ExitCode, PipelineError
 from pipeline.progress import NullTask, Reporter, Task
 
@@ -39,11 +39,9 @@ class _BarTask:
 
     def _fmt(self, n: float) -> str:
         if self.unit == "B":
-            from pipeline.publish import human_bytes
-
-            return human_bytes(n)
+            return human.size(n)
         if self.unit == "s":
-            return f"{int(n) // 60:d}:{int(n) % 60:02d}"
+            return human.duration(n)
         return f"{n:.0f}"
 
     def _draw(self, final: bool = False) -> None:
@@ -383,7 +381,7 @@ def feed_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> Non
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter(), feed_only=True)
     n = len(result.public)
-    click.echo(f"Feed written to {result.out_dir / 'feed.xml'} ({n} episode{'s' if n != 1 else ''}).")
+    click.echo(f"Feed written to {result.out_dir / 'feed.xml'} ({human.plural(n, 'episode')}).")
 
 
 @cli.command(name="serve")
@@ -402,7 +400,7 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
     from pipeline import serve
 
     def rebuilt(written: int) -> None:
-        click.echo(f"Rebuilt: {written} file{'s' if written != 1 else ''} changed.")
+        click.echo(f"Rebuilt: {human.plural(written, 'file')} changed.")
 
     def failed(err: PipelineError) -> None:  # the last good build stays served
         for line in _lines(err):

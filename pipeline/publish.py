@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from pipeline import model, storage, urls
+from pipeline import human, model, storage, urls
 from pipeline.artifacts import BuiltEpisode
 from pipeline.errors import PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
@@ -78,11 +78,10 @@ class Outcome:
         parts = []
         if self.new_episodes:
             new_bytes = self.uploaded_bytes
-            parts.append(f"{len(self.new_episodes)} new ({human_bytes(new_bytes)} uploaded)")
+            parts.append(f"{len(self.new_episodes)} new ({human.size(new_bytes)} uploaded)")
         elif self.uploads:
             parts.append(
-                f"{len(self.uploads)} file{'s' if len(self.uploads) != 1 else ''} "
-                f"({human_bytes(self.uploaded_bytes)}) uploaded"
+                f"{human.plural(len(self.uploads), 'file')} ({human.size(self.uploaded_bytes)}) uploaded"
             )
         if self.changed_episodes:
             parts.append(f"{len(self.changed_episodes)} changed")
@@ -91,7 +90,7 @@ class Outcome:
         if self.deleted:
             parts.append(f"{len(self.deleted)} deleted")
         parts.append("feed updated" if self.feed_updated else "feed unchanged")
-        return f"{verb} {n} episode{'s' if n != 1 else ''} to {self.target}: {', '.join(parts)}."
+        return f"{verb} {human.plural(n, 'episode')} to {self.target}: {', '.join(parts)}."
 
     def plan_lines(self) -> list[str]:
         """The plan as `--dry-run` prints it: uploads with sizes, changed items, refusals."""
@@ -101,7 +100,7 @@ class Outcome:
         for slug in self.changed_episodes:
             lines.append(f"  changed episode  {slug}")
         for key, size in self.uploads:
-            lines.append(f"  upload  {human_bytes(size):>10}  {key}")
+            lines.append(f"  upload  {human.size(size):>10}  {key}")
         for key in self.deleted:
             lines.append(f"  delete              {key}")
         for key in self.kept_for_grace:
@@ -135,14 +134,6 @@ class Outcome:
         )
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
-
 def open_target(show: model.Show) -> storage.Storage:
     """The Storage named by show.yaml's `publish:` section (no I/O yet)."""
     p = show.publish
@@ -173,11 +164,6 @@ def episode_entries(public: Sequence[BuiltEpisode]) -> dict[str, EpisodeEntry]:
 
 def _cache_control(o: Output) -> str:
     return IMMUTABLE if o.immutable else SHORT
-
-
-def read_manifest(target: storage.Storage) -> Manifest | None:
-    """The target's published manifest (one GET), or None before the first publish."""
-    return _parse_manifest(target.get(MANIFEST_KEY), target)
 
 
 def _parse_manifest(data: bytes | None, target: storage.Storage) -> Manifest | None:
@@ -459,7 +445,7 @@ def _run(
         done[o.key] = the_plan.entries[o.key]
     if deletions:
         still_ours()
-        reporter.step(f"Pruning {len(deletions)} object{'s' if len(deletions) != 1 else ''}")
+        reporter.step(f"Pruning {human.plural(len(deletions), 'object')}")
         target.delete(list(deletions))
         for key in deletions:
             done.pop(key, None)
@@ -477,7 +463,7 @@ def _run(
 def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter, label: str) -> None:
     if not outputs:
         return
-    reporter.step(f"{label}: {len(outputs)} file{'s' if len(outputs) != 1 else ''}")
+    reporter.step(f"{label}: {human.plural(len(outputs), 'file')}")
     target.put_many(
         [storage.PutItem(o.key, o.data, o.content_type, _cache_control(o)) for o in outputs],
         reporter=reporter,
@@ -527,7 +513,7 @@ def _verify_enclosures(
     ]
     if not todo:
         return
-    reporter.step(f"Checking {len(todo)} enclosure{'s' if len(todo) != 1 else ''}")
+    reporter.step(f"Checking {human.plural(len(todo), 'enclosure')}")
 
     def problem(b: BuiltEpisode) -> str | None:
         info = target.head(b.audio.key)
@@ -591,14 +577,14 @@ class Status:
         elif self.in_sync:
             head = f"{self.target}: up to date ({self.unchanged} files)."
         else:
-            size = human_bytes(sum(s for _, s in self.to_upload))
+            size = human.size(sum(s for _, s in self.to_upload))
             head = (
                 f"{self.target}: {len(self.to_upload)} file(s) differ ({size}); {self.unchanged} unchanged."
             )
         out = [head]
         out += [f"  new episode      {s}" for s in self.new_episodes]
         out += [f"  changed episode  {s}" for s in self.changed_episodes]
-        out += [f"  upload  {human_bytes(n):>10}  {k}" for k, n in self.to_upload]
+        out += [f"  upload  {human.size(n):>10}  {k}" for k, n in self.to_upload]
         out += [f"  only on target    {k}" for k in self.stale]
         out += [f"  would refuse      {r}" for r in self.refusals]
         return out

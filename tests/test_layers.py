@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "categories": 0,
     "progress": 0,
+    "human": 0,
     "model": 1,
     "urls": 2,
     "notes": 2,
