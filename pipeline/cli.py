@@ -113,8 +113,28 @@ def _lines(err: PipelineError) -> list[str]:
     return [f"{red} {err}"]
 
 
+def _to_root(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """A global flag given after the subcommand (`podcast publish -q`) counts as if given before it."""
+    if value and param.name:
+        ctx.find_root().params[param.name] = True
+
+
+#: The group's flags, also accepted after any subcommand; `--show` and `--now` are per command (see below).
+GLOBAL_FLAGS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("--debug",), "Show full tracebacks (credentials are still never printed)."),
+    (("-q", "--quiet"), "Print only errors and the final summary."),
+)
+
+
 class _Group(click.Group):
     """The one place library errors become `Error: ...` lines and exit codes."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        for decls, help_text in GLOBAL_FLAGS:
+            cmd.params.append(
+                click.Option(decls, is_flag=True, expose_value=False, callback=_to_root, help=help_text)
+            )
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -140,6 +160,16 @@ SHOW_HELP = "Path to show.yaml (or its folder). Default: ./show.yaml, or $PODCAS
 NOW_HELP = "Pretend it is this time (ISO 8601 with zone) when deciding what is scheduled."
 
 
+def _given_here(ctx: click.Context, param: click.Parameter) -> bool:
+    return ctx.get_parameter_source(param.name or "") is click.core.ParameterSource.COMMANDLINE
+
+
+def _show_path(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """The subcommand's --show, else the group's (`podcast --show x check`), else $PODCAST_SHOW or ./show.yaml."""
+    before = ctx.find_root().params.get("show_path")
+    return value if _given_here(ctx, param) or before is None else Path(before)
+
+
 def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--show",
@@ -148,6 +178,7 @@ def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
         default="show.yaml",
         envvar="PODCAST_SHOW",
         show_default=True,
+        callback=_show_path,
         help=SHOW_HELP,
     )(f)
 
@@ -166,8 +197,20 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return when
 
 
+def _now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime:
+    """The subcommand's --now, else the group's (`podcast --now ... list`), else the current time."""
+    before = ctx.find_root().params.get("now")
+    if value is None and isinstance(before, dt.datetime):
+        return before
+    return _parse_now(ctx, param, value)
+
+
+def _group_now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    return None if value is None else _parse_now(ctx, param, value)
+
+
 def now_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--now", "now", callback=_parse_now, metavar="DATETIME", help=NOW_HELP)(f)
+    return click.option("--now", "now", callback=_now, metavar="DATETIME", help=NOW_HELP)(f)
 
 
 def format_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -196,9 +239,13 @@ def _quiet() -> bool:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="podcast")
-@click.option("--debug", is_flag=True, help="Show full tracebacks (credentials are still never printed).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the final summary.")
-def cli(debug: bool, quiet: bool) -> None:
+@click.option("--debug", is_flag=True, help=GLOBAL_FLAGS[0][1])
+@click.option("-q", "--quiet", is_flag=True, help=GLOBAL_FLAGS[1][1])
+@click.option(
+    "--show", "show_path", type=click.Path(path_type=Path), default=None, help=SHOW_HELP + " Per command too."
+)
+@click.option("--now", "now", callback=_group_now, metavar="DATETIME", help=NOW_HELP + " Per command too.")
+def cli(debug: bool, quiet: bool, show_path: Path | None, now: dt.datetime | None) -> None:
     """Publish a podcast kept in git: audio, tags, feed, companion pages, safe uploads.
 
     \b
