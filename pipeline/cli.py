@@ -9,13 +9,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from pipeline import __version__, check, human, model, scaffold
 from pipeline.errors import ContentErrors, ExitCode, PipelineError
 from pipeline.progress import NullTask, Reporter, Task
+
+if TYPE_CHECKING:
+    from pipeline import build, publish
 
 # --------------------------------------------------------------------------- output
 
@@ -213,15 +216,22 @@ def now_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("--now", "now", callback=_now, metavar="DATETIME", help=NOW_HELP)(f)
 
 
-def format_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Output for people (text) or machines (json).",
-    )(f)
+def format_option(
+    *extra: str, help: str = "Output for people (text) or machines (json)."
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The one `--format` option: `text` and `json` always, `extra` choices (e.g. `github`) where they apply."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["text", "json", *extra]),
+            default="text",
+            show_default=True,
+            help=help,
+        )(f)
+
+    return decorate
 
 
 def _reporter() -> Reporter:
@@ -232,6 +242,115 @@ def _reporter() -> Reporter:
 
 def _quiet() -> bool:
     return bool(click.get_current_context().find_root().params.get("quiet"))
+
+
+# --------------------------------------------------------------------------- wording of library results
+# The library returns typed results; these words and JSON shapes are the CLI's (README shows them).
+
+
+def build_summary(result: build.BuildResult) -> str:
+    """`Built 3 episodes: 3 encoded, 3 tagged, 0 unchanged; 21 files written to build.`"""
+    return (
+        f"Built {human.plural(len(result.public), 'episode')}: {result.encoded} encoded, {result.tagged} tagged, "
+        f"{result.reused} unchanged; {human.plural(result.written, 'file')} written to {result.out_dir}."
+    )
+
+
+def publish_summary(outcome: publish.Outcome) -> str:
+    """The one line `podcast publish` ends with."""
+    n = outcome.episodes
+    verb = "Would publish" if outcome.dry_run else "Published"
+    parts = []
+    if outcome.new_episodes:
+        parts.append(f"{len(outcome.new_episodes)} new ({human.size(outcome.uploaded_bytes)} uploaded)")
+    elif outcome.uploads:
+        parts.append(
+            f"{human.plural(len(outcome.uploads), 'file')} ({human.size(outcome.uploaded_bytes)}) uploaded"
+        )
+    if outcome.changed_episodes:
+        parts.append(f"{len(outcome.changed_episodes)} changed")
+    parts.append(f"{n - len(outcome.new_episodes) - len(outcome.changed_episodes)} unchanged")
+    if outcome.deleted:
+        parts.append(f"{len(outcome.deleted)} deleted")
+    parts.append("feed updated" if outcome.feed_updated else "feed unchanged")
+    return f"{verb} {human.plural(n, 'episode')} to {outcome.target}: {', '.join(parts)}."
+
+
+def publish_plan_lines(outcome: publish.Outcome) -> list[str]:
+    """The plan as `--dry-run` prints it: uploads with sizes, changed items, refusals."""
+    lines = [f"Target: {outcome.target}"]
+    lines += [f"  new episode      {slug}" for slug in outcome.new_episodes]
+    lines += [f"  changed episode  {slug}" for slug in outcome.changed_episodes]
+    lines += [f"  upload  {human.size(size):>10}  {key}" for key, size in outcome.uploads]
+    lines += [f"  delete              {key}" for key in outcome.deleted]
+    lines += [f"  keep (grace)        {key}" for key in outcome.kept_for_grace]
+    lines += [f"  refuse  {why}" for why in outcome.refusals]
+    if not outcome.uploads and not outcome.deleted:
+        lines.append("  nothing to upload")
+    return lines
+
+
+def publish_json(outcome: publish.Outcome) -> dict[str, Any]:
+    """`podcast publish --format json` (a stable shape: keys are only ever added)."""
+    return {
+        "target": outcome.target,
+        "dry_run": outcome.dry_run,
+        "episodes": outcome.episodes,
+        "new_episodes": list(outcome.new_episodes),
+        "changed_episodes": list(outcome.changed_episodes),
+        "uploaded": [{"key": k, "bytes": s} for k, s in outcome.uploads],
+        "uploaded_bytes": outcome.uploaded_bytes,
+        "unchanged": outcome.unchanged,
+        "already_present": outcome.skipped_present,
+        "deleted": list(outcome.deleted),
+        "kept_for_grace": list(outcome.kept_for_grace),
+        "feed_updated": outcome.feed_updated,
+        "refusals": list(outcome.refusals),
+        "forced": outcome.forced,
+        "summary": publish_summary(outcome),
+    }
+
+
+def status_lines(state: publish.Status) -> list[str]:
+    """`podcast status` for people."""
+    if not state.published:
+        head = f"{state.target}: nothing published yet; {len(state.to_upload)} files would be uploaded."
+    elif state.in_sync:
+        head = f"{state.target}: up to date ({state.unchanged} files)."
+    else:
+        size = human.size(sum(s for _, s in state.to_upload))
+        head = f"{state.target}: {len(state.to_upload)} file(s) differ ({size}); {state.unchanged} unchanged."
+    out = [head]
+    out += [f"  new episode      {s}" for s in state.new_episodes]
+    out += [f"  changed episode  {s}" for s in state.changed_episodes]
+    out += [f"  upload  {human.size(n):>10}  {k}" for k, n in state.to_upload]
+    out += [f"  only on target    {k}" for k in state.stale]
+    out += [f"  would refuse      {r}" for r in state.refusals]
+    return out
+
+
+def status_json(state: publish.Status) -> dict[str, Any]:
+    """`podcast status --format json` (a stable shape: keys are only ever added)."""
+    return {
+        "target": state.target,
+        "published": state.published,
+        "in_sync": state.in_sync,
+        "to_upload": [{"key": k, "bytes": n} for k, n in state.to_upload],
+        "unchanged": state.unchanged,
+        "only_on_target": list(state.stale),
+        "would_refuse": list(state.refusals),
+        "new_episodes": list(state.new_episodes),
+        "changed_episodes": list(state.changed_episodes),
+    }
+
+
+def emit(fmt: str, data: Any, lines: Callable[[], list[str]]) -> None:
+    """The one output path for data: JSON as data, text as the lines `lines()` words it in."""
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for line in lines():
+            click.echo(line)
 
 
 # --------------------------------------------------------------------------- the group
@@ -332,7 +451,7 @@ def check_command(show_path: Path, now: dt.datetime) -> None:
 @cli.command(name="list")
 @show_option
 @now_option
-@format_option
+@format_option()
 @click.option(
     "--out",
     "out_dir",
@@ -410,7 +529,7 @@ def build_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> No
     from pipeline import build
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
-    click.echo(result.summary())
+    click.echo(build_summary(result))
 
 
 @cli.command(name="feed")
@@ -454,7 +573,7 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
             click.echo(line, err=True)
 
     preview = serve.Preview(show_path, now=now, out_dir=out_dir, port=port, reporter=_reporter())
-    click.echo(preview.first.summary())
+    click.echo(build_summary(preview.first))
     click.echo(f"Serving {preview.first.out_dir} at {preview.server.url} (Ctrl-C to stop)")
     try:
         preview.run(watch=not no_watch, on_rebuild=rebuilt, on_error=failed)
@@ -486,14 +605,7 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
     metavar="FEED",
     help="The last published feed (path or URL): check GUIDs, pubDates and podcast:guid kept.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="For people, machines, or GitHub Actions annotations.",
-)
+@format_option("github", help="For people, machines, or GitHub Actions annotations.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per HTTP request.")
 @click.option("--max-mb", type=float, default=50.0, show_default=True, help="Refuse feeds larger than this.")
 @now_option
@@ -552,14 +664,7 @@ def validate_command(
 )
 @click.option("--break-lock", is_flag=True, help="Take over a lock left by a crashed publish.")
 @click.option("--create-bucket", is_flag=True, help="Create the S3 bucket if it does not exist.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Summary for people (text) or machines (json).",
-)
+@format_option(help="Summary for people (text) or machines (json).")
 def publish_command(
     show_path: Path,
     now: dt.datetime,
@@ -589,16 +694,14 @@ def publish_command(
     outcome = publish.publish(
         result.show, result.outputs, result.public, target, options=options, reporter=reporter
     )
-    if fmt == "json":
-        click.echo(outcome.to_json())
-    else:
-        if dry_run:
-            for line in outcome.plan_lines():
-                click.echo(line)
-        elif outcome.refusals:
-            for why in outcome.refusals:
-                click.echo(_style("Warning:", fg="yellow") + f" forced: {why}", err=True)
-        click.echo(outcome.summary())
+    if fmt == "text" and not dry_run:
+        for why in outcome.refusals:
+            click.echo(_style("Warning:", fg="yellow") + f" forced: {why}", err=True)
+    emit(
+        fmt,
+        publish_json(outcome),
+        lambda: [*(publish_plan_lines(outcome) if dry_run else []), publish_summary(outcome)],
+    )
     if dry_run and outcome.refusals and not force:
         raise SystemExit(int(ExitCode.REFUSED))
 
@@ -607,7 +710,8 @@ def publish_command(
 @show_option
 @now_option
 @out_option
-def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> None:
+@format_option()
+def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None, fmt: str) -> None:
     """Show what differs between a fresh build and the publish target.
 
     \b
@@ -618,8 +722,7 @@ def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> N
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
     state = publish.status(result.show, result.outputs, result.public, publish.open_target(result.show))
-    for line in state.lines():
-        click.echo(line)
+    emit(fmt, status_json(state), lambda: status_lines(state))
 
 
 # --------------------------------------------------------------------------- audio tools
@@ -630,7 +733,7 @@ def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> N
 @click.option(
     "--loudness/--no-loudness", default=True, show_default=True, help="Also measure EBU R128 loudness."
 )
-@format_option
+@format_option()
 def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
     """Measure audio files: duration, codec, bitrate, sample rate, channels, size, loudness.
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import json
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
@@ -71,67 +70,6 @@ class Outcome:
     @property
     def uploaded_bytes(self) -> int:
         return sum(size for _, size in self.uploads)
-
-    def summary(self) -> str:
-        n = self.episodes
-        verb = "Would publish" if self.dry_run else "Published"
-        parts = []
-        if self.new_episodes:
-            new_bytes = self.uploaded_bytes
-            parts.append(f"{len(self.new_episodes)} new ({human.size(new_bytes)} uploaded)")
-        elif self.uploads:
-            parts.append(
-                f"{human.plural(len(self.uploads), 'file')} ({human.size(self.uploaded_bytes)}) uploaded"
-            )
-        if self.changed_episodes:
-            parts.append(f"{len(self.changed_episodes)} changed")
-        unchanged_eps = n - len(self.new_episodes) - len(self.changed_episodes)
-        parts.append(f"{unchanged_eps} unchanged")
-        if self.deleted:
-            parts.append(f"{len(self.deleted)} deleted")
-        parts.append("feed updated" if self.feed_updated else "feed unchanged")
-        return f"{verb} {human.plural(n, 'episode')} to {self.target}: {', '.join(parts)}."
-
-    def plan_lines(self) -> list[str]:
-        """The plan as `--dry-run` prints it: uploads with sizes, changed items, refusals."""
-        lines = [f"Target: {self.target}"]
-        for slug in self.new_episodes:
-            lines.append(f"  new episode      {slug}")
-        for slug in self.changed_episodes:
-            lines.append(f"  changed episode  {slug}")
-        for key, size in self.uploads:
-            lines.append(f"  upload  {human.size(size):>10}  {key}")
-        for key in self.deleted:
-            lines.append(f"  delete              {key}")
-        for key in self.kept_for_grace:
-            lines.append(f"  keep (grace)        {key}")
-        for why in self.refusals:
-            lines.append(f"  refuse  {why}")
-        if not self.uploads and not self.deleted:
-            lines.append("  nothing to upload")
-        return lines
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "target": self.target,
-                "dry_run": self.dry_run,
-                "episodes": self.episodes,
-                "new_episodes": list(self.new_episodes),
-                "changed_episodes": list(self.changed_episodes),
-                "uploaded": [{"key": k, "bytes": s} for k, s in self.uploads],
-                "uploaded_bytes": self.uploaded_bytes,
-                "unchanged": self.unchanged,
-                "already_present": self.skipped_present,
-                "deleted": list(self.deleted),
-                "kept_for_grace": list(self.kept_for_grace),
-                "feed_updated": self.feed_updated,
-                "refusals": list(self.refusals),
-                "forced": self.forced,
-                "summary": self.summary(),
-            },
-            indent=2,
-        )
 
 
 def open_target(show: model.Show) -> storage.Storage:
@@ -570,24 +508,6 @@ class Status:
     @property
     def in_sync(self) -> bool:
         return not self.to_upload
-
-    def lines(self) -> list[str]:
-        if not self.published:
-            head = f"{self.target}: nothing published yet; {len(self.to_upload)} files would be uploaded."
-        elif self.in_sync:
-            head = f"{self.target}: up to date ({self.unchanged} files)."
-        else:
-            size = human.size(sum(s for _, s in self.to_upload))
-            head = (
-                f"{self.target}: {len(self.to_upload)} file(s) differ ({size}); {self.unchanged} unchanged."
-            )
-        out = [head]
-        out += [f"  new episode      {s}" for s in self.new_episodes]
-        out += [f"  changed episode  {s}" for s in self.changed_episodes]
-        out += [f"  upload  {human.size(n):>10}  {k}" for k, n in self.to_upload]
-        out += [f"  only on target    {k}" for k in self.stale]
-        out += [f"  would refuse      {r}" for r in self.refusals]
-        return out
 
 
 def status(
