@@ -163,7 +163,7 @@ def child_main(show_yaml: Path) -> None:
         t0 = time.perf_counter()
         result = build.build(show_yaml, now=NOW)
         total = time.perf_counter() - t0
-    assert (result.encoded, result.tagged, result.written) == (0, 0, 0), result.summary()
+    assert (result.encoded, result.tagged, result.written) == (0, 0, 0), result
     print(json.dumps({"imports": imports, "build": total, "phases": totals, "rss": peak_rss_mb()}))
 
 
@@ -203,7 +203,7 @@ def noop_in_process(show_yaml: Path, repeat: int) -> tuple[list[float], list[dic
             t0 = time.perf_counter()
             result = build.build(show_yaml, now=NOW)
             times.append(time.perf_counter() - t0)
-        assert (result.encoded, result.tagged, result.written) == (0, 0, 0), result.summary()
+        assert (result.encoded, result.tagged, result.written) == (0, 0, 0), result
         phases.append(dict(totals))
     return times, phases
 
@@ -236,7 +236,7 @@ def one_edit(show_yaml: Path, repeat: int) -> tuple[list[float], list[int]]:
             t0 = time.perf_counter()
             result = build.build(show_yaml, now=NOW)
             times.append(time.perf_counter() - t0)
-            assert (result.encoded, result.tagged) == (0, 1), result.summary()
+            assert (result.encoded, result.tagged) == (0, 1), result
             written.append(result.written)
     finally:
         md.write_text(original)

@@ -261,7 +261,7 @@ def _publish(b: Bench, bucket: str, result: build.BuildResult, uploads: int | No
     store = b.store(bucket)
     outcome = publish.publish(result.show, result.outputs, result.public, store)
     store.close()
-    assert uploads is None or len(outcome.uploads) == uploads, outcome.plan_lines()
+    assert uploads is None or len(outcome.uploads) == uploads, outcome
 
 
 def _row(case: str, ours: list[float], aws: list[float], rc: list[float], kind: str, startup: float) -> Row:

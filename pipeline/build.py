@@ -103,14 +103,6 @@ class BuildResult:
     written: int
     removed: int
 
-    def summary(self) -> str:
-        n = len(self.public)
-        return (
-            f"Built {n} episode{'s' if n != 1 else ''}: {self.encoded} encoded, {self.tagged} tagged, "
-            f"{self.reused} unchanged; {self.written} file{'s' if self.written != 1 else ''} written"
-            f" to {self.out_dir}."
-        )
-
 
 # --------------------------------------------------------------------------- the audio stage
 

@@ -9,13 +9,16 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from pipeline import __version__, check, model, scaffold
+from pipeline import __version__, check, human, model, scaffold
 from pipeline.errors import ContentErrors, ExitCode, PipelineError
 from pipeline.progress import NullTask, Reporter, Task
+
+if TYPE_CHECKING:
+    from pipeline import build, publish
 
 # --------------------------------------------------------------------------- output
 
@@ -39,11 +42,9 @@ class _BarTask:
 
     def _fmt(self, n: float) -> str:
         if self.unit == "B":
-            from pipeline.publish import human_bytes
-
-            return human_bytes(n)
+            return human.size(n)
         if self.unit == "s":
-            return f"{int(n) // 60:d}:{int(n) % 60:02d}"
+            return human.duration(n)
         return f"{n:.0f}"
 
     def _draw(self, final: bool = False) -> None:
@@ -115,8 +116,28 @@ def _lines(err: PipelineError) -> list[str]:
     return [f"{red} {err}"]
 
 
+def _to_root(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """A global flag given after the subcommand (`podcast publish -q`) counts as if given before it."""
+    if value and param.name:
+        ctx.find_root().params[param.name] = True
+
+
+#: The group's flags, also accepted after any subcommand; `--show` and `--now` are per command (see below).
+GLOBAL_FLAGS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("--debug",), "Show full tracebacks (credentials are still never printed)."),
+    (("-q", "--quiet"), "Print only errors and the final summary."),
+)
+
+
 class _Group(click.Group):
     """The one place library errors become `Error: ...` lines and exit codes."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        for decls, help_text in GLOBAL_FLAGS:
+            cmd.params.append(
+                click.Option(decls, is_flag=True, expose_value=False, callback=_to_root, help=help_text)
+            )
+        super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -142,6 +163,16 @@ SHOW_HELP = "Path to show.yaml (or its folder). Default: ./show.yaml, or $PODCAS
 NOW_HELP = "Pretend it is this time (ISO 8601 with zone) when deciding what is scheduled."
 
 
+def _given_here(ctx: click.Context, param: click.Parameter) -> bool:
+    return ctx.get_parameter_source(param.name or "") is click.core.ParameterSource.COMMANDLINE
+
+
+def _show_path(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
+    """The subcommand's --show, else the group's (`podcast --show x check`), else $PODCAST_SHOW or ./show.yaml."""
+    before = ctx.find_root().params.get("show_path")
+    return value if _given_here(ctx, param) or before is None else Path(before)
+
+
 def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--show",
@@ -150,6 +181,7 @@ def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
         default="show.yaml",
         envvar="PODCAST_SHOW",
         show_default=True,
+        callback=_show_path,
         help=SHOW_HELP,
     )(f)
 
@@ -168,19 +200,38 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
     return when
 
 
+def _now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime:
+    """The subcommand's --now, else the group's (`podcast --now ... list`), else the current time."""
+    before = ctx.find_root().params.get("now")
+    if value is None and isinstance(before, dt.datetime):
+        return before
+    return _parse_now(ctx, param, value)
+
+
+def _group_now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    return None if value is None else _parse_now(ctx, param, value)
+
+
 def now_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option("--now", "now", callback=_parse_now, metavar="DATETIME", help=NOW_HELP)(f)
+    return click.option("--now", "now", callback=_now, metavar="DATETIME", help=NOW_HELP)(f)
 
 
-def format_option(f: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Output for people (text) or machines (json).",
-    )(f)
+def format_option(
+    *extra: str, help: str = "Output for people (text) or machines (json)."
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The one `--format` option: `text` and `json` always, `extra` choices (e.g. `github`) where they apply."""
+
+    def decorate(f: Callable[..., Any]) -> Callable[..., Any]:
+        return click.option(
+            "--format",
+            "fmt",
+            type=click.Choice(["text", "json", *extra]),
+            default="text",
+            show_default=True,
+            help=help,
+        )(f)
+
+    return decorate
 
 
 def _reporter() -> Reporter:
@@ -193,14 +244,127 @@ def _quiet() -> bool:
     return bool(click.get_current_context().find_root().params.get("quiet"))
 
 
+# --------------------------------------------------------------------------- wording of library results
+# The library returns typed results; these words and JSON shapes are the CLI's (README shows them).
+
+
+def build_summary(result: build.BuildResult) -> str:
+    """`Built 3 episodes: 3 encoded, 3 tagged, 0 unchanged; 21 files written to build.`"""
+    return (
+        f"Built {human.plural(len(result.public), 'episode')}: {result.encoded} encoded, {result.tagged} tagged, "
+        f"{result.reused} unchanged; {human.plural(result.written, 'file')} written to {result.out_dir}."
+    )
+
+
+def publish_summary(outcome: publish.Outcome) -> str:
+    """The one line `podcast publish` ends with."""
+    n = outcome.episodes
+    verb = "Would publish" if outcome.dry_run else "Published"
+    parts = []
+    if outcome.new_episodes:
+        parts.append(f"{len(outcome.new_episodes)} new ({human.size(outcome.uploaded_bytes)} uploaded)")
+    elif outcome.uploads:
+        parts.append(
+            f"{human.plural(len(outcome.uploads), 'file')} ({human.size(outcome.uploaded_bytes)}) uploaded"
+        )
+    if outcome.changed_episodes:
+        parts.append(f"{len(outcome.changed_episodes)} changed")
+    parts.append(f"{n - len(outcome.new_episodes) - len(outcome.changed_episodes)} unchanged")
+    if outcome.deleted:
+        parts.append(f"{len(outcome.deleted)} deleted")
+    parts.append("feed updated" if outcome.feed_updated else "feed unchanged")
+    return f"{verb} {human.plural(n, 'episode')} to {outcome.target}: {', '.join(parts)}."
+
+
+def publish_plan_lines(outcome: publish.Outcome) -> list[str]:
+    """The plan as `--dry-run` prints it: uploads with sizes, changed items, refusals."""
+    lines = [f"Target: {outcome.target}"]
+    lines += [f"  new episode      {slug}" for slug in outcome.new_episodes]
+    lines += [f"  changed episode  {slug}" for slug in outcome.changed_episodes]
+    lines += [f"  upload  {human.size(size):>10}  {key}" for key, size in outcome.uploads]
+    lines += [f"  delete              {key}" for key in outcome.deleted]
+    lines += [f"  keep (grace)        {key}" for key in outcome.kept_for_grace]
+    lines += [f"  refuse  {why}" for why in outcome.refusals]
+    if not outcome.uploads and not outcome.deleted:
+        lines.append("  nothing to upload")
+    return lines
+
+
+def publish_json(outcome: publish.Outcome) -> dict[str, Any]:
+    """`podcast publish --format json` (a stable shape: keys are only ever added)."""
+    return {
+        "target": outcome.target,
+        "dry_run": outcome.dry_run,
+        "episodes": outcome.episodes,
+        "new_episodes": list(outcome.new_episodes),
+        "changed_episodes": list(outcome.changed_episodes),
+        "uploaded": [{"key": k, "bytes": s} for k, s in outcome.uploads],
+        "uploaded_bytes": outcome.uploaded_bytes,
+        "unchanged": outcome.unchanged,
+        "already_present": outcome.skipped_present,
+        "deleted": list(outcome.deleted),
+        "kept_for_grace": list(outcome.kept_for_grace),
+        "feed_updated": outcome.feed_updated,
+        "refusals": list(outcome.refusals),
+        "forced": outcome.forced,
+        "summary": publish_summary(outcome),
+    }
+
+
+def status_lines(state: publish.Status) -> list[str]:
+    """`podcast status` for people."""
+    if not state.published:
+        head = f"{state.target}: nothing published yet; {len(state.to_upload)} files would be uploaded."
+    elif state.in_sync:
+        head = f"{state.target}: up to date ({state.unchanged} files)."
+    else:
+        size = human.size(sum(s for _, s in state.to_upload))
+        head = f"{state.target}: {len(state.to_upload)} file(s) differ ({size}); {state.unchanged} unchanged."
+    out = [head]
+    out += [f"  new episode      {s}" for s in state.new_episodes]
+    out += [f"  changed episode  {s}" for s in state.changed_episodes]
+    out += [f"  upload  {human.size(n):>10}  {k}" for k, n in state.to_upload]
+    out += [f"  only on target    {k}" for k in state.stale]
+    out += [f"  would refuse      {r}" for r in state.refusals]
+    return out
+
+
+def status_json(state: publish.Status) -> dict[str, Any]:
+    """`podcast status --format json` (a stable shape: keys are only ever added)."""
+    return {
+        "target": state.target,
+        "published": state.published,
+        "in_sync": state.in_sync,
+        "to_upload": [{"key": k, "bytes": n} for k, n in state.to_upload],
+        "unchanged": state.unchanged,
+        "only_on_target": list(state.stale),
+        "would_refuse": list(state.refusals),
+        "new_episodes": list(state.new_episodes),
+        "changed_episodes": list(state.changed_episodes),
+    }
+
+
+def emit(fmt: str, data: Any, lines: Callable[[], list[str]]) -> None:
+    """The one output path for data: JSON as data, text as the lines `lines()` words it in."""
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2))
+    else:
+        for line in lines():
+            click.echo(line)
+
+
 # --------------------------------------------------------------------------- the group
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="podcast")
-@click.option("--debug", is_flag=True, help="Show full tracebacks (credentials are still never printed).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only errors and the final summary.")
-def cli(debug: bool, quiet: bool) -> None:
+@click.option("--debug", is_flag=True, help=GLOBAL_FLAGS[0][1])
+@click.option("-q", "--quiet", is_flag=True, help=GLOBAL_FLAGS[1][1])
+@click.option(
+    "--show", "show_path", type=click.Path(path_type=Path), default=None, help=SHOW_HELP + " Per command too."
+)
+@click.option("--now", "now", callback=_group_now, metavar="DATETIME", help=NOW_HELP + " Per command too.")
+def cli(debug: bool, quiet: bool, show_path: Path | None, now: dt.datetime | None) -> None:
     """Publish a podcast kept in git: audio, tags, feed, companion pages, safe uploads.
 
     \b
@@ -296,7 +460,7 @@ def check_command(show_path: Path, now: dt.datetime) -> None:
 @cli.command(name="list")
 @show_option
 @now_option
-@format_option
+@format_option()
 @click.option(
     "--out",
     "out_dir",
@@ -374,7 +538,7 @@ def build_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> No
     from pipeline import build
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
-    click.echo(result.summary())
+    click.echo(build_summary(result))
 
 
 @cli.command(name="feed")
@@ -392,7 +556,7 @@ def feed_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> Non
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter(), feed_only=True)
     n = len(result.public)
-    click.echo(f"Feed written to {result.out_dir / 'feed.xml'} ({n} episode{'s' if n != 1 else ''}).")
+    click.echo(f"Feed written to {result.out_dir / 'feed.xml'} ({human.plural(n, 'episode')}).")
 
 
 @cli.command(name="serve")
@@ -411,14 +575,14 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
     from pipeline import serve
 
     def rebuilt(written: int) -> None:
-        click.echo(f"Rebuilt: {written} file{'s' if written != 1 else ''} changed.")
+        click.echo(f"Rebuilt: {human.plural(written, 'file')} changed.")
 
     def failed(err: PipelineError) -> None:  # the last good build stays served
         for line in _lines(err):
             click.echo(line, err=True)
 
     preview = serve.Preview(show_path, now=now, out_dir=out_dir, port=port, reporter=_reporter())
-    click.echo(preview.first.summary())
+    click.echo(build_summary(preview.first))
     click.echo(f"Serving {preview.first.out_dir} at {preview.server.url} (Ctrl-C to stop)")
     try:
         preview.run(watch=not no_watch, on_rebuild=rebuilt, on_error=failed)
@@ -450,14 +614,7 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
     metavar="FEED",
     help="The last published feed (path or URL): check GUIDs, pubDates and podcast:guid kept.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json", "github"]),
-    default="text",
-    show_default=True,
-    help="For people, machines, or GitHub Actions annotations.",
-)
+@format_option("github", help="For people, machines, or GitHub Actions annotations.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per HTTP request.")
 @click.option("--max-mb", type=float, default=50.0, show_default=True, help="Refuse feeds larger than this.")
 @now_option
@@ -516,14 +673,7 @@ def validate_command(
 )
 @click.option("--break-lock", is_flag=True, help="Take over a lock left by a crashed publish.")
 @click.option("--create-bucket", is_flag=True, help="Create the S3 bucket if it does not exist.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Summary for people (text) or machines (json).",
-)
+@format_option(help="Summary for people (text) or machines (json).")
 def publish_command(
     show_path: Path,
     now: dt.datetime,
@@ -553,16 +703,14 @@ def publish_command(
     outcome = publish.publish(
         result.show, result.outputs, result.public, target, options=options, reporter=reporter
     )
-    if fmt == "json":
-        click.echo(outcome.to_json())
-    else:
-        if dry_run:
-            for line in outcome.plan_lines():
-                click.echo(line)
-        elif outcome.refusals:
-            for why in outcome.refusals:
-                click.echo(_style("Warning:", fg="yellow") + f" forced: {why}", err=True)
-        click.echo(outcome.summary())
+    if fmt == "text" and not dry_run:
+        for why in outcome.refusals:
+            click.echo(_style("Warning:", fg="yellow") + f" forced: {why}", err=True)
+    emit(
+        fmt,
+        publish_json(outcome),
+        lambda: [*(publish_plan_lines(outcome) if dry_run else []), publish_summary(outcome)],
+    )
     if dry_run and outcome.refusals and not force:
         raise SystemExit(int(ExitCode.REFUSED))
 
@@ -571,7 +719,8 @@ def publish_command(
 @show_option
 @now_option
 @out_option
-def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> None:
+@format_option()
+def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None, fmt: str) -> None:
     """Show what differs between a fresh build and the publish target.
 
     \b
@@ -582,8 +731,7 @@ def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> N
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
     state = publish.status(result.show, result.outputs, result.public, publish.open_target(result.show))
-    for line in state.lines():
-        click.echo(line)
+    emit(fmt, status_json(state), lambda: status_lines(state))
 
 
 # --------------------------------------------------------------------------- audio tools
@@ -594,7 +742,7 @@ def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> N
 @click.option(
     "--loudness/--no-loudness", default=True, show_default=True, help="Also measure EBU R128 loudness."
 )
-@format_option
+@format_option()
 def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
     """Measure audio files: duration, codec, bitrate, sample rate, channels, size, loudness.
 

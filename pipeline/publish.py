@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import getpass
 import hashlib
-import json
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from pipeline import model, storage, urls
+from pipeline import human, model, storage, urls
 from pipeline.artifacts import BuiltEpisode
 from pipeline.errors import PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
@@ -72,76 +71,6 @@ class Outcome:
     def uploaded_bytes(self) -> int:
         return sum(size for _, size in self.uploads)
 
-    def summary(self) -> str:
-        n = self.episodes
-        verb = "Would publish" if self.dry_run else "Published"
-        parts = []
-        if self.new_episodes:
-            new_bytes = self.uploaded_bytes
-            parts.append(f"{len(self.new_episodes)} new ({human_bytes(new_bytes)} uploaded)")
-        elif self.uploads:
-            parts.append(
-                f"{len(self.uploads)} file{'s' if len(self.uploads) != 1 else ''} "
-                f"({human_bytes(self.uploaded_bytes)}) uploaded"
-            )
-        if self.changed_episodes:
-            parts.append(f"{len(self.changed_episodes)} changed")
-        unchanged_eps = n - len(self.new_episodes) - len(self.changed_episodes)
-        parts.append(f"{unchanged_eps} unchanged")
-        if self.deleted:
-            parts.append(f"{len(self.deleted)} deleted")
-        parts.append("feed updated" if self.feed_updated else "feed unchanged")
-        return f"{verb} {n} episode{'s' if n != 1 else ''} to {self.target}: {', '.join(parts)}."
-
-    def plan_lines(self) -> list[str]:
-        """The plan as `--dry-run` prints it: uploads with sizes, changed items, refusals."""
-        lines = [f"Target: {self.target}"]
-        for slug in self.new_episodes:
-            lines.append(f"  new episode      {slug}")
-        for slug in self.changed_episodes:
-            lines.append(f"  changed episode  {slug}")
-        for key, size in self.uploads:
-            lines.append(f"  upload  {human_bytes(size):>10}  {key}")
-        for key in self.deleted:
-            lines.append(f"  delete              {key}")
-        for key in self.kept_for_grace:
-            lines.append(f"  keep (grace)        {key}")
-        for why in self.refusals:
-            lines.append(f"  refuse  {why}")
-        if not self.uploads and not self.deleted:
-            lines.append("  nothing to upload")
-        return lines
-
-    def to_json(self) -> str:
-        return json.dumps(
-            {
-                "target": self.target,
-                "dry_run": self.dry_run,
-                "episodes": self.episodes,
-                "new_episodes": list(self.new_episodes),
-                "changed_episodes": list(self.changed_episodes),
-                "uploaded": [{"key": k, "bytes": s} for k, s in self.uploads],
-                "uploaded_bytes": self.uploaded_bytes,
-                "unchanged": self.unchanged,
-                "already_present": self.skipped_present,
-                "deleted": list(self.deleted),
-                "kept_for_grace": list(self.kept_for_grace),
-                "feed_updated": self.feed_updated,
-                "refusals": list(self.refusals),
-                "forced": self.forced,
-                "summary": self.summary(),
-            },
-            indent=2,
-        )
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"
-
 
 def open_target(show: model.Show) -> storage.Storage:
     """The Storage named by show.yaml's `publish:` section (no I/O yet)."""
@@ -173,11 +102,6 @@ def episode_entries(public: Sequence[BuiltEpisode]) -> dict[str, EpisodeEntry]:
 
 def _cache_control(o: Output) -> str:
     return IMMUTABLE if o.immutable else SHORT
-
-
-def read_manifest(target: storage.Storage) -> Manifest | None:
-    """The target's published manifest (one GET), or None before the first publish."""
-    return _parse_manifest(target.get(MANIFEST_KEY), target)
 
 
 def _parse_manifest(data: bytes | None, target: storage.Storage) -> Manifest | None:
@@ -459,7 +383,7 @@ def _run(
         done[o.key] = the_plan.entries[o.key]
     if deletions:
         still_ours()
-        reporter.step(f"Pruning {len(deletions)} object{'s' if len(deletions) != 1 else ''}")
+        reporter.step(f"Pruning {human.plural(len(deletions), 'object')}")
         target.delete(list(deletions))
         for key in deletions:
             done.pop(key, None)
@@ -477,7 +401,7 @@ def _run(
 def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter, label: str) -> None:
     if not outputs:
         return
-    reporter.step(f"{label}: {len(outputs)} file{'s' if len(outputs) != 1 else ''}")
+    reporter.step(f"{label}: {human.plural(len(outputs), 'file')}")
     target.put_many(
         [storage.PutItem(o.key, o.data, o.content_type, _cache_control(o)) for o in outputs],
         reporter=reporter,
@@ -527,7 +451,7 @@ def _verify_enclosures(
     ]
     if not todo:
         return
-    reporter.step(f"Checking {len(todo)} enclosure{'s' if len(todo) != 1 else ''}")
+    reporter.step(f"Checking {human.plural(len(todo), 'enclosure')}")
 
     def problem(b: BuiltEpisode) -> str | None:
         info = target.head(b.audio.key)
@@ -584,24 +508,6 @@ class Status:
     @property
     def in_sync(self) -> bool:
         return not self.to_upload
-
-    def lines(self) -> list[str]:
-        if not self.published:
-            head = f"{self.target}: nothing published yet; {len(self.to_upload)} files would be uploaded."
-        elif self.in_sync:
-            head = f"{self.target}: up to date ({self.unchanged} files)."
-        else:
-            size = human_bytes(sum(s for _, s in self.to_upload))
-            head = (
-                f"{self.target}: {len(self.to_upload)} file(s) differ ({size}); {self.unchanged} unchanged."
-            )
-        out = [head]
-        out += [f"  new episode      {s}" for s in self.new_episodes]
-        out += [f"  changed episode  {s}" for s in self.changed_episodes]
-        out += [f"  upload  {human_bytes(n):>10}  {k}" for k, n in self.to_upload]
-        out += [f"  only on target    {k}" for k in self.stale]
-        out += [f"  would refuse      {r}" for r in self.refusals]
-        return out
 
 
 def status(

@@ -386,6 +386,51 @@ def test_check_does_not_call_notes_warnings(sample_show: Path) -> None:
     assert result.stdout == "show.yaml and 3 episodes are clean.\n"
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["-q", "--show", "{show}", "--now", "{when}", "check"],  # all before the subcommand
+        ["check", "-q", "--show", "{show}", "--now", "{when}"],  # all after it
+        ["--show", "{show}", "check", "--now", "{when}", "--quiet"],  # mixed
+    ],
+)
+def test_global_options_work_before_and_after_the_subcommand(sample_show: Path, args: list[str]) -> None:
+    when = "2025-03-12T00:00:00+00:00"  # after episode 2, before episode 3: check notes episode 3 unless -q
+    loud = run(*[a.format(show=sample_show, when=when) for a in args if a not in ("-q", "--quiet")])
+    assert loud.exit_code == ExitCode.OK, loud.output
+    assert loud.stderr == f"Note: episodes/{RETURN}/episode.md: scheduled for 2025-03-18T07:00:00+00:00\n"
+    result = run(*[a.format(show=sample_show, when=when) for a in args])
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.stdout == "show.yaml and 3 episodes are clean.\n"
+    assert result.stderr == ""
+
+
+def test_a_subcommands_show_and_now_win_over_the_groups(sample_show: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "show.yaml"
+    result = run(
+        "--show",
+        missing,
+        "--now",
+        "2025-01-01T00:00:00+00:00",
+        "list",
+        "--show",
+        sample_show,
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    )
+    assert result.exit_code == ExitCode.OK, result.output
+    assert len(json.loads(result.stdout)) == 3
+    assert run("--show", missing, "list", ok=False).exit_code == ExitCode.ERROR
+
+
+def test_the_group_rejects_a_naive_now_too(sample_show: Path) -> None:
+    result = run("--now", "2025-03-12 00:00", "check", "--show", sample_show, ok=False)
+    assert result.exit_code == ExitCode.USAGE
+    assert "has no time zone" in result.stderr
+
+
 def test_check_rejects_a_naive_now(sample_show: Path) -> None:
     result = run("check", "--show", sample_show, "--now", "2025-03-12 00:00", ok=False)
     assert result.exit_code == ExitCode.USAGE
@@ -481,6 +526,8 @@ def test_debug_shows_the_traceback_a_normal_run_hides(tmp_path: Path) -> None:
     assert proc.returncode != 0
     assert "Traceback (most recent call last)" in proc.stderr
     assert "pipeline.errors.ContentError: show.yaml: file not found" in proc.stderr
+    after = run("list", "--show", missing, "--debug", ok=False)  # --debug after the subcommand works too
+    assert type(after.exception).__name__ == "ContentError"
     plain = subprocess.run(
         [sys.executable, "-m", "pipeline", "list", "--show", str(missing)],
         capture_output=True,

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "ids": 0,  # namespace URIs and podcast:guid
     "rules": 0,  # pure content rules shared by check, build and audio (chapters)
     "images": 1,  # Pillow: image facts, artwork rules, placeholder art
+    "human": 0,  # sizes, durations, plurals for people
     "model": 1,
     "urls": 2,
     "notes": 2,

@@ -465,6 +465,21 @@ def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) 
         f"episodes/{KNEES}/index.html",
         "feed.xml",
     ]
+    shape = json.loads(run("status", "--show", target.show, "--now", NOW_ISO, "--format", "json").stdout)
+    assert shape["target"] == target.description and shape["published"] and not shape["in_sync"]
+    assert [u["key"] for u in shape["to_upload"]] == [f"episodes/{KNEES}/index.html", "feed.xml"]
+    assert shape["changed_episodes"] == [KNEES] and shape["new_episodes"] == []
+    assert set(shape) == {
+        "target",
+        "published",
+        "in_sync",
+        "to_upload",
+        "unchanged",
+        "only_on_target",
+        "would_refuse",
+        "new_episodes",
+        "changed_episodes",
+    }
     outcome = publish_json(target.show)
     assert uploaded(outcome) == {f"episodes/{KNEES}/index.html", "feed.xml"}
     assert uploaded(outcome) == {k for k in new if data_of(new[k]) != data_of(old[k])}  # the build's own diff
