@@ -585,6 +585,54 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     target.assert_feed_valid()
 
 
+class _LosingReporter(cli_module.ClickReporter):
+    """The CLI's own reporter, plus the fault: at the step named `when`, the server loses `key`.
+
+    A real SeaweedFS cannot be told to lose an object it stored, so the loss is a real DeleteObject on it,
+    made at the exact point of the publish that a crash or restart of the server could hit.
+    """
+
+    target: Target
+    key = ""
+    when = ""
+    losses = 0
+
+    def step(self, message: str) -> None:
+        super().step(message)
+        cls = type(self)
+        if cls.losses == 0 and message.startswith(cls.when):
+            cls.losses += 1
+            cls.target.server.admin.delete_object(Bucket=cls.target.bucket, Key=cls.target.prefix + cls.key)
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["Updating feed.xml", "Checking"],
+    ids=["lost-once-the-feed-goes-up", "lost-after-it-was-stored"],
+)
+def test_an_enclosure_the_target_loses_mid_publish_is_sent_again_before_success(
+    target: Target, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """The target loses a new enclosure after the publish stored it (here: after the checkpoint, and just
+    before the feed PUT, after the enclosure check had passed): the publish re-confirms the new enclosures
+    once the feed is up, sends the lost one again, and only then reports success."""
+    assert publish_cli(target.show).exit_code == ExitCode.OK
+    add_episodes(target.show, 2)
+    outputs = built(target.show)
+    lost = next(k for k, o in outputs.items() if o.kind is Kind.MEDIA and "listener-question-02" in k)
+    losing = type("Losing", (_LosingReporter,), {"target": target, "key": lost, "when": when, "losses": 0})
+    with monkeypatch.context() as patch:
+        patch.setattr(cli_module, "ClickReporter", losing)
+        result = publish_cli(target.show, "--format", "json")
+    assert losing.losses == 1  # the fault happened, at its step
+    assert result.exit_code == ExitCode.OK, result.output
+    outcome = json.loads(result.stdout)
+    assert lost in uploaded(outcome)  # sent once in this publish's report, although twice on the wire
+    target.assert_matches(outputs)  # the feed names nothing the target does not serve
+    assert target.head(lost)["ContentLength"] == len(data_of(outputs[lost]))
+    target.assert_feed_valid()
+
+
 def _wrong_secret(server: ListenerServer) -> tuple[dict[str, str], str]:
     return (
         {
