@@ -572,7 +572,7 @@ def _confirmed_enclosures(remote: Manifest | None) -> dict[str, str]:
     """key -> sha256 of the enclosures the target's previous feed named (confirmed before it went up)."""
     if remote is None:
         return {}
-    tails: set[str] = set()  # every "/"-separated tail of every enclosure URL: one of them is the object's key
+    tails: set[str] = set()  # each "/"-separated tail of each enclosure URL: one of them is its key
     for ep in remote.episodes.values():
         parts = (ep.enclosure_url or "").split("/")
         tails.update("/".join(parts[i:]) for i in range(1, len(parts)))
