@@ -370,7 +370,8 @@ def _run(
     done.update({k: the_plan.entries[k] for k in present})
     _checkpoint(target, remote, done, still_ours)
     # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
-    _verify_enclosures(target, public, remote, reporter)
+    # One the target no longer serves (lost after it was stored or listed) is sent again first.
+    repaired = _verify_enclosures(target, public, remote, reporter)
     # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
     if by_kind[Kind.PAGE]:
         still_ours()
@@ -381,6 +382,10 @@ def _run(
         reporter.step(f"Updating {o.key}")
         target.put(o.key, o.data, content_type=o.content_type, cache_control=SHORT)
         done[o.key] = the_plan.entries[o.key]
+    if by_kind[Kind.FEED]:
+        # 4b. the feed is live: its new enclosures are confirmed once more, and any the target lost since
+        # step 2 is sent again, before the manifest records this publish and it reports success.
+        repaired += _verify_enclosures(target, public, remote, reporter, feed_live=True)
     if deletions:
         still_ours()
         reporter.step(f"Pruning {human.plural(len(deletions), 'object')}")
@@ -395,7 +400,12 @@ def _run(
         episodes=new_eps,
     )
     target.put(MANIFEST_KEY, final.to_json(), content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
-    return outcome(uploads, len(present))
+    sent = {o.key for o in uploads}
+    return outcome(uploads + [o for o in _unique(repaired) if o.key not in sent], len(present))
+
+
+def _unique(outputs: Sequence[Output]) -> list[Output]:
+    return list({o.key: o for o in outputs}.values())
 
 
 def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter, label: str) -> None:
@@ -443,15 +453,58 @@ def _checkpoint(
 
 
 def _verify_enclosures(
-    target: storage.Storage, public: Sequence[BuiltEpisode], remote: Manifest | None, reporter: Reporter
-) -> None:
-    confirmed = remote.objects if remote else {}
-    todo = [
-        b for b in public if b.audio.key not in confirmed or confirmed[b.audio.key].sha256 != b.audio.sha256
-    ]
+    target: storage.Storage,
+    public: Sequence[BuiltEpisode],
+    remote: Manifest | None,
+    reporter: Reporter,
+    *,
+    feed_live: bool = False,
+) -> list[Output]:
+    """HEAD every enclosure a previous feed did not already name; re-send (from the build) any that is missing
+    or wrong, then HEAD those again. Returns the re-sent ones; raises StorageError if one still fails.
+
+    Only enclosures the previous feed named count as confirmed: a checkpoint manifest also records media an
+    interrupted publish stored, which no HEAD has confirmed since (and the target may have lost).
+    """
+    confirmed = _confirmed_enclosures(remote)
+    todo = [b for b in public if confirmed.get(b.audio.key) != b.audio.sha256]
     if not todo:
-        return
-    reporter.step(f"Checking {human.plural(len(todo), 'enclosure')}")
+        return []
+    if not feed_live:
+        reporter.step(f"Checking {human.plural(len(todo), 'enclosure')}")
+    bad = [b for b, p in zip(todo, _enclosure_problems(target, todo), strict=True) if p]
+    if not bad:
+        return []
+    redo = [
+        Output(b.audio.key, b.audio.path, Kind.MEDIA, b.audio.mime, immutable=True)
+        for b in {b.audio.key: b for b in bad}.values()
+    ]
+    _put(target, redo, reporter, "Uploading media")
+    problems = [p for p in _enclosure_problems(target, bad) if p]
+    if problems:
+        raise StorageError(
+            f"enclosure check failed: {problems[0]}",
+            file=target.description,
+            hint="feed.xml names it already; publish again"
+            if feed_live
+            else "the feed was not updated; publish again",
+        )
+    return redo
+
+
+def _confirmed_enclosures(remote: Manifest | None) -> dict[str, str]:
+    """key -> sha256 of the enclosures the target's previous feed named (confirmed before it went up)."""
+    if remote is None:
+        return {}
+    tails: set[str] = set()  # each "/"-separated tail of each enclosure URL: one of them is its key
+    for ep in remote.episodes.values():
+        parts = (ep.enclosure_url or "").split("/")
+        tails.update("/".join(parts[i:]) for i in range(1, len(parts)))
+    return {key: entry.sha256 for key, entry in remote.objects.items() if key in tails}
+
+
+def _enclosure_problems(target: storage.Storage, todo: Sequence[BuiltEpisode]) -> list[str | None]:
+    """For each enclosure (HEADs, 16 at a time): None when served whole and as its type, else what is wrong."""
 
     def problem(b: BuiltEpisode) -> str | None:
         info = target.head(b.audio.key)
@@ -464,13 +517,7 @@ def _verify_enclosures(
         return None
 
     with ThreadPoolExecutor(max_workers=16) as pool:
-        problems = [p for p in pool.map(problem, todo) if p]
-    if problems:
-        raise StorageError(
-            f"enclosure check failed: {problems[0]}",
-            file=target.description,
-            hint="the feed was not updated; publish again",
-        )
+        return list(pool.map(problem, todo))
 
 
 def _prune_sets(the_plan: UploadPlan, remote: Manifest | None) -> tuple[list[str], list[str]]:

@@ -413,13 +413,17 @@ def test_publish_order_is_media_then_enclosure_check_then_pages_then_feed_then_m
     where = {key: i for i, (op, key) in enumerate(steps) if op == "PutObject" and key != MANIFEST_KEY}
     heads = [i for i, (op, key) in enumerate(steps) if op == "HeadObject" and key != MANIFEST_KEY]
     enclosures = {b.audio.key for b in result.public}
-    assert sorted(steps[i][1] for i in heads) == sorted(enclosures)  # every new enclosure, confirmed once
+    # Every new enclosure is confirmed before the pages and the feed, and once more when the feed is up.
+    before_feed = [i for i in heads if i < where["feed.xml"]]
+    after_feed = [i for i in heads if i > where["feed.xml"]]
+    assert sorted(steps[i][1] for i in before_feed) == sorted(enclosures)
+    assert sorted(steps[i][1] for i in after_feed) == sorted(enclosures)
     first_media = [where[k] for k, kind in kinds.items() if kind in (Kind.MEDIA, Kind.ASSET)]
     pages = [where[k] for k, kind in kinds.items() if kind is Kind.PAGE]
-    assert max(first_media) < min(heads) and max(heads) < min(pages)
+    assert max(first_media) < min(before_feed) and max(before_feed) < min(pages)
     assert max(pages) < where["feed.xml"]
     final_manifest = max(i for i, (op, key) in enumerate(steps) if op == "PutObject" and key == MANIFEST_KEY)
-    assert where["feed.xml"] < final_manifest
+    assert where["feed.xml"] < min(after_feed) and max(after_feed) < final_manifest
     assert steps[-1] == ("DeleteObjects", "")  # the lock goes last
     assert [key for op, key in steps if op == "GetObject"].count(MANIFEST_KEY) == 1
 
@@ -596,6 +600,54 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     assert outcome["already_present"] == len(landed & media)
     assert sorted(outcome["new_episodes"]) == sorted(new_slugs)
     target.assert_matches(outputs)  # exactly the build: no duplicates, no strays, no lock
+    target.assert_feed_valid()
+
+
+class _LosingReporter(cli_module.ClickReporter):
+    """The CLI's own reporter, plus the fault: at the step named `when`, the server loses `key`.
+
+    A real SeaweedFS cannot be told to lose an object it stored, so the loss is a real DeleteObject on it,
+    made at the exact point of the publish that a crash or restart of the server could hit.
+    """
+
+    target: Target
+    key = ""
+    when = ""
+    losses = 0
+
+    def step(self, message: str) -> None:
+        super().step(message)
+        cls = type(self)
+        if cls.losses == 0 and message.startswith(cls.when):
+            cls.losses += 1
+            cls.target.server.admin.delete_object(Bucket=cls.target.bucket, Key=cls.target.prefix + cls.key)
+
+
+@pytest.mark.parametrize(
+    "when",
+    ["Updating feed.xml", "Checking"],
+    ids=["lost-once-the-feed-goes-up", "lost-after-it-was-stored"],
+)
+def test_an_enclosure_the_target_loses_mid_publish_is_sent_again_before_success(
+    target: Target, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """The target loses a new enclosure after the publish stored it (here: after the checkpoint, and just
+    before the feed PUT, after the enclosure check had passed): the publish re-confirms the new enclosures
+    once the feed is up, sends the lost one again, and only then reports success."""
+    assert publish_cli(target.show).exit_code == ExitCode.OK
+    add_episodes(target.show, 2)
+    outputs = built(target.show)
+    lost = next(k for k, o in outputs.items() if o.kind is Kind.MEDIA and "listener-question-02" in k)
+    losing = type("Losing", (_LosingReporter,), {"target": target, "key": lost, "when": when, "losses": 0})
+    with monkeypatch.context() as patch:
+        patch.setattr(cli_module, "ClickReporter", losing)
+        result = publish_cli(target.show, "--format", "json")
+    assert losing.losses == 1  # the fault happened, at its step
+    assert result.exit_code == ExitCode.OK, result.output
+    outcome = json.loads(result.stdout)
+    assert lost in uploaded(outcome)  # sent once in this publish's report, although twice on the wire
+    target.assert_matches(outputs)  # the feed names nothing the target does not serve
+    assert target.head(lost)["ContentLength"] == len(data_of(outputs[lost]))
     target.assert_feed_valid()
 
 
