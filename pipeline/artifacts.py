@@ -6,6 +6,52 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.model import Episode
+from pipeline.notes import Notes
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """EBU R128 measurement of a delivered file."""
+
+    integrated: float  # LUFS
+    lra: float  # LU
+    true_peak: float  # dBTP
+
+    @classmethod
+    def from_json(cls, data: object) -> Loudness | None:
+        """The typed value from its JSON form; None for anything not shaped like one (a miss, not a crash)."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(float(data["integrated"]), float(data["lra"]), float(data["true_peak"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """What `podcast list` reads back from build.json about one built episode."""
+
+    duration: float
+    size: int
+    mime: str
+    key: str
+    loudness: Loudness | None
+
+    @classmethod
+    def from_json(cls, data: object) -> EpisodeRecord | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(
+                duration=float(data["duration"]),
+                size=int(data["size"]),
+                mime=str(data["mime"]),
+                key=str(data["key"]),
+                loudness=Loudness.from_json(data.get("loudness")),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -19,7 +65,7 @@ class BuiltAudio:
     mime: str  # the real MIME type of the built file
     duration: float  # seconds
     sha256: str
-    loudness: dict[str, float] | None  # {"integrated": LUFS, "lra": LU, "true_peak": dBTP}
+    loudness: Loudness | None
     reused: bool  # True when nothing had to be encoded or tagged
 
 
@@ -41,4 +87,10 @@ class BuiltEpisode:
     image_url: str  # the episode's artwork URL, or the show's
     chapters_url: str | None
     transcripts: tuple[Transcript, ...]
+    notes: Notes  # the episode's notes, rendered once in the build (feed, pages and tags read this)
     chapter_images: tuple[tuple[Path, str], ...] = ()  # chapter image file -> its URL
+
+    @property
+    def summary(self) -> str:
+        """The episode's summary, or the first paragraph of its notes."""
+        return self.episode.summary or self.notes.summary

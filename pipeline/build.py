@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import __version__, audio, model, notes, transcript, urls
-from pipeline.artifacts import BuiltAudio, BuiltEpisode, Transcript
+from pipeline.artifacts import BuiltAudio, BuiltEpisode, EpisodeRecord, Loudness, Transcript
 from pipeline.errors import AudioError, ContentError, PipelineError
 from pipeline.manifest import Kind, Output
 from pipeline.progress import NullReporter, Reporter
@@ -127,13 +127,22 @@ def encode_settings(show: model.Show) -> audio.EncodeSettings:
     )
 
 
-def tag_spec(show: model.Show, ep: model.Episode, duration: float, cover: bytes | None) -> audio.TagSpec:
-    """Everything written into the file's tags, from the model (the table lives in audio.py)."""
+def tag_spec(
+    show: model.Show,
+    ep: model.Episode,
+    duration: float,
+    cover: bytes | None,
+    rendered: notes.Notes | None = None,
+) -> audio.TagSpec:
+    """Everything written into the file's tags, from the model (the table lives in audio.py).
+
+    `rendered` is the episode's notes as the build rendered them once; without it they are rendered here.
+    """
     marks = []
     for i, ch in enumerate(ep.chapters):
         end = ep.chapters[i + 1].start if i + 1 < len(ep.chapters) else duration
         marks.append(audio.ChapterMark(start=ch.start, end=end, title=ch.title, url=ch.url))
-    description = ep.summary or notes.render_notes(ep.notes).summary
+    description = ep.summary or (rendered or notes.render_notes(ep.notes)).summary
     return audio.TagSpec(
         title=ep.title,
         author=show.author,
@@ -173,7 +182,7 @@ class AudioStage:
             self._covers[path] = audio.cover_jpeg(path)
         return self._covers[path]
 
-    def build(self, ep: model.Episode) -> BuiltAudio:
+    def build(self, ep: model.Episode, rendered: notes.Notes | None = None) -> BuiltAudio:
         assert ep.audio is not None
         rel = model.show_rel(self.show.root, ep.audio)
         src_digest = self.stat.digest(ep.audio)
@@ -211,11 +220,7 @@ class AudioStage:
                         "duration": result.info.duration,
                         "mime": result.info.mime,
                         "action": result.action,
-                        "loudness": {
-                            "integrated": loud.integrated,
-                            "lra": loud.lra,
-                            "true_peak": loud.true_peak,
-                        },
+                        "loudness": dataclasses.asdict(Loudness(loud.integrated, loud.lra, loud.true_peak)),
                     }
                 )
             )
@@ -233,7 +238,7 @@ class AudioStage:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_suffix(".tagging" + final.suffix)
         shutil.copyfile(encoded, tmp)
-        audio.write_tags(tmp, tag_spec(self.show, ep, duration, self.cover(ep)))
+        audio.write_tags(tmp, tag_spec(self.show, ep, duration, self.cover(ep), rendered))
         os.replace(tmp, final)
         meta["sha256"] = audio.file_digest(final)
         meta["size"] = final.stat().st_size
@@ -258,7 +263,6 @@ class AudioStage:
     def _built(self, ep: model.Episode, path: Path, meta: dict[str, object], *, reused: bool) -> BuiltAudio:
         ext = MIME_EXT[str(meta["mime"])]
         key = urls.audio_key(ep, str(meta["sha256"]), ext)
-        loud = meta.get("loudness")
         return BuiltAudio(
             path=path,
             key=key,
@@ -267,7 +271,7 @@ class AudioStage:
             mime=str(meta["mime"]),
             duration=float(meta["duration"]),  # type: ignore[arg-type]
             sha256=str(meta["sha256"]),
-            loudness=dict(loud) if isinstance(loud, dict) else None,
+            loudness=Loudness.from_json(meta.get("loudness")),
             reused=reused,
         )
 
@@ -409,7 +413,6 @@ def build(
     feed_only: bool = False,
 ) -> BuildResult:
     """Build the show into `out_dir` (default build/ next to show.yaml). Sources are never modified."""
-    from pipeline import feed
 
     reporter = reporter or NullReporter()
     show, episodes = model.load(show_path)
@@ -420,8 +423,14 @@ def build(
     try:
         artwork = _image_output(show, None, show.artwork, stat)
         artwork_url = urls.url(show, artwork.key)
-        audio_built = {ep.slug: stage.build(ep) for ep in episodes if not ep.draft and ep.audio is not None}
-        built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat)
+        # Each episode's notes are rendered once here; tags, feed and pages all read this rendering.
+        rendered = {ep.slug: notes.render_notes(ep.notes) for ep in episodes if not ep.draft}
+        audio_built = {
+            ep.slug: stage.build(ep, rendered[ep.slug])
+            for ep in episodes
+            if not ep.draft and ep.audio is not None
+        }
+        built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat, rendered)
         outputs.append(artwork)
         public = tuple(built)
         outputs.extend(_feed_outputs(show, public, artwork_url, cache_dir))
@@ -445,7 +454,7 @@ def build(
                     artwork_key=artwork.key,
                     templates=show.root / "templates",
                     cache_dir=cache_dir / "site",
-                    notes_for=feed.rendered_notes,
+                    notes_for=lambda ep: rendered[ep.slug],
                 )
             )
     finally:
@@ -561,6 +570,7 @@ def _gather(
     audio_built: dict[str, BuiltAudio],
     artwork_url: str,
     stat: StatCache,
+    rendered: dict[str, notes.Notes],
 ) -> tuple[list[BuiltEpisode], list[Output]]:
     outputs: list[Output] = []
     built: list[BuiltEpisode] = []
@@ -596,6 +606,7 @@ def _gather(
                 image_url=image_url,
                 chapters_url=chapters_url,
                 transcripts=tuple(t_refs),
+                notes=rendered[ep.slug],
                 chapter_images=tuple(chapter_images.items()),
             )
         )
@@ -610,19 +621,23 @@ def _build_info(audio_built: dict[str, BuiltAudio]) -> bytes:
             "size": b.size,
             "mime": b.mime,
             "key": b.key,
-            "loudness": b.loudness,
+            "loudness": dataclasses.asdict(b.loudness) if b.loudness else None,
         }
         for slug, b in sorted(audio_built.items())
     }
     return (json.dumps({"episodes": rows}, indent=2, sort_keys=True) + "\n").encode()
 
 
-def read_build_info(out_dir: Path) -> dict[str, dict[str, object]]:
-    """The last build's per-episode measurements, or {} when there has been no build."""
+def read_build_info(out_dir: Path) -> dict[str, EpisodeRecord]:
+    """The last build's per-episode records, or {} when there has been no build; a bad entry is left out."""
     try:
-        return dict(json.loads((out_dir / BUILD_INFO_KEY).read_text())["episodes"])
-    except (OSError, ValueError, KeyError):
+        rows = json.loads((out_dir / BUILD_INFO_KEY).read_text())["episodes"]
+    except (OSError, ValueError, KeyError, TypeError):
         return {}
+    if not isinstance(rows, dict):
+        return {}
+    records = {str(slug): EpisodeRecord.from_json(row) for slug, row in rows.items()}
+    return {slug: rec for slug, rec in records.items() if rec is not None}
 
 
 def tag_episodes(
