@@ -29,7 +29,6 @@ from lxml import etree
 from benchmarks import synth
 from pipeline import feed, feed_ext, model, notes, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode, Transcript
-from pipeline.notes import render_notes
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_TIME = 1.3  # ours <= 1.3x the bare lxml builder
@@ -102,7 +101,6 @@ def make_episodes(show: model.Show, folder: Path, n: int, *, seed: int = 0) -> l
                 image_url=urls.url(show, "artwork/cover.jpg"),
                 chapters_url=urls.url(show, urls.chapters_key(ep)),
                 transcripts=transcripts,
-                notes=render_notes(ep.notes),
             )
         )
     built.sort(key=lambda b: (b.episode.date, b.episode.slug), reverse=True)

@@ -24,7 +24,7 @@ from benchmarks import synth
 from pipeline import model, site, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode
 from pipeline.build import BuildWriter
-from pipeline.notes import Heading, render_notes
+from pipeline.notes import Heading
 
 NOW = synth.dt.datetime(2100, 1, 1, tzinfo=synth.dt.UTC)
 COLD_TARGET = 0.4  # x the baseline, for 10,000 pages
@@ -77,7 +77,6 @@ def fixture(root: Path, n: int) -> Fixture:
                 image_url=urls.url(show, artwork_key),
                 chapters_url=chapters,
                 transcripts=(),
-                notes=render_notes(ep.notes),
             )
         )
     return Fixture(show, tuple(public), {show.artwork: artwork_key}, artwork_key, load_seconds)

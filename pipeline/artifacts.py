@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pipeline.model import Episode
-from pipeline.notes import Notes
+from pipeline.notes import Notes, render_notes
 
 
 @dataclass(frozen=True)
@@ -87,8 +88,15 @@ class BuiltEpisode:
     image_url: str  # the episode's artwork URL, or the show's
     chapters_url: str | None
     transcripts: tuple[Transcript, ...]
-    notes: Notes  # the episode's notes, rendered once in the build (feed, pages and tags read this)
     chapter_images: tuple[tuple[Path, str], ...] = ()  # chapter image file -> its URL
+    rendered: Notes | None = field(
+        default=None, compare=False, repr=False
+    )  # notes the build rendered already
+
+    @cached_property
+    def notes(self) -> Notes:
+        """The episode's notes rendered at most once (feed, pages and tags read this; a reused build reads none)."""
+        return self.rendered if self.rendered is not None else render_notes(self.episode.notes)
 
     @property
     def summary(self) -> str:

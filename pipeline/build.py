@@ -182,7 +182,8 @@ class AudioStage:
             self._covers[path] = audio.cover_jpeg(path)
         return self._covers[path]
 
-    def build(self, ep: model.Episode, rendered: notes.Notes | None = None) -> BuiltAudio:
+    def build(self, ep: model.Episode, rendered: dict[str, notes.Notes] | None = None) -> BuiltAudio:
+        """The episode's delivery file; notes rendered for its tags are left in `rendered` by slug."""
         assert ep.audio is not None
         rel = model.show_rel(self.show.root, ep.audio)
         src_digest = self.stat.digest(ep.audio)
@@ -238,7 +239,10 @@ class AudioStage:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_suffix(".tagging" + final.suffix)
         shutil.copyfile(encoded, tmp)
-        audio.write_tags(tmp, tag_spec(self.show, ep, duration, self.cover(ep), rendered))
+        rendered = {} if rendered is None else rendered
+        if ep.slug not in rendered:
+            rendered[ep.slug] = notes.render_notes(ep.notes)
+        audio.write_tags(tmp, tag_spec(self.show, ep, duration, self.cover(ep), rendered[ep.slug]))
         os.replace(tmp, final)
         meta["sha256"] = audio.file_digest(final)
         meta["size"] = final.stat().st_size
@@ -423,12 +427,11 @@ def build(
     try:
         artwork = _image_output(show, None, show.artwork, stat)
         artwork_url = urls.url(show, artwork.key)
-        # Each episode's notes are rendered once here; tags, feed and pages all read this rendering.
-        rendered = {ep.slug: notes.render_notes(ep.notes) for ep in episodes if not ep.draft}
+        # Each episode's notes are rendered at most once per build, and only when something reads them:
+        # tagging here, then the feed and the pages through BuiltEpisode.notes (a no-op rebuild renders none).
+        rendered: dict[str, notes.Notes] = {}
         audio_built = {
-            ep.slug: stage.build(ep, rendered[ep.slug])
-            for ep in episodes
-            if not ep.draft and ep.audio is not None
+            ep.slug: stage.build(ep, rendered) for ep in episodes if not ep.draft and ep.audio is not None
         }
         built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat, rendered)
         outputs.append(artwork)
@@ -454,7 +457,6 @@ def build(
                     artwork_key=artwork.key,
                     templates=show.root / "templates",
                     cache_dir=cache_dir / "site",
-                    notes_for=lambda ep: rendered[ep.slug],
                 )
             )
     finally:
@@ -606,7 +608,7 @@ def _gather(
                 image_url=image_url,
                 chapters_url=chapters_url,
                 transcripts=tuple(t_refs),
-                notes=rendered[ep.slug],
+                rendered=rendered.get(ep.slug),
                 chapter_images=tuple(chapter_images.items()),
             )
         )

@@ -560,7 +560,7 @@ def test_the_feed_renders_no_notes_it_reads_the_build_record(
                 guid=f"guid-{i}",
                 transcripts=(),
                 chapters_url=None,
-                notes=notes.render_notes(ep.notes),
+                rendered=notes.render_notes(ep.notes),
             )
         )
     rendered: list[str] = []
