@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import importlib.metadata
 import json
@@ -16,6 +15,8 @@ from pathlib import Path
 
 from pipeline import __version__, audio, model, notes, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode, EpisodeRecord, Loudness, Transcript
+from pipeline.cache import CACHE_VERSION, StatCache
+from pipeline.cache import key as _key
 from pipeline.errors import AudioError, ContentError, PipelineError
 from pipeline.manifest import Kind, Output
 from pipeline.progress import NullReporter, Reporter
@@ -28,62 +29,6 @@ IMAGE_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
 # --------------------------------------------------------------------------- caches
-
-
-class StatCache:
-    """Path -> sha256, trusted while size, mtime and inode are unchanged: an unchanged show is not re-hashed."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, list[object]] = {}
-        self.dirty = False
-        self._seen: dict[
-            Path, str
-        ] = {}  # this build's answers: the show's cover is asked for by every episode
-        if path.is_file():
-            try:
-                self.entries = json.loads(path.read_text())
-            except (ValueError, OSError):
-                self.entries = {}
-
-    def digest(self, file: Path) -> str:
-        if file in self._seen:
-            return self._seen[file]
-        st = file.stat()
-        key = os.path.abspath(
-            file
-        )  # the model's paths are already absolute; realpath costs a syscall per part
-        sig = [st.st_size, st.st_mtime_ns, st.st_ino]
-        hit = self.entries.get(key)
-        if hit and hit[:3] == sig:
-            value = str(hit[3])
-        else:
-            value = audio.file_digest(file)
-            self.entries[key] = [*sig, value]
-            self.dirty = True
-        self._seen[file] = value
-        return value
-
-    def save(self) -> None:
-        if self.dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.entries, sort_keys=True))
-            os.replace(tmp, self.path)
-            self.dirty = False
-
-
-_KEY_JSON = json.JSONEncoder(
-    sort_keys=True, default=str
-)  # what json.dumps(part, sort_keys=True, default=str) builds
-
-
-def _key(*parts: object) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(_KEY_JSON.encode(part).encode())
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- results
@@ -491,20 +436,15 @@ _HERE = Path(__file__).resolve().parent
 FEED_CACHE = "feed"
 
 
-@functools.cache
 def _feed_code() -> str:
-    """What feed.xml depends on besides its inputs: the modules that write it and their libraries' versions."""
-    sources = [
-        hashlib.sha256((_HERE / name).read_bytes()).hexdigest()
-        for name in ("feed.py", "feed_ext.py", "notes.py", "urls.py", "model.py", "artifacts.py")
-    ]
+    """What feed.xml depends on besides its inputs: the declared code version and its libraries' versions."""
     versions = []
     for name in ("feedgen", "lxml", "cmarkgfm", "nh3"):
         try:
             versions.append(f"{name}=={importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name}==?")
-    return _key("feed-code", __version__, sources, versions)
+    return _key("feed-code", __version__, CACHE_VERSION, versions)
 
 
 def _feed_key(show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str) -> str:
