@@ -22,9 +22,10 @@ class StatCache:
         ] = {}  # this build's answers: the show's cover is asked for by every episode
         if path.is_file():
             try:
-                self.entries = json.loads(path.read_text())
+                loaded = json.loads(path.read_text())
             except (ValueError, OSError):
-                self.entries = {}
+                loaded = {}
+            self.entries = loaded if isinstance(loaded, dict) else {}  # a wrong-shaped file is a miss
 
     def digest(self, file: Path) -> str:
         if file in self._seen:
@@ -35,7 +36,7 @@ class StatCache:
         )  # the model's paths are already absolute; realpath costs a syscall per part
         sig = [st.st_size, st.st_mtime_ns, st.st_ino]
         hit = self.entries.get(key)
-        if hit and hit[:3] == sig:
+        if isinstance(hit, list) and len(hit) == 4 and hit[:3] == sig and isinstance(hit[3], str):
             value = str(hit[3])
         else:
             value = audio.file_digest(file)

@@ -567,3 +567,13 @@ def test_a_chapter_after_the_end_names_the_episode_and_the_chapter(built: Path) 
         r"after the audio ends \(00:00:06(\.\d+)?\)",
         line,
     ), line
+
+
+@pytest.mark.parametrize("text", ['{"x": 1', "[1, 2]", '{"%s": 5}', '{"%s": [1, 2]}', '{"%s": {"a": 1}}'])
+def test_a_truncated_or_wrong_shaped_stat_cache_is_a_miss(tmp_path: Path, text: str) -> None:
+    from pipeline.cache import StatCache
+
+    file = tmp_path / "a.bin"
+    file.write_bytes(b"hello")
+    (tmp_path / "stat.json").write_text(text.replace("%s", str(file)))
+    assert StatCache(tmp_path / "stat.json").digest(file) == hashlib.sha256(b"hello").hexdigest()
