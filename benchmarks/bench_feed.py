@@ -191,7 +191,7 @@ def prerender(show: model.Show, public: Sequence[BuiltEpisode], artwork: str) ->
                 date=ep.date,
                 description=description,
                 content=content,
-                summary=ep.summary or feed.rendered_notes(ep).summary,
+                summary=b.summary,
                 url=b.audio.url,
                 length=str(b.audio.size),
                 mime=b.audio.mime,

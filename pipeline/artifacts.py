@@ -2,10 +2,57 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from pipeline.model import Episode
+from pipeline.notes import Notes, render_notes
+
+
+@dataclass(frozen=True)
+class Loudness:
+    """EBU R128 measurement of a delivered file."""
+
+    integrated: float  # LUFS
+    lra: float  # LU
+    true_peak: float  # dBTP
+
+    @classmethod
+    def from_json(cls, data: object) -> Loudness | None:
+        """The typed value from its JSON form; None for anything not shaped like one (a miss, not a crash)."""
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(float(data["integrated"]), float(data["lra"]), float(data["true_peak"]))
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class EpisodeRecord:
+    """What `podcast list` reads back from build.json about one built episode."""
+
+    duration: float
+    size: int
+    mime: str
+    key: str
+    loudness: Loudness | None
+
+    @classmethod
+    def from_json(cls, data: object) -> EpisodeRecord | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            return cls(
+                duration=float(data["duration"]),
+                size=int(data["size"]),
+                mime=str(data["mime"]),
+                key=str(data["key"]),
+                loudness=Loudness.from_json(data.get("loudness")),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
 
 
 @dataclass(frozen=True)
@@ -19,7 +66,7 @@ class BuiltAudio:
     mime: str  # the real MIME type of the built file
     duration: float  # seconds
     sha256: str
-    loudness: dict[str, float] | None  # {"integrated": LUFS, "lra": LU, "true_peak": dBTP}
+    loudness: Loudness | None
     reused: bool  # True when nothing had to be encoded or tagged
 
 
@@ -42,3 +89,16 @@ class BuiltEpisode:
     chapters_url: str | None
     transcripts: tuple[Transcript, ...]
     chapter_images: tuple[tuple[Path, str], ...] = ()  # chapter image file -> its URL
+    rendered: Notes | None = field(
+        default=None, compare=False, repr=False
+    )  # notes the build rendered already
+
+    @cached_property
+    def notes(self) -> Notes:
+        """The episode's notes rendered at most once (feed, pages and tags read this; a reused build reads none)."""
+        return self.rendered if self.rendered is not None else render_notes(self.episode.notes)
+
+    @property
+    def summary(self) -> str:
+        """The episode's summary, or the first paragraph of its notes."""
+        return self.episode.summary or self.notes.summary

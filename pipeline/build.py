@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 import hashlib
 import importlib.metadata
 import json
@@ -15,7 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline import __version__, audio, model, notes, rules, transcript, urls
-from pipeline.artifacts import BuiltAudio, BuiltEpisode, Transcript
+from pipeline.artifacts import BuiltAudio, BuiltEpisode, EpisodeRecord, Loudness, Transcript
+from pipeline.cache import CACHE_VERSION, StatCache
+from pipeline.cache import key as _key
 from pipeline.errors import AudioError, ContentError, PipelineError
 from pipeline.manifest import Kind, Output
 from pipeline.progress import NullReporter, Reporter
@@ -28,62 +29,6 @@ IMAGE_MIME = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 
 
 # --------------------------------------------------------------------------- caches
-
-
-class StatCache:
-    """Path -> sha256, trusted while size, mtime and inode are unchanged: an unchanged show is not re-hashed."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, list[object]] = {}
-        self.dirty = False
-        self._seen: dict[
-            Path, str
-        ] = {}  # this build's answers: the show's cover is asked for by every episode
-        if path.is_file():
-            try:
-                self.entries = json.loads(path.read_text())
-            except (ValueError, OSError):
-                self.entries = {}
-
-    def digest(self, file: Path) -> str:
-        if file in self._seen:
-            return self._seen[file]
-        st = file.stat()
-        key = os.path.abspath(
-            file
-        )  # the model's paths are already absolute; realpath costs a syscall per part
-        sig = [st.st_size, st.st_mtime_ns, st.st_ino]
-        hit = self.entries.get(key)
-        if hit and hit[:3] == sig:
-            value = str(hit[3])
-        else:
-            value = audio.file_digest(file)
-            self.entries[key] = [*sig, value]
-            self.dirty = True
-        self._seen[file] = value
-        return value
-
-    def save(self) -> None:
-        if self.dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.entries, sort_keys=True))
-            os.replace(tmp, self.path)
-            self.dirty = False
-
-
-_KEY_JSON = json.JSONEncoder(
-    sort_keys=True, default=str
-)  # what json.dumps(part, sort_keys=True, default=str) builds
-
-
-def _key(*parts: object) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(_KEY_JSON.encode(part).encode())
-        h.update(b"\0")
-    return h.hexdigest()
 
 
 # --------------------------------------------------------------------------- results
@@ -119,13 +64,22 @@ def encode_settings(show: model.Show) -> audio.EncodeSettings:
     )
 
 
-def tag_spec(show: model.Show, ep: model.Episode, duration: float, cover: bytes | None) -> audio.TagSpec:
-    """Everything written into the file's tags, from the model (the table lives in audio.py)."""
+def tag_spec(
+    show: model.Show,
+    ep: model.Episode,
+    duration: float,
+    cover: bytes | None,
+    rendered: notes.Notes | None = None,
+) -> audio.TagSpec:
+    """Everything written into the file's tags, from the model (the table lives in audio.py).
+
+    `rendered` is the episode's notes as the build rendered them once; without it they are rendered here.
+    """
     marks = []
     for i, ch in enumerate(ep.chapters):
         end = ep.chapters[i + 1].start if i + 1 < len(ep.chapters) else duration
         marks.append(audio.ChapterMark(start=ch.start, end=end, title=ch.title, url=ch.url))
-    description = ep.summary or notes.render_notes(ep.notes).summary
+    description = ep.summary or (rendered or notes.render_notes(ep.notes)).summary
     return audio.TagSpec(
         title=ep.title,
         author=show.author,
@@ -165,7 +119,8 @@ class AudioStage:
             self._covers[path] = audio.cover_jpeg(path)
         return self._covers[path]
 
-    def build(self, ep: model.Episode) -> BuiltAudio:
+    def build(self, ep: model.Episode, rendered: dict[str, notes.Notes] | None = None) -> BuiltAudio:
+        """The episode's delivery file; notes rendered for its tags are left in `rendered` by slug."""
         assert ep.audio is not None
         rel = model.show_rel(self.show.root, ep.audio)
         src_digest = self.stat.digest(ep.audio)
@@ -203,11 +158,7 @@ class AudioStage:
                         "duration": result.info.duration,
                         "mime": result.info.mime,
                         "action": result.action,
-                        "loudness": {
-                            "integrated": loud.integrated,
-                            "lra": loud.lra,
-                            "true_peak": loud.true_peak,
-                        },
+                        "loudness": dataclasses.asdict(Loudness(loud.integrated, loud.lra, loud.true_peak)),
                     }
                 )
             )
@@ -221,7 +172,10 @@ class AudioStage:
         final.parent.mkdir(parents=True, exist_ok=True)
         tmp = final.with_suffix(".tagging" + final.suffix)
         shutil.copyfile(encoded, tmp)
-        audio.write_tags(tmp, tag_spec(self.show, ep, duration, self.cover(ep)))
+        rendered = {} if rendered is None else rendered
+        if ep.slug not in rendered:
+            rendered[ep.slug] = notes.render_notes(ep.notes)
+        audio.write_tags(tmp, tag_spec(self.show, ep, duration, self.cover(ep), rendered[ep.slug]))
         os.replace(tmp, final)
         meta["sha256"] = audio.file_digest(final)
         meta["size"] = final.stat().st_size
@@ -246,7 +200,6 @@ class AudioStage:
     def _built(self, ep: model.Episode, path: Path, meta: dict[str, object], *, reused: bool) -> BuiltAudio:
         ext = MIME_EXT[str(meta["mime"])]
         key = urls.audio_key(ep, str(meta["sha256"]), ext)
-        loud = meta.get("loudness")
         return BuiltAudio(
             path=path,
             key=key,
@@ -255,7 +208,7 @@ class AudioStage:
             mime=str(meta["mime"]),
             duration=float(meta["duration"]),  # type: ignore[arg-type]
             sha256=str(meta["sha256"]),
-            loudness=dict(loud) if isinstance(loud, dict) else None,
+            loudness=Loudness.from_json(meta.get("loudness")),
             reused=reused,
         )
 
@@ -393,7 +346,6 @@ def build(
     feed_only: bool = False,
 ) -> BuildResult:
     """Build the show into `out_dir` (default build/ next to show.yaml). Sources are never modified."""
-    from pipeline import feed
 
     reporter = reporter or NullReporter()
     show, episodes = model.load(show_path)
@@ -404,8 +356,13 @@ def build(
     try:
         artwork = _image_output(show, None, show.artwork, stat)
         artwork_url = urls.url(show, artwork.key)
-        audio_built = {ep.slug: stage.build(ep) for ep in episodes if not ep.draft and ep.audio is not None}
-        built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat)
+        # Each episode's notes are rendered at most once per build, and only when something reads them:
+        # tagging here, then the feed and the pages through BuiltEpisode.notes (a no-op rebuild renders none).
+        rendered: dict[str, notes.Notes] = {}
+        audio_built = {
+            ep.slug: stage.build(ep, rendered) for ep in episodes if not ep.draft and ep.audio is not None
+        }
+        built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat, rendered)
         outputs.append(artwork)
         public = tuple(built)
         outputs.extend(_feed_outputs(show, public, artwork_url, cache_dir))
@@ -429,7 +386,6 @@ def build(
                     artwork_key=artwork.key,
                     templates=show.root / "templates",
                     cache_dir=cache_dir / "site",
-                    notes_for=feed.rendered_notes,
                 )
             )
     finally:
@@ -464,20 +420,15 @@ _HERE = Path(__file__).resolve().parent
 FEED_CACHE = "feed"
 
 
-@functools.cache
 def _feed_code() -> str:
-    """What feed.xml depends on besides its inputs: the modules that write it and their libraries' versions."""
-    sources = [
-        hashlib.sha256((_HERE / name).read_bytes()).hexdigest()
-        for name in ("feed.py", "feed_ext.py", "notes.py", "urls.py", "model.py", "artifacts.py")
-    ]
+    """What feed.xml depends on besides its inputs: the declared code version and its libraries' versions."""
     versions = []
     for name in ("feedgen", "lxml", "cmarkgfm", "nh3"):
         try:
             versions.append(f"{name}=={importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name}==?")
-    return _key("feed-code", __version__, sources, versions)
+    return _key("feed-code", __version__, CACHE_VERSION, versions)
 
 
 def _feed_key(show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str) -> str:
@@ -545,6 +496,7 @@ def _gather(
     audio_built: dict[str, BuiltAudio],
     artwork_url: str,
     stat: StatCache,
+    rendered: dict[str, notes.Notes],
 ) -> tuple[list[BuiltEpisode], list[Output]]:
     outputs: list[Output] = []
     built: list[BuiltEpisode] = []
@@ -580,6 +532,7 @@ def _gather(
                 image_url=image_url,
                 chapters_url=chapters_url,
                 transcripts=tuple(t_refs),
+                rendered=rendered.get(ep.slug),
                 chapter_images=tuple(chapter_images.items()),
             )
         )
@@ -594,19 +547,23 @@ def _build_info(audio_built: dict[str, BuiltAudio]) -> bytes:
             "size": b.size,
             "mime": b.mime,
             "key": b.key,
-            "loudness": b.loudness,
+            "loudness": dataclasses.asdict(b.loudness) if b.loudness else None,
         }
         for slug, b in sorted(audio_built.items())
     }
     return (json.dumps({"episodes": rows}, indent=2, sort_keys=True) + "\n").encode()
 
 
-def read_build_info(out_dir: Path) -> dict[str, dict[str, object]]:
-    """The last build's per-episode measurements, or {} when there has been no build."""
+def read_build_info(out_dir: Path) -> dict[str, EpisodeRecord]:
+    """The last build's per-episode records, or {} when there has been no build; a bad entry is left out."""
     try:
-        return dict(json.loads((out_dir / BUILD_INFO_KEY).read_text())["episodes"])
-    except (OSError, ValueError, KeyError):
+        rows = json.loads((out_dir / BUILD_INFO_KEY).read_text())["episodes"]
+    except (OSError, ValueError, KeyError, TypeError):
         return {}
+    if not isinstance(rows, dict):
+        return {}
+    records = {str(slug): EpisodeRecord.from_json(row) for slug, row in rows.items()}
+    return {slug: rec for slug, rec in records.items() if rec is not None}
 
 
 def tag_episodes(

@@ -481,8 +481,8 @@ def list_command(show_path: Path, now: dt.datetime, fmt: str, out_dir: Path | No
     measured = build.read_build_info(out_dir or show.root / build.BUILD_DIR)
     rows = []
     for ep in sorted(episodes, key=lambda e: (e.date, e.slug), reverse=True):
-        info: dict[str, Any] = measured.get(ep.slug, {})
-        loud: dict[str, float] = info.get("loudness") or {}
+        rec = measured.get(ep.slug)
+        loud = rec.loudness if rec else None
         rows.append(
             {
                 "number": ep.number,
@@ -490,10 +490,10 @@ def list_command(show_path: Path, now: dt.datetime, fmt: str, out_dir: Path | No
                 "date": ep.date.isoformat(),
                 "status": ep.status(now),
                 "audio": model.show_rel(show.root, ep.audio) if ep.audio else None,
-                "duration": info.get("duration"),
-                "lufs": round(loud["integrated"], 1) if "integrated" in loud else None,
-                "lra": round(loud["lra"], 1) if "lra" in loud else None,
-                "true_peak": round(loud["true_peak"], 1) if "true_peak" in loud else None,
+                "duration": rec.duration if rec else None,
+                "lufs": round(loud.integrated, 1) if loud else None,
+                "lra": round(loud.lra, 1) if loud else None,
+                "true_peak": round(loud.true_peak, 1) if loud else None,
             }
         )
     if fmt == "json":

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
 
 from feedgen.feed import FeedGenerator
 from lxml.etree import CDATA
@@ -19,20 +18,6 @@ DESCRIPTION_LIMIT = 4000  # bytes: Apple's limit for <description>
 GENERATOR = f"podcast-pipeline {__version__}"
 
 
-@cache
-def _notes(markdown: str) -> notes.Notes:
-    """Notes are rendered once per process even though the feed and the pages both use them.
-
-    Unbounded on purpose: the 4096-entry LRU this was evicted in build order, so a show with more episodes
-    than that rendered every episode's notes again for the pages, and again in every later build.
-    """
-    return notes.render_notes(markdown)
-
-
-def rendered_notes(ep: model.Episode) -> notes.Notes:
-    return _notes(ep.notes)
-
-
 def hms(seconds: float) -> str:
     """itunes:duration as HH:MM:SS (whole seconds, rounded)."""
     total = round(seconds)
@@ -41,16 +26,14 @@ def hms(seconds: float) -> str:
 
 def item_description(built: BuiltEpisode) -> tuple[str, str]:
     """(description, content:encoded): full notes as HTML; the description is cut to Apple's limit."""
-    rendered = rendered_notes(built.episode)
-    html = rendered.html
+    html = built.notes.html
     if len(html.encode()) <= DESCRIPTION_LIMIT:
         return html, html
-    return _short_description(built.episode.summary or rendered.summary, built.page_url), html
+    return _short_description(built.summary, built.page_url), html
 
 
-@cache
 def _short_description(summary: str, page_url: str) -> str:
-    """The summary and a link to the page, sanitised once per process like the notes (not in every build)."""
+    """The summary and a link to the page, sanitised."""
     return f'{notes.sanitise(f"<p>{_escape(summary)}</p>")}<p><a href="{page_url}">Full show notes</a></p>'
 
 
@@ -147,7 +130,6 @@ def _person(p: model.Person) -> feed_ext.Person:
 
 def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
     ep = built.episode
-    rendered = rendered_notes(ep)
     description, content = item_description(built)
     fe = fg.add_entry(order="append")
     fe.title(ep.title)
@@ -160,7 +142,7 @@ def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
 
     it = fe.podcast
     it.itunes_duration(hms(built.audio.duration))
-    it.itunes_summary(ep.summary or rendered.summary)
+    it.itunes_summary(built.summary)
     it.itunes_episode_type(ep.type)
     if ep.number is not None:
         it.itunes_episode(ep.number)

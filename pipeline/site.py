@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import hashlib
 import importlib.metadata
@@ -231,7 +230,6 @@ def render(
     artwork_key: str,
     templates: Path | None = None,
     cache_dir: Path | None = None,
-    notes_for: Callable[[model.Episode], notes.Notes] | None = None,
     workers: int | None = None,
 ) -> list[Output]:
     """Every page of the site as Outputs (PAGE: html, sitemap, robots; ASSET: static/style.css, player.js).
@@ -241,7 +239,7 @@ def render(
     site works from any base URL and in the local preview. `templates` is the host's override folder
     (any template or static file of the same name wins). With `cache_dir`, a page whose inputs are
     unchanged comes back from the cache without any Markdown or Jinja work.
-    `notes_for` may supply already rendered notes (the feed renders them too). See render_site.
+    Notes come from each BuiltEpisode's record (rendered at most once per build). See render_site.
     """
     return list(
         render_site(
@@ -251,7 +249,6 @@ def render(
             artwork_key=artwork_key,
             templates=templates,
             cache_dir=cache_dir,
-            notes_for=notes_for,
             workers=workers,
         ).outputs
     )
@@ -265,7 +262,6 @@ def render_site(
     artwork_key: str,
     templates: Path | None = None,
     cache_dir: Path | None = None,
-    notes_for: Callable[[model.Episode], notes.Notes] | None = None,
     workers: int | None = None,
 ) -> SiteRender:
     """Like render, and says which pages were rendered and which came from the cache.
@@ -286,7 +282,7 @@ def render_site(
     site = _Site(config)
     cache = _Cache(cache_dir)
     try:
-        return _render_all(site, cache, public, notes_for, workers)
+        return _render_all(site, cache, public, workers)
     finally:
         cache.close()
 
@@ -295,7 +291,6 @@ def _render_all(
     site: _Site,
     cache: _Cache,
     public: Sequence[BuiltEpisode],
-    notes_for: Callable[[model.Episode], notes.Notes] | None,
     workers: int | None,
 ) -> SiteRender:
     plan = _Plan(site, public)
@@ -317,13 +312,12 @@ def _render_all(
     indexes = [job for job in plan.index_jobs() if not reuse(job.key, job.hash)]
     n = worker_count(workers)
     if n >= 2 and len(episodes) >= (2 if workers else PARALLEL_MIN_PAGES):
-        if notes_for is not None:  # notes the feed has rendered already travel with the job, not again
-            episodes = [dataclasses.replace(job, notes=notes_for(job.built.episode)) for job in episodes]
+        # Notes the build has rendered already (for the feed or the tags) travel with job.built, not again.
         results: Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]] = _render_parallel(
             site, episodes, indexes, n
         )
     else:
-        results = ((job, *_render_one(site, job, notes_for)) for job in episodes)
+        results = ((job, *_render_one(site, job)) for job in episodes)
     for job, data, card in results:
         take(job.key, cache.put(job.hash, data), HTML, fresh=True)
         if isinstance(job, _EpisodeJob) and card is not None:
@@ -335,9 +329,7 @@ def _render_all(
             continue
         for b, sha in zip(index_job.items, index_job.shas, strict=True):
             if sha not in cache.cards:
-                cache.cards[sha] = _Card.of(
-                    notes_for(b.episode) if notes_for else notes.render_notes(b.episode.notes)
-                )
+                cache.cards[sha] = _Card.of(b.notes)
         data = site.index_page(
             index_job.page,
             index_job.pages,
@@ -402,7 +394,7 @@ class _EpisodeJob:
     built: BuiltEpisode
     older: _Neighbour | None
     newer: _Neighbour | None
-    notes: notes.Notes | None = None  # already rendered (by notes_for), sent along to a worker
+    notes: notes.Notes | None = None  # already rendered, sent along to a worker
 
 
 @dataclass(frozen=True)
@@ -1166,13 +1158,8 @@ class _Site:
 # --------------------------------------------------------------------------- episode pages, in parallel when many
 
 
-def _render_one(
-    site: _Site, job: _EpisodeJob, notes_for: Callable[[model.Episode], notes.Notes] | None
-) -> tuple[bytes, _Card]:
-    if job.notes is not None:
-        rendered = job.notes
-    else:
-        rendered = notes_for(job.built.episode) if notes_for else notes.render_notes(job.built.episode.notes)
+def _render_one(site: _Site, job: _EpisodeJob) -> tuple[bytes, _Card]:
+    rendered = job.notes if job.notes is not None else job.built.notes
     return site.episode_page(job, rendered), _Card.of(rendered)
 
 
@@ -1278,7 +1265,7 @@ def _worker_render(task: int | _Chunk) -> tuple[list[tuple[bytes, _Card]], list[
     cards: dict[str, _Card] = {}
     pages: list[tuple[bytes, _Card]] = []
     for job in chunk.episodes:
-        data, card = _render_one(_WORKER, job, None)
+        data, card = _render_one(_WORKER, job)
         cards[job.notes_sha] = card
         pages.append((data, card))
     lists = [

@@ -22,6 +22,7 @@ from mutagen.mp3 import MP3
 from PIL import Image
 
 from pipeline import audio, build, feed
+from pipeline.artifacts import EpisodeRecord, Loudness
 from pipeline.audio import encoding as audio_encoding
 from pipeline.cli import cli
 from tests._audio_fixtures import chapter_seconds, ebur128, ffmetadata, make_audio
@@ -197,6 +198,27 @@ def test_feed_lists_the_built_mp3s(seed: Path) -> None:
         assert (info.sample_rate, info.bitrate) == (44100, {1: 96_000, 2: 128_000}[info.channels])  # defaults
 
 
+def test_build_json_round_trips_the_typed_record(built: Path) -> None:
+    """build.json holds each built episode's record; reading it back gives the same typed values."""
+    result = rebuild(built)
+    info = build.read_build_info(result.out_dir)
+    assert sorted(info) == sorted(b.episode.slug for b in result.public)
+    for b in result.public:
+        a = b.audio
+        assert isinstance(a.loudness, Loudness)
+        assert info[b.episode.slug] == EpisodeRecord(round(a.duration, 3), a.size, a.mime, a.key, a.loudness)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"episodes": {"x": {"duration": "soon"}}}', '{"episodes": [1]}', '{"episodes": {"x": {"dur', "[]"],
+)
+def test_a_truncated_or_wrong_shaped_build_json_is_no_record(tmp_path: Path, text: str) -> None:
+    (tmp_path / build.BUILD_INFO_KEY).parent.mkdir(parents=True)
+    (tmp_path / build.BUILD_INFO_KEY).write_text(text)
+    assert build.read_build_info(tmp_path) == {}
+
+
 def test_built_mp3_tags_read_by_mutagen(seed: Path) -> None:
     show_yaml = yaml.safe_load(seed.read_text())
     feed_url, items = feed_items(seed)
@@ -223,7 +245,7 @@ def test_built_mp3_tags_read_by_mutagen(seed: Path) -> None:
             assert image.format == "JPEG"
             assert max(image.size) <= 1400
 
-        duration_ms = round(float(info[slug]["duration"]) * 1000)  # type: ignore[arg-type]
+        duration_ms = round(info[slug].duration * 1000)
         chaps = tags.getall("CHAP")
         tocs = tags.getall("CTOC")
         if not want.chapters:
@@ -252,7 +274,7 @@ def test_built_mp3_tags_read_by_ffmpeg(seed: Path) -> None:
         assert tags["genre"] == "Podcast"
         assert tags["date"] == want.date.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S")
         assert [c["title"] for c in chapters] == [c.title for c in want.chapters]
-        ends = [c.start for c in want.chapters[1:]] + [float(info[slug]["duration"])] * bool(want.chapters)  # type: ignore[arg-type]
+        ends = [c.start for c in want.chapters[1:]] + [info[slug].duration] * bool(want.chapters)
         for got, chapter, end in zip(chapters, want.chapters, ends, strict=True):
             start_s, end_s = chapter_seconds(got)
             assert start_s == pytest.approx(chapter.start, abs=FFMPEG_CHAPTER_SLACK)
@@ -278,7 +300,7 @@ def test_list_shows_the_last_builds_measurements(seed: Path) -> None:
     for slug, cells in rows.items():
         duration, lufs, peak = cells[-3:]
         assert re.fullmatch(r"\d\d:\d\d:\d\d", duration)
-        assert seconds(duration) == round(float(info[slug]["duration"]))  # type: ignore[arg-type]
+        assert seconds(duration) == round(info[slug].duration)
         assert -18.0 < float(lufs) < -14.0
         assert float(peak) <= -1.0
     as_json = json.loads(invoke("list", "--show", str(seed), "--now", NOW_ARG, "--format", "json").stdout)
@@ -395,7 +417,7 @@ def test_a_new_source_recording_reencodes_only_that_episode(built: Path) -> None
     make_audio(source, source="noise", seconds=7.0)  # its last chapter starts at 00:06
     result = rebuild(built)
     assert (result.encoded, result.tagged, result.reused) == (1, 1, 2)
-    assert float(build.read_build_info(result.out_dir)[SHIN]["duration"]) == pytest.approx(7.0, abs=0.05)  # type: ignore[arg-type]
+    assert build.read_build_info(result.out_dir)[SHIN].duration == pytest.approx(7.0, abs=0.05)
 
 
 def test_new_audio_settings_reencode_every_episode(built: Path) -> None:
@@ -500,7 +522,7 @@ def test_scheduled_episodes_are_built_but_not_published_and_drafts_not_built(bui
     assert result.tagged + result.reused == 2  # the draft's audio is not even looked at
     info = build.read_build_info(result.out_dir)
     assert sorted(info) == [COMING, SHIN]
-    assert float(info[COMING]["duration"]) > 0  # type: ignore[arg-type]
+    assert info[COMING].duration > 0
     out_dir = result.out_dir
     _, items = feed_items(built)
     assert sorted(items) == [SHIN]
@@ -547,3 +569,13 @@ def test_a_chapter_after_the_end_names_the_episode_and_the_chapter(built: Path) 
         r"but the audio ends at 00:00:06(\.\d+)? \(remove the chapter or fix its time\)",
         line,
     ), line
+
+
+@pytest.mark.parametrize("text", ['{"x": 1', "[1, 2]", '{"%s": 5}', '{"%s": [1, 2]}', '{"%s": {"a": 1}}'])
+def test_a_truncated_or_wrong_shaped_stat_cache_is_a_miss(tmp_path: Path, text: str) -> None:
+    from pipeline.cache import StatCache
+
+    file = tmp_path / "a.bin"
+    file.write_bytes(b"hello")
+    (tmp_path / "stat.json").write_text(text.replace("%s", str(file)))
+    assert StatCache(tmp_path / "stat.json").digest(file) == hashlib.sha256(b"hello").hexdigest()

@@ -1,0 +1,72 @@
+"""The build's caches (layer 2): content digests by stat, and the keys every cached result is filed under."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from pipeline import audio
+
+
+class StatCache:
+    """Path -> sha256, trusted while size, mtime and inode are unchanged: an unchanged show is not re-hashed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.entries: dict[str, list[object]] = {}
+        self.dirty = False
+        self._seen: dict[
+            Path, str
+        ] = {}  # this build's answers: the show's cover is asked for by every episode
+        if path.is_file():
+            try:
+                loaded = json.loads(path.read_text())
+            except (ValueError, OSError):
+                loaded = {}
+            self.entries = loaded if isinstance(loaded, dict) else {}  # a wrong-shaped file is a miss
+
+    def digest(self, file: Path) -> str:
+        if file in self._seen:
+            return self._seen[file]
+        st = file.stat()
+        key = os.path.abspath(
+            file
+        )  # the model's paths are already absolute; realpath costs a syscall per part
+        sig = [st.st_size, st.st_mtime_ns, st.st_ino]
+        hit = self.entries.get(key)
+        if isinstance(hit, list) and len(hit) == 4 and hit[:3] == sig and isinstance(hit[3], str):
+            value = str(hit[3])
+        else:
+            value = audio.file_digest(file)
+            self.entries[key] = [*sig, value]
+            self.dirty = True
+        self._seen[file] = value
+        return value
+
+    def save(self) -> None:
+        if self.dirty:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps(self.entries, sort_keys=True))
+            os.replace(tmp, self.path)
+            self.dirty = False
+
+
+#: The one declared version of every cached result's code: bump it when a change to the build's own code
+#: (feed, notes, pages, tags, encode recipe) would give different bytes from the same inputs.
+CACHE_VERSION = "1"
+
+_KEY_JSON = json.JSONEncoder(
+    sort_keys=True, default=str
+)  # what json.dumps(part, sort_keys=True, default=str) builds
+
+
+def key(*parts: object) -> str:
+    """sha256 over the JSON form of each part: a cache key derived from the inputs themselves."""
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(_KEY_JSON.encode(part).encode())
+        h.update(b"\0")
+    return h.hexdigest()
