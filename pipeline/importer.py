@@ -365,6 +365,11 @@ def _all(el: etree._Element, name: str, ns: str) -> list[etree._Element]:
     return out
 
 
+def _owner(channel: etree._Element) -> etree._Element:
+    owner = _ns(channel, "owner", ITUNES)
+    return owner if owner is not None else channel
+
+
 def _text(el: etree._Element | None) -> str:
     return (el.text or "").strip() if el is not None else ""
 
@@ -711,7 +716,7 @@ def plan(
     old_feed = feed_url or (links.get("self") if _is_url(links.get("self", "")) else None)
     base = old_feed or ""
 
-    email = _text(_ns(_ns(channel, "owner", ITUNES) or channel, "email", ITUNES))
+    email = _text(_ns(_owner(channel), "email", ITUNES))
     lock_el = _ns(channel, "locked", PODCAST)
     locked = _text(lock_el).lower() == "yes"
     if locked:
@@ -734,7 +739,7 @@ def plan(
         email = owner_email
 
     title = _clean_title(_text(channel.find("title")), fixes) or "Untitled show"
-    owner_name = _text(_ns(_ns(channel, "owner", ITUNES) or channel, "name", ITUNES))
+    owner_name = _text(_ns(_owner(channel), "name", ITUNES))
     author = " ".join(_text(_ns(channel, "author", ITUNES)).split())
     if not author:
         fixes["author_default"] += 1
@@ -1163,7 +1168,6 @@ def import_feed(
     if not merge:
         taken = {p.name for p in model.episode_folders(root)}
 
-    reporter.step(f"reading {source}")
     pages, feed_url = read_pages(source, timeout=timeout)
     p = plan(
         pages, feed_url, owner_email=owner_email, taken_slugs=taken, known_guids=guids, taken_numbers=numbers
@@ -1243,9 +1247,14 @@ def _stage_and_move(
                     continue  # keep the user's own artwork file
                 os.replace(stage / name, root / name)
                 done.append((root / name, stage / name))
-    except BaseException:
+    except BaseException as err:
         for target, back in reversed(done):
             os.replace(target, back)
+        if isinstance(err, OSError):
+            raise ImportRefused(
+                f"could not move the import into place ({err.strerror or err}); nothing was changed",
+                file=str(root),
+            ) from None
         raise
     result = ImportResult(
         root=root,
