@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-AREAS = ("audio", "build", "feed", "validate", "site", "publish")
+AREAS = ("audio", "build", "feed", "validate", "site", "publish", "import")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -432,7 +432,7 @@ def html_to_markdown(markup: str, base: str, fixes: Counter[str]) -> str:
         fixes["notes_unsafe"] += 1
     fixes["notes_html"] += 1
     clean = notes.sanitise(markup)
-    text = _Converter(base, fixes, heading_style="ATX", bullets="-", escape_misc=False).convert(clean)
+    text = _Converter(base, fixes, heading_style="ATX", bullets="-", escape_misc=False, bs4_options="lxml").convert(clean)
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
@@ -1101,8 +1101,11 @@ def _place(ep: _Episode, f: _Fetch, done: Path, folder: Path, fixes: Counter[str
 # --------------------------------------------------------------------------- writing
 
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)  # safe_dump's rules, in C when available
+
+
 def _front_matter(fields: dict[str, Any], body: str) -> str:
-    head = yaml.safe_dump(fields, sort_keys=False, allow_unicode=True, width=100)
+    head = yaml.dump(fields, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=100)
     return f"---\n{head}---\n\n{body}\n" if body else f"---\n{head}---\n"
 
 
