@@ -8,7 +8,7 @@ import shutil
 import sys
 import tempfile
 import time
-import tracemalloc
+import resource
 from pathlib import Path
 
 import feedparser
@@ -58,19 +58,20 @@ def main(argv: list[str] | None = None) -> None:
         parsed = feedparser.parse(feed.read_bytes())
         bare = time.perf_counter() - t0
         assert len(parsed.entries) == n
-        tracemalloc.start()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
         result = importer.import_feed(str(feed), work / "show")
         ours = time.perf_counter() - t0
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         assert len(result.written) == n
         ratio = ours / bare
         size = feed.stat().st_size / 2**20
         print(f"feed: {n:,} items, {size:.1f} MiB")
         print(f"feedparser parse:            {bare:6.2f} s")
         print(f"podcast import (no download): {ours:6.2f} s  ({ratio:.2f}x; target <= {TARGET_RATIO:.0f}x)")
-        print(f"import peak memory (tracemalloc): {peak / 2**20:.0f} MiB")
+        print(
+            f"peak memory (max RSS of the process): {peak / 1024:.0f} MiB (before the import: {before / 1024:.0f} MiB)"
+        )
         if ratio > TARGET_RATIO:
             print(f"over target: {ratio:.2f}x > {TARGET_RATIO:.0f}x", file=sys.stderr)
     finally:

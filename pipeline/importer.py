@@ -28,10 +28,11 @@ from urllib.parse import urljoin, urlsplit
 import yaml
 from lxml import etree
 from markdownify import MarkdownConverter
+from pydantic import ValidationError
 
 from pipeline import categories as cats
 from pipeline import model, notes, urls
-from pipeline.errors import ContentErrors, PipelineError, UnreadableFeed
+from pipeline.errors import ContentError, ContentErrors, PipelineError, UnreadableFeed
 from pipeline.progress import NullReporter, Reporter
 from pipeline.validate import parse_rfc2822
 
@@ -432,7 +433,9 @@ def html_to_markdown(markup: str, base: str, fixes: Counter[str]) -> str:
         fixes["notes_unsafe"] += 1
     fixes["notes_html"] += 1
     clean = notes.sanitise(markup)
-    text = _Converter(base, fixes, heading_style="ATX", bullets="-", escape_misc=False, bs4_options="lxml").convert(clean)
+    text = _Converter(
+        base, fixes, heading_style="ATX", bullets="-", escape_misc=False, bs4_options="lxml"
+    ).convert(clean)
     text = re.sub(r"[ \t]+\n", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
@@ -1131,6 +1134,23 @@ def _artwork(url: str, dest: Path, title: str, timeout: float, fixes: Counter[st
     return "cover.jpg"
 
 
+def _check_episode(stage: Path, ep: _Episode) -> None:
+    """The front matter we wrote must validate (the same model `podcast check` uses), else refuse."""
+    folder = stage / model.EPISODES_DIR / ep.slug
+    source = folder / model.NOTES_FILE
+    try:
+        model.Episode.model_validate(
+            {**ep.fields, "slug": ep.slug, "dir": folder, "source": source, "notes": ep.body},
+            context={"base": folder},
+        )
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise ContentErrors(
+            [ContentError(first["msg"], file=f"episodes/{ep.slug}/{model.NOTES_FILE}", field=where or None)]
+        ) from None
+
+
 def _existing(root: Path) -> tuple[set[str], set[str], set[tuple[int, int]]]:
     """Slugs, GUIDs and (season, number) pairs of the show already here (for --merge)."""
     show = model.load_show(root)
@@ -1221,11 +1241,10 @@ def _stage_and_move(
         )
     # what we wrote must load: a value we could not map is a refusal, not a broken show
     try:
-        if merge:
-            for ep in p.episodes:
-                model.load_episode(stage, stage / model.EPISODES_DIR / ep.slug)
-        else:
-            model.load(stage)
+        if not merge:
+            model.load_show(stage)
+        for ep in p.episodes:
+            _check_episode(stage, ep)
     except ContentErrors as many:
         first = many.problems[0]
         raise ImportRefused(f"the imported show would not load: {first}", file=source) from None

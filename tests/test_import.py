@@ -21,6 +21,7 @@ import yaml
 from click.testing import CliRunner
 from PIL import Image
 
+from benchmarks.bench_import import big_feed
 from pipeline import importer, model, urls
 from pipeline.cli import cli
 from pipeline.errors import ContentErrors, PipelineError, UnreadableFeed
@@ -44,7 +45,15 @@ HOSTS = ["libsyn", "anchor", "buzzsprout", "megaphone", "podlove", "pc20"]
 
 
 def _mp3(freq: int) -> bytes:
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"sine=frequency={freq}:duration=2"]
+    cmd = [
+        imageio_ffmpeg.get_ffmpeg_exe(),
+        "-v",
+        "error",
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=frequency={freq}:duration=2",
+    ]
     cmd += ["-ac", "1", "-b:a", "32k", "-f", "mp3", "-"]
     return subprocess.run(cmd, check=True, capture_output=True).stdout
 
@@ -158,7 +167,10 @@ def stub() -> Iterator[Stub]:
     vtt = b"WEBVTT\n\n00:00:00.000 --> 00:00:01.500\nHello and welcome.\n"
     srt = b"1\n00:00:00,000 --> 00:00:01,500\nHello and welcome.\n"
     chapters = json.dumps(
-        {"version": "1.2.0", "chapters": [{"startTime": 0, "title": "Start"}, {"startTime": 1.0, "title": "Middle"}]}
+        {
+            "version": "1.2.0",
+            "chapters": [{"startTime": 0, "title": "Start"}, {"startTime": 1.0, "title": "Middle"}],
+        }
     ).encode()
     st.files["/buzz/15000002/transcript.vtt"] = vtt
     st.files["/buzz/15000002/chapters.json"] = chapters
@@ -201,7 +213,9 @@ def _no_leftovers(root: Path) -> None:
 
 
 @pytest.mark.parametrize("host", HOSTS)
-def test_each_host_feed_imports_with_guids_dates_and_enclosures_intact(stub: Stub, tmp_path: Path, host: str) -> None:
+def test_each_host_feed_imports_with_guids_dates_and_enclosures_intact(
+    stub: Stub, tmp_path: Path, host: str
+) -> None:
     url = stub.url(FEEDS[host])
     result = importer.import_feed(url, tmp_path)
     show, episodes = model.load(tmp_path)
@@ -372,32 +386,6 @@ def test_ten_thousand_items(tmp_path: Path) -> None:
     assert len(list((tmp_path / "show" / "episodes").iterdir())) == 10_000
 
 
-def big_feed(n: int) -> bytes:
-    """A Libsyn-shaped feed with n items (also used by benchmarks/bench_import.py)."""
-    head = (
-        '<?xml version="1.0" encoding="UTF-8"?>\n<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/'
-        'podcast-1.0.dtd" xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:atom="http://www.w3.org'
-        '/2005/Atom"><channel><title>Big Show</title><link>https://big.example.com/</link>'
-        '<atom:link href="https://feeds.example.com/big" rel="self" type="application/rss+xml"/>'
-        "<description>Many episodes.</description><language>en</language><itunes:author>Big</itunes:author>"
-        "<itunes:owner><itunes:name>Big</itunes:name><itunes:email>big@example.com</itunes:email></itunes:owner>"
-        '<itunes:category text="News"/><itunes:explicit>no</itunes:explicit>'
-    )
-    start = dt.datetime(2000, 1, 1, 6, tzinfo=dt.UTC)
-    items = []
-    for i in range(n, 0, -1):
-        when = (start + dt.timedelta(days=i)).strftime("%a, %d %b %Y %H:%M:%S +0000")
-        items.append(
-            f"<item><title>Episode {i}: a day in the news</title><guid isPermaLink=\"false\">big-{i}</guid>"
-            f"<pubDate>{when}</pubDate><itunes:episode>{i}</itunes:episode><itunes:explicit>no</itunes:explicit>"
-            f"<description><![CDATA[<p>Stories for day {i}, with <a href=\"https://example.com/{i}\">links</a>."
-            f"</p><ul><li>One</li><li>Two</li></ul>]]></description>"
-            f'<enclosure url="https://traffic.example.com/big/{i}.mp3" length="{1000 + i}" type="audio/mpeg"/>'
-            "<itunes:duration>00:10:00</itunes:duration></item>"
-        )
-    return (head + "".join(items) + "</channel></rss>").encode()
-
-
 # --------------------------------------------------------------------------- re-import, merge, lock
 
 
@@ -451,7 +439,9 @@ def test_locked_feed_is_refused_unless_the_owner_email_matches(stub: Stub, tmp_p
 
 def test_download_fetches_media_images_chapters_and_transcripts(stub: Stub, tmp_path: Path) -> None:
     rep = ListReporter()
-    result = importer.import_feed(stub.url(FEEDS["pc20"]), tmp_path, download_media=True, jobs=3, reporter=rep)
+    result = importer.import_feed(
+        stub.url(FEEDS["pc20"]), tmp_path, download_media=True, jobs=3, reporter=rep
+    )
     assert {d.status for d in result.downloads} == {"downloaded"}, result.downloads
     _show, episodes = model.load(tmp_path)
     newest = episodes[-1]
@@ -480,7 +470,11 @@ def test_download_resumes_a_dropped_connection_with_range(stub: Stub, tmp_path: 
 
 
 def test_download_failure_is_reported_per_item_and_the_rest_go_on(stub: Stub, tmp_path: Path) -> None:
-    feed = stub.files[FEEDS["anchor"]].decode().replace(f"{stub.base}/media/a2.mp3", f"{stub.base}/drop/media/a2.mp3")
+    feed = (
+        stub.files[FEEDS["anchor"]]
+        .decode()
+        .replace(f"{stub.base}/media/a2.mp3", f"{stub.base}/drop/media/a2.mp3")
+    )
     src = tmp_path / "feed.xml"
     src.write_text(feed, encoding="utf-8")
     result = CliRunner().invoke(cli, ["import", str(src), "--into", str(tmp_path / "show"), "--download"])
@@ -491,7 +485,9 @@ def test_download_failure_is_reported_per_item_and_the_rest_go_on(stub: Stub, tm
     by_title = {e.title: e for e in episodes}
     assert by_title["Episodio 1: Hola"].audio is not None
     failed = by_title["Episodio 2: ¿Qué pasó?"]
-    assert failed.audio is None and failed.audio_url == f"{stub.base}/drop/media/a2.mp3", "the old URL is kept"
+    assert failed.audio is None and failed.audio_url == f"{stub.base}/drop/media/a2.mp3", (
+        "the old URL is kept"
+    )
     partials = list((tmp_path / "show" / ".podcast-import" / "partial").glob("*.part"))
     assert partials and partials[0].stat().st_size > 0, "the partial file is kept for a later resume"
 
