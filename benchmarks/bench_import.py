@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import resource
 import shutil
 import sys
 import tempfile
 import time
-import resource
 from pathlib import Path
 
 import feedparser

@@ -7,12 +7,12 @@ import http.server
 import io
 import json
 import re
-from urllib.parse import urljoin
 import subprocess
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin
 
 import feedparser
 import imageio_ffmpeg
