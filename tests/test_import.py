@@ -555,3 +555,14 @@ def test_frontmatter_dates_keep_their_offset(stub: Stub, tmp_path: Path) -> None
     dates = sorted(str(_front(p)["date"]) for p in (tmp_path / "episodes").glob("*/episode.md"))
     assert dates == ["2024-10-01T06:00:00-04:00", "2024-10-03T06:00:00-04:00"]
     assert yaml.safe_load((tmp_path / "show.yaml").read_text())["moved_from"] == stub.url(FEEDS["buzzsprout"])
+
+
+def test_new_feed_url_setting_puts_itunes_new_feed_url_in_the_feed(sample_show: Path) -> None:
+    from pipeline import feed
+
+    show_file = sample_show if sample_show.name == "show.yaml" else sample_show / "show.yaml"
+    before = feed.build_feed(model.load_show(show_file), [], artwork_url="https://example.com/cover.jpg")
+    assert b"new-feed-url" not in before
+    show_file.write_text(show_file.read_text() + "new_feed_url: https://new.example.com/feed.xml\n")
+    xml = feed.build_feed(model.load_show(show_file), [], artwork_url="https://example.com/cover.jpg").decode()
+    assert "<itunes:new-feed-url>https://new.example.com/feed.xml</itunes:new-feed-url>" in xml
