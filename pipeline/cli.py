@@ -729,7 +729,7 @@ def import_command(
             click.echo(f"  {s.item}: {s.reason}")
     for name, count in sorted(result.tracking.items()):
         click.echo(
-            f"\n{count} enclosure URL{'s' if count != 1 else ''} go through {name} (kept byte for byte; "
+            f"\n{count} enclosure URL{'s go' if count != 1 else ' goes'} through {name} (kept byte for byte; "
             "the new feed keeps counting there until the media moves)"
         )
     failed = [d for d in result.downloads if d.status == "failed"]

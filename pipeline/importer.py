@@ -1315,7 +1315,7 @@ def moving_day_steps(result: ImportResult) -> list[str]:
     old = result.old_feed_url or "the old feed"
     steps = [
         "Set `url:` in show.yaml to the new site's address, then run `podcast check` and `podcast publish`.",
-        f"At the old host, redirect {old} to the new feed URL (<url>feed.xml): use its 'redirect feed' "
+        f"At the old host, redirect {old} to the new feed (your new url: + feed.xml): use its 'redirect feed' "
         "setting, which adds <itunes:new-feed-url>, or a permanent 301 redirect.",
         "Keep the old host's media online until every episode has been downloaded and re-published "
         "(episodes with audio_url: still point there).",

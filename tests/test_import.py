@@ -500,7 +500,7 @@ def test_cli_prints_the_summary_table_and_moving_day(stub: Stub, tmp_path: Path)
     assert result.exit_code == 0, result.output
     assert "Imported 2 episodes of 'Garden Shed Talk'" in result.output
     assert re.search(r"^\s+3  explicit values", result.output, re.M)
-    assert "go through Podtrac" in result.output
+    assert "goes through Podtrac" in result.output
     assert "Moving day:" in result.output and "itunes:new-feed-url" in result.output
 
 
