@@ -710,6 +710,7 @@ def plan(
     taken_slugs: set[str] | None = None,
     known_guids: set[str] | None = None,
     taken_numbers: set[tuple[int, int]] | None = None,
+    merge: bool = False,
 ) -> _Plan:
     """Map the channel and every item onto show.yaml and episode fields, counting each fix."""
     fixes: Counter[str] = Counter()
@@ -808,6 +809,8 @@ def plan(
     artwork_url = _url(art or "", base, fixes)
 
     items = [it for page in pages for it in page.iterfind("item")]
+    if merge:
+        fixes.clear()  # --merge keeps show.yaml as it is: the channel's fixes are not applied
     episodes, skipped = _items(
         items, base, fixes, tracking, taken_slugs or set(), known_guids or set(), taken_numbers or set()
     )
@@ -822,7 +825,7 @@ def _mask(email: str) -> str:
 def _items(
     items: list[etree._Element],
     base: str,
-    fixes: Counter[str],
+    total: Counter[str],
     tracking: Counter[str],
     taken_slugs: set[str],
     known_guids: set[str],
@@ -832,6 +835,7 @@ def _items(
     seen: set[str] = set()
     parsed: list[tuple[dt.datetime, int, str, dict[str, Any], str, list[_Fetch]]] = []
     for index, item in enumerate(items):
+        fixes: Counter[str] = Counter()  # counted only if the item is written
         raw_title = _text(item.find("title")) or _text(_ns(item, "title", ITUNES))
         title = _clean_title(raw_title, fixes) if raw_title else ""
         label = title or _text(item.find("guid")) or f"item {index + 1}"
@@ -933,6 +937,7 @@ def _items(
             or _text(_ns(item, "summary", ITUNES))
         )
         body = html_to_markdown(raw_notes, base, fixes) if raw_notes else ""
+        total.update(fixes)
         parsed.append((when, -index, guid, fields, body, fetches))
 
     parsed.sort(key=lambda p: (p[0], p[1]))  # oldest first; the feed's order breaks ties
@@ -949,7 +954,7 @@ def _items(
         if "number" in fields and fields.get("type", "full") == "full":
             key = (fields.get("season") or 1, fields["number"])
             if key in numbers:
-                fixes["duplicate_number"] += 1
+                total["duplicate_number"] += 1
                 del fields["number"]
             else:
                 numbers.add(key)
@@ -1193,7 +1198,13 @@ def import_feed(
 
     pages, feed_url = read_pages(source, timeout=timeout)
     p = plan(
-        pages, feed_url, owner_email=owner_email, taken_slugs=taken, known_guids=guids, taken_numbers=numbers
+        pages,
+        feed_url,
+        owner_email=owner_email,
+        taken_slugs=taken,
+        known_guids=guids,
+        taken_numbers=numbers,
+        merge=merge,
     )
     if not p.episodes and not merge:
         why = "; ".join(f"{s.item}: {s.reason}" for s in p.skipped[:3])

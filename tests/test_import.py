@@ -418,8 +418,9 @@ def test_merge_adds_only_new_guids(stub: Stub, tmp_path: Path) -> None:
     after = _tree(show)
     assert {k: v for k, v in after.items() if k in before} == before, "nothing already there changes"
     assert len(model.load(show)[1]) == 2
+    assert [k for k, _c, _w in result.fixes] == ["notes_html", "image_remote"], "only the new item's fixes"
     again = importer.import_feed(stub.url(FEEDS["anchor"]), show, merge=True)
-    assert again.written == []
+    assert again.written == [] and again.fixes == []
 
 
 def test_locked_feed_is_refused_unless_the_owner_email_matches(stub: Stub, tmp_path: Path) -> None:
