@@ -1234,7 +1234,7 @@ def _stage_and_move(
     for ep in p.episodes:
         (stage / model.EPISODES_DIR / ep.slug).mkdir(parents=True)
     downloads: list[Download] = []
-    if download_media:
+    if download_media and p.episodes:
         reporter.step(f"downloading media for {len(p.episodes)} episodes")
         downloads = _run_downloads(root, stage, p.episodes, p.fixes, jobs, timeout, reporter)
         for key in ("image_remote", "chapters_remote", "transcript_remote"):
