@@ -565,5 +565,30 @@ def test_new_feed_url_setting_puts_itunes_new_feed_url_in_the_feed(sample_show: 
     before = feed.build_feed(model.load_show(show_file), [], artwork_url="https://example.com/cover.jpg")
     assert b"new-feed-url" not in before
     show_file.write_text(show_file.read_text() + "new_feed_url: https://new.example.com/feed.xml\n")
-    xml = feed.build_feed(model.load_show(show_file), [], artwork_url="https://example.com/cover.jpg").decode()
+    xml = feed.build_feed(
+        model.load_show(show_file), [], artwork_url="https://example.com/cover.jpg"
+    ).decode()
     assert "<itunes:new-feed-url>https://new.example.com/feed.xml</itunes:new-feed-url>" in xml
+
+
+def test_downloaded_import_builds_offline_and_validates_against_the_old_feed(
+    stub: Stub, tmp_path: Path
+) -> None:
+    from pipeline import build, validate
+
+    importer.import_feed(stub.url(FEEDS["anchor"]), tmp_path, download_media=True)
+    build.build(tmp_path, now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC))
+    new = (tmp_path / "build" / "feed.xml").read_bytes()
+    ours, theirs = feedparser.parse(new).entries, feedparser.parse(stub.files[FEEDS["anchor"]]).entries
+    assert [(e.id, e.title, e.published_parsed) for e in ours] == [
+        (e.id, e.title, e.published_parsed) for e in theirs
+    ], "same GUIDs, titles, instants and order"
+    assert b"<itunes:new-feed-url>" in new, "the moved-in feed announces its new URL"
+    report = validate.validate(
+        new,
+        source="feed.xml",
+        previous=stub.files[FEEDS["anchor"]],
+        now=dt.datetime(2030, 1, 1, tzinfo=dt.UTC),
+    )
+    errors = [f for f in report.findings if f.severity == "error"]
+    assert errors == [], errors
