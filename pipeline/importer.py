@@ -397,7 +397,7 @@ def _clean_title(raw: str, fixes: Counter[str]) -> str:
     return text
 
 
-class _Converter(MarkdownConverter):  # type: ignore[misc]
+class _Converter(MarkdownConverter):
     """markdownify, with relative links and images resolved against the feed URL."""
 
     def __init__(self, base: str, fixes: Counter[str], **options: Any) -> None:
@@ -418,11 +418,11 @@ class _Converter(MarkdownConverter):  # type: ignore[misc]
 
     def convert_a(self, el: Any, text: str, *args: Any, **kwargs: Any) -> str:
         self._resolve(el, "href")
-        return str(super().convert_a(el, text, *args, **kwargs))
+        return str(super().convert_a(el, text, *args, **kwargs))  # type: ignore[misc]
 
     def convert_img(self, el: Any, text: str, *args: Any, **kwargs: Any) -> str:
         self._resolve(el, "src")
-        return str(super().convert_img(el, text, *args, **kwargs))
+        return str(super().convert_img(el, text, *args, **kwargs))  # type: ignore[misc]
 
 
 def html_to_markdown(markup: str, base: str, fixes: Counter[str]) -> str:
@@ -803,9 +803,8 @@ def plan(
     if old_feed:
         show["moved_from"] = old_feed
 
-    art = (
-        _ns(channel, "image", ITUNES).get("href") if _ns(channel, "image", ITUNES) is not None else None
-    ) or _text(channel.find("image/url"))
+    image_el = _ns(channel, "image", ITUNES)
+    art = (image_el.get("href") if image_el is not None else None) or _text(channel.find("image/url"))
     artwork_url = _url(art or "", base, fixes)
 
     items = [it for page in pages for it in page.iterfind("item")]
@@ -924,10 +923,10 @@ def _items(
                 fetches.append(_Fetch("chapters", ch_url, "chapters.json"))
         for tr in _all(item, "transcript", PODCAST):
             ttype = (tr.get("type") or "").strip().lower()
-            ext = {"text/vtt": ".vtt", "application/x-subrip": ".srt", "application/srt": ".srt"}.get(ttype)
-            if ext and (tr_url := _url(tr.get("url") or "", base, fixes)):
+            tr_ext = {"text/vtt": ".vtt", "application/x-subrip": ".srt", "application/srt": ".srt"}.get(ttype)
+            if tr_ext and (tr_url := _url(tr.get("url") or "", base, fixes)):
                 fixes["transcript_remote"] += 1
-                fetches.append(_Fetch("transcript", tr_url, "transcript" + ext))
+                fetches.append(_Fetch("transcript", tr_url, "transcript" + tr_ext))
                 break
         if persons := _persons(item, fixes):
             fields["persons"] = persons
