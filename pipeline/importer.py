@@ -49,6 +49,7 @@ MAX_PAGES = 50
 MAX_REDIRECTS = 5
 MAX_ASSET_BYTES = 20 * 2**20
 MAX_MEDIA_BYTES = 2 * 2**30
+MAX_MEDIA_SECONDS = 1800
 _CHUNK = 64 * 1024
 _SLUG_CHARS = 60
 
@@ -985,10 +986,12 @@ def download(
     """Fetch `url` into `dest`, resuming a partial file with HTTP Range; (bytes, resumed). Raises _FetchError.
 
     A dropped connection is resumed from where it stopped (twice at most); the result must have the size
-    the server declared.
+    the server declared. Each request has an overall deadline (MAX_MEDIA_SECONDS) as well as `timeout`
+    per read, so a server that trickles bytes cannot hold an import forever.
     """
     resumed = False
     for _attempt in range(3):
+        deadline = time.monotonic() + MAX_MEDIA_SECONDS
         offset = dest.stat().st_size if dest.exists() else 0
         headers = {"Range": f"bytes={offset}-"} if offset else {}
         try:
@@ -1012,6 +1015,8 @@ def download(
             try:
                 with dest.open(mode) as fh:
                     while True:
+                        if time.monotonic() > deadline:
+                            raise _FetchError(f"did not finish within {MAX_MEDIA_SECONDS} s")
                         chunk = resp.read1(_CHUNK)
                         if not chunk:
                             break
