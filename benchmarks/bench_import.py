@@ -54,21 +54,22 @@ def main(argv: list[str] | None = None) -> None:
     try:
         feed = work / "feed.xml"
         feed.write_bytes(big_feed(n))
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         parsed = feedparser.parse(feed.read_bytes())
-        bare = time.perf_counter() - t0
+        bare, bare_cpu = time.perf_counter() - t0, time.process_time() - c0
         assert len(parsed.entries) == n
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         result = importer.import_feed(str(feed), work / "show")
-        ours = time.perf_counter() - t0
+        ours, ours_cpu = time.perf_counter() - t0, time.process_time() - c0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
         assert len(result.written) == n
-        ratio = ours / bare
+        ratio = ours_cpu / bare_cpu
         size = feed.stat().st_size / 2**20
         print(f"feed: {n:,} items, {size:.1f} MiB")
-        print(f"feedparser parse:            {bare:6.2f} s")
-        print(f"podcast import (no download): {ours:6.2f} s  ({ratio:.2f}x; target <= {TARGET_RATIO:.0f}x)")
+        print(f"feedparser parse:             {bare:6.2f} s wall, {bare_cpu:6.2f} s CPU")
+        print(f"podcast import (no download): {ours:6.2f} s wall, {ours_cpu:6.2f} s CPU")
+        print(f"ratio (CPU): {ratio:.2f}x (wall {ours / bare:.2f}x); target <= {TARGET_RATIO:.0f}x")
         print(
             f"peak memory (max RSS of the process): {peak / 1024:.0f} MiB (before the import: {before / 1024:.0f} MiB)"
         )
