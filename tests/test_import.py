@@ -37,11 +37,14 @@ FEEDS = {
     "megaphone": "/megaphone/BRF123",
     "podlove": "/podlove/feed/mp3/",
     "pc20": "/pc20/feed.xml",
+    "sample": "/sample/feed.xml",
     "paged-1": "/paged/feed.xml",
     "paged-2": "/paged/page2.xml",
     "paged-3": "/paged/page3.xml",
 }
-HOSTS = ["libsyn", "anchor", "buzzsprout", "megaphone", "podlove", "pc20"]
+HOSTS = ["libsyn", "anchor", "buzzsprout", "megaphone", "podlove", "pc20", "sample"]
+#: the sample show's own built feed (the golden file), its artwork served by the stub
+GOLDEN_FEED = Path(__file__).parent / "golden" / "feed.xml"
 
 
 def _mp3(freq: int) -> bytes:
@@ -87,6 +90,11 @@ class Stub:
         return self.base + path
 
     def render(self, name: str) -> bytes:
+        if name == "sample":
+            text = GOLDEN_FEED.read_text(encoding="utf-8")
+            art = re.search(r'<itunes:image href="([^"]+)"', text)
+            assert art is not None
+            return text.replace(art.group(1), self.base + "/art/cover.jpg").encode("utf-8")
         text = (FIXTURES / f"{name}.xml").read_text(encoding="utf-8")
         text = text.replace("{base}", self.base).replace("{hostport}", f"127.0.0.1:{self.port}")
         text = re.sub(r"\{len:([\w.]+)\}", lambda m: str(len(self.files["/media/" + m.group(1)])), text)
@@ -203,6 +211,12 @@ def _front(path: Path) -> dict[str, object]:
     return data
 
 
+def _owner_email(stub: Stub, host: str) -> str:
+    found = re.search(rb"<itunes:email>([^<]+)</itunes:email>", stub.files[FEEDS[host]])
+    assert found is not None
+    return found.group(1).decode()
+
+
 def _no_leftovers(root: Path) -> None:
     assert not (root / "show.yaml").exists()
     assert not list(root.glob(".podcast-import-*")), "a staging folder was left behind"
@@ -217,10 +231,10 @@ def test_each_host_feed_imports_with_guids_dates_and_enclosures_intact(
     stub: Stub, tmp_path: Path, host: str
 ) -> None:
     url = stub.url(FEEDS[host])
-    result = importer.import_feed(url, tmp_path)
+    result = importer.import_feed(url, tmp_path, owner_email=_owner_email(stub, host))  # the sample is locked
     show, episodes = model.load(tmp_path)
-    assert len(episodes) == len(result.written) == 2
     source = {e.id: e for e in _source_items(stub.files[FEEDS[host]])}
+    assert len(episodes) == len(result.written) == len(source) >= 2
     assert {ep.guid for ep in episodes} == set(source)
     for ep in episodes:
         item = source[ep.guid]
@@ -234,6 +248,8 @@ def test_each_host_feed_imports_with_guids_dates_and_enclosures_intact(
         assert ep.slug.isascii() and model.SLUG_RE.match(ep.slug)
         assert ep.audio is None
     assert show.moved_from == url
+    pinned = re.search(rb"<podcast:guid>([^<]+)</podcast:guid>", stub.files[FEEDS[host]])
+    assert show.guid == (pinned.group(1).decode() if pinned else urls.podcast_guid(url))
     assert show.artwork.is_file() and show.artwork.stat().st_size > 1000
     assert result.moving_day and any("redirect" in step for step in result.moving_day)
 
@@ -537,7 +553,7 @@ def test_episode_has_either_audio_or_audio_url(tmp_path: Path) -> None:
 def test_round_trip_builds_offline_with_items_one_for_one(stub: Stub, tmp_path: Path, host: str) -> None:
     from pipeline import build
 
-    importer.import_feed(stub.url(FEEDS[host]), tmp_path)
+    importer.import_feed(stub.url(FEEDS[host]), tmp_path, owner_email=_owner_email(stub, host))
     now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
     build.build(tmp_path, now=now)
     ours = feedparser.parse((tmp_path / "build" / "feed.xml").read_bytes()).entries
