@@ -69,6 +69,8 @@ FIXES: dict[str, str] = {
     "date_named_zone": "dates with a named zone (EST, GMT, ...) written as an offset",
     "date_loose": "dates not in RFC 822 form read leniently",
     "length_missing": "enclosures without a length (or length 0) written as 0; `--download` measures them",
+    "type_guessed": "enclosures without a MIME type given one from the file extension",
+    "length_wrong": "enclosure lengths in the old feed that differed from the downloaded file",
     "html_title": "titles with HTML or entities cleaned",
     "relative_url": "relative URLs resolved against the feed URL",
     "no_guid": "items without a GUID pinned to their enclosure URL (what apps already use)",
@@ -85,6 +87,7 @@ FIXES: dict[str, str] = {
     "title_long": "titles longer than 255 characters shortened",
     "person_role": "person roles not in the namespace list written as guest",
     "chapters_psc": "psc:chapters turned into chapter lines",
+    "chapters_json": "podcast:chapters files turned into chapter lines",
     "chapters_bad": "chapter lists that could not be kept (not starting at 0 or out of order) dropped",
     "image_remote": "episode images left at the old host (`--download` brings them in)",
     "chapters_remote": "podcast:chapters files left at the old host (`--download` brings them in)",
@@ -1314,15 +1317,6 @@ def _stage_and_move(
     if not any(d.status == "failed" for d in downloads):
         shutil.rmtree(root / ".podcast-import", ignore_errors=True)
     return result
-
-
-FIXES.update(
-    {
-        "type_guessed": "enclosures without a MIME type given one from the file extension",
-        "length_wrong": "enclosure lengths in the old feed that differed from the downloaded file",
-        "chapters_json": "podcast:chapters files turned into chapter lines",
-    }
-)
 
 
 def moving_day_steps(result: ImportResult) -> list[str]:
