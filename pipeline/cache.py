@@ -7,7 +7,22 @@ import json
 import os
 from pathlib import Path
 
-from pipeline import audio
+from pipeline.errors import PipelineError
+
+
+def file_digest(path: Path) -> str:
+    """Hex sha256 of a file, read in 1 MiB chunks so memory stays flat for any size."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except FileNotFoundError as err:
+        raise PipelineError(
+            "file not found", file=path, hint="check the path in show.yaml or episode.md"
+        ) from err
+    except IsADirectoryError as err:
+        raise PipelineError("is a folder, not a file", file=path) from err
+    except OSError as err:
+        raise PipelineError(f"cannot read: {err.strerror}", file=path, hint="check its permissions") from err
 
 
 class StatCache:
@@ -39,7 +54,7 @@ class StatCache:
         if isinstance(hit, list) and len(hit) == 4 and hit[:3] == sig and isinstance(hit[3], str):
             value = str(hit[3])
         else:
-            value = audio.file_digest(file)
+            value = file_digest(file)
             self.entries[key] = [*sig, value]
             self.dirty = True
         self._seen[file] = value

@@ -874,6 +874,97 @@ def transcribe_command(slugs: tuple[str, ...], model_name: str, force: bool, sho
     click.echo(f"Transcribed {made} episode{'s' if made != 1 else ''}, {len(results) - made} kept.")
 
 
+# --------------------------------------------------------------------------- import (issue 11)
+
+
+@cli.command(name="import")
+@click.argument("source")
+@click.option(
+    "--into",
+    "folder",
+    type=click.Path(path_type=Path),
+    default=".",
+    show_default=True,
+    help="The show folder to write show.yaml and episodes/ into.",
+)
+@click.option("--merge", is_flag=True, help="Add only the items whose GUID is new to the show already here.")
+@click.option(
+    "--download",
+    "download_media",
+    is_flag=True,
+    help="Also fetch every enclosure, episode image, chapters and transcript into the episode folders.",
+)
+@click.option(
+    "--owner-email",
+    default=None,
+    metavar="EMAIL",
+    help="Your owner address: needed for a podcast:locked feed, or one without an owner email.",
+)
+@click.option("--jobs", type=click.IntRange(1, 32), default=4, show_default=True, help="Parallel downloads.")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per HTTP request.")
+def import_command(
+    source: str,
+    folder: Path,
+    merge: bool,
+    download_media: bool,
+    owner_email: str | None,
+    jobs: int,
+    timeout: float,
+) -> None:
+    """Move a show in: turn another host's feed (file or URL) into show.yaml and episodes/.
+
+    GUIDs, dates and enclosure URLs are kept; every fix is counted in the summary.
+
+    \b
+    Example:
+        podcast import https://feeds.example.com/my-show.xml
+        podcast import old-feed.xml --merge --download --jobs 4
+    """
+    from pipeline import importer
+
+    result = importer.import_feed(
+        source,
+        folder,
+        merge=merge,
+        download_media=download_media,
+        owner_email=owner_email,
+        jobs=jobs,
+        timeout=timeout,
+        reporter=_reporter(),
+    )
+    verb = "Merged" if result.merged else "Imported"
+    pages = f" from {result.pages} feed pages" if result.pages > 1 else ""
+    n = len(result.written)
+    click.echo(f"{verb} {n} episode{'s' if n != 1 else ''} of {result.title!r}{pages} into {result.root}")
+    if result.fixes:
+        click.echo("\nFixed on import:")
+        width = max(len(str(c)) for _k, c, _w in result.fixes)
+        for _key, count, what in result.fixes:
+            click.echo(f"  {count:>{width}}  {what}")
+    if result.skipped:
+        click.echo(f"\nSkipped {len(result.skipped)} item{'s' if len(result.skipped) != 1 else ''}:")
+        for s in result.skipped:
+            click.echo(f"  {s.item}: {s.reason}")
+    for name, count in sorted(result.tracking.items()):
+        click.echo(
+            f"\n{count} enclosure URL{'s go' if count != 1 else ' goes'} through {name} (kept byte for byte; "
+            "the new feed keeps counting there until the media moves)"
+        )
+    failed = [d for d in result.downloads if d.status == "failed"]
+    if result.downloads:
+        got: dict[str, int] = {}
+        for d in result.downloads:
+            got[d.status] = got.get(d.status, 0) + 1
+        click.echo("\nDownloads: " + ", ".join(f"{v} {k}" for k, v in sorted(got.items())))
+        for d in failed:
+            click.echo(f"  {d.slug}: {d.url}: {d.error}")
+    click.echo("\nMoving day:")
+    for i, step in enumerate(result.moving_day, 1):
+        click.echo(f"  {i}. {step}")
+    if failed:
+        raise SystemExit(int(ExitCode.ERROR))
+
+
 def main() -> None:
     """Console-script entry point."""
     cli(prog_name="podcast")

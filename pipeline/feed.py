@@ -72,6 +72,9 @@ def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url:
     it.itunes_category([{"cat": c.top, **({"sub": c.sub} if c.sub else {})} for c in show.categories])
     it.itunes_summary(notes.plain_text(notes.render_inline(show.description)))
     it.itunes_type(show.type)
+    # moved away: apps follow new_feed_url; moved in (imported): the feed announces its own new URL
+    if new_feed_url := show.new_feed_url or (show.feed_url if show.moved_from else None):
+        it.itunes_new_feed_url(new_feed_url)
     fg.itunes_extra.explicit = show.explicit
     fg.itunes_extra.image = artwork_url
 

@@ -355,6 +355,10 @@ class Show(_Frozen):
     """Delivery format and loudness for the built audio."""
     publish: PublishTarget = PublishTarget()
     """Where `podcast publish` sends the built site."""
+    moved_from: Url | None = None
+    """The feed URL at the host this show was imported from (`podcast import` writes it)."""
+    new_feed_url: Url | None = None
+    """When the show moves away: the new feed's URL, carried as itunes:new-feed-url so apps follow."""
 
     @field_validator("language")
     @classmethod
@@ -490,6 +494,14 @@ class Episode(_Frozen):
     """Drafts are never built into the feed or the site."""
     guid: Annotated[str, Field(min_length=1, max_length=255)] | None = None
     """Only to keep a GUID imported from another host; never change it once published."""
+    audio_url: Url | None = None
+    """Instead of `audio:`: the enclosure still at the old host (an imported episode), kept byte for byte."""
+    audio_length: Annotated[int, Field(ge=0, strict=True)] | None = None
+    """With `audio_url:`: the enclosure's size in bytes, as the old feed gave it."""
+    audio_type: Annotated[str, Field(pattern=r"^(audio|video)/[A-Za-z0-9.+-]+$")] | None = None
+    """With `audio_url:`: the enclosure's MIME type, e.g. audio/mpeg."""
+    audio_duration: Annotated[float, Field(ge=0)] | None = None
+    """With `audio_url:`: the duration (HH:MM:SS or seconds), as itunes:duration gave it."""
 
     @field_validator("date", mode="before")
     @classmethod
@@ -514,9 +526,28 @@ class Episode(_Frozen):
     def _audio(cls, v: Any, info: ValidationInfo) -> Path | None:
         return None if v is None else _file(info, v, AUDIO_TYPES, "audio")
 
+    @field_validator("audio_duration", mode="before")
+    @classmethod
+    def _audio_duration(cls, v: Any) -> float | None:
+        return None if v is None else parse_timestamp(v)
+
     @model_validator(mode="after")
     def _audio_unless_draft(self) -> Episode:
-        if self.audio is None and not self.draft:
+        if self.audio is not None and self.audio_url is not None:
+            raise ValueError(
+                "audio: and audio_url: are both set (keep audio: once the recording is in this folder)"
+            )
+        if self.audio_url is None:
+            extra = [
+                k for k in ("audio_length", "audio_type", "audio_duration") if getattr(self, k) is not None
+            ]
+            if extra:
+                raise ValueError(f"{extra[0]}: only goes with audio_url: (delete it, or add audio_url:)")
+        elif self.audio_length is None or self.audio_type is None:
+            raise ValueError(
+                "audio_url: needs audio_length: and audio_type: (the enclosure's bytes and MIME type)"
+            )
+        if self.audio is None and self.audio_url is None and not self.draft:
             raise ValueError(
                 "audio: is required unless the episode is a draft (name the recording in this folder)"
             )
@@ -736,6 +767,14 @@ def load_show(path: Path) -> Show:
         return Show.model_validate({**data, "root": root}, context={"base": root})
     except ValidationError as exc:
         raise ContentErrors(_errors_from(exc, rel, Show)) from None
+
+
+def validate_episode(data: dict[str, Any], folder: Path, rel: str) -> Episode:
+    """An Episode from already-parsed fields (as `podcast import` writes them), or every problem at once."""
+    try:
+        return Episode.model_validate(data, context={"base": folder})
+    except ValidationError as exc:
+        raise ContentErrors(_errors_from(exc, rel, Episode)) from None
 
 
 def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:

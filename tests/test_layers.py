@@ -30,6 +30,7 @@ LAYERS: dict[str, int] = {
     "urls": 2,
     "notes": 2,
     "manifest": 2,
+    "cache": 2,  # every cache of the build: stat digests, keys, CACHE_VERSION
     "feed_ext": 2,
     "artifacts": 2,
     "transcript": 2,
@@ -57,6 +58,7 @@ SHARED = {"errors", "progress"}
 SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
     ("__main__", "cli"),  # `python -m pipeline` is the CLI
     ("serve", "build"),  # the preview server rebuilds on change: serving a build is its whole job
+    ("artifacts", "notes"),  # the build record renders each episode's notes once, when first read
 }
 
 #: Third-party top-level packages that may be imported only by the modules listed. An entry names one
@@ -65,8 +67,8 @@ SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
 CONFINED: dict[str, set[str]] = {
     # "site" for image_size (to move)
     "PIL": {"images", "site"},
-    "lxml": {"feed", "feed_ext", "validate.*"},
-    "yaml": {"model", "scaffold"},
+    "lxml": {"feed", "feed_ext", "validate.*", "importer"},  # importer reads foreign feeds
+    "yaml": {"model", "scaffold", "importer"},  # scaffold and importer write show.yaml/episode.md
     "pydantic": {"model"},
     "mutagen": {"audio.*"},
     "imageio_ffmpeg": {"audio.*"},
