@@ -27,7 +27,7 @@ def check_chapters(starts: Sequence[float], duration: float) -> list[AudioError]
     Callers add the file they came from.
     """
     return [
-        AudioError(p.message, field=p.field, hint=p.hint or None)
+        AudioError(p.message, field=p.field, hint=p.hint)
         for p in rules.chapter_problems(starts, duration)
     ]
 
