@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from pipeline import categories as cats
-from pipeline import ids
+from pipeline import ids, images
 from pipeline.errors import ContentError, ContentErrors, PipelineError
 
 SHOW_FILE = "show.yaml"
@@ -48,6 +48,7 @@ TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
 
 MAX_NOTES_BYTES = 1_000_000  # an episode.md larger than this is a mistake, not show notes
 MAX_SHOW_BYTES = 256_000
+MAX_IMAGE_BYTES = 50_000_000
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
@@ -125,8 +126,13 @@ def _file(info: ValidationInfo, value: Any, kinds: Mapping[str, str], what: str)
         raise ValueError(f"{what} file {str(value)!r} {problem}")
     if path.stat().st_size == 0:
         raise ValueError(f"{what} file {str(value)!r} is empty")
-    if what == "image" and not _looks_like_image(path):
-        raise ValueError(f"{str(value)!r} is not a JPEG or PNG image")
+    if what == "image":
+        try:
+            data = read_capped(path, MAX_IMAGE_BYTES)
+        except (OSError, ValueError) as err:
+            raise ValueError(f"image file {str(value)!r} {getattr(err, 'strerror', None) or err}") from None
+        if why := images.decode_problem(data):
+            raise ValueError(f"{str(value)!r} {why}")
     return path
 
 
@@ -149,12 +155,6 @@ def source_file_problem(path: Path, root: Path) -> str | None:
     if not real.is_relative_to(root.resolve()):
         return "resolves outside the show folder (copy the file into the folder instead of linking to it)"
     return None
-
-
-def _looks_like_image(path: Path) -> bool:
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    return head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def parse_timestamp(value: str | int | float) -> float:

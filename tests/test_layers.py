@@ -55,6 +55,7 @@ SHARED = {"errors", "progress"}
 SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
     ("__main__", "cli"),  # `python -m pipeline` is the CLI
     ("serve", "build"),  # the preview server rebuilds on change: serving a build is its whole job
+    ("model", "images"),  # an image a show names is validated on load by decoding it (images.decode_problem)
 }
 
 #: Third-party top-level packages that may be imported only by the modules listed. An entry names one
