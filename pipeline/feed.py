@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -51,11 +52,8 @@ def item_description(built: BuiltEpisode) -> tuple[str, str]:
 @cache
 def _short_description(summary: str, page_url: str) -> str:
     """The summary and a link to the page, sanitised once per process like the notes (not in every build)."""
-    return f'{notes.sanitise(f"<p>{_escape(summary)}</p>")}<p><a href="{page_url}">Full show notes</a></p>'
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text, href = html.escape(summary, quote=False), html.escape(page_url, quote=True)
+    return f'{notes.sanitise(f"<p>{text}</p>")}<p><a href="{href}">Full show notes</a></p>'
 
 
 def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> bytes:
