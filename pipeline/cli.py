@@ -390,7 +390,9 @@ def feed_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> Non
 @show_option
 @now_option
 @out_option
-@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port on 127.0.0.1."
+)
 @click.option("--no-watch", is_flag=True, help="Do not rebuild when sources change.")
 def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port: int, no_watch: bool) -> None:
     """Build, then preview the site on 127.0.0.1 (with Range support); rebuild on changes.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
-import os
 import re
 import stat
 import uuid
@@ -29,6 +28,7 @@ from pydantic import (
 from pipeline import categories as cats
 from pipeline import ids, images
 from pipeline.errors import ContentError, ContentErrors, PipelineError
+from pipeline.safeio import read_capped
 
 SHOW_FILE = "show.yaml"
 EPISODES_DIR = "episodes"
@@ -164,7 +164,9 @@ def parse_timestamp(value: str | int | float) -> float:
     if isinstance(value, int | float):
         seconds = float(value)
         if not math.isfinite(seconds) or not 0 <= seconds <= MAX_TIMESTAMP:
-            raise ValueError(f"{value!r} is not a time (write HH:MM:SS, at most {MAX_TIMESTAMP / 3600:g} hours)")
+            raise ValueError(
+                f"{value!r} is not a time (write HH:MM:SS, at most {MAX_TIMESTAMP / 3600:g} hours)"
+            )
         return seconds
     m = TIME_RE.match(str(value).strip())
     if not m:
@@ -772,33 +774,6 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def read_capped(path: Path, limit: int) -> bytes:
-    """At most `limit` bytes of a regular file, or ValueError saying why not (never trusts stat's size).
-
-    Opened non-blocking so a FIFO cannot hang the open, refused unless regular (a device or FIFO never
-    ends), and read with a byte cap so a file that grows, or lies about its size, cannot exhaust memory.
-    OSError (missing, unreadable) passes through for the caller to name.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ValueError("is not a regular file (a folder, FIFO or device cannot be read as one)")
-        os.set_blocking(fd, True)
-        chunks: list[bytes] = []
-        total = 0
-        while total <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - total))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            total += len(chunk)
-    finally:
-        os.close(fd)
-    if total > limit:
-        raise ValueError(f"is too large (over {limit:,} bytes, the limit)")
-    return b"".join(chunks)
-
-
 def _read_text(path: Path, rel: str, limit: int) -> str:
     try:
         data = read_capped(path, limit)
@@ -807,7 +782,9 @@ def _read_text(path: Path, rel: str, limit: int) -> str:
     except ValueError as err:
         raise ContentError(f"file {err}", file=rel) from None
     except OSError as err:
-        raise ContentError(f"cannot be read: {err.strerror}", file=rel, hint="check its permissions") from None
+        raise ContentError(
+            f"cannot be read: {err.strerror}", file=rel, hint="check its permissions"
+        ) from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -826,7 +803,7 @@ class _StrictLoader(yaml.SafeLoader):
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None,
                 None,
@@ -867,7 +844,7 @@ _StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_y
 
 def parse_yaml(text: str) -> Any:
     """YAML text -> data with the bounded loader (raises yaml.YAMLError)."""
-    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
 
 
 def _parse_yaml(text: str, rel: str, field: str | None = None, line_offset: int = 0) -> Any:

@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "categories": 0,
     "progress": 0,
+    "safeio": 0,  # bounded reads of regular files only (FIFOs, devices, /dev/zero refused)
     "ids": 0,  # namespace URIs and podcast:guid
     "rules": 0,  # pure content rules shared by check, build and audio (chapters)
     "images": 1,  # Pillow: image facts, artwork rules, placeholder art
