@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.errors import ContentError
+from pipeline.safeio import NotRegularFile, TooLarge, read_capped
+
+#: A transcript of a 10-hour episode is a few MB; more is a wrong file, not a transcript.
+MAX_TRANSCRIPT_BYTES = 20_000_000
 
 Format = Literal["vtt", "srt"]
 
@@ -78,7 +82,11 @@ def read(path: Path, *, file: str | Path | None = None) -> tuple[Cue, ...]:
     """
     where = file if file is not None else path
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_capped(path, MAX_TRANSCRIPT_BYTES).decode("utf-8-sig")
+    except (NotRegularFile, TooLarge) as err:
+        raise ContentError(f"transcript {err}", file=where) from None
+    except OSError as err:
+        raise ContentError(f"cannot be read: {err.strerror or err}", file=where) from None
     except UnicodeDecodeError:
         raise ContentError("is not UTF-8 text", file=where, hint="save the transcript as UTF-8") from None
     fmt = path.suffix[1:].lower()
