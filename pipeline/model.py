@@ -999,7 +999,8 @@ def _cross_episode_problems(show: Show, episodes: list[Episode]) -> list[Pipelin
     problems: list[PipelineError] = []
     seen: dict[tuple[int, int], str] = {}
     guids: dict[str, str] = {}
-    for ep in sorted(episodes, key=lambda e: e.slug):
+    # derived GUIDs first, so a clash is reported on the episode whose pinned `guid:` causes it
+    for ep in sorted(episodes, key=lambda e: (e.guid is not None, e.slug)):
         rel = show_rel(show.root, ep.source)
         if ep.number is not None and ep.type == "full":
             key = (ep.season or 1, ep.number)  # no season reads as season 1 in apps
