@@ -110,6 +110,27 @@ class Case:
     xfail: str = ""  # a known bug in the code under test: why it fails today
 
 
+#: A 600-byte YAML alias bomb: each level doubles nine times; fully expanded it is ~10^9 items.
+_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+    for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+def _bomb_header_png() -> bytes:
+    """A valid 1x1 PNG whose IHDR says 60000x60000 (CRC fixed): Pillow refuses it as a decompression bomb."""
+    import io
+    import struct
+    import zlib
+
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buf, "PNG")
+    png = buf.getvalue()
+    data = struct.pack(">II", 60000, 60000) + png[24:29]
+    chunk = struct.pack(">I", 13) + b"IHDR" + data + struct.pack(">I", zlib.crc32(b"IHDR" + data))
+    return png[:8] + chunk + png[33:]
+
+
 FRONT_10MB = "---\ntitle: Huge\ndate: 2025-01-01T00:00:00Z\nsummary: '" + "a" * 10_000_000 + "'\n---\nBody\n"
 
 CASES = [
@@ -598,7 +619,7 @@ CASES = [
     ),
     Case(
         "host-photo-bomb-header",
-        write("host.jpg", b""),  # replaced just below by the real mutation (a PNG claiming 60000x60000)
+        both(write("host.png", _bomb_header_png()), edit("show.yaml", "photo: host.jpg", "photo: host.png")),
         "show.yaml: host.photo: ",
         "megapixels",
     ),
@@ -617,13 +638,13 @@ CASES = [
     # --- issue 14 item 4: unbounded inputs
     Case(
         "show-yaml-alias-bomb",
-        edit("show.yaml", "copyright: Maya Okafor, CC BY 4.0", "copyright: Maya\n" + "BOMB"),
+        edit("show.yaml", "copyright: Maya Okafor, CC BY 4.0", "copyright: Maya\n" + _BOMB),
         "show.yaml: line ",
         "aliases (*",
     ),
     Case(
         "front-matter-alias-bomb",
-        edit(KNEES_MD, "season: 1\n", "season: 1\nBOMB"),
+        edit(KNEES_MD, "season: 1\n", "season: 1\n" + _BOMB),
         f"{KNEES_MD}: line ",
         "aliases (*",
     ),
@@ -659,55 +680,6 @@ CASES = [
         "is not a valid bucket name",
     ),
 ]
-
-
-#: A 600-byte YAML alias bomb: each level doubles nine times; fully expanded it is ~10^9 items.
-_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-    f"{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
-    for p, n in zip("abcdefgh", "bcdefghi", strict=True)
-)
-
-
-def _bomb_header_png() -> bytes:
-    """A valid 1x1 PNG whose IHDR says 60000x60000 (CRC fixed): Pillow refuses it as a decompression bomb."""
-    import io
-    import struct
-    import zlib
-
-    buf = io.BytesIO()
-    Image.new("RGB", (1, 1)).save(buf, "PNG")
-    png = buf.getvalue()
-    data = struct.pack(">II", 60000, 60000) + png[24:29]
-    chunk = struct.pack(">I", 13) + b"IHDR" + data + struct.pack(">I", zlib.crc32(b"IHDR" + data))
-    return png[:8] + chunk + png[33:]
-
-
-def _finish_cases() -> None:
-    """Fill in the cases whose mutation needs more than one line (the bomb text, the PNG bytes)."""
-    for i, case in enumerate(CASES):
-        if case.id.endswith("alias-bomb"):
-            inner = case.mutate
-
-            def with_bomb(root: Path, inner: Mutation = inner) -> None:
-                inner(root)
-                for rel in ("show.yaml", KNEES_MD):
-                    path = root / rel
-                    path.write_text(path.read_text(encoding="utf-8").replace("BOMB", _BOMB), encoding="utf-8")
-
-            CASES[i] = Case(case.id, with_bomb, case.first, case.fragment)
-        elif case.id == "host-photo-bomb-header":
-            CASES[i] = Case(
-                case.id,
-                both(
-                    write("host.png", _bomb_header_png()),
-                    edit("show.yaml", "photo: host.jpg", "photo: host.png"),
-                ),
-                case.first,
-                case.fragment,
-            )
-
-
-_finish_cases()
 
 
 def snapshot(root: Path) -> dict[str, bytes | None]:
