@@ -130,7 +130,8 @@ def paragraphs(cues: Sequence[Cue], *, max_words: int = 90, max_gap: float = 3.0
     last cue ended a sentence. Empty cues are skipped.
     """
     out: list[Paragraph] = []
-    start, speaker, parts, words = 0.0, None, [], 0
+    parts: list[str] = []
+    start, speaker, words = 0.0, None, 0
     last_end: float | None = None
     for cue in cues:
         text = " ".join(cue.text.split())
