@@ -540,6 +540,7 @@ def publish_command(
     reporter = _reporter()
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
     target = publish.open_target(result.show)
+    target.reporter = reporter  # progress while a silent S3 endpoint is retried
     options = publish.Options(
         dry_run=dry_run, force=force, prune=prune, break_lock=break_lock, create_bucket=create_bucket
     )

@@ -173,6 +173,7 @@ class Storage(Protocol):
     """Bytes under keys in one target. Keys are relative ('episodes/a/index.html'); no podcast knowledge."""
 
     description: str  # "s3://bucket/prefix" or "folder public/": names the target in messages, no secrets
+    reporter: Reporter  # where the target reports waiting (an S3 retry after a timeout)
 
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when it does not exist."""
@@ -264,6 +265,8 @@ class _BaseStorage:
 
     description: str
     workers: int
+    #: Where a target says what it is waiting for (an S3 retry after a timeout); the CLI sets its own.
+    reporter: Reporter = _NULL_REPORTER
 
     # -- implemented by each target ------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
@@ -884,8 +887,17 @@ class S3Storage(_BaseStorage):
                 hint="write it like https://s3.example.com",
             ) from err
         client.meta.events.register("before-sign.s3.PutObject", _drop_expect_header)
+        client.meta.events.register("needs-retry.s3", self._note_retry)
         _resolve_endpoint_once_per_bucket(client)
         return client
+
+    def _note_retry(self, attempts: int = 0, caught_exception: BaseException | None = None, **_: Any) -> None:
+        """Progress while a silent or failing endpoint is retried (botocore's retry handler decides)."""
+        if caught_exception is not None and attempts < self.max_attempts:
+            self.reporter.warn(
+                f"{self._endpoint} did not answer ({type(caught_exception).__name__}); "
+                f"trying again ({attempts + 1} of {self.max_attempts})"
+            )
 
     @property
     def _endpoint(self) -> str:

@@ -431,6 +431,7 @@ def test_an_s3_endpoint_that_never_answers_fails_publish_in_bounded_time(
     assert result.returncode != 0
     line = _one_line(result)
     assert "did not answer in time" in line, line
+    assert "trying again (2 of" in result.stderr, result.stderr  # progress before the one line
     assert took < 60, took
 
 
