@@ -572,3 +572,41 @@ def test_an_invalid_bucket_name_says_invalid_and_why(tmp_path: Path, assets: Pat
         (problem,) = caught.value.problems
         assert problem.field == "publish.bucket"
         assert "is not a valid bucket name" in str(problem) and why in str(problem), str(problem)
+
+
+def _no_such_bucket(conn: socket.socket, closed: threading.Event) -> None:
+    """Answer every request as a server that knows no such bucket (some do so for a name they refuse)."""
+    body = b"<?xml version='1.0'?><Error><Code>NoSuchBucket</Code><Message>The specified bucket does not exist</Message></Error>"
+    try:
+        while not closed.is_set():
+            request = conn.recv(65536)
+            if not request:
+                return
+            head = b"HTTP/1.1 404 Not Found\r\nContent-Type: application/xml\r\nContent-Length: %d\r\n\r\n"
+            conn.sendall(head % len(body) + (b"" if request.startswith(b"HEAD") else body))
+    except OSError:
+        pass
+
+
+def test_storage_reports_an_invalid_bucket_name_as_invalid_not_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline import storage
+    from pipeline.errors import StorageError
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret-example")
+    monkeypatch.setenv("PODCAST_S3_TIMEOUT", "2")
+    server = _Loopback(_no_such_bucket)
+    try:
+        for name, said in (("Bad_Name", "is not a valid bucket name"), ("good-name", "does not exist")):
+            target = storage.S3Storage(
+                name, endpoint_url=f"http://127.0.0.1:{server.port}", region="us-east-1"
+            )
+            with pytest.raises(StorageError) as caught:
+                target.get("feed.xml")
+            assert said in str(caught.value), str(caught.value)
+            if name == "Bad_Name":
+                assert "lowercase" in str(caught.value)
+    finally:
+        server.close()
