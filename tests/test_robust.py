@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
@@ -123,9 +123,10 @@ def test_the_tiny_show_checks_and_builds(tmp_path: Path, assets: Path, cache: Pa
 
 
 def test_one_image_as_episode_and_chapter_image_builds(tmp_path: Path, assets: Path, cache: Path) -> None:
-    front = "image: art.jpg\nchapters:\n  - {start: '00:00', title: Start, image: art.jpg}\n"
+    # cover.jpg: the name both an episode image's key and a chapter image's key end in
+    front = "image: cover.jpg\nchapters:\n  - {start: '00:00', title: Start, image: cover.jpg}\n"
     show = make_tiny_show(tmp_path / "s", assets, front)
-    shutil.copyfile(assets / "cover.jpg", show.parent / "episodes/one/art.jpg")
+    shutil.copyfile(assets / "cover.jpg", show.parent / "episodes/one/cover.jpg")
     ok_check, ok_build, said = _verdicts(show, cache)
     assert ok_check and ok_build, said
 
@@ -236,6 +237,18 @@ FIELDS: dict[str, st.SearchStrategy[str]] = {
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+# The cases issue 14 found (check clean, build refused or crashed) always run, before the generated ones.
+@example(fields={"date": "9999-12-31T23:00:00-12:00"}, notes=None)
+@example(fields={"date": "0001-01-01T00:00:00+01:00"}, notes=None)
+@example(fields={"chapters": "\n  - {start: 0, title: A}\n  - {start: .inf, title: B}"}, notes=None)
+@example(fields={"chapters": "\n  - {start: 0, title: A}\n  - {start: .nan, title: B}"}, notes=None)
+@example(fields={"number": "1" * 30}, notes=None)
+@example(fields={"number": "9" * 5000}, notes=None)
+@example(fields={"summary": '"Knees \\ufffe"'}, notes=None)
+@example(fields={"title": "T"}, notes="Notes \uffff")
+@example(
+    fields={"image": "cover.jpg", "chapters": "\n  - {start: 0, title: A, image: cover.jpg}"}, notes=None
+)
 @given(
     fields=st.dictionaries(st.sampled_from(sorted(FIELDS)), st.none(), min_size=1, max_size=3).flatmap(
         lambda keys: st.fixed_dictionaries({k: FIELDS[k] for k in keys})
@@ -255,6 +268,7 @@ def test_check_and_build_agree_at_the_edges(
     show = make_tiny_show(root, assets, front, notes=notes_text, date=fields.get("date"))
     folder = show.parent / "episodes/one"
     shutil.copyfile(assets / "cover.jpg", folder / "art.jpg")
+    shutil.copyfile(assets / "cover.jpg", folder / "cover.jpg")
     (folder / "t.vtt").write_text("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nHello\n", encoding="utf-8")
     ok_check, ok_build, said = _verdicts(show, cache)
     assert ok_check == ok_build, said
