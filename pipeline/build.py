@@ -300,10 +300,7 @@ class BuildWriter:
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(dest.name + ".tmp")
             tmp.unlink(missing_ok=True)
-            try:
-                os.link(data, tmp)
-            except OSError:
-                shutil.copy2(data, tmp)
+            shutil.copy2(data, tmp)  # a copy, never a hard link: an edit in build/ must not reach a source
             os.replace(tmp, dest)
             return True
         try:
@@ -390,6 +387,7 @@ def build(
             )
     finally:
         stat.save()
+    outputs = list(dict.fromkeys(outputs))  # one file named twice (episode and chapter image) is one output
     info = _build_info(audio_built)
     if feed_only:
         # `podcast feed`: the feed, its sidecar files and the media it points at; pages are left alone.

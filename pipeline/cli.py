@@ -563,7 +563,9 @@ def feed_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> Non
 @show_option
 @now_option
 @out_option
-@click.option("--port", type=int, default=8000, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True, help="Port on 127.0.0.1."
+)
 @click.option("--no-watch", is_flag=True, help="Do not rebuild when sources change.")
 def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port: int, no_watch: bool) -> None:
     """Build, then preview the site on 127.0.0.1 (with Range support); rebuild on changes.
@@ -697,6 +699,7 @@ def publish_command(
     reporter = _reporter()
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
     target = publish.open_target(result.show)
+    target.reporter = reporter  # progress while a silent S3 endpoint is retried
     options = publish.Options(
         dry_run=dry_run, force=force, prune=prune, break_lock=break_lock, create_bucket=create_bucket
     )

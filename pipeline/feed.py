@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 
@@ -26,19 +27,16 @@ def hms(seconds: float) -> str:
 
 def item_description(built: BuiltEpisode) -> tuple[str, str]:
     """(description, content:encoded): full notes as HTML; the description is cut to Apple's limit."""
-    html = built.notes.html
-    if len(html.encode()) <= DESCRIPTION_LIMIT:
-        return html, html
-    return _short_description(built.summary, built.page_url), html
+    full = built.notes.html
+    if len(full.encode()) <= DESCRIPTION_LIMIT:
+        return full, full
+    return _short_description(built.summary, built.page_url), full
 
 
 def _short_description(summary: str, page_url: str) -> str:
-    """The summary and a link to the page, sanitised."""
-    return f'{notes.sanitise(f"<p>{_escape(summary)}</p>")}<p><a href="{page_url}">Full show notes</a></p>'
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """The summary and a link to the page, sanitised, every value escaped."""
+    text, href = html.escape(summary, quote=False), html.escape(page_url, quote=True)
+    return f'{notes.sanitise(f"<p>{text}</p>")}<p><a href="{href}">Full show notes</a></p>'
 
 
 def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> bytes:

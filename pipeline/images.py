@@ -77,6 +77,32 @@ def image_facts(data: bytes) -> ImageFacts:
     )
 
 
+#: The most pixels any image of a show may have: decoding it then needs at most ~150 MB.
+MAX_PIXELS = 6000 * 6000
+
+
+def decode_problem(data: bytes) -> str | None:
+    """Why an image file cannot be used (not JPEG/PNG, truncated, absurd size), or None.
+
+    The one rule for every image a show names (artwork, episode and chapter images, photo, logo):
+    the header's size is bounded before anything is decoded, then every pixel is decoded, so a
+    truncated file or a decompression bomb is refused by `check` exactly as the build would fail on it.
+    """
+    try:
+        with Image.open(io.BytesIO(data), formats=("JPEG", "PNG")) as img:
+            w, h = img.size
+            if w * h > MAX_PIXELS:
+                return f"is {w}×{h} pixels (at most {MAX_PIXELS // 1_000_000} megapixels)"
+            img.load()
+    except UnidentifiedImageError:
+        return "is not a JPEG or PNG image"
+    except Image.DecompressionBombError:
+        return f"claims too many pixels (at most {MAX_PIXELS // 1_000_000} megapixels)"
+    except (OSError, SyntaxError, ValueError):
+        return "cannot be decoded: it is damaged or truncated (export it again)"
+    return None
+
+
 def artwork_problems(data: bytes, ext: str) -> list[Problem]:
     """Apple's and Spotify's artwork rules over an image's bytes; `ext` is its file name's suffix (".jpg")."""
     out: list[Problem] = []

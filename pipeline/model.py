@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import math
 import re
+import stat
+import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import (
@@ -22,7 +26,9 @@ from pydantic import (
 )
 
 from pipeline import categories as cats
+from pipeline import ids, images
 from pipeline.errors import ContentError, ContentErrors, PipelineError
+from pipeline.safeio import read_capped
 
 SHOW_FILE = "show.yaml"
 EPISODES_DIR = "episodes"
@@ -41,23 +47,52 @@ IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 AUTO_TRANSCRIPT = "transcript.vtt"  # used when the front matter names no transcript
 TRANSCRIPT_TYPES = {".vtt": "text/vtt", ".srt": "application/x-subrip"}
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # same rules as safe_load, in C when available
 MAX_NOTES_BYTES = 1_000_000  # an episode.md larger than this is a mistake, not show notes
 MAX_SHOW_BYTES = 256_000
+MAX_IMAGE_BYTES = 50_000_000
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
 COLOR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-TIME_RE = re.compile(r"^(?:(\d+):)?(\d{1,2}):(\d{1,2}(?:\.\d+)?)$")
+TIME_RE = re.compile(r"^(?:(\d{1,6}):)?(\d{1,2}):(\d{1,2}(?:\.\d{1,9})?)$")
+#: The longest recording a chapter can point into (a start past the audio's end is the audio check's job).
+MAX_TIMESTAMP = 1000 * 3600.0
+#: Episode dates (in UTC) a feed, a page and a sitemap can all carry.
+MIN_YEAR, MAX_YEAR = 1900, 9998
+#: Episode and season numbers: MP4 tags hold them in 16 bits.
+MAX_NUMBER = 65535
 PERSON_ROLES = ("host", "co-host", "guest", "guest host", "producer", "editor", "composer", "narrator")
 
 
 # --------------------------------------------------------------------------- field helpers
 
 
+#: Characters a URL may not hold as written: they would break out of an HTML attribute or an XML value.
+_URL_BAD_RE = re.compile(r"[\s\"'<>\\^`{|}\x00-\x1f\x7f]")
+_HOST_RE = re.compile(r"^(?:[^\W_](?:[\w-]*[^\W_])?\.)*[^\W_](?:[\w-]*[^\W_])?$|^\[[0-9A-Fa-f:.]+\]$")
+MAX_URL_CHARS = 2000
+
+
 def _https_url(value: str) -> str:
-    if not re.match(r"^https?://[^\s/]+", value):
-        raise ValueError(f"{value!r} is not an http(s) URL")
+    """An absolute http(s) URL with a host, and nothing in it that needs escaping in HTML or XML."""
+    if len(value) > MAX_URL_CHARS:
+        raise ValueError(f"is not a URL: it is {len(value):,} characters long (at most {MAX_URL_CHARS:,})")
+    if m := _URL_BAD_RE.search(value):
+        raise ValueError(
+            f"{_describe(value)} is not a URL: it contains {m.group()!r} "
+            "(percent-encode it, e.g. %20 for a space, or remove it)"
+        )
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number in 0-65535
+    except ValueError:
+        raise ValueError(f"{_describe(value)} is not a valid URL (check the host and port)") from None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{_describe(value)} is not an http(s) URL (write https://host/...)")
+    host = parts.netloc.rpartition("@")[2]
+    host = host if host.startswith("[") else host.rpartition(":")[0] or host if ":" in host else host
+    if not host or not _HOST_RE.match(host):
+        raise ValueError(f"{_describe(value)} is not an http(s) URL: {host!r} is not a host name")
     return value
 
 
@@ -84,19 +119,43 @@ def _file(info: ValidationInfo, value: Any, kinds: Mapping[str, str], what: str)
         raise ValueError(
             f"{str(value)!r} is not a supported {what} type (expected {', '.join(sorted(kinds))})"
         )
-    if not path.is_file():
+    root: Path = (info.context or {}).get("root", base)
+    problem = source_file_problem(path, root)
+    if problem == "not found":
         raise ValueError(f"{what} file {str(value)!r} not found")
+    if problem:
+        raise ValueError(f"{what} file {str(value)!r} {problem}")
     if path.stat().st_size == 0:
         raise ValueError(f"{what} file {str(value)!r} is empty")
-    if what == "image" and not _looks_like_image(path):
-        raise ValueError(f"{str(value)!r} is not a JPEG or PNG image")
+    if what == "image":
+        try:
+            data = read_capped(path, MAX_IMAGE_BYTES)
+        except (OSError, ValueError) as err:
+            raise ValueError(f"image file {str(value)!r} {getattr(err, 'strerror', None) or err}") from None
+        if why := images.decode_problem(data):
+            raise ValueError(f"{str(value)!r} {why}")
     return path
 
 
-def _looks_like_image(path: Path) -> bool:
-    with path.open("rb") as fh:
-        head = fh.read(8)
-    return head.startswith(b"\xff\xd8\xff") or head.startswith(b"\x89PNG\r\n\x1a\n")
+def source_file_problem(path: Path, root: Path) -> str | None:
+    """Why a file the show names cannot be read as one of its sources, or None when it can.
+
+    The one rule for every referenced file (artwork, audio, transcript, images, episode.md): it is a
+    regular file (a FIFO or a device would hang or never end) and, with every symlink followed, it
+    resolves inside the show folder, so a link cannot publish or echo a file from elsewhere.
+    """
+    try:
+        st = path.stat()
+        real = path.resolve(strict=True)
+    except FileNotFoundError:
+        return "not found"
+    except (OSError, RuntimeError) as err:
+        return f"cannot be read ({getattr(err, 'strerror', None) or err})"
+    if not stat.S_ISREG(st.st_mode):
+        return "is not a regular file (a folder, FIFO or device cannot be a source)"
+    if not real.is_relative_to(root.resolve()):
+        return "resolves outside the show folder (copy the file into the folder instead of linking to it)"
+    return None
 
 
 def parse_timestamp(value: str | int | float) -> float:
@@ -104,14 +163,19 @@ def parse_timestamp(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("expected a time like 00:01:30")
     if isinstance(value, int | float):
-        return float(value)
+        seconds = float(value)
+        if not math.isfinite(seconds) or not 0 <= seconds <= MAX_TIMESTAMP:
+            raise ValueError(
+                f"{value!r} is not a time (write HH:MM:SS, at most {MAX_TIMESTAMP / 3600:g} hours)"
+            )
+        return seconds
     m = TIME_RE.match(str(value).strip())
     if not m:
         raise ValueError(f"{value!r} is not a time (write HH:MM:SS or MM:SS)")
     hours, minutes, seconds = int(m.group(1) or 0), int(m.group(2)), float(m.group(3))
     if minutes >= 60 or seconds >= 60:
         raise ValueError(f"{value!r} is not a time (minutes and seconds must be under 60)")
-    return hours * 3600 + minutes * 60 + seconds
+    return parse_timestamp(hours * 3600 + minutes * 60 + seconds)
 
 
 def format_timestamp(seconds: float) -> str:
@@ -123,7 +187,8 @@ def format_timestamp(seconds: float) -> str:
     return f"{h:02d}:{m:02d}:{s:02d}" + (f".{ms:03d}" if ms else "")
 
 
-_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+#: Code points XML 1.0 cannot carry (C0 controls but tab/newline/CR, surrogates, U+FFFE, U+FFFF), plus DEL.
+_CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
 
 class _Frozen(BaseModel):
@@ -136,9 +201,9 @@ class _Frozen(BaseModel):
     def _no_control_characters(cls, v: Any) -> Any:
         # XML 1.0 (the feed) cannot carry them, and no editor puts them there on purpose.
         if isinstance(v, str) and (m := _CONTROL_RE.search(v)):
+            kind = "control character" if ord(m.group()) < 0x80 else "character"
             raise ValueError(
-                f"contains the control character U+{ord(m.group()):04X} at position {m.start() + 1} "
-                "(delete it)"
+                f"contains the {kind} U+{ord(m.group()):04X} at position {m.start() + 1} (delete it)"
             )
         return v
 
@@ -268,6 +333,24 @@ class AudioSettings(_Frozen):
     """ID3v2.4 (default) or 2.3 for old players."""
 
 
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why `name` breaks S3's bucket naming rules (the strictest of S3, R2, B2, MinIO), or None."""
+    if not 3 <= len(name) <= 63:
+        return f"it is {len(name)} characters long (S3 needs 3 to 63)"
+    if not _BUCKET_RE.match(name):
+        return "S3 allows only lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
+    if ".." in name or ".-" in name or "-." in name:
+        return "S3 does not allow '..', '.-' or '-.' in a bucket name"
+    if re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
+        return "S3 does not allow a bucket name that looks like an IP address"
+    if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
+        return "S3 reserves that prefix or suffix"
+    return None
+
+
 class PublishTarget(_Frozen):
     target: Literal["local", "s3"] = "local"
     """Where `podcast publish` puts the site: a local folder or S3-compatible storage."""
@@ -293,6 +376,13 @@ class PublishTarget(_Frozen):
             return None
         base: Path = (info.context or {}).get("base", Path.cwd())
         return base / str(v)
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, v: str | None) -> str | None:
+        if v is not None and (why := bucket_name_problem(v)):
+            raise ValueError(f"{_describe(v)} is not a valid bucket name: {why}")
+        return v
 
     @field_validator("prefix")
     @classmethod
@@ -470,9 +560,9 @@ class Episode(_Frozen):
     """Publication time with a time zone: 2024-05-01T09:00:00+01:00. A future date schedules the episode."""
     audio: Path | None = None
     """The source recording in this folder: .wav, .flac, .aiff, .m4a or .mp3 (a draft may leave it out)."""
-    number: Annotated[int, Field(ge=1, strict=True)] | None = None
+    number: Annotated[int, Field(ge=1, le=MAX_NUMBER, strict=True)] | None = None
     """Episode number (itunes:episode)."""
-    season: Annotated[int, Field(ge=1, strict=True)] | None = None
+    season: Annotated[int, Field(ge=1, le=MAX_NUMBER, strict=True)] | None = None
     """Season number (itunes:season)."""
     type: Literal["full", "trailer", "bonus"] = "full"
     """Episode type for apps: full, trailer or bonus."""
@@ -519,6 +609,15 @@ class Episode(_Frozen):
             raise ValueError(
                 f"'{v.isoformat(sep=' ')}' has no time zone (write {v.isoformat(timespec='seconds')}+00:00)"
             )
+        if isinstance(v, dt.datetime):
+            try:
+                utc = v.astimezone(dt.UTC)  # feeds, pages and the schedule all work in UTC
+            except (OverflowError, ValueError):
+                utc = None
+            if utc is None or not MIN_YEAR <= utc.year <= MAX_YEAR:
+                raise ValueError(
+                    f"'{v.isoformat()}' is out of range (a date between {MIN_YEAR} and {MAX_YEAR}, in UTC)"
+                )
         return v
 
     @field_validator("audio", mode="before")
@@ -689,7 +788,7 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     for part in loc:
         if isinstance(part, int):
             continue
-        field = current.model_fields.get(part) if isinstance(current, type) else None
+        field = current.model_fields.get(part) if isinstance(current, type) else None  # type: ignore[attr-defined]
         if field is None:
             return None
         ann = field.annotation
@@ -709,22 +808,80 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
 
 def _read_text(path: Path, rel: str, limit: int) -> str:
     try:
-        size = path.stat().st_size
+        data = read_capped(path, limit)
     except FileNotFoundError:
         raise ContentError("file not found", file=rel) from None
-    if size > limit:
-        raise ContentError(f"file is too large ({size:,} bytes; the limit is {limit:,})", file=rel)
+    except ValueError as err:
+        raise ContentError(f"file {err}", file=rel) from None
+    except OSError as err:
+        raise ContentError(
+            f"cannot be read: {err.strerror}", file=rel, hint="check its permissions"
+        ) from None
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         raise ContentError(
             f"is not UTF-8 text (bad byte at offset {err.start})", file=rel, hint="save the file as UTF-8"
         ) from None
 
 
+#: Digits a YAML number may have: more is never a count or a setting (and Python refuses over 4300).
+MAX_NUMBER_DIGITS = 20
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """safe_load's rules, bounded: no aliases (a 600-byte alias bomb expands to gigabytes), no duplicate
+    keys (last-wins hides a typo'd or pasted-twice field), no numbers longer than MAX_NUMBER_DIGITS."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"aliases (*{event.anchor}) are not supported; write the value out in full",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            first: dict[Any, Any] = {}
+            for key_node, _ in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    continue
+                key = (key_node.tag, key_node.value)
+                if key in first:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"duplicate key {key_node.value!r} (it is already set above; keep one)",
+                        key_node.start_mark,
+                    )
+                first[key] = key_node.start_mark
+        return super().construct_mapping(node, deep=deep)
+
+    def construct_yaml_int(self, node: Any) -> int:
+        digits = sum(ch.isdigit() for ch in str(node.value))
+        if digits > MAX_NUMBER_DIGITS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a number with {digits:,} digits is too long", node.start_mark
+            )
+        value: int = super().construct_yaml_int(node)
+        return value
+
+
+_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
+
+
+def parse_yaml(text: str) -> Any:
+    """YAML text -> data with the bounded loader (raises yaml.YAMLError)."""
+    return yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
+
+
 def _parse_yaml(text: str, rel: str, field: str | None = None, line_offset: int = 0) -> Any:
     try:
-        return yaml.load(text, Loader=_YAML_LOADER)  # a SafeLoader (libyaml's when present)
+        return parse_yaml(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1 + line_offset}" if mark else "YAML"
@@ -764,7 +921,7 @@ def load_show(path: Path) -> Show:
     if "root" in data:
         raise ContentError("'root' is not a setting", file=rel)
     try:
-        return Show.model_validate({**data, "root": root}, context={"base": root})
+        return Show.model_validate({**data, "root": root}, context={"base": root, "root": root})
     except ValidationError as exc:
         raise ContentErrors(_errors_from(exc, rel, Show)) from None
 
@@ -819,6 +976,9 @@ def load_episode(show_root: Path, folder: Path) -> Episode:
             file=show_rel(show_root, folder),
             hint="run `podcast new TITLE` or add the file",
         )
+    problem = source_file_problem(source, show_root)
+    if problem and problem != "not found":
+        raise ContentError(f"file {problem}", file=rel)
     text = _read_text(source, rel, MAX_NOTES_BYTES)
     data, body, _ = split_front_matter(text, rel)
     for key in INTERNAL_EPISODE_KEYS:
@@ -835,7 +995,7 @@ def load_episode(show_root: Path, folder: Path) -> Episode:
     try:
         return Episode.model_validate(
             {**data, "slug": slug, "dir": folder, "source": source, "notes": body},
-            context={"base": folder},
+            context={"base": folder, "root": show_root.resolve()},
         )
     except ValidationError as exc:
         raise ContentErrors(_errors_from(exc, rel, Episode)) from None
@@ -883,7 +1043,8 @@ def _cross_episode_problems(show: Show, episodes: list[Episode]) -> list[Pipelin
     problems: list[PipelineError] = []
     seen: dict[tuple[int, int], str] = {}
     guids: dict[str, str] = {}
-    for ep in sorted(episodes, key=lambda e: e.slug):
+    # derived GUIDs first, so a clash is reported on the episode whose pinned `guid:` causes it
+    for ep in sorted(episodes, key=lambda e: (e.guid is not None, e.slug)):
         rel = show_rel(show.root, ep.source)
         if ep.number is not None and ep.type == "full":
             key = (ep.season or 1, ep.number)  # no season reads as season 1 in apps
@@ -897,17 +1058,29 @@ def _cross_episode_problems(show: Show, episodes: list[Episode]) -> list[Pipelin
                     )
                 )
             seen[key] = ep.slug
-        if ep.guid is not None:
-            if ep.guid in guids:
-                problems.append(
-                    ContentError(f"GUID is also used by {guids[ep.guid]}", file=rel, field="guid")
+        guid = episode_guid(show, ep)
+        if guid in guids:
+            problems.append(
+                ContentError(
+                    f"GUID {guid} is also {guids[guid]}'s",
+                    file=rel,
+                    field="guid",
+                    hint="every episode needs its own GUID; remove or change the pinned one",
                 )
-            guids[ep.guid] = ep.slug
+            )
+        else:
+            guids[guid] = ep.slug
         if show.type == "serial" and ep.number is None and not ep.draft:
             problems.append(
                 ContentError("a serial show needs a number on every episode", file=rel, field="number")
             )
     return problems
+
+
+def episode_guid(show: Show, ep: Episode) -> str:
+    """The episode's feed GUID: pinned in its front matter, or derived from the show's GUID and its slug."""
+    show_guid = show.guid or ids.podcast_guid(show.feed_url)
+    return ep.guid or str(uuid.uuid5(uuid.UUID(show_guid), ep.slug))
 
 
 def load(path: Path) -> tuple[Show, tuple[Episode, ...]]:

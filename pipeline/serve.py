@@ -35,7 +35,10 @@ TYPES = {
     ".txt": "text/plain; charset=utf-8",
     ".svg": "image/svg+xml",
 }
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$")  # 18 digits: past any file, never a huge int
+#: Longer URL paths, or longer names in them, name nothing a build writes: 414 / 404 without touching disk.
+MAX_PATH = 2048
+MAX_SEGMENT = 255
 
 
 def content_type(path: Path) -> str:
@@ -73,7 +76,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _resolve(self) -> tuple[Path | None, bool]:
         """(the file a URL names or None, whether it names a folder without its trailing slash)."""
+        try:
+            return self._lookup()
+        except (
+            OSError,
+            ValueError,
+        ):  # a NUL byte, a name too long, a file gone mid-rebuild: nothing we serve
+            return None, False
+
+    def _lookup(self) -> tuple[Path | None, bool]:
         url_path = unquote(urlsplit(self.path).path)
+        if any(len(part) > MAX_SEGMENT for part in url_path.split("/")):
+            return None, False
         root = self.root.resolve()
         try:
             candidate = (root / url_path.lstrip("/")).resolve()
@@ -96,6 +110,9 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(body=True)
 
     def _serve(self, *, body: bool) -> None:
+        if len(self.path) > MAX_PATH:
+            self.send_error(HTTPStatus.REQUEST_URI_TOO_LONG)
+            return
         path, add_slash = self._resolve()
         if add_slash:
             url = urlsplit(self.path)
@@ -114,7 +131,12 @@ class _Handler(BaseHTTPRequestHandler):
             if body:
                 self.wfile.write(data)
             return
-        size = path.stat().st_size
+        try:
+            st = path.stat()
+        except OSError:  # replaced or removed by a rebuild since _resolve
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return
+        size = st.st_size
         start, end = 0, size - 1
         status = HTTPStatus.OK
         header = self.headers.get("Range")
@@ -132,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", content_type(path))
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Length", str(end - start + 1 if size else 0))
-        self.send_header("Last-Modified", email.utils.formatdate(path.stat().st_mtime, usegmt=True))
+        self.send_header("Last-Modified", email.utils.formatdate(st.st_mtime, usegmt=True))
         self.send_header("Cache-Control", "no-cache")
         if status == HTTPStatus.PARTIAL_CONTENT:
             self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
@@ -151,6 +173,8 @@ class _Handler(BaseHTTPRequestHandler):
                     left -= len(chunk)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the player moved on (seeking cancels requests); not an error
+        except OSError:
+            self.close_connection = True  # the file went away mid-send (a rebuild): end this response
 
 
 class Server:
@@ -170,7 +194,7 @@ class Server:
     @property
     def url(self) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}/"
+        return f"http://{host!s}:{port}/"
 
     def start(self) -> Server:
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -231,7 +255,11 @@ def _sigterm_as_interrupt() -> Callable[[], None]:
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, interrupt)
-    return lambda: signal.signal(signal.SIGTERM, previous)
+
+    def restore() -> None:
+        signal.signal(signal.SIGTERM, previous)
+
+    return restore
 
 
 class Preview:

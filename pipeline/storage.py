@@ -22,6 +22,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from pipeline import model
 from pipeline.errors import PipelineError, StorageError, TargetLocked
 from pipeline.progress import NullReporter, Reporter, Task
 
@@ -172,6 +173,7 @@ class Storage(Protocol):
     """Bytes under keys in one target. Keys are relative ('episodes/a/index.html'); no podcast knowledge."""
 
     description: str  # "s3://bucket/prefix" or "folder public/": names the target in messages, no secrets
+    reporter: Reporter  # where the target reports waiting (an S3 retry after a timeout)
 
     def get(self, key: str) -> bytes | None:
         """The object's bytes, or None when it does not exist."""
@@ -263,6 +265,8 @@ class _BaseStorage:
 
     description: str
     workers: int
+    #: Where a target says what it is waiting for (an S3 retry after a timeout); the CLI sets its own.
+    reporter: Reporter = _NULL_REPORTER
 
     # -- implemented by each target ------------------------------------------------------------
     def get(self, key: str) -> bytes | None:
@@ -730,8 +734,12 @@ def _aws() -> SimpleNamespace:
             "check endpoint_url and that the server is running and reachable",
         ),
         (
+            bce.ReadTimeoutError,
+            "{endpoint} accepted the connection but did not answer in time",
+            "check endpoint_url and the server; " + _RETRY_HINT,
+        ),
+        (
             (
-                bce.ReadTimeoutError,
                 bce.ConnectionClosedError,
                 bce.ResponseStreamingError,
                 bce.IncompleteReadError,
@@ -787,6 +795,15 @@ class _Secrets:
         return "<secrets hidden>"
 
 
+def _env_seconds(name: str) -> float | None:
+    """A positive number of seconds from the environment, or None when unset or not a number."""
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return None
+    return value if 0 < value < 3600 else None
+
+
 class S3Storage(_BaseStorage):
     """An S3 bucket (AWS, R2, B2, MinIO, SeaweedFS...) under an optional key prefix.
 
@@ -807,8 +824,8 @@ class S3Storage(_BaseStorage):
         multipart_threshold: int = 32 * MiB,
         multipart_chunksize: int = 16 * MiB,
         multipart_concurrency: int = 4,
-        connect_timeout: float = 5,
-        read_timeout: float = 60,
+        connect_timeout: float | None = None,
+        read_timeout: float | None = None,
         max_attempts: int = 3,
     ) -> None:
         self.bucket = bucket
@@ -820,9 +837,12 @@ class S3Storage(_BaseStorage):
         self.multipart_threshold = multipart_threshold
         self.multipart_chunksize = multipart_chunksize
         self.multipart_concurrency = multipart_concurrency
-        self.connect_timeout = connect_timeout
-        self.read_timeout = read_timeout
-        self.max_attempts = max_attempts
+        # Bounded: a server that accepts connections and never answers fails a request in at most
+        # max_attempts * (connect_timeout + read_timeout) seconds. PODCAST_S3_TIMEOUT caps both.
+        cap = _env_seconds("PODCAST_S3_TIMEOUT")
+        self.connect_timeout = min(connect_timeout or 5.0, cap or 5.0)
+        self.read_timeout = min(read_timeout or 20.0, cap or 20.0)
+        self.max_attempts = max(1, min(max_attempts, 5))
         self.description = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self._secrets = _Secrets()
         self._client_lock = threading.Lock()
@@ -867,8 +887,17 @@ class S3Storage(_BaseStorage):
                 hint="write it like https://s3.example.com",
             ) from err
         client.meta.events.register("before-sign.s3.PutObject", _drop_expect_header)
+        client.meta.events.register("needs-retry.s3", self._note_retry)
         _resolve_endpoint_once_per_bucket(client)
         return client
+
+    def _note_retry(self, attempts: int = 0, caught_exception: BaseException | None = None, **_: Any) -> None:
+        """Progress while a silent or failing endpoint is retried (botocore's retry handler decides)."""
+        if caught_exception is not None and attempts < self.max_attempts:
+            self.reporter.warn(
+                f"{self._endpoint} did not answer ({type(caught_exception).__name__}); "
+                f"trying again ({attempts + 1} of {self.max_attempts})"
+            )
 
     @property
     def _endpoint(self) -> str:
@@ -916,13 +945,20 @@ class S3Storage(_BaseStorage):
             code_key = "NoSuchBucket"
         else:
             code_key = code
+        invalid = model.bucket_name_problem(self.bucket)
+        if invalid and code_key in ("NoSuchBucket", "InvalidBucketName", "AccessDenied", "403", "400"):
+            code_key = "InvalidBucketName"  # some servers answer "no such bucket" for a name they refuse
         template = _S3_ERRORS.get(code_key)
         what = key if key is not None else f"bucket '{self.bucket}'"
         if template is None:
             text, hint = f"cannot {action} {what}: {message} ({code})", ""
         else:
             text = template[0].format(what=what, bucket=self.bucket, action=action, code=code)
-            hint = template[1]
+            hint = (
+                f"{invalid}; rename the bucket"
+                if code_key == "InvalidBucketName" and invalid
+                else template[1]
+            )
         problem = StorageError(self._secrets.scrub(text), file=self.description, hint=hint)
         problem.__cause__ = S3Failure(
             self._secrets.scrub(

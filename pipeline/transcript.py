@@ -10,6 +10,10 @@ from pathlib import Path
 from typing import Literal
 
 from pipeline.errors import ContentError
+from pipeline.safeio import NotRegularFile, TooLarge, read_capped
+
+#: A transcript of a 10-hour episode is a few MB; more is a wrong file, not a transcript.
+MAX_TRANSCRIPT_BYTES = 20_000_000
 
 Format = Literal["vtt", "srt"]
 
@@ -78,7 +82,11 @@ def read(path: Path, *, file: str | Path | None = None) -> tuple[Cue, ...]:
     """
     where = file if file is not None else path
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_capped(path, MAX_TRANSCRIPT_BYTES).decode("utf-8-sig")
+    except (NotRegularFile, TooLarge) as err:
+        raise ContentError(f"transcript {err}", file=where) from None
+    except OSError as err:
+        raise ContentError(f"cannot be read: {err.strerror or err}", file=where) from None
     except UnicodeDecodeError:
         raise ContentError("is not UTF-8 text", file=where, hint="save the transcript as UTF-8") from None
     fmt = path.suffix[1:].lower()
@@ -122,7 +130,8 @@ def paragraphs(cues: Sequence[Cue], *, max_words: int = 90, max_gap: float = 3.0
     last cue ended a sentence. Empty cues are skipped.
     """
     out: list[Paragraph] = []
-    start, speaker, parts, words = 0.0, None, [], 0
+    parts: list[str] = []
+    start, speaker, words = 0.0, None, 0
     last_end: float | None = None
     for cue in cues:
         text = " ".join(cue.text.split())

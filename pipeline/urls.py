@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import uuid
 from urllib.parse import quote
 
+from pipeline import model
 from pipeline.ids import podcast_guid as podcast_guid  # the one derivation; callers use urls.podcast_guid
 from pipeline.model import Episode, Show
 
@@ -73,5 +73,8 @@ def show_guid(show: Show) -> str:
 
 
 def episode_guid(show: Show, ep: Episode) -> str:
-    """Stable forever: derived from the show's GUID and the episode's slug, unless front matter pins one."""
-    return ep.guid or str(uuid.uuid5(uuid.UUID(show_guid(show)), ep.slug))
+    """Stable forever: derived from the show's GUID and the episode's slug, unless front matter pins one.
+
+    The derivation lives in the model, which refuses a pinned GUID equal to another episode's.
+    """
+    return model.episode_guid(show, ep)

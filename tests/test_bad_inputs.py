@@ -110,6 +110,27 @@ class Case:
     xfail: str = ""  # a known bug in the code under test: why it fails today
 
 
+#: A 600-byte YAML alias bomb: each level doubles nine times; fully expanded it is ~10^9 items.
+_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
+    f"{n}: &{n} [*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p},*{p}]\n"
+    for p, n in zip("abcdefgh", "bcdefghi", strict=True)
+)
+
+
+def _bomb_header_png() -> bytes:
+    """A valid 1x1 PNG whose IHDR says 60000x60000 (CRC fixed): Pillow refuses it as a decompression bomb."""
+    import io
+    import struct
+    import zlib
+
+    buf = io.BytesIO()
+    Image.new("RGB", (1, 1)).save(buf, "PNG")
+    png = buf.getvalue()
+    data = struct.pack(">II", 60000, 60000) + png[24:29]
+    chunk = struct.pack(">I", 13) + b"IHDR" + data + struct.pack(">I", zlib.crc32(b"IHDR" + data))
+    return png[:8] + chunk + png[33:]
+
+
 FRONT_10MB = "---\ntitle: Huge\ndate: 2025-01-01T00:00:00Z\nsummary: '" + "a" * 10_000_000 + "'\n---\nBody\n"
 
 CASES = [
@@ -527,6 +548,136 @@ CASES = [
         delete(f"{KNEES}/transcript.vtt"),
         f"{KNEES_MD}: transcript: ",
         "transcript file 'transcript.vtt' not found",
+    ),
+    # --- issue 14 item 3: values at the edges, which check passed and build refused (or crashed on)
+    Case(
+        "date-overflows-utc-late",
+        edit(KNEES_MD, "date: 2025-03-04T07:00:00+00:00", "date: 9999-12-31T23:00:00-12:00"),
+        f"{KNEES_MD}: date: ",
+        "out of range",
+    ),
+    Case(
+        "date-overflows-utc-year-1",
+        edit(KNEES_MD, "date: 2025-03-04T07:00:00+00:00", "date: 0001-01-01T00:00:00+01:00"),
+        f"{KNEES_MD}: date: ",
+        "out of range",
+    ),
+    Case(
+        "chapter-start-inf",
+        edit(KNEES_MD, "  - 00:02 Kneecap", "  - {start: .inf, title: Kneecap}\n  - 00:03 Kneecap"),
+        f"{KNEES_MD}: chapters[1].start: ",
+        "is not a time",
+    ),
+    Case(
+        "chapter-start-nan",
+        edit(KNEES_MD, "  - 00:02 Kneecap", "  - {start: .nan, title: Kneecap}\n  - 00:03 Kneecap"),
+        f"{KNEES_MD}: chapters[1].start: ",
+        "is not a time",
+    ),
+    Case(
+        "number-30-digits",
+        edit(KNEES_MD, "number: 1\n", "number: 123456789012345678901234567890\n"),
+        f"{KNEES_MD}: line 4: ",
+        "30 digits is too long",
+    ),
+    Case(
+        "number-5000-digits",
+        edit(KNEES_MD, "number: 1\n", "number: " + "9" * 5000 + "\n"),
+        f"{KNEES_MD}: line 4: ",
+        "5,000 digits is too long",
+    ),
+    Case(
+        "number-past-mp4-tags",
+        edit(KNEES_MD, "number: 1\n", "number: 65536\n"),
+        f"{KNEES_MD}: number: ",
+        "at most 65535",
+    ),
+    Case(
+        "yaml-duplicate-key",
+        edit("show.yaml", "language: en\n", "language: en\nlanguage: de\n"),
+        "show.yaml: line ",
+        "duplicate key 'language'",
+    ),
+    Case(
+        "front-matter-duplicate-key",
+        edit(KNEES_MD, "number: 1\n", "number: 1\nnumber: 2\n"),
+        f"{KNEES_MD}: line 5: ",
+        "duplicate key 'number'",
+    ),
+    Case(
+        "guid-pinned-equals-derived",
+        # the GUID the build derives for the knees episode, pinned on the shins episode
+        edit(SHINS_MD, "audio: audio.wav", "audio: audio.wav\nguid: 24ca9aca-3cdf-52b4-8968-d98a50cc1ff0"),
+        f"{SHINS_MD}: guid: ",
+        "is also why-your-knees-hurt-when-you-run's",
+    ),
+    Case(
+        "cover-truncated-jpeg",
+        truncate("cover.jpg", 20_000),
+        "show.yaml: artwork: ",
+        "damaged or truncated",
+    ),
+    Case(
+        "host-photo-bomb-header",
+        both(write("host.png", _bomb_header_png()), edit("show.yaml", "photo: host.jpg", "photo: host.png")),
+        "show.yaml: host.photo: ",
+        "megapixels",
+    ),
+    Case(
+        "summary-u-fffe",
+        edit(KNEES_MD, "summary: >-", 'summary: "Knees \\uFFFE"\nx_summary: >-'),
+        f"{KNEES_MD}: summary: ",
+        "U+FFFE",
+    ),
+    Case(
+        "notes-u-ffff",
+        edit(KNEES_MD, "Knee pain is", "Knee \uffff pain is"),
+        f"{KNEES_MD}: notes: ",
+        "U+FFFF",
+    ),
+    # --- issue 14 item 4: unbounded inputs
+    Case(
+        "show-yaml-alias-bomb",
+        edit("show.yaml", "copyright: Maya Okafor, CC BY 4.0", "copyright: Maya\n" + _BOMB),
+        "show.yaml: line ",
+        "aliases (*",
+    ),
+    Case(
+        "front-matter-alias-bomb",
+        edit(KNEES_MD, "season: 1\n", "season: 1\n" + _BOMB),
+        f"{KNEES_MD}: line ",
+        "aliases (*",
+    ),
+    # --- issue 14 item 5: links and URLs
+    Case(
+        "url-breaks-out-of-html",
+        edit(
+            "show.yaml", "url: https://stride-clinic.example.com/\n", "url: 'https://x.example/\"><script>'\n"
+        ),
+        "show.yaml: url: ",
+        "is not a URL",
+    ),
+    Case(
+        "public-base-url-script",
+        edit(
+            "show.yaml",
+            "  path: public\n",
+            "  path: public\n  public_base_url: 'https://cdn.example/<script>/'\n",
+        ),
+        "show.yaml: publish.public_base_url: ",
+        "is not a URL",
+    ),
+    Case(
+        "url-without-host",
+        edit("show.yaml", "url: https://stride-clinic.example.com/\n", "url: https:///path/\n"),
+        "show.yaml: url: ",
+        "not an http(s) URL",
+    ),
+    Case(
+        "bucket-name-invalid",
+        edit("show.yaml", "  target: local\n  path: public\n", "  target: s3\n  bucket: My_Bucket\n"),
+        "show.yaml: publish.bucket: ",
+        "is not a valid bucket name",
     ),
 ]
 

@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "categories": 0,
     "progress": 0,
+    "safeio": 0,  # bounded reads of regular files only (FIFOs, devices, /dev/zero refused)
     "ids": 0,  # namespace URIs and podcast:guid
     "rules": 0,  # pure content rules shared by check, build and audio (chapters)
     "images": 1,  # Pillow: image facts, artwork rules, placeholder art
@@ -59,6 +60,7 @@ SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
     ("__main__", "cli"),  # `python -m pipeline` is the CLI
     ("serve", "build"),  # the preview server rebuilds on change: serving a build is its whole job
     ("artifacts", "notes"),  # the build record renders each episode's notes once, when first read
+    ("model", "images"),  # an image a show names is validated on load by decoding it (images.decode_problem)
 }
 
 #: Third-party top-level packages that may be imported only by the modules listed. An entry names one

@@ -27,8 +27,7 @@ def check_chapters(starts: Sequence[float], duration: float) -> list[AudioError]
     Callers add the file they came from.
     """
     return [
-        AudioError(p.message, field=p.field, hint=p.hint)
-        for p in rules.chapter_problems(starts, duration)
+        AudioError(p.message, field=p.field, hint=p.hint) for p in rules.chapter_problems(starts, duration)
     ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -16,15 +17,22 @@ REEXPORT_HINT = "the file looks damaged or cut short; copy or export it again"
 
 
 def open_audio(path: Path) -> io.BufferedReader:
-    """Open an audio file for reading; AudioError naming the file when it is missing, a folder or unreadable."""
+    """Open an audio file for reading; AudioError naming the file when it is missing, a folder, a FIFO or
+    device (which would hang or never end), or unreadable."""
     try:
-        return open(path, "rb")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))  # a FIFO cannot hang it
     except FileNotFoundError as err:
         raise AudioError("audio file not found", file=path, hint="check the `audio:` path") from err
     except IsADirectoryError as err:
         raise AudioError("is a folder, not an audio file", file=path, hint=SUPPORTED_HINT) from err
     except OSError as err:
         raise AudioError(f"cannot read audio file: {err.strerror}", file=path) from err
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        what = "is a folder, not an audio file" if path.is_dir() else "is a FIFO or device, not an audio file"
+        raise AudioError(what, file=path, hint=SUPPORTED_HINT)
+    os.set_blocking(fd, True)
+    return open(fd, "rb")
 
 
 def temp_beside(dst: Path, suffix: str) -> Path:

@@ -3,31 +3,114 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
+import functools
 import http.client
 import re
 import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
 from pipeline.errors import UnreadableFeed
+from pipeline.safeio import NotRegularFile, TooLarge, read_capped
 
 USER_AGENT = "podcast-pipeline-validate/0.1 (+https://podcastindex.org/namespace/1.0)"
 _CHUNK = 64 * 1024
 
 
-def _build_opener() -> urllib.request.OpenerDirector:
-    """urllib with only http(s): a redirect to ftp: or file: fails instead of being followed."""
+class _Deadline:
+    """One request's overall time budget: at the deadline its sockets are shut down, so a server that
+    trickles a byte every half second (each recv within the socket timeout) cannot outlast it."""
+
+    def __init__(self, seconds: float) -> None:
+        self.at = time.monotonic() + seconds
+        self.expired = False
+        self._socks: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def remaining(self) -> float:
+        return max(0.001, self.at - time.monotonic())
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks.append(sock)
+            if self.expired:
+                self._shut(sock)
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._socks:
+                self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
+class _WatchedHTTP(http.client.HTTPConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = min(self.timeout or self._deadline.remaining(), self._deadline.remaining())
+        super().connect()
+        self._deadline.watch(self.sock)
+
+
+class _WatchedHTTPS(http.client.HTTPSConnection):
+    def __init__(self, *args: Any, deadline: _Deadline, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline = deadline
+
+    def connect(self) -> None:
+        self.timeout = min(self.timeout or self._deadline.remaining(), self._deadline.remaining())
+        super().connect()
+        self._deadline.watch(self.sock)
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_WatchedHTTP, deadline=self._deadline), req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, deadline: _Deadline) -> None:
+        super().__init__()
+        self._deadline = deadline
+
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(functools.partial(_WatchedHTTPS, deadline=self._deadline), req)
+
+
+def _build_opener(deadline: _Deadline) -> urllib.request.OpenerDirector:
+    """urllib with only http(s) (a redirect to ftp: or file: fails instead of being followed), every
+    connection, redirects included, under the request's one deadline."""
     opener = urllib.request.OpenerDirector()
     for handler in (
         urllib.request.ProxyHandler(),
-        urllib.request.HTTPHandler(),
-        urllib.request.HTTPSHandler(),
+        _HTTPHandler(deadline),
+        _HTTPSHandler(deadline),
         urllib.request.HTTPRedirectHandler(),
         urllib.request.HTTPDefaultErrorHandler(),
         urllib.request.HTTPErrorProcessor(),
@@ -36,7 +119,10 @@ def _build_opener() -> urllib.request.OpenerDirector:
     return opener
 
 
-_OPENER = _build_opener()
+def _open(req: urllib.request.Request, timeout: float, deadline: _Deadline) -> Any:
+    """urllib's open, with every connection (redirects too) under the request's one deadline."""
+    opener = _build_opener(deadline)
+    return opener.open(req, timeout=min(timeout, deadline.remaining()))
 
 
 def is_url(source: str) -> bool:
@@ -103,23 +189,35 @@ def http_request(
     timeout: float = 10.0,
 ) -> Response:
     """One HTTP request that never raises: network failures come back as `error`, HTTP errors as `status`."""
-    req = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})})
-    deadline = time.monotonic() + timeout * 3
     try:
-        resp = _OPENER.open(req, timeout=timeout)
-    except urllib.error.HTTPError as err:
-        with err:
-            return Response(err.code, {k.lower(): v for k, v in err.headers.items()})
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
-        return Response(error=_describe_network_error(err))
-    with resp:
-        out = Response(resp.status, {k.lower(): v for k, v in resp.headers.items()})
-        if method != "HEAD" and cap:
-            try:
-                out.body, out.truncated = _read_capped(resp, cap, deadline)
-            except (OSError, http.client.HTTPException) as err:
-                out.error = _describe_network_error(err)
-        return out
+        req = urllib.request.Request(
+            url, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})}
+        )
+    except ValueError:
+        return Response(error="not a valid URL")
+    deadline = _Deadline(timeout * 3)
+    try:
+        try:
+            resp = _open(req, timeout, deadline)
+        except urllib.error.HTTPError as err:
+            with err:
+                return Response(err.code, {k.lower(): v for k, v in err.headers.items()})
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
+            return Response(error=_timed_out(deadline) or _describe_network_error(err))
+        with resp:
+            out = Response(resp.status, {k.lower(): v for k, v in resp.headers.items()})
+            if method != "HEAD" and cap:
+                try:
+                    out.body, out.truncated = _read_capped(resp, cap, deadline.at)
+                except (OSError, http.client.HTTPException, ValueError) as err:
+                    out.error = _timed_out(deadline) or _describe_network_error(err)
+            return out
+    finally:
+        deadline.cancel()
+
+
+def _timed_out(deadline: _Deadline) -> str | None:
+    return "timed out (no complete answer in time)" if deadline.expired else None
 
 
 _HTML_START = re.compile(
@@ -173,10 +271,11 @@ def read_source(source: str, *, max_bytes: int = 20 * 2**20, timeout: float = 10
         try:
             if path.is_dir():
                 raise UnreadableFeed("is a folder, not a feed file", file=source)
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise UnreadableFeed(f"is {size} bytes, over the {max_bytes}-byte limit", file=source)
-            data = path.read_bytes()
+            data = read_capped(path, max_bytes)
+        except NotRegularFile as err:
+            raise UnreadableFeed(str(err), file=source, hint="save the feed to a file first") from None
+        except TooLarge:
+            raise UnreadableFeed(f"is over the {max_bytes}-byte limit", file=source) from None
         except FileNotFoundError:
             raise UnreadableFeed("no such file", file=source) from None
         except PermissionError:
@@ -188,25 +287,35 @@ def read_source(source: str, *, max_bytes: int = 20 * 2**20, timeout: float = 10
 
 
 def _fetch_feed(url: str, *, max_bytes: int, timeout: float) -> bytes:
-    req = urllib.request.Request(
-        url, headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, */*"}
-    )
-    deadline = time.monotonic() + timeout * 3
     try:
-        resp = _OPENER.open(req, timeout=timeout)
-    except urllib.error.HTTPError as err:
-        with err:
-            raise UnreadableFeed(f"the server answered HTTP {err.code} {err.reason}", file=url) from None
-    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
-        raise UnreadableFeed(f"cannot fetch: {_describe_network_error(err)}", file=url) from None
-    with resp:
-        declared = resp.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > max_bytes:
-            raise UnreadableFeed(f"the feed is {declared} bytes, over the {max_bytes}-byte limit", file=url)
+        req = urllib.request.Request(
+            url, headers={"User-Agent": USER_AGENT, "Accept": "application/rss+xml, */*"}
+        )
+    except ValueError:
+        raise UnreadableFeed("is not a valid URL", file=url, hint="write https://host/path") from None
+    deadline = _Deadline(timeout * 3)
+    try:
         try:
-            data, truncated = _read_capped(resp, max_bytes, deadline)
-        except (OSError, http.client.HTTPException) as err:
-            raise UnreadableFeed(f"download failed: {_describe_network_error(err)}", file=url) from None
+            resp = _open(req, timeout, deadline)
+        except urllib.error.HTTPError as err:
+            with err:
+                raise UnreadableFeed(f"the server answered HTTP {err.code} {err.reason}", file=url) from None
+        except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
+            why = _timed_out(deadline) or _describe_network_error(err)
+            raise UnreadableFeed(f"cannot fetch: {why}", file=url) from None
+        with resp:
+            declared = resp.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > max_bytes:
+                raise UnreadableFeed(
+                    f"the feed is {declared} bytes, over the {max_bytes}-byte limit", file=url
+                )
+            try:
+                data, truncated = _read_capped(resp, max_bytes, deadline.at)
+            except (OSError, http.client.HTTPException, ValueError) as err:
+                why = _timed_out(deadline) or _describe_network_error(err)
+                raise UnreadableFeed(f"download failed: {why}", file=url) from None
+    finally:
+        deadline.cancel()
     if truncated:
         raise UnreadableFeed(f"the feed is larger than {max_bytes} bytes; stopped reading", file=url)
     return data
