@@ -319,7 +319,10 @@ def test_preview_rebuilds_when_notes_change_and_keeps_the_last_good_build(show: 
             lambda: b"Tendons remember everything" in request(preview.server.url, page).body,
             "the edited notes on the served page",
         )
-        assert rebuilt and rebuilt[-1] > 0 and errors == []
+        # The rebuild writes each page into the served folder (atomically) before it reports: on a busy
+        # machine a request can see the new page a moment before on_rebuild runs, so wait for the report too.
+        wait_for(lambda: rebuilt, "the rebuild's report")
+        assert rebuilt[-1] > 0 and errors == []
 
         # A broken edit is reported, and the last good build stays served.
         good = md.read_text()
