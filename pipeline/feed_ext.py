@@ -11,6 +11,8 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from pipeline.errors import FeedError
+from pipeline.ids import ATOM as ATOM_NS
+from pipeline.ids import FH as FH_NS
 from pipeline.ids import ITUNES as ITUNES_NS
 from pipeline.ids import PODCAST as PODCAST_NS
 from pipeline.ids import PSC as PSC_NS
@@ -390,7 +392,7 @@ class Podcast20(BaseExtension):
             )
         freq = self.update_frequency
         if freq is not None:
-            attrs = (
+            attrs: tuple[tuple[str, object], ...] = (
                 ("complete", "true" if freq.complete else None),
                 ("dtstart", freq.dtstart),
                 ("rrule", freq.rrule),
@@ -558,6 +560,40 @@ class PscEntry(BaseEntryExtension):
         return item
 
 
+# --- RFC 5005 feed history -------------------------------------------------------------------------------------
+
+
+class FeedHistory(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
+    """RFC 5005 paging: `<atom:link rel="prev-archive" …>` links and `<fh:archive/>` (feedgen's RSS writes
+    only the self link). With no links and no archive flag it writes nothing, not even the namespace.
+    """
+
+    def __init__(self) -> None:
+        self.links: list[
+            tuple[str, str]
+        ] = []  #: (rel, href): first, last, current, prev-archive, next-archive
+        self.archive: bool = False  #: this document is an archive page that never changes
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": FH_NS} if self.archive else {}
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = _channel(rss)
+        for rel, href in self.links:
+            _require(href, f"atom:link rel={rel}")
+            xml_elem(f"{{{ATOM_NS}}}link", channel, rel=rel, type="application/rss+xml", href=href)
+        if self.archive:
+            xml_elem(f"{{{FH_NS}}}archive", channel)
+        return rss
+
+
+class FeedHistoryEntry(BaseEntryExtension):  # type: ignore[misc]
+    """Nothing per item: RFC 5005 is channel-level only (feedgen wants an entry class for every extension)."""
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
+        return item
+
+
 # --- itunes: tags feedgen's own podcast extension gets wrong --------------------------------------------------
 
 
@@ -607,13 +643,14 @@ EXTENSIONS: dict[str, tuple[type[BaseExtension], type[BaseEntryExtension]]] = {
     "itunes_extra": (ItunesExtra, ItunesExtraEntry),
     "podcast20": (Podcast20, Podcast20Entry),
     "psc": (Psc, PscEntry),
+    "history": (FeedHistory, FeedHistoryEntry),
 }
 
 
 def install(fg: FeedGenerator) -> None:
     """Load feedgen's own `podcast` (iTunes) extension, then ours, in the order that makes the fixes win.
 
-    After this, `fg.podcast`, `fg.itunes_extra`, `fg.podcast20` and `fg.psc` exist on the feed, and each
+    After this, `fg.podcast`, `fg.itunes_extra`, `fg.podcast20`, `fg.psc` and `fg.history` exist on the feed, and each
     entry added later gets `entry.podcast`, `entry.itunes_extra`, `entry.podcast20` and `entry.psc`.
     """
     fg.load_extension("podcast")

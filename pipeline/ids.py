@@ -16,6 +16,7 @@ CONTENT = "http://purl.org/rss/1.0/modules/content/"
 ATOM = "http://www.w3.org/2005/Atom"
 PSC = "http://podlove.org/simple-chapters"
 SPOTIFY = "https://www.spotify.com/ns/rss"
+FH = "http://purl.org/syndication/history/1.0"  # RFC 5005 feed paging and archiving
 
 #: The prefix each namespace conventionally uses; a feed binding the prefix elsewhere is misspelt.
 KNOWN_NAMESPACES: dict[str, tuple[str, ...]] = {
@@ -25,6 +26,7 @@ KNOWN_NAMESPACES: dict[str, tuple[str, ...]] = {
     "atom": (ATOM,),
     "psc": (PSC,),
     "spotify": (SPOTIFY,),
+    "fh": (FH,),
 }
 
 #: UUIDv5 namespace for `podcast:guid` (Podcasting 2.0 docs/tags/guid.md).
