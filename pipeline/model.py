@@ -23,6 +23,7 @@ from pydantic import (
 
 from pipeline import categories as cats
 from pipeline.errors import ContentError, ContentErrors, PipelineError
+from pipeline.ids import KNOWN_LICENSES, SERVICE_SLUGS
 
 SHOW_FILE = "show.yaml"
 EPISODES_DIR = "episodes"
@@ -332,116 +333,6 @@ Medium = Literal[
     "courseL",
     "mixed",
 ]
-#: socialprotocols.txt of the namespace repository.
-SOCIAL_PROTOCOLS = ("activitypub", "twitter", "lightning", "atproto", "hive", "matrix", "nostr", "disabled")
-#: serviceslugs.txt of the namespace repository (podcast:block id).
-SERVICE_SLUGS = frozenset(
-    [
-        "acast",
-        "amazon",
-        "anchor",
-        "apple",
-        "audible",
-        "audioboom",
-        "backtracks",
-        "bitcoin",
-        "blubrry",
-        "buzzsprout",
-        "captivate",
-        "castos",
-        "castopod",
-        "facebook",
-        "fireside",
-        "fyyd",
-        "google",
-        "gpodder",
-        "hypercatcher",
-        "kasts",
-        "libsyn",
-        "mastodon",
-        "megafono",
-        "megaphone",
-        "omnystudio",
-        "overcast",
-        "paypal",
-        "pinecast",
-        "podbean",
-        "podcastaddict",
-        "podcastguru",
-        "podcastindex",
-        "podcasts",
-        "podchaser",
-        "podcloud",
-        "podfriend",
-        "podiant",
-        "podigee",
-        "podnews",
-        "podomatic",
-        "podserve",
-        "podverse",
-        "redcircle",
-        "relay",
-        "resonaterecordings",
-        "rss",
-        "shoutengine",
-        "simplecast",
-        "slack",
-        "soundcloud",
-        "spotify",
-        "spreaker",
-        "tiktok",
-        "transistor",
-        "twitter",
-        "whooshkaa",
-        "youtube",
-        "zencast",
-    ]
-)
-#: Well-known license identifiers (lower case, from the namespace's licenses.json); others need a url.
-KNOWN_LICENSES = frozenset(
-    [
-        "cc0-1.0",
-        "cc-by-1.0",
-        "cc-by-2.0",
-        "cc-by-2.5",
-        "cc-by-3.0",
-        "cc-by-4.0",
-        "cc-by-sa-1.0",
-        "cc-by-sa-2.0",
-        "cc-by-sa-2.5",
-        "cc-by-sa-3.0",
-        "cc-by-sa-4.0",
-        "cc-by-nd-1.0",
-        "cc-by-nd-2.0",
-        "cc-by-nd-2.5",
-        "cc-by-nd-3.0",
-        "cc-by-nd-4.0",
-        "cc-by-nc-1.0",
-        "cc-by-nc-2.0",
-        "cc-by-nc-2.5",
-        "cc-by-nc-3.0",
-        "cc-by-nc-4.0",
-        "cc-by-nc-sa-1.0",
-        "cc-by-nc-sa-2.0",
-        "cc-by-nc-sa-2.5",
-        "cc-by-nc-sa-3.0",
-        "cc-by-nc-sa-4.0",
-        "cc-by-nc-nd-1.0",
-        "cc-by-nc-nd-2.0",
-        "cc-by-nc-nd-2.5",
-        "cc-by-nc-nd-3.0",
-        "cc-by-nc-nd-4.0",
-        "cc-pddc",
-        "mit",
-        "apache-2.0",
-        "gpl-3.0",
-        "lgpl-3.0",
-        "agpl-3.0",
-        "mpl-2.0",
-        "unlicense",
-        "wtfpl",
-    ]
-)
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NODE_PUBKEY_RE = re.compile(r"^(02|03)[0-9a-f]{64}$")
 GEO_RE = re.compile(r"^geo:-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?(,-?\d+(\.\d+)?)?(;[a-z0-9=.-]+)*$", re.I)
