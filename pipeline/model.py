@@ -939,6 +939,7 @@ FRIENDLY = {
     "too_short": "needs at least {min_length} item(s)",
     "too_long": "has too many items (at most {max_length})",
     "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
     "less_than_equal": "must be at most {le}",
     "model_type": "expected a mapping of fields (key: value lines)",
     "model_attributes_type": "expected a mapping of fields (key: value lines)",

@@ -92,7 +92,7 @@ def check_chain(
             data = read(href)
             page = etree.fromstring(data, xml_parser()).find("channel")
         except (PipelineError, etree.XMLSyntaxError) as err:
-            add("PC508", f"archive page {_clip(href)} (linked from {_clip(newer)}): {err}", "channel", None)
+            add("PC508", f"archive page {href} (linked from {newer}): {err}", "channel", None)
             break
         if page is None:
             add("PC508", f"archive page {_clip(href)} has no <channel>", "channel", None)
