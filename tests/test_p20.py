@@ -25,7 +25,7 @@ from pipeline.artifacts import BuiltEpisode
 from pipeline.errors import ContentErrors
 from pipeline.ids import FH
 from pipeline.manifest import Kind, Output
-from pipeline.validate import validate
+from pipeline.validate import read_source, validate
 from tests._ci import unavailable
 from tests.conftest import REPO, copy_sample_show
 
@@ -471,3 +471,50 @@ def test_validate_reports_a_missing_page_a_broken_link_and_a_duplicate(
     report = validate(main, source=str(path), now=NOW)
     (missing,) = [f for f in report.findings if f.rule == "PC508"]
     assert newest_href in missing.message and "\n" not in missing.message
+
+
+def test_a_paged_sample_builds_and_the_cli_validates_the_whole_chain(tmp_path: Path, cache: Path) -> None:
+    from click.testing import CliRunner
+
+    from pipeline.cli import cli
+
+    show_yaml = copy_sample_show(tmp_path / "show")
+    show_yaml.write_text(show_yaml.read_text() + "feed:\n  archive_after: 1\n")
+    result = build.build(show_yaml, now=NOW, cache_dir=cache)
+    pages = sorted((result.out_dir / "archive").glob("*.xml"))
+    assert len(pages) == 2  # 3 episodes in pages of 1 from the oldest: 2 pages, feed.xml keeps the newest
+    assert len(_guids((result.out_dir / "feed.xml").read_bytes())) == 1
+    run = CliRunner().invoke(cli, ["validate", str(result.out_dir / "feed.xml")], catch_exceptions=False)
+    assert run.exit_code == 0, run.output
+    assert run.output.splitlines()[-1].endswith("0 errors, 2 warnings, 0 info in 3 episodes")
+    # a page gone from the build folder is one clear error naming it
+    pages[0].unlink()
+    run = CliRunner().invoke(cli, ["validate", str(result.out_dir / "feed.xml")])
+    assert run.exit_code == 1
+    assert any("PC508" in line and pages[0].name in line for line in run.output.splitlines()), run.output
+
+
+def test_validate_follows_archive_links_over_http(rich: build.BuildResult, tmp_path: Path) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(tmp_path))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}/"
+        publish = rich.show.publish.model_copy(update={"public_base_url": base})
+        show = _paged(rich, 2).model_copy(update={"publish": publish})
+        _write(feed.render(show, _many(rich, 9), artwork_url=base + "a.jpg"), tmp_path)
+        url = base + "feed.xml"
+        report = validate(read_source(url), source=url, now=NOW)
+        assert report.items == 9
+        assert not [f for f in report.findings if f.rule in ("PC508", "PC509", "PC510")], report.findings
+        for page in (tmp_path / "archive").glob("*.xml"):
+            page.unlink()
+        report = validate(read_source(url), source=url, now=NOW)
+        assert "PC508" in report.rule_ids()
+    finally:
+        server.shutdown()
+        server.server_close()
