@@ -518,3 +518,31 @@ def test_validate_follows_archive_links_over_http(rich: build.BuildResult, tmp_p
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_trailer_episode_becomes_a_podcast_trailer_after_the_explicit_ones(
+    tmp_path: Path, cache: Path
+) -> None:
+    show_yaml = copy_sample_show(tmp_path / "show")
+    folder = show_yaml.parent / "episodes/meet-the-clinic"
+    folder.mkdir()
+    shutil.copyfile(
+        show_yaml.parent / "episodes/coming-back-after-a-running-injury/audio.mp3", folder / "audio.mp3"
+    )
+    (folder / "episode.md").write_text(
+        "---\ntitle: Meet the clinic\ndate: 2025-02-20T07:00:00+00:00\ntype: trailer\nseason: 1\n"
+        "audio: audio.mp3\n---\nA minute about the show.\n"
+    )
+    result = build.build(show_yaml, now=NOW, cache_dir=cache, feed_only=True)
+    (built,) = [b for b in result.public if b.episode.slug == "meet-the-clinic"]
+    pt = partytime(result.out_dir / urls.FEED_KEY)
+    assert [t["title"] for t in pt["trailers"]] == ["Welcome to The Stride Clinic", "Meet the clinic"]
+    auto = pt["trailers"][1]
+    assert auto == {
+        "title": "Meet the clinic",
+        "url": built.audio.url,
+        "pubdate": "2025-02-20T07:00:00.000Z",
+        "type": built.audio.mime,
+        "length": built.audio.size,
+        "season": 1,
+    }
