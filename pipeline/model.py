@@ -13,6 +13,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -591,16 +592,21 @@ class Soundbite(_Frozen):
 
 def _block(v: Any) -> Any:
     if isinstance(v, list | tuple):
-        bad = [str(s) for s in v if str(s).lower() not in SERVICE_SLUGS]
-        if bad:
-            raise ValueError(
-                f"{bad[0]!r} is not a platform slug (see the namespace's serviceslugs.txt, e.g. spotify, google)"
-            )
+        for slug in v:
+            if str(slug).lower() not in SERVICE_SLUGS:
+                guess = difflib.get_close_matches(str(slug).lower(), sorted(SERVICE_SLUGS), n=1)
+                hint = f"did you mean {guess[0]!r}?" if guess else "see the namespace's serviceslugs.txt"
+                raise ValueError(f"{str(slug)!r} is not a platform slug ({hint})")
         return tuple(str(s).lower() for s in v)
     return v
 
 
-Block = Annotated[bool | tuple[str, ...], AfterValidator(_block)]
+def _one_slug(v: Any) -> Any:
+    """`block: spotify` means the list [spotify]."""
+    return [v] if isinstance(v, str) and v.strip().lower() not in ("true", "false", "yes", "no") else v
+
+
+Block = Annotated[bool | tuple[str, ...], BeforeValidator(_one_slug), AfterValidator(_block)]
 
 
 class FeedSettings(_Frozen):
