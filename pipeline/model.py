@@ -611,7 +611,7 @@ Block = Annotated[bool | tuple[str, ...], BeforeValidator(_one_slug), AfterValid
 
 class FeedSettings(_Frozen):
     archive_after: Annotated[int, Field(ge=1, strict=True)] | None = None
-    """Page the feed (RFC 5005): feed.xml keeps the newest N items, older ones go to archive pages of N."""
+    """Page the feed (RFC 5005): archive pages of N items counted from the oldest; feed.xml keeps the newest N to 2N-1."""
 
 
 class Show(_Frozen):
