@@ -252,6 +252,25 @@ class Theme(_Frozen):
         return None if v is None else _file(info, v, IMAGE_TYPES, "image")
 
 
+class Alternate(_Frozen):
+    format: Literal["opus", "m4a", "mp3", "flac"]
+    """opus (Ogg Opus), m4a (AAC), mp3, or flac (lossless, for archives)."""
+    bitrate: Annotated[int, Field(ge=6, le=320, strict=True)] | None = None
+    """kbps (not for flac); default: 32 for opus mono, 64 for AAC, the main file's for mp3."""
+    channels: Literal[1, 2] | None = None
+    """1 or 2; default: the main file's."""
+    title: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    """What apps call it, e.g. "Low data" (at most 32 characters)."""
+    default: bool = False
+    """Apps that understand alternates should play this one by default."""
+
+    @model_validator(mode="after")
+    def _lossless(self) -> Alternate:
+        if self.format == "flac" and self.bitrate is not None:
+            raise ValueError("flac is lossless and takes no bitrate (remove bitrate)")
+        return self
+
+
 class AudioSettings(_Frozen):
     format: Literal["mp3", "m4a"] = "mp3"
     """Delivery format: MP3 (default) or AAC in M4A."""
@@ -267,6 +286,23 @@ class AudioSettings(_Frozen):
     """True-peak ceiling in dBTP when normalising."""
     id3_version: Literal[3, 4] = 4
     """ID3v2.4 (default) or 2.3 for old players."""
+    alternates: tuple[Alternate, ...] = ()
+    """Extra encodings offered beside the main file (podcast:alternateEnclosure): format, bitrate, channels, title, default."""
+
+    @field_validator("alternates")
+    @classmethod
+    def _alternates(cls, v: tuple[Alternate, ...]) -> tuple[Alternate, ...]:
+        if sum(a.default for a in v) > 1:
+            raise ValueError("more than one alternate says default: true (apps play one default)")
+        seen: set[tuple[str, int | None, int | None]] = set()
+        for i, a in enumerate(v):
+            key = (a.format, a.bitrate, a.channels)
+            if key in seen:
+                raise ValueError(
+                    f"alternate {i + 1} repeats an earlier one ({a.format} {a.bitrate or ''} kbps)"
+                )
+            seen.add(key)
+        return v
 
 
 class PublishTarget(_Frozen):

@@ -318,6 +318,24 @@ def test_the_sample_shows_value_splits_podroll_and_location_on_its_pages(tmp_pat
             "show.yaml: block: 'spotifi' is not a platform slug",
         ),
         (
+            "show.yaml",
+            "medium: podcast",
+            "block: spotifi",
+            "show.yaml: block: 'spotifi' is not a platform slug",
+        ),
+        (
+            "show.yaml",
+            "  loudness: -16\n",
+            "  loudness: -16\n  alternates:\n    - format: flac\n      bitrate: 64\n",
+            "show.yaml: audio.alternates[0]: flac is lossless and takes no bitrate",
+        ),
+        (
+            "show.yaml",
+            "  loudness: -16\n",
+            "  loudness: -16\n  alternates:\n    - {format: opus, default: true}\n    - {format: m4a, default: true}\n",
+            "show.yaml: audio.alternates: more than one alternate says default: true",
+        ),
+        (
             KNEES,
             "    duration: 14\n",
             "    duration: 0\n",

@@ -1173,3 +1173,21 @@ def test_archive_pages_get_the_item_rules_too(tmp_path: Path) -> None:
     (finding,) = report.findings
     assert finding.rule == "PC318"
     assert finding.where.startswith(ARCHIVE_URL + "a1.xml line ")
+
+
+def test_alternate_enclosures_need_an_sri_integrity_and_one_default() -> None:
+    alt = (
+        '<podcast:alternateEnclosure type="audio/opus" length="1000" bitrate="32000" default="{d}">'
+        '<podcast:source uri="https://media.example.com/episodes/knees.opus"/>'
+        '<podcast:integrity type="sri" value="{v}"/></podcast:alternateEnclosure>'
+    )
+    good = alt.format(d="true", v="sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+    assert "PC334" not in run(add(I2, good)(BASE)).rule_ids()
+    messages = [
+        f.message for f in run(add(I2, alt.format(d="yes", v="md5:abc"))(BASE)).findings if f.rule == "PC334"
+    ]
+    assert messages == [
+        "podcast:alternateEnclosure has default 'yes', integrity 'md5:abc' that is not sha256-BASE64"
+    ]
+    twice = run(add(I2, good + good)(BASE))
+    assert any('say default="true"' in f.message for f in twice.findings if f.rule == "PC334")

@@ -227,9 +227,34 @@ def channel_tags(c: Checker, kids: Kids, where: Where) -> None:
     _once(c, kids, SINGLE_CHANNEL, where, "channel")
 
 
+_SRI = re.compile(r"^(sha256|sha384|sha512)-[A-Za-z0-9+/]+={0,2}$")
+
+
+def _alternates(c: Checker, els: list[etree._Element], where: Where) -> None:
+    """What PC334's basic checks leave: bitrate, default and the SRI form of integrity; one default per item."""
+    defaults = 0
+    for el in els:
+        problems = []
+        bitrate, default = el.get("bitrate"), el.get("default")
+        if bitrate is not None and (_number(bitrate) is None or (_number(bitrate) or 0) <= 0):
+            problems.append(f"bitrate '{_clip(bitrate)}'")
+        if default is not None and default.strip() not in ("true", "false"):
+            problems.append(f"default '{_clip(default)}'")
+        defaults += (default or "").strip() == "true"
+        for integrity in el.iterchildren(_p("integrity")):
+            value = _attr(integrity, "value")
+            if integrity.get("type") == "sri" and value and not _SRI.match(value):
+                problems.append(f"integrity '{_clip(value, 30)}' that is not sha256-BASE64")
+        if problems:
+            c.add("PC334", f"podcast:alternateEnclosure has {', '.join(problems)}", where, el.sourceline)
+    if defaults > 1:
+        c.add("PC334", f'{defaults} podcast:alternateEnclosure say default="true"', where, els[1].sourceline)
+
+
 def item_tags(c: Checker, kids: Kids, where: Where, funding: Callable[[etree._Element], None]) -> None:
     """An item's new tags: funding and txt (checked like the channel's), the shared ones, single-use counts."""
     for el in kids.get(_p("funding"), ()):
         funding(el)
+    _alternates(c, kids.get(_p("alternateEnclosure"), []), where)
     _common(c, kids, where)
     _once(c, kids, SINGLE_ITEM, where, "item")
