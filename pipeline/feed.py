@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import html
 import re
 from collections.abc import Sequence
+from email.utils import format_datetime
 
 from feedgen.feed import FeedGenerator
 from lxml.etree import CDATA
@@ -41,11 +43,24 @@ def _short_description(summary: str, page_url: str) -> str:
 
 def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> bytes:
     """The feed document. `public` is newest first; the same input gives the same bytes."""
+    return _document(show, public, artwork_url=artwork_url)
+
+
+def _document(
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    artwork_url: str,
+    self_url: str | None = None,
+    history: Sequence[tuple[str, str]] = (),
+    archive: bool = False,
+) -> bytes:
+    """One RSS document: feed.xml, or (with `archive`) an RFC 5005 archive page holding older items."""
     fg = FeedGenerator()
     feed_ext.install(fg)
     fg.title(show.title)
     # feedgen's RSS <link> is the last link set: the self link first, the website last.
-    fg.link(href=show.feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=self_url or show.feed_url, rel="self", type="application/rss+xml")
     fg.link(href=show.url, rel="alternate")
     fg.description(notes.plain_text(notes.render_inline(show.description)))
     fg.language(show.language)
@@ -82,6 +97,8 @@ def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url:
     p20.locked_owner = show.owner.email
     p20.funding = [feed_ext.Funding(url=f.url, text=f.text) for f in show.funding]
     p20.persons = [_person(p) for p in show.persons]
+    _podcast20_channel(p20, show, () if archive else public)
+    fg.history.links, fg.history.archive = list(history), archive
 
     for built in public:
         _add_item(fg, show, built)
@@ -162,6 +179,7 @@ def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
     ]
     p20.chapters_url = built.chapters_url
     p20.persons = [_person(p) for p in ep.persons]
+    _podcast20_item(p20, built)
 
     images = dict(built.chapter_images)
     fe.psc.chapters = [
@@ -172,6 +190,167 @@ def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
     ]
 
 
+# --------------------------------------------------------------------------- Podcasting 2.0 (issue 13)
+
+
+def _value(v: model.Value | None) -> feed_ext.Value | None:
+    if v is None:
+        return None
+    recipients = tuple(
+        feed_ext.ValueRecipient(
+            address=r.address,
+            split=r.split,
+            type=r.type,
+            name=r.name,
+            custom_key=r.custom_key,
+            custom_value=r.custom_value,
+            fee=r.fee,
+        )
+        for r in v.recipients
+    )
+    return feed_ext.Value(recipients=recipients, type=v.type, method=v.method, suggested=v.suggested)
+
+
+def _location(loc: model.Location | None) -> list[feed_ext.Location]:
+    if loc is None:
+        return []
+    return [feed_ext.Location(name=loc.name, geo=loc.geo, osm=loc.osm, country=loc.country, rel=loc.rel)]
+
+
+def _license(lic: model.License | None) -> feed_ext.License | None:
+    return None if lic is None else feed_ext.License(identifier=lic.identifier, url=lic.url)
+
+
+def _social(socials: Sequence[model.SocialInteract]) -> list[feed_ext.SocialInteract]:
+    return [
+        feed_ext.SocialInteract(
+            protocol=s.protocol,
+            uri=s.uri,
+            account_id=s.account_id,
+            account_url=s.account_url,
+            priority=s.priority,
+        )
+        for s in socials
+    ]
+
+
+def trailers(show: model.Show, public: Sequence[BuiltEpisode]) -> list[feed_ext.Trailer]:
+    """podcast:trailer entries: the show's explicit list, then every public episode of type trailer."""
+    out = [
+        feed_ext.Trailer(
+            title=t.title,
+            url=t.url,
+            pubdate=format_datetime(t.date),
+            length=t.length,
+            type=t.type,
+            season=t.season,
+        )
+        for t in show.trailer
+    ]
+    for built in public:
+        ep = built.episode
+        if ep.type == "trailer":
+            out.append(
+                feed_ext.Trailer(
+                    title=ep.title,
+                    url=built.audio.url,
+                    pubdate=format_datetime(ep.date),
+                    length=built.audio.size,
+                    type=built.audio.mime,
+                    season=ep.season,
+                )
+            )
+    return out
+
+
+def _podcast20_channel(p20: feed_ext.Podcast20, show: model.Show, public: Sequence[BuiltEpisode]) -> None:
+    """The channel's Podcasting 2.0 tags from show.yaml (txt, value, podroll, medium, license, ...)."""
+    p20.txt = [feed_ext.Txt(text=t.text, purpose=t.purpose) for t in show.txt]
+    p20.value = _value(show.value)
+    p20.podroll = [
+        feed_ext.RemoteItem(feed_guid=r.feed_guid, feed_url=r.feed_url, title=r.title) for r in show.podroll
+    ]
+    p20.medium = show.medium
+    p20.license = _license(show.license)
+    p20.locations = _location(show.location)
+    p20.trailers = trailers(show, public)
+    freq = show.update_frequency
+    if freq is not None:
+        p20.update_frequency = feed_ext.UpdateFrequency(
+            text=freq.text,
+            rrule=freq.rrule,
+            complete=freq.complete,
+            dtstart=freq.dtstart.isoformat() if freq.dtstart else None,
+        )
+    p20.social_interacts = _social(show.social_interact)
+    if show.block is True:
+        p20.blocks = [feed_ext.Block()]
+    elif isinstance(show.block, tuple):
+        p20.blocks = [feed_ext.Block(id=slug) for slug in show.block]
+
+
+def _podcast20_item(p20: feed_ext.Podcast20Entry, built: BuiltEpisode) -> None:
+    """An item's Podcasting 2.0 tags from its front matter; its value block replaces the show's."""
+    ep = built.episode
+    p20.season_name = ep.season_name
+    p20.episode_display = ep.episode_display
+    p20.value = _value(ep.value)
+    p20.funding = [feed_ext.Funding(url=f.url, text=f.text) for f in ep.funding]
+    p20.soundbites = [
+        feed_ext.Soundbite(start=b.start, duration=b.duration, title=b.title or "") for b in ep.soundbites
+    ]
+    p20.txt = [feed_ext.Txt(text=t.text, purpose=t.purpose) for t in ep.txt]
+    p20.license = _license(ep.license)
+    p20.locations = _location(ep.location)
+    p20.social_interacts = _social(ep.social_interact)
+
+
+# --------------------------------------------------------------------------- RFC 5005 archives
+
+#: Stands in for an archive page's own URL while its content hash (and so its name) is worked out.
+_SELF_PLACEHOLDER = "archive/0000000000000000-self.xml"
+
+
+def archive_pages(
+    public: Sequence[BuiltEpisode], size: int
+) -> tuple[list[list[BuiltEpisode]], list[BuiltEpisode]]:
+    """(archive pages oldest first, feed.xml's items), every list newest first.
+
+    Pages are `size` items counted from the oldest episode and only full pages are archived, so a new
+    episode never moves an item between pages: feed.xml holds the newest `size` to `2 * size - 1`.
+    """
+    oldest_first = list(reversed(public))
+    full = max(0, (len(oldest_first) - size) // size)
+    pages = [oldest_first[i * size : (i + 1) * size][::-1] for i in range(full)]
+    return pages, oldest_first[full * size :][::-1]
+
+
+def _archives(
+    show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str, size: int
+) -> list[Output]:
+    pages, current = archive_pages(public, size)
+    outputs: list[Output] = []
+    placeholder = urls.url(show, _SELF_PLACEHOLDER)
+    first = prev = ""
+    for page in pages:
+        links = [("first", first or placeholder), ("last", show.feed_url), ("current", show.feed_url)]
+        if prev:
+            links.append(("prev-archive", prev))
+        draft = _document(
+            show, page, artwork_url=artwork_url, self_url=placeholder, history=links, archive=True
+        )
+        key = urls.archive_key(hashlib.sha256(draft).hexdigest())
+        url = urls.url(show, key)
+        data = draft.replace(placeholder.encode(), url.encode())
+        outputs.append(Output(key, data, Kind.ASSET, FEED_MIME, immutable=True))
+        first, prev = first or url, url
+    links = [("first", first), ("last", show.feed_url), ("prev-archive", prev)] if pages else []
+    feed = _document(show, current, artwork_url=artwork_url, history=links)
+    return [*outputs, Output(urls.FEED_KEY, feed, Kind.FEED, FEED_MIME)]
+
+
 def render(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> list[Output]:
-    """feed.xml as a build output (uploaded last, as one PUT)."""
+    """feed.xml as a build output (uploaded last, as one PUT), and its archive pages when the show pages."""
+    if show.feed.archive_after:
+        return _archives(show, public, artwork_url=artwork_url, size=show.feed.archive_after)
     return [Output(urls.FEED_KEY, build_feed(show, public, artwork_url=artwork_url), Kind.FEED, FEED_MIME)]

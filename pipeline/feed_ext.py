@@ -11,6 +11,8 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from pipeline.errors import FeedError
+from pipeline.ids import ATOM as ATOM_NS
+from pipeline.ids import FH as FH_NS
 from pipeline.ids import ITUNES as ITUNES_NS
 from pipeline.ids import PODCAST as PODCAST_NS
 from pipeline.ids import PSC as PSC_NS
@@ -47,6 +49,139 @@ class Txt:
 
     text: str
     purpose: str | None = None
+
+
+@dataclass(frozen=True)
+class ValueRecipient:
+    """`<podcast:valueRecipient name type address split customKey customValue fee/>`."""
+
+    address: str
+    split: int
+    type: str = "node"  #: node | lnaddress
+    name: str | None = None
+    custom_key: str | None = None
+    custom_value: str | None = None
+    fee: bool = False
+
+
+@dataclass(frozen=True)
+class Value:
+    """`<podcast:value type method suggested>` holding one valueRecipient per split."""
+
+    recipients: tuple[ValueRecipient, ...]
+    type: str = "lightning"
+    method: str = "keysend"
+    suggested: float | None = None
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    """`<podcast:remoteItem feedGuid feedUrl itemGuid medium title/>` (inside podroll, or elsewhere)."""
+
+    feed_guid: str
+    feed_url: str | None = None
+    item_guid: str | None = None
+    medium: str | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True)
+class License:
+    """`<podcast:license url="…">identifier</podcast:license>`; the identifier is lower case."""
+
+    identifier: str
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    """`<podcast:location rel geo osm country>name</podcast:location>`."""
+
+    name: str
+    geo: str | None = None
+    osm: str | None = None
+    country: str | None = None
+    rel: str | None = None
+
+
+@dataclass(frozen=True)
+class Trailer:
+    """`<podcast:trailer pubdate url length type season>title</podcast:trailer>`; pubdate is RFC 2822 text."""
+
+    title: str
+    url: str
+    pubdate: str
+    length: int | None = None
+    type: str | None = None
+    season: int | None = None
+
+
+@dataclass(frozen=True)
+class UpdateFrequency:
+    """`<podcast:updateFrequency complete dtstart rrule>text</podcast:updateFrequency>`."""
+
+    text: str
+    rrule: str | None = None
+    complete: bool = False
+    dtstart: str | None = None  #: ISO 8601 text
+
+
+@dataclass(frozen=True)
+class SocialInteract:
+    """`<podcast:socialInteract priority protocol uri accountId accountUrl/>`."""
+
+    protocol: str
+    uri: str | None = None
+    account_id: str | None = None
+    account_url: str | None = None
+    priority: int | None = None
+
+
+@dataclass(frozen=True)
+class Block:
+    """`<podcast:block id="slug">yes</podcast:block>`; no id blocks every platform."""
+
+    blocked: bool = True
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class ImageSize:
+    """One entry of `<podcast:images srcset>` (and one `<podcast:image href width>`): a URL and its width."""
+
+    url: str
+    width: int
+
+
+@dataclass(frozen=True)
+class Soundbite:
+    """`<podcast:soundbite startTime duration>title</podcast:soundbite>`; times in seconds."""
+
+    start: float
+    duration: float
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class AlternateSource:
+    """`<podcast:source uri contentType/>` inside an alternateEnclosure."""
+
+    uri: str
+    content_type: str | None = None
+
+
+@dataclass(frozen=True)
+class AlternateEnclosure:
+    """`<podcast:alternateEnclosure type length bitrate codecs title default>` with sources and an SRI hash."""
+
+    type: str
+    length: int
+    sources: tuple[AlternateSource, ...]
+    bitrate: float | None = None  #: bits per second
+    codecs: str | None = None  #: RFC 6381, e.g. "opus"
+    title: str | None = None
+    default: bool = False
+    integrity: str | None = None  #: SRI, e.g. "sha256-…" (base64 of the exact bytes' digest)
 
 
 @dataclass(frozen=True)
@@ -118,6 +253,88 @@ def _persons(parent: etree._Element, persons: Iterable[Person]) -> None:
         elem.text = person.name
 
 
+def _p(tag: str) -> str:
+    return f"{{{PODCAST_NS}}}{tag}"
+
+
+def _text_elem(parent: etree._Element, tag: str, text: str, attrs: Iterable[tuple[str, object]] = ()) -> None:
+    _require(text, f"podcast:{tag}")
+    elem = xml_elem(_p(tag), parent)
+    _attrs(elem, attrs)
+    elem.text = text
+
+
+def _funding(parent: etree._Element, funding: Iterable[Funding]) -> None:
+    for fund in funding:
+        _require(fund.url, "podcast:funding url")
+        xml_elem(_p("funding"), parent, url=fund.url).text = fund.text
+
+
+def _txt(parent: etree._Element, txt: Iterable[Txt]) -> None:
+    for t in txt:
+        _text_elem(parent, "txt", t.text, (("purpose", t.purpose),))
+
+
+def _value(parent: etree._Element, value: Value | None) -> None:
+    if value is None:
+        return
+    if not value.recipients:
+        raise FeedError("podcast:value has no recipients", field="podcast:value")
+    elem = xml_elem(_p("value"), parent)
+    suggested = None if value.suggested is None else f"{value.suggested:.11f}"
+    _attrs(elem, (("type", value.type), ("method", value.method), ("suggested", suggested)))
+    for r in value.recipients:
+        _require(r.address, "podcast:valueRecipient address")
+        _attrs(
+            xml_elem(_p("valueRecipient"), elem),
+            (
+                ("name", r.name),
+                ("type", r.type),
+                ("address", r.address),
+                ("split", r.split),
+                ("customKey", r.custom_key),
+                ("customValue", r.custom_value),
+                ("fee", "true" if r.fee else None),
+            ),
+        )
+
+
+def _license(parent: etree._Element, lic: License | None) -> None:
+    if lic is not None:
+        _text_elem(parent, "license", lic.identifier.lower(), (("url", lic.url),))
+
+
+def _locations(parent: etree._Element, locations: Iterable[Location]) -> None:
+    for loc in locations:
+        attrs = (("rel", loc.rel), ("geo", loc.geo), ("osm", loc.osm), ("country", loc.country))
+        _text_elem(parent, "location", loc.name, attrs)
+
+
+def _social(parent: etree._Element, socials: Iterable[SocialInteract]) -> None:
+    for soc in socials:
+        _require(soc.protocol, "podcast:socialInteract protocol")
+        _attrs(
+            xml_elem(_p("socialInteract"), parent),
+            (
+                ("priority", soc.priority),
+                ("protocol", soc.protocol),
+                ("uri", soc.uri),
+                ("accountId", soc.account_id),
+                ("accountUrl", soc.account_url),
+            ),
+        )
+
+
+def _images(parent: etree._Element, images: Iterable[ImageSize]) -> None:
+    """podcast:images (srcset, read by Podverse and older apps) and its successor podcast:image per size."""
+    sizes = sorted(images, key=lambda i: -i.width)
+    if not sizes:
+        return
+    xml_elem(_p("images"), parent, srcset=", ".join(f"{i.url} {i.width}w" for i in sizes))
+    for i in sizes:
+        xml_elem(_p("image"), parent, href=i.url, width=str(i.width))
+
+
 def _set_child(parent: etree._Element, tag: str) -> etree._Element:
     """The existing `tag` child (feedgen may have written one) or a new one: never a duplicate."""
     found = parent.find(tag)
@@ -140,6 +357,16 @@ class Podcast20(BaseExtension):
         self.funding: list[Funding] = []
         self.persons: list[Person] = []
         self.txt: list[Txt] = []
+        self.value: Value | None = None
+        self.podroll: list[RemoteItem] = []
+        self.medium: str | None = None
+        self.license: License | None = None
+        self.locations: list[Location] = []
+        self.trailers: list[Trailer] = []
+        self.update_frequency: UpdateFrequency | None = None
+        self.social_interacts: list[SocialInteract] = []
+        self.blocks: list[Block] = []
+        self.images: list[ImageSize] = []
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -152,21 +379,58 @@ class Podcast20(BaseExtension):
             locked = xml_elem(f"{{{PODCAST_NS}}}locked", channel)
             _attrs(locked, (("owner", self.locked_owner),))
             locked.text = "yes" if self.locked else "no"
-        for fund in self.funding:
-            _require(fund.url, "podcast:funding url")
-            elem = xml_elem(f"{{{PODCAST_NS}}}funding", channel, url=fund.url)
-            elem.text = fund.text
+        _funding(channel, self.funding)
         _persons(channel, self.persons)
-        for txt in self.txt:
-            _require(txt.text, "podcast:txt")
-            elem = xml_elem(f"{{{PODCAST_NS}}}txt", channel)
-            _attrs(elem, (("purpose", txt.purpose),))
-            elem.text = txt.text
+        _txt(channel, self.txt)
+        if self.medium:
+            xml_elem(_p("medium"), channel).text = self.medium
+        _license(channel, self.license)
+        _locations(channel, self.locations)
+        for block in self.blocks:
+            xml_elem(_p("block"), channel, **({"id": block.id} if block.id else {})).text = (
+                "yes" if block.blocked else "no"
+            )
+        freq = self.update_frequency
+        if freq is not None:
+            attrs: tuple[tuple[str, object], ...] = (
+                ("complete", "true" if freq.complete else None),
+                ("dtstart", freq.dtstart),
+                ("rrule", freq.rrule),
+            )
+            _text_elem(channel, "updateFrequency", freq.text, attrs)
+        for tr in self.trailers:
+            _require(tr.url, "podcast:trailer url")
+            attrs = (
+                ("pubdate", tr.pubdate),
+                ("url", tr.url),
+                ("length", tr.length),
+                ("type", tr.type),
+                ("season", tr.season),
+            )
+            _text_elem(channel, "trailer", tr.title, attrs)
+        _images(channel, self.images)
+        _value(channel, self.value)
+        _social(channel, self.social_interacts)
+        if self.podroll:
+            podroll = xml_elem(_p("podroll"), channel)
+            for remote in self.podroll:
+                _require(remote.feed_guid, "podcast:remoteItem feedGuid")
+                _attrs(
+                    xml_elem(_p("remoteItem"), podroll),
+                    (
+                        ("feedGuid", remote.feed_guid),
+                        ("feedUrl", remote.feed_url),
+                        ("itemGuid", remote.item_guid),
+                        ("medium", remote.medium),
+                        ("title", remote.title),
+                    ),
+                )
         return rss
 
 
 class Podcast20Entry(BaseEntryExtension):
-    """Item-level `podcast:` tags (season, episode, transcript, chapters, person)."""
+    """Item-level `podcast:` tags (season, episode, transcript, chapters, person, funding, txt, license,
+    location, soundbite, images, alternateEnclosure, value, socialInteract)."""
 
     def __init__(self) -> None:
         self.season: int | None = None
@@ -177,6 +441,15 @@ class Podcast20Entry(BaseEntryExtension):
         self.chapters_url: str | None = None
         self.chapters_type: str = CHAPTERS_TYPE
         self.persons: list[Person] = []
+        self.value: Value | None = None
+        self.funding: list[Funding] = []
+        self.soundbites: list[Soundbite] = []
+        self.txt: list[Txt] = []
+        self.license: License | None = None
+        self.locations: list[Location] = []
+        self.social_interacts: list[SocialInteract] = []
+        self.images: list[ImageSize] = []
+        self.alternate_enclosures: list[AlternateEnclosure] = []
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if self.season is not None:
@@ -203,7 +476,47 @@ class Podcast20Entry(BaseEntryExtension):
         if self.chapters_url:
             xml_elem(f"{{{PODCAST_NS}}}chapters", item, url=self.chapters_url, type=self.chapters_type)
         _persons(item, self.persons)
+        _funding(item, self.funding)
+        _txt(item, self.txt)
+        _license(item, self.license)
+        _locations(item, self.locations)
+        for bite in self.soundbites:
+            if bite.start < 0 or bite.duration <= 0:
+                raise FeedError(
+                    f"soundbite at {bite.start} s lasts {bite.duration} s", field="podcast:soundbite"
+                )
+            elem = xml_elem(
+                _p("soundbite"), item, startTime=_number(bite.start), duration=_number(bite.duration)
+            )
+            elem.text = bite.title
+        _images(item, self.images)
+        for alt in self.alternate_enclosures:
+            _alternate(item, alt)
+        _value(item, self.value)
+        _social(item, self.social_interacts)
         return item
+
+
+def _alternate(item: etree._Element, alt: AlternateEnclosure) -> None:
+    if not alt.sources:
+        raise FeedError("podcast:alternateEnclosure has no source", field="podcast:alternateEnclosure")
+    elem = xml_elem(_p("alternateEnclosure"), item)
+    _attrs(
+        elem,
+        (
+            ("type", alt.type),
+            ("length", alt.length),
+            ("bitrate", None if alt.bitrate is None else _number(alt.bitrate)),
+            ("codecs", alt.codecs),
+            ("title", alt.title),
+            ("default", "true" if alt.default else None),
+        ),
+    )
+    for src in alt.sources:
+        _require(src.uri, "podcast:source uri")
+        _attrs(xml_elem(_p("source"), elem), (("uri", src.uri), ("contentType", src.content_type)))
+    if alt.integrity:
+        xml_elem(_p("integrity"), elem, type="sri", value=alt.integrity)
 
 
 # --- Podlove Simple Chapters --------------------------------------------------------------------------------
@@ -244,6 +557,40 @@ class PscEntry(BaseEntryExtension):
                     ("image", chapter.image),
                 ),
             )
+        return item
+
+
+# --- RFC 5005 feed history -------------------------------------------------------------------------------------
+
+
+class FeedHistory(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
+    """RFC 5005 paging: `<atom:link rel="prev-archive" …>` links and `<fh:archive/>` (feedgen's RSS writes
+    only the self link). With no links and no archive flag it writes nothing, not even the namespace.
+    """
+
+    def __init__(self) -> None:
+        self.links: list[
+            tuple[str, str]
+        ] = []  #: (rel, href): first, last, current, prev-archive, next-archive
+        self.archive: bool = False  #: this document is an archive page that never changes
+
+    def extend_ns(self) -> dict[str, str]:
+        return {"fh": FH_NS} if self.archive else {}
+
+    def extend_rss(self, rss: etree._Element) -> etree._Element:
+        channel = _channel(rss)
+        for rel, href in self.links:
+            _require(href, f"atom:link rel={rel}")
+            xml_elem(f"{{{ATOM_NS}}}link", channel, rel=rel, type="application/rss+xml", href=href)
+        if self.archive:
+            xml_elem(f"{{{FH_NS}}}archive", channel)
+        return rss
+
+
+class FeedHistoryEntry(BaseEntryExtension):  # type: ignore[misc]
+    """Nothing per item: RFC 5005 is channel-level only (feedgen wants an entry class for every extension)."""
+
+    def extend_rss(self, item: etree._Element) -> etree._Element:
         return item
 
 
@@ -296,13 +643,14 @@ EXTENSIONS: dict[str, tuple[type[BaseExtension], type[BaseEntryExtension]]] = {
     "itunes_extra": (ItunesExtra, ItunesExtraEntry),
     "podcast20": (Podcast20, Podcast20Entry),
     "psc": (Psc, PscEntry),
+    "history": (FeedHistory, FeedHistoryEntry),
 }
 
 
 def install(fg: FeedGenerator) -> None:
     """Load feedgen's own `podcast` (iTunes) extension, then ours, in the order that makes the fixes win.
 
-    After this, `fg.podcast`, `fg.itunes_extra`, `fg.podcast20` and `fg.psc` exist on the feed, and each
+    After this, `fg.podcast`, `fg.itunes_extra`, `fg.podcast20`, `fg.psc` and `fg.history` exist on the feed, and each
     entry added later gets `entry.podcast`, `entry.itunes_extra`, `entry.podcast20` and `entry.psc`.
     """
     fg.load_extension("podcast")

@@ -17,6 +17,7 @@ import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     ValidationError,
@@ -28,6 +29,7 @@ from pydantic import (
 from pipeline import categories as cats
 from pipeline import ids, images
 from pipeline.errors import ContentError, ContentErrors, PipelineError
+from pipeline.ids import KNOWN_LICENSES, SERVICE_SLUGS
 from pipeline.safeio import read_capped
 
 SHOW_FILE = "show.yaml"
@@ -316,6 +318,25 @@ class Theme(_Frozen):
         return None if v is None else _file(info, v, IMAGE_TYPES, "image")
 
 
+class Alternate(_Frozen):
+    format: Literal["opus", "m4a", "mp3", "flac"]
+    """opus (Ogg Opus), m4a (AAC), mp3, or flac (lossless, for archives)."""
+    bitrate: Annotated[int, Field(ge=6, le=320, strict=True)] | None = None
+    """kbps (not for flac); default: 32 for opus mono, 64 for AAC, the main file's for mp3."""
+    channels: Literal[1, 2] | None = None
+    """1 or 2; default: the main file's."""
+    title: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    """What apps call it, e.g. "Low data" (at most 32 characters)."""
+    default: bool = False
+    """Apps that understand alternates should play this one by default."""
+
+    @model_validator(mode="after")
+    def _lossless(self) -> Alternate:
+        if self.format == "flac" and self.bitrate is not None:
+            raise ValueError("flac is lossless and takes no bitrate (remove bitrate)")
+        return self
+
+
 class AudioSettings(_Frozen):
     format: Literal["mp3", "m4a"] = "mp3"
     """Delivery format: MP3 (default) or AAC in M4A."""
@@ -331,6 +352,23 @@ class AudioSettings(_Frozen):
     """True-peak ceiling in dBTP when normalising."""
     id3_version: Literal[3, 4] = 4
     """ID3v2.4 (default) or 2.3 for old players."""
+    alternates: tuple[Alternate, ...] = ()
+    """Extra encodings offered beside the main file (podcast:alternateEnclosure): format, bitrate, channels, title, default."""
+
+    @field_validator("alternates")
+    @classmethod
+    def _alternates(cls, v: tuple[Alternate, ...]) -> tuple[Alternate, ...]:
+        if sum(a.default for a in v) > 1:
+            raise ValueError("more than one alternate says default: true (apps play one default)")
+        seen: set[tuple[str, int | None, int | None]] = set()
+        for i, a in enumerate(v):
+            key = (a.format, a.bitrate, a.channels)
+            if key in seen:
+                raise ValueError(
+                    f"alternate {i + 1} repeats an earlier one ({a.format} {a.bitrate or ''} kbps)"
+                )
+            seen.add(key)
+        return v
 
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
@@ -399,6 +437,310 @@ class PublishTarget(_Frozen):
         return self
 
 
+# --------------------------------------------------------------------------- Podcasting 2.0 (issue 13)
+
+#: podcast:medium values (docs/tags/medium.md), each also with an "L" list variant, plus "mixed".
+Medium = Literal[
+    "podcast",
+    "music",
+    "video",
+    "film",
+    "audiobook",
+    "newsletter",
+    "blog",
+    "publisher",
+    "course",
+    "podcastL",
+    "musicL",
+    "videoL",
+    "filmL",
+    "audiobookL",
+    "newsletterL",
+    "blogL",
+    "publisherL",
+    "courseL",
+    "mixed",
+]
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+NODE_PUBKEY_RE = re.compile(r"^(02|03)[0-9a-f]{64}$")
+GEO_RE = re.compile(r"^geo:-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?(,-?\d+(\.\d+)?)?(;[a-z0-9=.-]+)*$", re.I)
+OSM_RE = re.compile(r"^[NWR]\d+(#\d+)?$")
+RRULE_RE = re.compile(
+    r"^(?:[A-Z]+=[A-Za-z0-9,+-:]+;)*FREQ=(?:SECONDLY|MINUTELY|HOURLY|DAILY|WEEKLY|MONTHLY|YEARLY)(?:;[A-Z]+=[A-Za-z0-9,+-:]+)*$"
+)
+Short = Annotated[str, Field(min_length=1, max_length=128)]
+
+
+def _aware(v: Any, example: str = "2025-01-01T09:00:00+00:00") -> Any:
+    """A date-time with a time zone (strings in ISO 8601); a naive value is a ValueError."""
+    if isinstance(v, str):
+        try:
+            v = dt.datetime.fromisoformat(v.strip())
+        except ValueError:
+            raise ValueError(f"{v!r} is not a date and time (write {example})") from None
+    if isinstance(v, dt.datetime) and v.tzinfo is None:
+        raise ValueError(f"'{v}' has no time zone (write {example})")
+    return v
+
+
+class Txt(_Frozen):
+    text: Annotated[str, Field(min_length=1, max_length=4000)]
+    """Free text (podcast:txt), at most 4000 characters, e.g. Apple's verification code."""
+    purpose: Short | None = None
+    """What the text is for, e.g. applepodcastsverify, verify, ai-content."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, v: Any) -> Any:
+        return {"text": v} if isinstance(v, str) else v
+
+
+class ValueRecipient(_Frozen):
+    name: Short | None = None
+    """Who receives this split (shown in apps)."""
+    type: Literal["node", "lnaddress"] = "node"
+    """node (a Lightning node public key) or lnaddress (a Lightning address like name@wallet.example)."""
+    address: Text
+    """The node's hex public key, or the Lightning address."""
+    split: Annotated[int, Field(ge=0, strict=True)]
+    """Shares of each payment (fee recipients: a percentage taken off the top)."""
+    custom_key: str | None = None
+    """Custom record key sent with the payment (e.g. 696969 for a wallet's sub-account)."""
+    custom_value: str | None = None
+    """Custom record value for custom_key."""
+    fee: bool = False
+    """A fee (e.g. the app's or host's cut) rather than a share."""
+
+    @model_validator(mode="after")
+    def _address(self) -> ValueRecipient:
+        if self.type == "node" and not NODE_PUBKEY_RE.match(self.address):
+            raise ValueError(
+                f"address {_short(self.address)!r} is not a Lightning node public key "
+                "(66 hex digits starting 02 or 03; for an address like name@wallet.example set type: lnaddress)"
+            )
+        if self.type == "lnaddress" and not EMAIL_RE.match(self.address):
+            raise ValueError(
+                f"address {_short(self.address)!r} is not a Lightning address (name@wallet.example)"
+            )
+        if (self.custom_key is None) != (self.custom_value is None):
+            raise ValueError("custom_key and custom_value go together (set both or neither)")
+        if self.fee and self.split > 100:
+            raise ValueError(f"a fee split is a percentage, got {self.split} (at most 100)")
+        return self
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else text[:21] + "..."
+
+
+class Value(_Frozen):
+    type: Literal["lightning", "hive", "webmonetization"] = "lightning"
+    """The payment layer (podcast:value type)."""
+    method: Literal["keysend", "amp", "lnaddress", "ILP"] = "keysend"
+    """How payments travel (keysend for Lightning)."""
+    suggested: Annotated[float, Field(gt=0)] | None = None
+    """Suggested amount per minute, in the currency's main unit (e.g. 0.00000005 BTC)."""
+    recipients: Annotated[tuple[ValueRecipient, ...], Field(min_length=1)]
+    """Who gets paid: name, type (node/lnaddress), address, split, custom_key, custom_value, fee."""
+
+    @model_validator(mode="after")
+    def _splits(self) -> Value:
+        if not any(r.split > 0 for r in self.recipients if not r.fee):
+            raise ValueError("the splits of the non-fee recipients add up to 0 (give someone a share)")
+        fees = sum(r.split for r in self.recipients if r.fee)
+        if fees > 100:
+            raise ValueError(f"fee splits add up to {fees}% (at most 100)")
+        return self
+
+
+class RemoteFeed(_Frozen):
+    feed_guid: str
+    """The recommended show's podcast:guid (find it on podcastindex.org)."""
+    feed_url: Url | None = None
+    """Its feed URL, for apps that cannot look the GUID up."""
+    title: Short | None = None
+    """Its title, shown under "Shows we like" and by apps."""
+
+    @field_validator("feed_guid")
+    @classmethod
+    def _guid(cls, v: str) -> str:
+        if not UUID_RE.match(v.lower()):
+            raise ValueError(
+                f"{v!r} is not a podcast:guid (a UUID like 917393e3-1b1e-5cef-ace4-edaa54e1f810)"
+            )
+        return v.lower()
+
+
+class License(_Frozen):
+    identifier: Short
+    """An SPDX-style license id in lower case (cc-by-4.0), or a custom license's short name."""
+    url: Url | None = None
+    """The license text; required for a license that is not well known."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, v: Any) -> Any:
+        return {"identifier": v} if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _known(self) -> License:
+        if self.identifier.lower() not in KNOWN_LICENSES and self.url is None:
+            raise ValueError(
+                f"{self.identifier!r} is not a well-known license id (add url: pointing at its text, "
+                "or use an id like cc-by-4.0)"
+            )
+        return self
+
+
+class Location(_Frozen):
+    name: Short
+    """A human-readable place, e.g. "Bristol, UK"."""
+    geo: str | None = None
+    """Latitude and longitude as a geo URI (RFC 5870): geo:51.4545,-2.5879."""
+    osm: str | None = None
+    """OpenStreetMap id: N, W or R then the number (R5746665)."""
+    country: str | None = None
+    """ISO 3166-1 alpha-2 country code (GB, US)."""
+    rel: Literal["subject", "creator"] | None = None
+    """subject (what the show is about, the default) or creator (where it is made)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_text(cls, v: Any) -> Any:
+        return {"name": v} if isinstance(v, str) else v
+
+    @field_validator("geo")
+    @classmethod
+    def _geo(cls, v: str | None) -> str | None:
+        if v is not None and not GEO_RE.match(v):
+            raise ValueError(
+                f"{v!r} is not a geo URI (write geo:LATITUDE,LONGITUDE, e.g. geo:51.4545,-2.5879)"
+            )
+        return v
+
+    @field_validator("osm")
+    @classmethod
+    def _osm(cls, v: str | None) -> str | None:
+        if v is not None and not OSM_RE.match(v):
+            raise ValueError(f"{v!r} is not an OpenStreetMap id (N, W or R and the number, e.g. R5746665)")
+        return v
+
+    @field_validator("country")
+    @classmethod
+    def _country(cls, v: str | None) -> str | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z]{2}", v):
+            raise ValueError(f"{v!r} is not a two-letter country code (e.g. GB)")
+        return v.upper() if v else v
+
+
+class Trailer(_Frozen):
+    title: Short
+    """The trailer's title."""
+    url: Url
+    """The trailer's audio or video file."""
+    date: dt.datetime
+    """When it was published, with a time zone."""
+    length: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Its size in bytes."""
+    type: str | None = None
+    """Its MIME type, e.g. audio/mpeg."""
+    season: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """The season it introduces."""
+
+    @field_validator("date", mode="before")
+    @classmethod
+    def _date(cls, v: Any) -> Any:
+        return _aware(v)
+
+
+class UpdateFrequency(_Frozen):
+    text: Short
+    """How often new episodes come, in words: "Every Tuesday"."""
+    rrule: str | None = None
+    """The schedule as an iCalendar RRULE (RFC 5545), e.g. FREQ=WEEKLY;BYDAY=TU."""
+    complete: bool = False
+    """True when no more episodes are planned."""
+    dtstart: dt.datetime | None = None
+    """When the schedule starts (needed with COUNT in the rrule)."""
+
+    @field_validator("rrule")
+    @classmethod
+    def _rrule(cls, v: str | None) -> str | None:
+        if v is not None and not RRULE_RE.match(v.upper()):
+            raise ValueError(f"{v!r} is not an RRULE (write e.g. FREQ=WEEKLY;BYDAY=TU)")
+        return v.upper() if v else v
+
+    @field_validator("dtstart", mode="before")
+    @classmethod
+    def _dtstart(cls, v: Any) -> Any:
+        return _aware(v)
+
+    @model_validator(mode="after")
+    def _count(self) -> UpdateFrequency:
+        if self.rrule and "COUNT=" in self.rrule and self.dtstart is None:
+            raise ValueError("an rrule with COUNT needs dtstart (when the count begins)")
+        return self
+
+
+class SocialInteract(_Frozen):
+    protocol: Literal["activitypub", "twitter", "lightning", "atproto", "hive", "matrix", "nostr", "disabled"]
+    """Where the comments live (disabled: no public comments wanted)."""
+    uri: str | None = None
+    """The root post of the discussion (required unless protocol is disabled)."""
+    account_id: str | None = None
+    """The account that made the root post, e.g. @maya@podcastindex.social."""
+    account_url: Url | None = None
+    """That account's public page."""
+    priority: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Lower numbers are shown first when there are several."""
+
+    @model_validator(mode="after")
+    def _uri(self) -> SocialInteract:
+        if self.protocol != "disabled" and not self.uri:
+            raise ValueError(f"protocol {self.protocol} needs the uri of the root post")
+        if self.protocol == "disabled" and (self.uri or self.account_id or self.account_url):
+            raise ValueError("protocol disabled takes no uri or account (it only says: no comments)")
+        return self
+
+
+class Soundbite(_Frozen):
+    start: float
+    """Where the clip starts: HH:MM:SS or seconds."""
+    duration: Annotated[float, Field(gt=0)]
+    """Its length in seconds (15-120 recommended), or MM:SS."""
+    title: Short | None = None
+    """What is said in it (at most 128 characters)."""
+
+    @field_validator("start", "duration", mode="before")
+    @classmethod
+    def _time(cls, v: Any) -> float:
+        return parse_timestamp(v)
+
+
+def _block(v: Any) -> Any:
+    if isinstance(v, list | tuple):
+        for slug in v:
+            if str(slug).lower() not in SERVICE_SLUGS:
+                guess = difflib.get_close_matches(str(slug).lower(), sorted(SERVICE_SLUGS), n=1)
+                hint = f"did you mean {guess[0]!r}?" if guess else "see the namespace's serviceslugs.txt"
+                raise ValueError(f"{str(slug)!r} is not a platform slug ({hint})")
+        return tuple(str(s).lower() for s in v)
+    return v
+
+
+def _one_slug(v: Any) -> Any:
+    """`block: spotify` means the list [spotify]."""
+    return [v] if isinstance(v, str) and v.strip().lower() not in ("true", "false", "yes", "no") else v
+
+
+Block = Annotated[bool | tuple[str, ...], BeforeValidator(_one_slug), AfterValidator(_block)]
+
+
+class FeedSettings(_Frozen):
+    archive_after: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Page the feed (RFC 5005): archive pages of N items counted from the oldest; feed.xml keeps the newest N to 2N-1."""
+
+
 class Show(_Frozen):
     root: Path
     title: Annotated[str, Field(min_length=1, max_length=255)]
@@ -449,6 +791,29 @@ class Show(_Frozen):
     """The feed URL at the host this show was imported from (`podcast import` writes it)."""
     new_feed_url: Url | None = None
     """When the show moves away: the new feed's URL, carried as itunes:new-feed-url so apps follow."""
+    # Podcasting 2.0 (issue 13)
+    txt: tuple[Txt, ...] = ()
+    """podcast:txt entries: text, purpose (e.g. applepodcastsverify)."""
+    value: Value | None = None
+    """podcast:value: Lightning payments split between recipients (episodes may override it)."""
+    podroll: tuple[RemoteFeed, ...] = ()
+    """Shows you recommend (podcast:podroll, "Shows we like" on the site): feed_guid, feed_url, title."""
+    medium: Medium | None = None
+    """podcast:medium: podcast, music, video, film, audiobook, newsletter, blog, course, ..."""
+    license: License | None = None
+    """podcast:license: an id like cc-by-4.0, or {identifier, url}."""
+    location: Location | None = None
+    """podcast:location: name, geo, osm, country, rel."""
+    trailer: tuple[Trailer, ...] = ()
+    """podcast:trailer entries beyond the show's trailer-type episodes (which are listed automatically)."""
+    update_frequency: UpdateFrequency | None = None
+    """podcast:updateFrequency: text, rrule, complete, dtstart."""
+    social_interact: tuple[SocialInteract, ...] = ()
+    """podcast:socialInteract for the show: protocol, uri, account_id, account_url, priority."""
+    block: Block = False
+    """podcast:block: true hides the show from every platform, or a list of platform slugs to hide it from."""
+    feed: FeedSettings = FeedSettings()
+    """Feed layout: archive_after pages a big catalogue into RFC 5005 archives."""
 
     @field_validator("language")
     @classmethod
@@ -592,6 +957,25 @@ class Episode(_Frozen):
     """With `audio_url:`: the enclosure's MIME type, e.g. audio/mpeg."""
     audio_duration: Annotated[float, Field(ge=0)] | None = None
     """With `audio_url:`: the duration (HH:MM:SS or seconds), as itunes:duration gave it."""
+    # Podcasting 2.0 (issue 13)
+    season_name: Short | None = None
+    """The season's name (podcast:season name), e.g. "Knees"; needs season."""
+    episode_display: Annotated[str, Field(min_length=1, max_length=32)] | None = None
+    """How apps show the number (podcast:episode display), e.g. "Part 1"; needs number."""
+    value: Value | None = None
+    """podcast:value for this episode (e.g. a split with the guest); replaces the show's."""
+    funding: tuple[Funding, ...] = ()
+    """podcast:funding for this episode: url, text."""
+    soundbites: tuple[Soundbite, ...] = ()
+    """Highlights (podcast:soundbite): start, duration, title."""
+    txt: tuple[Txt, ...] = ()
+    """podcast:txt entries for this episode: text, purpose."""
+    license: License | None = None
+    """podcast:license of this episode, if it differs from the show's."""
+    location: Location | None = None
+    """podcast:location of this episode: name, geo, osm, country, rel."""
+    social_interact: tuple[SocialInteract, ...] = ()
+    """Where this episode's comments live (podcast:socialInteract)."""
 
     @field_validator("date", mode="before")
     @classmethod
@@ -672,6 +1056,14 @@ class Episode(_Frozen):
                 raise ValueError(f"chapter {i + 1} ({v[i].title!r}) does not start after chapter {i}")
         return v
 
+    @model_validator(mode="after")
+    def _p20_needs(self) -> Episode:
+        if self.season_name is not None and self.season is None:
+            raise ValueError("season_name: needs season (the number it names)")
+        if self.episode_display is not None and self.number is None:
+            raise ValueError("episode_display: needs number (podcast:episode carries both)")
+        return self
+
     def status(self, now: dt.datetime) -> Status:
         """draft, scheduled (date still in the future) or ready."""
         if self.draft:
@@ -720,6 +1112,7 @@ FRIENDLY = {
     "too_short": "needs at least {min_length} item(s)",
     "too_long": "has too many items (at most {max_length})",
     "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be greater than {gt}",
     "less_than_equal": "must be at most {le}",
     "model_type": "expected a mapping of fields (key: value lines)",
     "model_attributes_type": "expected a mapping of fields (key: value lines)",

@@ -222,6 +222,45 @@ class SiteRender:
     reused: tuple[str, ...]  # keys served from the render cache without Markdown or Jinja work
 
 
+def p20_context(show: model.Show, ep: model.Episode | None) -> dict[str, Any]:
+    """Podcasting 2.0 facts a listener sees (templates _value, _podroll, _location); `ep` None: the index."""
+    loc = (ep.location if ep else None) or show.location
+    location = None
+    if loc is not None:
+        lat_lon = loc.geo.removeprefix("geo:").split(";")[0].split(",")[:2] if loc.geo else None
+        location = {
+            "name": loc.name,
+            "label": "Made in" if loc.rel == "creator" else "About",
+            "map_url": f"https://www.openstreetmap.org/?mlat={lat_lon[0]}&mlon={lat_lon[1]}"
+            if lat_lon
+            else None,
+        }
+    out: dict[str, Any] = {"location": location}
+    if ep is None:
+        out["podroll"] = [
+            {"title": r.title or r.feed_url or r.feed_guid, "url": r.feed_url} for r in show.podroll
+        ]
+        out["p20"] = None
+        return out
+    value = ep.value or show.value
+    p20: dict[str, Any] = {"funding": [{"url": f.url, "text": f.text} for f in ep.funding], "value": None}
+    if value is not None:
+        fees = sum(r.split for r in value.recipients if r.fee)
+        shares = sum(r.split for r in value.recipients if not r.fee) or 1
+        p20["value"] = {
+            "type": value.type.capitalize(),
+            "recipients": [
+                {
+                    "name": r.name or r.address,
+                    "percent": f"{r.split if r.fee else r.split * (100 - fees) / shares:.4g}%",
+                }
+                for r in value.recipients
+            ],
+        }
+    out["p20"] = p20
+    return out
+
+
 def render(
     show: model.Show,
     public: Sequence[BuiltEpisode],
@@ -913,6 +952,7 @@ class _Site:
             else None,
             "funding": [{"url": f.url, "text": f.text} for f in show.funding],
             "footer_note": cfg.footer,
+            **p20_context(show, None),
         }
 
     # ----------------------------------------------------------------- pages
@@ -974,6 +1014,7 @@ class _Site:
                     for ch in ep.chapters
                 ],
                 "transcript": self._transcript(b, audio_href),
+                **p20_context(show, ep),
                 "persons": [
                     {
                         "name": p.name,

@@ -63,6 +63,11 @@ def transcript_key(ep: Episode, fmt: str) -> str:
     return f"episodes/{ep.slug}/transcript.{fmt}"
 
 
+def archive_key(digest: str) -> str:
+    """An RFC 5005 archive page of the feed, named by its content so it never changes once written."""
+    return f"archive/{digest[:_HASH_CHARS]}.xml"
+
+
 def static_key(name: str) -> str:
     return f"static/{name}"
 

@@ -5,7 +5,8 @@
 #    Python that made it), with the project and its `test` extra installed at the versions pinned in
 #    constraints.txt. Nothing from the system Python leaks in, so a dependency missing from
 #    pyproject.toml fails here as it would on a fresh machine.
-# 2. Debian's chromium, espeak-ng and npm (apt-get, when missing; sudo unless root) and axe-core (npm, into .cache/npm).
+# 2. Debian's chromium, espeak-ng and npm (apt-get, when missing; sudo unless root), axe-core and podcast-partytime
+#    (npm, into .cache/npm).
 # 3. Static checks: ruff check, ruff format --check, mypy (strict on pipeline/, see pyproject.toml).
 # 4. pytest -n 2 in that venv; extra arguments go to pytest. "No tests ran" (exit 5) is a failure.
 #
@@ -77,9 +78,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if [ ! -f .cache/npm/node_modules/axe-core/axe.min.js ]; then
-  echo "Installing axe-core for the accessibility checks..."
-  npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4 >/dev/null
+if [ ! -f .cache/npm/node_modules/axe-core/axe.min.js ] || [ ! -f .cache/npm/node_modules/podcast-partytime/package.json ]; then
+  echo "Installing axe-core (accessibility checks) and podcast-partytime (Podcasting 2.0 read-back)..."
+  npm install --silent --no-audit --no-fund --prefix .cache/npm axe-core@4 podcast-partytime@5 >/dev/null
 fi
 
 # --------------------------------------------------------------------------- checks

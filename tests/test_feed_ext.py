@@ -360,3 +360,177 @@ def test_podcast_apps_parsers_read_the_extensions() -> None:
 
 def test_output_is_deterministic() -> None:
     assert full_feed().rss_str() == full_feed().rss_str()
+
+
+# --- Podcasting 2.0 tags added by issue 13 ----------------------------------------------------------------------
+
+NODE = "03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a"
+
+
+def _value() -> fx.Value:
+    return fx.Value(
+        recipients=(
+            fx.ValueRecipient(address=NODE, split=90, name="Host"),
+            fx.ValueRecipient(address="app@getalby.com", split=10, type="lnaddress", fee=True, name="App"),
+        ),
+        suggested=0.00000005,
+    )
+
+
+def test_new_channel_tags_in_spec_form() -> None:
+    fg = new_feed()
+    p = fg.podcast20
+    p.value = _value()
+    p.podroll = [
+        fx.RemoteItem("917393e3-1b1e-5cef-ace4-edaa54e1f810", "https://f.example/pc20.xml", title="PC20")
+    ]
+    p.medium = "podcast"
+    p.license = fx.License("CC-BY-4.0")
+    p.locations = [
+        fx.Location("Austin", geo="geo:30.2672,-97.7431", osm="R113314", country="US", rel="creator")
+    ]
+    p.trailers = [
+        fx.Trailer(
+            "Coming soon", "https://m.example/t.mp3", "Thu, 01 Apr 2021 08:00:00 EST", 12345, "audio/mpeg", 4
+        )
+    ]
+    p.update_frequency = fx.UpdateFrequency(
+        "Weekly", rrule="FREQ=WEEKLY", complete=True, dtstart="2024-01-01T00:00:00"
+    )
+    p.social_interacts = [
+        fx.SocialInteract("activitypub", "https://s.example/@a/1", "@a", "https://s.example/@a", 1)
+    ]
+    p.blocks = [fx.Block(), fx.Block(False, "spotify")]
+    p.images = [
+        fx.ImageSize("https://i.example/600.jpg", 600),
+        fx.ImageSize("https://i.example/1400.jpg", 1400),
+    ]
+    new_entry(fg)
+    root = parse(fg)
+    (value,) = xp(root, "/rss/channel/podcast:value")
+    assert dict(value.attrib) == {"type": "lightning", "method": "keysend", "suggested": "0.00000005000"}
+    assert [dict(r.attrib) for r in value] == [
+        {"name": "Host", "type": "node", "address": NODE, "split": "90"},
+        {"name": "App", "type": "lnaddress", "address": "app@getalby.com", "split": "10", "fee": "true"},
+    ]
+    (remote,) = xp(root, "/rss/channel/podcast:podroll/podcast:remoteItem")
+    assert list(remote.attrib) == ["feedGuid", "feedUrl", "title"]
+    assert xp(root, "/rss/channel/podcast:medium/text()") == ["podcast"]
+    assert xp(root, "/rss/channel/podcast:license/text()") == ["cc-by-4.0"]  # the spec wants lower case
+    (loc,) = xp(root, "/rss/channel/podcast:location")
+    assert (loc.text, loc.get("geo"), loc.get("osm"), loc.get("country"), loc.get("rel")) == (
+        "Austin",
+        "geo:30.2672,-97.7431",
+        "R113314",
+        "US",
+        "creator",
+    )
+    (trailer,) = xp(root, "/rss/channel/podcast:trailer")
+    assert (
+        list(trailer.attrib) == ["pubdate", "url", "length", "type", "season"]
+        and trailer.text == "Coming soon"
+    )
+    (freq,) = xp(root, "/rss/channel/podcast:updateFrequency")
+    assert dict(freq.attrib) == {"complete": "true", "dtstart": "2024-01-01T00:00:00", "rrule": "FREQ=WEEKLY"}
+    (social,) = xp(root, "/rss/channel/podcast:socialInteract")
+    assert list(social.attrib) == ["priority", "protocol", "uri", "accountId", "accountUrl"]
+    assert [(b.get("id"), b.text) for b in xp(root, "/rss/channel/podcast:block")] == [
+        (None, "yes"),
+        ("spotify", "no"),
+    ]
+    (images,) = xp(root, "/rss/channel/podcast:images")
+    assert images.get("srcset") == "https://i.example/1400.jpg 1400w, https://i.example/600.jpg 600w"
+    assert [(i.get("href"), i.get("width")) for i in xp(root, "/rss/channel/podcast:image")] == [
+        ("https://i.example/1400.jpg", "1400"),
+        ("https://i.example/600.jpg", "600"),
+    ]
+    report = validate(fg.rss_str(), source="feed.xml", now=WHEN)
+    assert not [f for f in report.findings if f.rule in {f"PC2{n}" for n in range(29, 47)}], report.findings
+
+
+def test_new_item_tags_in_spec_form() -> None:
+    fg = new_feed()
+    fe = new_entry(fg)
+    p = fe.podcast20
+    p.value = _value()
+    p.funding = [fx.Funding("https://f.example/ep", "Fund this one")]
+    p.soundbites = [fx.Soundbite(73.5, 60, "The one stretch")]
+    p.txt = [fx.Txt("true", "ai-content")]
+    p.license = fx.License("my-license", "https://l.example/")
+    p.social_interacts = [fx.SocialInteract("disabled")]
+    p.alternate_enclosures = [
+        fx.AlternateEnclosure(
+            "audio/opus",
+            1000,
+            (fx.AlternateSource("https://m.example/1.opus", "audio/opus"),),
+            bitrate=32000,
+            codecs="opus",
+            title="Opus",
+            integrity="sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+        )
+    ]
+    root = parse(fg)
+    item = "/rss/channel/item"
+    assert xp(root, f"{item}/podcast:value/podcast:valueRecipient/@split") == ["90", "10"]
+    assert xp(root, f"{item}/podcast:funding/@url") == ["https://f.example/ep"]
+    (bite,) = xp(root, f"{item}/podcast:soundbite")
+    assert (bite.get("startTime"), bite.get("duration"), bite.text) == ("73.5", "60", "The one stretch")
+    assert xp(root, f"{item}/podcast:txt[@purpose='ai-content']/text()") == ["true"]
+    assert xp(root, f"{item}/podcast:license/@url") == ["https://l.example/"]
+    (social,) = xp(root, f"{item}/podcast:socialInteract")
+    assert dict(social.attrib) == {"protocol": "disabled"}
+    (alt,) = xp(root, f"{item}/podcast:alternateEnclosure")
+    assert dict(alt.attrib) == {
+        "type": "audio/opus",
+        "length": "1000",
+        "bitrate": "32000",
+        "codecs": "opus",
+        "title": "Opus",
+    }
+    assert xp(root, f"{item}/podcast:alternateEnclosure/podcast:source/@uri") == ["https://m.example/1.opus"]
+    assert xp(root, f"{item}/podcast:alternateEnclosure/podcast:integrity/@type") == ["sri"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "field"),
+    [
+        (lambda fg, fe: setattr(fg.podcast20, "value", fx.Value(recipients=())), "podcast:value"),
+        (
+            lambda fg, fe: setattr(fg.podcast20, "value", fx.Value((fx.ValueRecipient("", 1),))),
+            "podcast:valueRecipient address",
+        ),
+        (lambda fg, fe: setattr(fg.podcast20, "podroll", [fx.RemoteItem("")]), "podcast:remoteItem feedGuid"),
+        (lambda fg, fe: setattr(fg.podcast20, "locations", [fx.Location("")]), "podcast:location"),
+        (
+            lambda fg, fe: setattr(fg.podcast20, "trailers", [fx.Trailer("", "https://t", "x")]),
+            "podcast:trailer",
+        ),
+        (lambda fg, fe: setattr(fe.podcast20, "soundbites", [fx.Soundbite(0, 0)]), "podcast:soundbite"),
+        (
+            lambda fg, fe: setattr(
+                fe.podcast20, "alternate_enclosures", [fx.AlternateEnclosure("audio/opus", 1, ())]
+            ),
+            "podcast:alternateEnclosure",
+        ),
+        (lambda fg, fe: setattr(fg.history, "links", [("first", "")]), "atom:link rel=first"),
+    ],
+)
+def test_new_tags_refuse_empty_required_values(setup, field: str) -> None:
+    fg = new_feed()
+    setup(fg, new_entry(fg))
+    with pytest.raises(FeedError) as info:
+        fg.rss_str()
+    assert info.value.field == field
+
+
+def test_feed_history_writes_nothing_unless_used_and_marks_archives() -> None:
+    fg = new_feed()
+    new_entry(fg)
+    assert b"purl.org/syndication/history" not in fg.rss_str()
+    fg.history.links = [("prev-archive", "https://p.example/archive/1.xml")]
+    fg.history.archive = True
+    root = parse(fg)
+    assert root.xpath(
+        "/rss/channel/atom:link[@rel='prev-archive']/@href", namespaces={"atom": fx.ATOM_NS}
+    ) == ["https://p.example/archive/1.xml"]
+    assert root.find(f"channel/{{{fx.FH_NS}}}archive") is not None

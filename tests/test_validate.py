@@ -75,6 +75,20 @@ BASE = f"""<?xml version="1.0" encoding="UTF-8"?>
     <podcast:txt purpose="applepodcastsverify">c0ffee-1234</podcast:txt>
     <podcast:updateFrequency rrule="FREQ=WEEKLY">Weekly</podcast:updateFrequency>
     <podcast:podroll><podcast:remoteItem feedGuid="917393e3-1b1e-5cef-ace4-edaa54e1f810"/></podcast:podroll>
+    <podcast:medium>podcast</podcast:medium>
+    <podcast:license>cc-by-4.0</podcast:license>
+    <podcast:location rel="creator" geo="geo:51.4545,-2.5879" osm="R5746665" country="GB">Bristol</podcast:location>
+    <podcast:trailer pubdate="Mon, 01 Jan 2024 08:00:00 GMT" url="https://media.example.com/episodes/trailer.mp3"
+      length="120000" type="audio/mpeg" season="1">Coming soon: Knees and Trails</podcast:trailer>
+    <podcast:block id="google">yes</podcast:block>
+    <podcast:images srcset="https://podcast.example.com/cover.jpg 1400w, https://podcast.example.com/cover-600.jpg 600w"/>
+    <podcast:image href="https://podcast.example.com/cover.jpg" width="1400"/>
+    <podcast:value type="lightning" method="keysend" suggested="0.00000005000">
+      <podcast:valueRecipient name="Jane Runner" type="node"
+        address="03ae9f91a0cb8ff43840e3c322c4c61f019d8c1c3cea15a25cfc425ac605e61a4a" split="90"/>
+      <podcast:valueRecipient name="An app" type="lnaddress" address="app@getalby.com" split="10" fee="true"/>
+    </podcast:value>
+    <podcast:socialInteract priority="1" protocol="activitypub" uri="https://example.social/@jane/1" accountId="@jane"/>
     <item>
       <title>Why your knees hurt when you run</title>
       <link>https://podcast.example.com/episodes/knees/</link>
@@ -97,6 +111,8 @@ BASE = f"""<?xml version="1.0" encoding="UTF-8"?>
         type="application/json+chapters"/>
       <podcast:person role="guest" href="https://example.com/dr-ortho">Dr. Ortho</podcast:person>
       <podcast:soundbite startTime="73.0" duration="60.0">The one stretch</podcast:soundbite>
+      <podcast:funding url="https://podcast.example.com/support/knees">Sponsor the knee series</podcast:funding>
+      <podcast:license url="https://podcast.example.com/license">knees-license-1.0</podcast:license>
       <podcast:alternateEnclosure type="audio/x-m4a" length="3822000">
         <podcast:source uri="https://media.example.com/episodes/knees.m4a"/>
       </podcast:alternateEnclosure>
@@ -268,6 +284,15 @@ OFFLINE_CASES: dict[str, Mutation] = {
     "PC230": text(f"{CH}/podcast:txt", "v" * 4001),
     "PC231": drop(f"{CH}/podcast:podroll/podcast:remoteItem"),
     "PC232": attr(f"{CH}/podcast:updateFrequency", "rrule", "FREQ=FORTNIGHTLY"),
+    "PC238": attr(f"{CH}/podcast:value/podcast:valueRecipient[1]", "address", "jane@example"),
+    "PC239": text(f"{CH}/podcast:medium", "Radio"),
+    "PC240": text(f"{I1}/podcast:license", ""),
+    "PC241": attr(f"{CH}/podcast:location", "geo", "51.45,-2.58"),
+    "PC242": attr(f"{CH}/podcast:trailer", "pubdate", "2024-01-01"),
+    "PC243": attr(f"{CH}/podcast:socialInteract", "protocol", "myspace"),
+    "PC244": attr(f"{CH}/podcast:block", "id", "spotifi"),
+    "PC245": attr(f"{CH}/podcast:images", "srcset", "https://podcast.example.com/cover.jpg"),
+    "PC246": add(CH, "<podcast:medium>music</podcast:medium>"),
     "PC233": text(f"{CH}/copyright", "Copyright 2024 Jane Runner"),
     "PC234": add(CH, "<itunes:new-feed-url>https://new.example.com/feed.xml</itunes:new-feed-url>"),
     "PC235": drop(f"{CH}/item/enclosure"),
@@ -340,7 +365,7 @@ def test_each_offline_rule_fires_on_a_feed_that_breaks_it(rule: str) -> None:
 
 
 def test_every_rule_has_a_breaking_case() -> None:
-    covered = set(OFFLINE_CASES) | set(ONLINE_CASES) | set(CROSS_CASES)
+    covered = set(OFFLINE_CASES) | set(ONLINE_CASES) | set(CROSS_CASES) | set(CHAIN_CASES)
     assert covered == set(RULES), (
         f"untested: {sorted(set(RULES) - covered)}; unknown: {sorted(covered - set(RULES))}"
     )
@@ -1088,3 +1113,81 @@ def test_foreign_feeds_keep_their_episode_counts_and_profiles() -> None:
     report = validate(read_source(str(libsyn)), source=str(libsyn), now=NOW, profiles={"spotify"})
     assert report.items == 3
     assert report.rule_ids() == {"PC110", "PC111"}
+
+
+# --- RFC 5005 archive chains (PC508-PC510): validate follows prev-archive links to files beside the feed ------
+
+ARCHIVE_URL = "https://podcast.example.com/archive/"
+
+
+def _paged_base(tmp: Path, *, page_edit: Callable[[str], str] = lambda x: x, write_page: bool = True) -> Path:
+    """BASE as feed.xml with its older item moved into one archive page beside it."""
+    page_url = ARCHIVE_URL + "a1.xml"
+    links = (
+        f'<atom:link rel="first" type="application/rss+xml" href="{page_url}"/>'
+        f'<atom:link rel="prev-archive" type="application/rss+xml" href="{page_url}"/>'
+    )
+    fh = 'xmlns:fh="http://purl.org/syndication/history/1.0"'
+    main = drop(I2)(BASE).decode().replace("<podcast:guid>", links + "<podcast:guid>", 1)
+    page = drop(I1)(BASE).decode().replace("<rss ", f"<rss {fh} ", 1)
+    page = page.replace(
+        f'<atom:link href="{FEED_URL}" rel="self" type="application/rss+xml"/>',
+        f'<atom:link href="{page_url}" rel="self" type="application/rss+xml"/>'
+        f'<atom:link rel="current" href="{FEED_URL}"/><atom:link rel="first" href="{page_url}"/><fh:archive/>',
+        1,
+    )
+    (tmp / "archive").mkdir()
+    if write_page:
+        (tmp / "archive/a1.xml").write_text(page_edit(page))
+    (tmp / "feed.xml").write_text(main)
+    return tmp / "feed.xml"
+
+
+#: rule id -> how to break a one-page chain (applied when writing the archive page)
+CHAIN_CASES: dict[str, dict[str, object]] = {
+    "PC508": {"write_page": False},
+    "PC509": {"page_edit": lambda page: page.replace("<fh:archive/>", "")},
+    "PC510": {"page_edit": lambda page: page.replace("knees-and-trails-trails", "knees-and-trails-knees")},
+}
+
+
+def test_a_whole_archive_chain_is_clean(tmp_path: Path) -> None:
+    path = _paged_base(tmp_path)
+    report = validate(path.read_bytes(), source=str(path), now=NOW)
+    assert report.findings == ()
+    assert report.items == 2
+
+
+@pytest.mark.parametrize("rule", sorted(CHAIN_CASES))
+def test_each_archive_chain_rule_fires(tmp_path: Path, rule: str) -> None:
+    path = _paged_base(tmp_path, **CHAIN_CASES[rule])  # type: ignore[arg-type]
+    report = validate(path.read_bytes(), source=str(path), now=NOW)
+    fired = [f for f in report.findings if f.rule == rule]
+    assert fired, sorted(report.rule_ids())
+    assert fired[0].severity is RULES[rule].severity and "\n" not in fired[0].message
+
+
+def test_archive_pages_get_the_item_rules_too(tmp_path: Path) -> None:
+    path = _paged_base(tmp_path, page_edit=lambda page: page.replace("00:25:10", "25 minutes"))
+    report = validate(path.read_bytes(), source=str(path), now=NOW)
+    (finding,) = report.findings
+    assert finding.rule == "PC318"
+    assert finding.where.startswith(ARCHIVE_URL + "a1.xml line ")
+
+
+def test_alternate_enclosures_need_an_sri_integrity_and_one_default() -> None:
+    alt = (
+        '<podcast:alternateEnclosure type="audio/opus" length="1000" bitrate="32000" default="{d}">'
+        '<podcast:source uri="https://media.example.com/episodes/knees.opus"/>'
+        '<podcast:integrity type="sri" value="{v}"/></podcast:alternateEnclosure>'
+    )
+    good = alt.format(d="true", v="sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=")
+    assert "PC334" not in run(add(I2, good)(BASE)).rule_ids()
+    messages = [
+        f.message for f in run(add(I2, alt.format(d="yes", v="md5:abc"))(BASE)).findings if f.rule == "PC334"
+    ]
+    assert messages == [
+        "podcast:alternateEnclosure has default 'yes', integrity 'md5:abc' that is not sha256-BASE64"
+    ]
+    twice = run(add(I2, good + good)(BASE))
+    assert any('say default="true"' in f.message for f in twice.findings if f.rule == "PC334")

@@ -14,6 +14,7 @@ from lxml import etree
 
 from pipeline.categories import APPLE_CATEGORIES, legacy_replacement, suggest
 from pipeline.ids import ATOM, CONTENT, ITUNES, KNOWN_NAMESPACES, PODCAST, PSC, SPOTIFY, podcast_guid
+from pipeline.validate import p20
 from pipeline.validate.http import is_url
 from pipeline.validate.rules import RULES, Finding
 from pipeline.validate.values import (
@@ -536,22 +537,9 @@ class Checker:
                     locked.sourceline,
                 )
         for el in kids.get(_P["funding"], ()):
-            text = (el.text or "").strip()
-            if not (el.get("url") or "").strip():
-                self.add("PC229", "podcast:funding has no url", where, el.sourceline)
-            if len(text) > 128:
-                self.add(
-                    "PC229", f"podcast:funding text is {len(text)} characters (max 128)", where, el.sourceline
-                )
+            self.funding(el, where)
         for el in kids.get(_P["txt"], ()):
-            text, purpose = el.text or "", el.get("purpose") or ""
-            if len(text) > 4000 or len(purpose) > 128:
-                self.add(
-                    "PC230",
-                    f"podcast:txt is {len(text)} characters, purpose {len(purpose)}",
-                    where,
-                    el.sourceline,
-                )
+            self.txt(el, where)
         for el in kids.get(_P["podroll"], ()):
             remotes = list(el.iterchildren(_P["remoteItem"]))
             if not remotes:
@@ -569,6 +557,26 @@ class Checker:
             if problem:
                 self.add("PC232", f"podcast:updateFrequency rrule: {problem}", where, el.sourceline)
         self.persons(kids.get(_P["person"], ()), where)
+        p20.channel_tags(self, kids, where)
+
+    def funding(self, el: etree._Element, where: Where) -> None:
+        text = (el.text or "").strip()
+        if not (el.get("url") or "").strip():
+            self.add("PC229", "podcast:funding has no url", where, el.sourceline)
+        if len(text) > 128:
+            self.add(
+                "PC229", f"podcast:funding text is {len(text)} characters (max 128)", where, el.sourceline
+            )
+
+    def txt(self, el: etree._Element, where: Where) -> None:
+        text, purpose = el.text or "", el.get("purpose") or ""
+        if len(text) > 4000 or len(purpose) > 128:
+            self.add(
+                "PC230",
+                f"podcast:txt is {len(text)} characters, purpose {len(purpose)}",
+                where,
+                el.sourceline,
+            )
 
     def _spotify(self, el: etree._Element, where: Where) -> None:
         local = etree.QName(el).localname
@@ -835,6 +843,9 @@ class Checker:
                 )
         for el in kids.get(_P["soundbite"], ()):
             self._soundbite(el, where, seconds)
+        for el in kids.get(_P["txt"], ()):
+            self.txt(el, where)
+        p20.item_tags(self, kids, where, lambda el: self.funding(el, where))
         for el in kids.get(_P["alternateEnclosure"], ()):
             problems = [f"no {a}" for a in ("type", "length") if not (el.get(a) or "").strip()]
             if el.get("length") and not el.get("length", "").strip().isdigit():

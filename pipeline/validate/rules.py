@@ -440,6 +440,84 @@ _CATALOGUE = (
         "Channel date is not an RFC 2822 date",
         "Write dates like Tue, 03 Nov 2015 19:18:00 GMT",
     ),
+    _rule(
+        "PC238",
+        E,
+        "podcastindex",
+        "C23 P20",
+        "podcast:value is malformed",
+        "Give <podcast:value> type and method and one or more <podcast:valueRecipient type address split>; "
+        "node addresses are 66 hex digits, splits whole numbers, fees at most 100 in total",
+    ),
+    _rule(
+        "PC239",
+        W,
+        "podcastindex",
+        "C23 P20",
+        "podcast:medium is not a known medium",
+        "Use one of podcast, music, video, film, audiobook, newsletter, blog, publisher, course, "
+        "their L list variants, or mixed",
+    ),
+    _rule(
+        "PC240",
+        W,
+        "podcastindex",
+        "C23 P20",
+        "podcast:license is malformed",
+        "Write a lower-case license id (cc-by-4.0) of at most 128 characters; a custom license needs url",
+    ),
+    _rule(
+        "PC241",
+        W,
+        "podcastindex",
+        "C23 P20",
+        "podcast:location is malformed",
+        "Name the place (at most 128 characters); geo is geo:LAT,LON, osm N/W/R and a number, "
+        "country two letters, rel subject or creator",
+    ),
+    _rule(
+        "PC242",
+        E,
+        "podcastindex",
+        "C23 P20",
+        "podcast:trailer is malformed",
+        "Give <podcast:trailer> a url, an RFC 2822 pubdate and a title of at most 128 characters; "
+        "length and season are whole numbers",
+    ),
+    _rule(
+        "PC243",
+        W,
+        "podcastindex",
+        "C23 P20",
+        "podcast:socialInteract is malformed",
+        "Use a protocol from socialprotocols.txt with the uri of the root post "
+        "(protocol disabled takes no uri); priority is a whole number",
+    ),
+    _rule(
+        "PC244",
+        E,
+        "podcastindex",
+        "C23 P20",
+        "podcast:block is malformed",
+        "Write yes or no, and an id only from the namespace's serviceslugs.txt (e.g. spotify)",
+    ),
+    _rule(
+        "PC245",
+        W,
+        "podcastindex",
+        "C23 P20",
+        "podcast:images or podcast:image is malformed",
+        'Write srcset as "URL WIDTHw" entries separated by commas; podcast:image needs href, width a number',
+    ),
+    _rule(
+        "PC246",
+        E,
+        "podcastindex",
+        "C23 P20",
+        "A single-use podcast: tag appears more than once",
+        "Keep one of each: guid, locked, medium, podroll, updateFrequency, license, images, value per "
+        "channel or item",
+    ),
     # PC3xx: items
     _rule("PC301", E, "all", "I1", "Episode has no <title>", "Give every <item> a non-empty <title>"),
     _rule(
@@ -866,6 +944,31 @@ _CATALOGUE = (
         "C25 §2.5",
         "Feed URL changed without <itunes:new-feed-url>",
         "Add <itunes:new-feed-url> with the new URL and redirect the old one with 301",
+    ),
+    _rule(
+        "PC508",
+        E,
+        "all",
+        "C24 RFC 5005",
+        "An archive page of the feed cannot be read",
+        "Publish every page the feed's prev-archive links name, at that URL (RFC 5005)",
+    ),
+    _rule(
+        "PC509",
+        E,
+        "all",
+        "C24 RFC 5005",
+        "The archive chain's links disagree",
+        "Each archive page needs <fh:archive/>, a prev-archive link to the next older page (none on the "
+        "oldest), and the same first and current links as the feed",
+    ),
+    _rule(
+        "PC510",
+        E,
+        "all",
+        "C24 RFC 5005",
+        "An item appears in more than one document of the archive chain",
+        "Put each episode in exactly one of feed.xml and its archive pages",
     ),
 )
 

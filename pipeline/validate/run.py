@@ -10,6 +10,7 @@ from lxml import etree
 
 from pipeline.errors import UnreadableFeed
 from pipeline.progress import NullReporter, Reporter
+from pipeline.validate import archives
 from pipeline.validate.checker import Checker
 from pipeline.validate.crossbuild import cross_build
 from pipeline.validate.http import sniff, xml_parser
@@ -60,6 +61,8 @@ def validate(
     now: datetime | None = None,
     workers: int = 8,
     reporter: Reporter | None = None,
+    follow_archives: bool = True,
+    max_bytes: int = 20 * 2**20,
 ) -> Report:
     """Judge one feed's bytes against the rule catalogue and return every finding.
 
@@ -67,6 +70,8 @@ def validate(
     apple/spotify/podcastindex. `previous` (the last published feed) adds the cross-build rules (PC5xx).
     `online` fetches every enclosure, artwork, transcript and chapters URL (PC4xx) on `workers` threads.
     `now` is the clock for "pubDate in the future" (default: the current time).
+    `follow_archives` walks RFC 5005 prev-archive links (files beside a local feed, or URLs) and checks
+    every archive page and the chain (PC508-PC510).
     Raises UnreadableFeed when the bytes can't be a feed at all (empty, not XML, an HTML page).
     """
     active = active_rules(profiles)
@@ -92,6 +97,16 @@ def validate(
         checker.all_items(channel, serial=itype is not None and (itype.text or "").strip() == "serial")
         items = len(checker.items)
         checker.finish()
+        if follow_archives:
+            guids = {i.guid: str(i.where) for i in checker.items if i.guid}
+            clock = checker.now
+            items += archives.check_chain(
+                checker.add,
+                channel,
+                guids,
+                read=archives.reader(source, checker.self_url, timeout=timeout, max_bytes=max_bytes),
+                check_page=archives.page_findings(validate, clock, active),
+            )
         if previous is not None:
             cross_build(checker, previous)
         if online:
