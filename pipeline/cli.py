@@ -553,6 +553,7 @@ def publish_command(
     outcome = publish.publish(
         result.show, result.outputs, result.public, target, options=options, reporter=reporter
     )
+    _print_reach(outcome)
     if fmt == "json":
         click.echo(outcome.to_json())
     else:
@@ -565,6 +566,34 @@ def publish_command(
         click.echo(outcome.summary())
     if dry_run and outcome.refusals and not force:
         raise SystemExit(int(ExitCode.REFUSED))
+
+
+def _print_reach(outcome: Any) -> None:
+    """Publish's reach facts (issue 12), on stderr so --format json stays one document on stdout."""
+    if outcome.bucket_policy:
+        click.echo(
+            f"Created the bucket, readable by anyone: s3:GetObject on {outcome.bucket_policy} "
+            "(no listing, no writes).",
+            err=True,
+        )
+    check = outcome.public_read
+    if check is not None and check.ok:
+        click.echo(f"Listeners can read {check.url} without credentials ({check.detail}).", err=True)
+    elif check is not None:
+        click.echo(
+            _style("Warning:", fg="yellow") + f" could not confirm listeners can read {check.url}: "
+            f"{check.detail}",
+            err=True,
+        )
+    for sent in outcome.notifications:
+        if sent.ok:
+            click.echo(f"Notified {sent.ping.kind} hub {sent.ping.hub} (HTTP {sent.status}).", err=True)
+        else:
+            click.echo(
+                _style("Warning:", fg="yellow") + f" {sent.ping.kind} hub {sent.ping.hub} was not "
+                f"notified: {sent.error} (the feed is published)",
+                err=True,
+            )
 
 
 @cli.command(name="status")

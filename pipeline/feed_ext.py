@@ -11,6 +11,7 @@ from feedgen.util import xml_elem
 from lxml import etree
 
 from pipeline.errors import FeedError
+from pipeline.ids import ATOM as ATOM_NS
 from pipeline.ids import ITUNES as ITUNES_NS
 from pipeline.ids import PODCAST as PODCAST_NS
 from pipeline.ids import PSC as PSC_NS
@@ -140,6 +141,8 @@ class Podcast20(BaseExtension):
         self.funding: list[Funding] = []
         self.persons: list[Person] = []
         self.txt: list[Txt] = []
+        self.hubs: list[str] = []  #: WebSub hubs, written as <atom:link rel="hub">
+        self.podping: bool = False  #: True -> <podcast:podping usesPodping="true"/>
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -162,6 +165,10 @@ class Podcast20(BaseExtension):
             elem = xml_elem(f"{{{PODCAST_NS}}}txt", channel)
             _attrs(elem, (("purpose", txt.purpose),))
             elem.text = txt.text
+        for hub in self.hubs:
+            xml_elem(f"{{{ATOM_NS}}}link", channel, href=hub, rel="hub")
+        if self.podping:
+            xml_elem(f"{{{PODCAST_NS}}}podping", channel, usesPodping="true")
         return rss
 
 

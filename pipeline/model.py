@@ -285,6 +285,13 @@ class PublishTarget(_Frozen):
     """AWS profile name; credentials always come from the standard AWS chain, never from this file."""
     public_base_url: SiteUrl | None = None
     """The URL the target's objects are served from; defaults to the show's url."""
+    public_read: bool = True
+    """Listeners fetch objects without credentials: publish checks one anonymously before the feed goes
+    up, and --create-bucket gives a new bucket a public-read policy. false for a CDN that reads the
+    bucket privately (no anonymous check, no policy)."""
+    enclosure_prefix: SiteUrl | None = None
+    """An analytics prefix put in front of every enclosure URL (without its https://), e.g.
+    https://op3.dev/e,pg={podcast_guid}/ or https://dts.podtrac.com/redirect.mp3/."""
 
     @field_validator("path", mode="before")
     @classmethod
@@ -307,6 +314,18 @@ class PublishTarget(_Frozen):
         if self.target == "s3" and not self.bucket:
             raise ValueError("target s3 needs a bucket")
         return self
+
+
+PODPING_HUB = "https://api.podcastindex.org/api/1.0/hub/pubnotify"
+
+
+class Notify(_Frozen):
+    podping: bool = False
+    """After a publish that changed the feed, tell Podping (through the Podcast Index hub) at once."""
+    podping_hub: Url = PODPING_HUB
+    """The Podcast Index `pubnotify` endpoint (GET ?url=FEED_URL); only tests point it elsewhere."""
+    websub: tuple[Url, ...] = ()
+    """WebSub hubs to ping (POST hub.mode=publish); the feed names each as <atom:link rel="hub">."""
 
 
 class Show(_Frozen):
@@ -355,6 +374,8 @@ class Show(_Frozen):
     """Delivery format and loudness for the built audio."""
     publish: PublishTarget = PublishTarget()
     """Where `podcast publish` sends the built site."""
+    notify: Notify = Notify()
+    """Who hears about a new feed at once: podping (true/false) and websub (hub URLs). Off by default."""
 
     @field_validator("language")
     @classmethod
