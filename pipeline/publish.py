@@ -469,12 +469,12 @@ def _run(
     _checkpoint(target, remote, done, still_ours)
     # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
     _verify_enclosures(target, public, remote, reporter)
+    read_check = check_public_read(show, target, public, uploads, the_plan) if by_kind[Kind.FEED] else None
     # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
     if by_kind[Kind.PAGE]:
         still_ours()
     _put(target, by_kind[Kind.PAGE], reporter, "Uploading pages")
     done.update({o.key: the_plan.entries[o.key] for o in by_kind[Kind.PAGE]})
-    read_check = check_public_read(show, target, public, uploads, the_plan) if by_kind[Kind.FEED] else None
     still_ours()
     for o in by_kind[Kind.FEED]:
         reporter.step(f"Updating {o.key}")
