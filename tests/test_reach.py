@@ -26,8 +26,10 @@ from pipeline.check import check
 from pipeline.cli import cli
 from pipeline.errors import ExitCode
 from pipeline.model import load_show
-from tests._s3_fixtures import SeaweedServer
 from tests.conftest import NOW
+
+if TYPE_CHECKING:
+    from tests._s3_fixtures import SeaweedServer
 
 pytest_plugins = ["tests._s3_fixtures"]  # s3_server, s3_env, bucket
 
