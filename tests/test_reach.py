@@ -7,13 +7,17 @@ s3:GetObject makes it answer 206, and listing stays denied (checked by hand befo
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import json
 import re
 import shutil
+import threading
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -292,3 +296,64 @@ def test_enclosure_url_keeps_an_http_scheme_as_op3_asks(show: Path) -> None:
     assert urls.enclosure_url(s, "http://a.example.com/x.mp3") == (
         "https://dts.podtrac.com/redirect.mp3/http://a.example.com/x.mp3"
     )
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serving(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _redirector(land: Callable[[str], str]) -> type[http.server.BaseHTTPRequestHandler]:
+    """A prefix service like OP3: /e/<url without https://, or with http://> answers 302 to land(url)."""
+
+    class Redirect(_Quiet):
+        def do_HEAD(self) -> None:
+            rest = self.path.removeprefix("/e/")
+            self.send_response(302)
+            self.send_header("Location", land(rest if rest.startswith("http://") else "https://" + rest))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_HEAD
+
+    return Redirect
+
+
+@pytest.mark.parametrize("lands", ["on the object", "on a 404"])
+def test_validate_online_follows_the_prefix_redirect_and_checks_where_it_lands(
+    show: Path, lands: str
+) -> None:
+    out = show.parent / "served"
+
+    def land(url: str) -> str:
+        return url if lands == "on the object" else url.replace("/episodes/", "/nowhere/")
+
+    static = functools.partial(_Quiet, directory=str(out))
+    with serving(static) as origin, serving(_redirector(land)) as prefix:  # type: ignore[arg-type]
+        set_publish(
+            show, target="local", path="public", public_base_url=origin, enclosure_prefix=prefix + "e/"
+        )
+        result = build.build(show, now=NOW, out_dir=out)
+        feed = (out / "feed.xml").read_text()
+        assert f'<enclosure url="{prefix}e/{origin}episodes/' in feed
+        report = CliRunner().invoke(
+            cli, ["validate", str(out / "feed.xml"), "--online", "--format", "json", "--now", NOW_ISO]
+        )
+    findings = json.loads(report.stdout)["findings"]
+    enclosure = [f for f in findings if f["rule"] in ("PC401", "PC404", "PC405") and "item" in f["where"]]
+    if lands == "on the object":
+        assert enclosure == []
+    else:
+        assert len(enclosure) == len(result.public)
+        assert all("answers HTTP 404" in f["message"] for f in enclosure)
