@@ -76,7 +76,8 @@ def send(ping: Ping, *, timeout: float = TIMEOUT) -> Result:
     except urllib.error.HTTPError as err:
         return Result(ping, err.code, f"HTTP {err.code} {err.reason}")
     except (urllib.error.URLError, OSError, ValueError) as err:
-        return Result(ping, None, str(getattr(err, "reason", err)))
+        reason = getattr(err, "reason", err)
+        return Result(ping, None, str(getattr(reason, "strerror", None) or reason))
 
 
 def notify(to_send: Sequence[Ping], *, timeout: float = TIMEOUT) -> tuple[Result, ...]:
