@@ -515,7 +515,12 @@ def validate_command(
     help="Delete objects the build no longer has (media the previous feed used is kept one more publish).",
 )
 @click.option("--break-lock", is_flag=True, help="Take over a lock left by a crashed publish.")
-@click.option("--create-bucket", is_flag=True, help="Create the S3 bucket if it does not exist.")
+@click.option(
+    "--create-bucket",
+    is_flag=True,
+    help="Create the S3 bucket if it does not exist, readable by anyone under the prefix "
+    "(unless publish.public_read: false).",
+)
 @click.option(
     "--format",
     "fmt",
