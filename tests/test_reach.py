@@ -357,3 +357,4 @@ def test_validate_online_follows_the_prefix_redirect_and_checks_where_it_lands(
     else:
         assert len(enclosure) == len(result.public)
         assert all("answers HTTP 404" in f["message"] for f in enclosure)
+        assert all(f"(redirected to {origin}nowhere/" in f["message"] for f in enclosure)  # where it landed
