@@ -469,7 +469,7 @@ def _run(
     _checkpoint(target, remote, done, still_ours)
     # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
     _verify_enclosures(target, public, remote, reporter)
-    read_check = check_public_read(show, target, public, uploads, the_plan) if by_kind[Kind.FEED] else None
+    read_check = check_public_read(show, target, public, uploads) if by_kind[Kind.FEED] else None
     # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
     if by_kind[Kind.PAGE]:
         still_ours()
@@ -554,7 +554,6 @@ def check_public_read(
     target: storage.Storage,
     public: Sequence[BuiltEpisode],
     uploads: Sequence[Output],
-    the_plan: UploadPlan,
 ) -> ReadCheck | None:
     """Fetch one object the new feed needs as a listener would (no credentials) before the feed goes up.
 
