@@ -674,7 +674,12 @@ def validate_command(
     help="Delete objects the build no longer has (media the previous feed used is kept one more publish).",
 )
 @click.option("--break-lock", is_flag=True, help="Take over a lock left by a crashed publish.")
-@click.option("--create-bucket", is_flag=True, help="Create the S3 bucket if it does not exist.")
+@click.option(
+    "--create-bucket",
+    is_flag=True,
+    help="Create the S3 bucket if it does not exist, readable by anyone under the prefix "
+    "(unless publish.public_read: false).",
+)
 @format_option(help="Summary for people (text) or machines (json).")
 def publish_command(
     show_path: Path,
@@ -706,6 +711,7 @@ def publish_command(
     outcome = publish.publish(
         result.show, result.outputs, result.public, target, options=options, reporter=reporter
     )
+    _print_reach(outcome)
     if fmt == "text" and not dry_run:
         for why in outcome.refusals:
             click.echo(_style("Warning:", fg="yellow") + f" forced: {why}", err=True)
@@ -716,6 +722,34 @@ def publish_command(
     )
     if dry_run and outcome.refusals and not force:
         raise SystemExit(int(ExitCode.REFUSED))
+
+
+def _print_reach(outcome: Any) -> None:
+    """Publish's reach facts (issue 12), on stderr so --format json stays one document on stdout."""
+    if outcome.bucket_policy:
+        click.echo(
+            f"Created the bucket, readable by anyone: s3:GetObject on {outcome.bucket_policy} "
+            "(no listing, no writes).",
+            err=True,
+        )
+    check = outcome.public_read
+    if check is not None and check.ok:
+        click.echo(f"Listeners can read {check.url} without credentials ({check.detail}).", err=True)
+    elif check is not None:
+        click.echo(
+            _style("Warning:", fg="yellow") + f" could not confirm listeners can read {check.url}: "
+            f"{check.detail}",
+            err=True,
+        )
+    for sent in outcome.notifications:
+        if sent.ok:
+            click.echo(f"Notified {sent.ping.kind} hub {sent.ping.hub} (HTTP {sent.status}).", err=True)
+        else:
+            click.echo(
+                _style("Warning:", fg="yellow") + f" {sent.ping.kind} hub {sent.ping.hub} was not "
+                f"notified: {sent.error} (the feed is published)",
+                err=True,
+            )
 
 
 @cli.command(name="status")

@@ -99,6 +99,7 @@ def _document(
     p20.persons = [_person(p) for p in show.persons]
     _podcast20_channel(p20, show, () if archive else public)
     fg.history.links, fg.history.archive = list(history), archive
+    p20.hubs, p20.podping = list(show.notify.websub), show.notify.podping
 
     for built in public:
         _add_item(fg, show, built)
@@ -156,7 +157,7 @@ def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
     fe.pubDate(ep.date)
     fe.description(CDATA(description))
     fe.content(content, type="CDATA")
-    fe.enclosure(built.audio.url, str(built.audio.size), built.audio.mime)
+    fe.enclosure(urls.enclosure_url(show, built.audio.url), str(built.audio.size), built.audio.mime)
 
     it = fe.podcast
     it.itunes_duration(hms(built.audio.duration))

@@ -103,8 +103,15 @@ def _site_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def _prefix_url(value: str) -> str:
+    """An enclosure prefix: a site URL whose only template is {podcast_guid} (OP3's per-show form)."""
+    _https_url(value.replace("{podcast_guid}", "00000000-0000-0000-0000-000000000000"))
+    return value if value.endswith("/") else value + "/"
+
+
 Url = Annotated[str, AfterValidator(_https_url)]
 SiteUrl = Annotated[str, AfterValidator(_site_url)]
+PrefixUrl = Annotated[str, AfterValidator(_prefix_url)]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -406,6 +413,13 @@ class PublishTarget(_Frozen):
     """AWS profile name; credentials always come from the standard AWS chain, never from this file."""
     public_base_url: SiteUrl | None = None
     """The URL the target's objects are served from; defaults to the show's url."""
+    public_read: bool = True
+    """Listeners fetch objects without credentials: publish checks one anonymously before the feed goes
+    up, and --create-bucket gives a new bucket a public-read policy. false for a CDN that reads the
+    bucket privately (no anonymous check, no policy)."""
+    enclosure_prefix: PrefixUrl | None = None
+    """An analytics prefix put in front of every enclosure URL (without its https://), e.g.
+    https://op3.dev/e,pg={podcast_guid}/ or https://dts.podtrac.com/redirect.mp3/."""
 
     @field_validator("path", mode="before")
     @classmethod
@@ -741,6 +755,18 @@ class FeedSettings(_Frozen):
     """Page the feed (RFC 5005): archive pages of N items counted from the oldest; feed.xml keeps the newest N to 2N-1."""
 
 
+PODPING_HUB = "https://api.podcastindex.org/api/1.0/hub/pubnotify"
+
+
+class Notify(_Frozen):
+    podping: bool = False
+    """After a publish that changed the feed, tell Podping (through the Podcast Index hub) at once."""
+    podping_hub: Url = PODPING_HUB
+    """The Podcast Index `pubnotify` endpoint (GET ?url=FEED_URL); only tests point it elsewhere."""
+    websub: tuple[Url, ...] = ()
+    """WebSub hubs to ping (POST hub.mode=publish); the feed names each as <atom:link rel="hub">."""
+
+
 class Show(_Frozen):
     root: Path
     title: Annotated[str, Field(min_length=1, max_length=255)]
@@ -814,6 +840,8 @@ class Show(_Frozen):
     """podcast:block: true hides the show from every platform, or a list of platform slugs to hide it from."""
     feed: FeedSettings = FeedSettings()
     """Feed layout: archive_after pages a big catalogue into RFC 5005 archives."""
+    notify: Notify = Notify()
+    """Who hears about a new feed at once: podping (true/false) and websub (hub URLs). Off by default."""
 
     @field_validator("language")
     @classmethod

@@ -14,11 +14,11 @@ import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from pipeline import human, model, storage, urls
+from pipeline import human, model, notify, storage, urls, validate
 from pipeline.artifacts import BuiltEpisode
-from pipeline.errors import PublishRefused, StorageError, TargetLocked
+from pipeline.errors import ContentError, PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
     MANIFEST_KEY,
     MANIFEST_VERSION,
@@ -66,6 +66,9 @@ class Outcome:
     feed_updated: bool
     refusals: tuple[str, ...] = ()
     forced: bool = False
+    public_read: ReadCheck | None = None  # the anonymous fetch made before the feed went up
+    bucket_policy: str | None = None  # the resource a bucket made by --create-bucket lets anyone GET
+    notifications: tuple[notify.Result, ...] = ()  # Podping / WebSub, after a publish that changed the feed
 
     @property
     def uploaded_bytes(self) -> int:
@@ -127,7 +130,26 @@ def publish(
     options: Options = Options(),
     reporter: Reporter | None = None,
 ) -> Outcome:
-    """Make `target` serve this build. Raises PublishRefused, TargetLocked or StorageError; never half-done."""
+    """Make `target` serve this build. Raises PublishRefused, TargetLocked or StorageError; never half-done.
+
+    A feed the validator rejects is refused before anything is uploaded; a bucket made by --create-bucket
+    gets a public-read policy; after a publish that changed the feed, the hubs show.yaml names are told.
+    """
+    check_feed(outputs)
+    policy = create_bucket(show, target, options)
+    outcome = _publish(show, outputs, public, target, options=options, reporter=reporter)
+    return replace(outcome, bucket_policy=policy, notifications=announce(show, outcome))
+
+
+def _publish(
+    show: model.Show,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    *,
+    options: Options,
+    reporter: Reporter | None,
+) -> Outcome:
     reporter = reporter or NullReporter()
     target.ensure_ready(create=options.create_bucket and not options.dry_run)
     # Hashed once, used by both plans below. (Hashing on a thread while the S3 client is built was measured
@@ -372,6 +394,7 @@ def _run(
     # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
     # One the target no longer serves (lost after it was stored or listed) is sent again first.
     repaired = _verify_enclosures(target, public, remote, reporter)
+    read_check = check_public_read(show, target, public, uploads) if by_kind[Kind.FEED] else None
     # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
     if by_kind[Kind.PAGE]:
         still_ours()
@@ -401,11 +424,116 @@ def _run(
     )
     target.put(MANIFEST_KEY, final.to_json(), content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
     sent = {o.key for o in uploads}
-    return outcome(uploads + [o for o in _unique(repaired) if o.key not in sent], len(present))
+    done_outcome = outcome(uploads + [o for o in _unique(repaired) if o.key not in sent], len(present))
+    return replace(done_outcome, public_read=read_check)
 
 
 def _unique(outputs: Sequence[Output]) -> list[Output]:
     return list({o.key: o for o in outputs}.values())
+
+
+# --------------------------------------------------------------------------- reach: listeners and apps
+
+ANONYMOUS_TIMEOUT = 10.0  # seconds for the credential-less fetch before the feed goes up
+PUBLIC_READ_HINT = (
+    "the feed was not updated; let listeners read it: a bucket policy allowing s3:GetObject on the prefix, "
+    "public access on R2/B2, or a CDN in front (publish.public_base_url); a CDN that reads the bucket "
+    "privately: set publish.public_read: false"
+)
+
+
+@dataclass(frozen=True)
+class ReadCheck:
+    """What a listener without credentials got for one object the new feed needs."""
+
+    url: str
+    ok: bool  # the object answered with the right size and type
+    detail: str  # "HTTP 206, 1234 bytes, audio/mpeg", or why it could not be confirmed
+
+
+def check_feed(outputs: Sequence[Output]) -> None:
+    """Refuse (ContentError, nothing uploaded) a built feed with validator errors, the rule ids listed.
+
+    The same rules as `podcast validate` (offline: URL schemes and the podcast:guid rules need no fetch);
+    warnings are advice and never stop a publish.
+    """
+    for o in outputs:
+        if o.kind is not Kind.FEED:
+            continue
+        data = o.data if isinstance(o.data, bytes) else o.data.read_bytes()
+        report = validate.validate(data, source=o.key)
+        errors = [f for f in report.findings if f.severity is validate.Severity.ERROR]
+        if errors:
+            ids = ", ".join(dict.fromkeys(f.rule for f in errors))
+            raise ContentError(
+                f"the built feed fails validation ({ids}): {errors[0].message}"
+                + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+                file=o.key,
+                hint=f"nothing was uploaded; `podcast validate` on the built {o.key} lists every finding",
+            )
+
+
+def create_bucket(show: model.Show, target: storage.Storage, options: Options) -> str | None:
+    """--create-bucket on S3: a missing bucket is created, public-read on the prefix unless public_read is
+    false. Returns the policy's resource when one was set."""
+    if not options.create_bucket or options.dry_run or not isinstance(target, storage.S3Storage):
+        return None
+    public_read = show.publish.public_read
+    if not target.create_bucket(public_read=public_read) or not public_read:
+        return None
+    return f"arn:aws:s3:::{target.bucket}/{target.prefix}*"
+
+
+def check_public_read(
+    show: model.Show,
+    target: storage.Storage,
+    public: Sequence[BuiltEpisode],
+    uploads: Sequence[Output],
+) -> ReadCheck | None:
+    """Fetch one object the new feed needs as a listener would (no credentials) before the feed goes up.
+
+    An enclosure just uploaded, else the newest enclosure. 401/403 or the wrong size/type raises
+    StorageError (the previous feed stays live); no answer at all is returned as unconfirmed, for a warning.
+    Only for S3 targets with publish.public_read (a local folder has no URL of its own to ask).
+    """
+    if not isinstance(target, storage.S3Storage) or not show.publish.public_read or not public:
+        return None
+    sent = {o.key for o in uploads}
+    built = next((b for b in public if b.audio.key in sent), public[0])
+    key, size, mime = built.audio.key, built.audio.size, built.audio.mime
+    url = urls.url(show, key) if show.publish.public_base_url else target.public_url(key)
+    got = storage.anonymous_get(url, timeout=ANONYMOUS_TIMEOUT)
+    if got.status in (401, 403):
+        raise StorageError(
+            f"listeners cannot read {url}: HTTP {got.status} without credentials",
+            file=target.description,
+            hint=PUBLIC_READ_HINT,
+        )
+    if got.status not in (200, 206):
+        why = got.error or f"HTTP {got.status}"
+        return ReadCheck(url, False, why)
+    wrong = []
+    if got.size is not None and got.size != size:
+        wrong.append(f"{got.size} bytes, expected {size}")
+    if got.content_type is not None and got.content_type != mime:
+        wrong.append(f"Content-Type {got.content_type}, expected {mime}")
+    if wrong:
+        raise StorageError(
+            f"listeners get the wrong object at {url}: {'; '.join(wrong)}",
+            file=target.description,
+            hint="the feed was not updated; check publish.public_base_url points at this bucket and prefix",
+        )
+    return ReadCheck(url, True, f"HTTP {got.status}, {size} bytes, {mime}")
+
+
+def announce(show: model.Show, outcome: Outcome) -> tuple[notify.Result, ...]:
+    """Podping and WebSub after a publish that changed the feed (never a dry run or an unchanged feed)."""
+    if outcome.dry_run or not outcome.feed_updated:
+        return ()
+    n = show.notify
+    return notify.notify(
+        notify.pings(show.feed_url, podping=n.podping, podping_hub=n.podping_hub, websub=n.websub)
+    )
 
 
 def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter, label: str) -> None:

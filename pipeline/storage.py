@@ -13,6 +13,8 @@ import re
 import shutil
 import socket
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from urllib.parse import quote
 
 from pipeline import model
 from pipeline.errors import PipelineError, StorageError, TargetLocked
@@ -1138,6 +1141,37 @@ class S3Storage(_BaseStorage):
             expect=frozenset({"BucketAlreadyOwnedByYou"}),
         )
 
+    def create_bucket(self, *, public_read: bool) -> bool:
+        """Create the bucket (True), or find it already ours (False); a new one gets `public_read_policy`.
+
+        The policy lets anyone GET objects under the prefix, nothing else: listeners need no credentials,
+        and nobody can list or write the bucket.
+        """
+        client = self._client()
+        params: dict[str, Any] = {"Bucket": self.bucket}
+        if self.region and self.region != "us-east-1" and not self.endpoint_url:
+            params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        _, code = self._call(
+            "create",
+            None,
+            lambda: client.create_bucket(**params),
+            expect=frozenset({"BucketAlreadyOwnedByYou"}),
+        )
+        if code is not None:
+            return False
+        if public_read:
+            policy = public_read_policy(self.bucket, self.prefix)
+            self._call("create", None, lambda: client.put_bucket_policy(Bucket=self.bucket, Policy=policy))
+        return True
+
+    def public_url(self, key: str) -> str:
+        """The bucket's own URL for `key`: path style under endpoint_url, or the AWS virtual-host URL."""
+        path = quote(self._full(key), safe="/-._~")
+        if self.endpoint_url:
+            return f"{self.endpoint_url.rstrip('/')}/{self.bucket}/{path}"
+        region = self.region or "us-east-1"
+        return f"https://{self.bucket}.s3.{region}.amazonaws.com/{path}"
+
     def close(self) -> None:
         """Close the client's connections."""
         with self._client_lock:
@@ -1296,3 +1330,61 @@ def open_storage(
             f"a {kind} target needs {setting}", field=setting, hint=f"set {setting} in show.yaml"
         )
     return opener(**options)
+
+
+# --------------------------------------------------------------------------- what listeners get
+
+
+def public_read_policy(bucket: str, prefix: str = "") -> str:
+    """A bucket policy letting anyone GET the objects under `prefix` (never list, never write)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PodcastPublicRead",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": ["s3:GetObject"],
+                    "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"],
+                }
+            ],
+        },
+        indent=2,
+    )
+
+
+@dataclass(frozen=True)
+class AnonymousResponse:
+    """What a client without credentials got for the first byte of a URL."""
+
+    url: str
+    status: int | None  # None when no HTTP answer came (refused, timed out, TLS)
+    size: int | None = None  # the object's full size (Content-Range total, else Content-Length)
+    content_type: str | None = None
+    error: str | None = None
+
+
+def anonymous_get(url: str, *, timeout: float = 10.0) -> AnonymousResponse:
+    """GET the first byte of `url` with no credentials (Range: bytes=0-0), the way a podcast app would."""
+    if not url.startswith(("https://", "http://")):
+        return AnonymousResponse(url, None, error="not an http(s) URL")
+    request = urllib.request.Request(url, headers={"Range": "bytes=0-0", "User-Agent": "podcast-publish"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = int(response.status)
+            headers = response.headers
+            response.read(1)
+    except urllib.error.HTTPError as err:
+        return AnonymousResponse(url, err.code, content_type=err.headers.get("Content-Type"))
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", err)
+        return AnonymousResponse(url, None, error=str(reason))
+    size: int | None = None
+    match = re.match(r"bytes\s+\d+-\d+/(\d+)", headers.get("Content-Range", ""))
+    if match:
+        size = int(match[1])
+    elif status == 200 and (headers.get("Content-Length") or "").isdigit():
+        size = int(headers["Content-Length"])
+    media = (headers.get("Content-Type") or "").split(";")[0].strip() or None
+    return AnonymousResponse(url, status, size, media)

@@ -83,3 +83,16 @@ def episode_guid(show: Show, ep: Episode) -> str:
     The derivation lives in the model, which refuses a pinned GUID equal to another episode's.
     """
     return model.episode_guid(show, ep)
+
+
+def enclosure_url(show: Show, raw_url: str) -> str:
+    """The enclosure URL listeners' apps fetch: `raw_url` behind `publish.enclosure_prefix`, if any.
+
+    Prefix services (OP3, Podtrac) take the original URL without its https:// (an http:// one keeps its
+    scheme, as OP3 asks); `{podcast_guid}` in the prefix becomes the show's podcast:guid.
+    """
+    prefix = show.publish.enclosure_prefix
+    if not prefix:
+        return raw_url
+    rest = raw_url.removeprefix("https://")
+    return prefix.replace("{podcast_guid}", show_guid(show)) + rest

@@ -39,6 +39,7 @@ LAYERS: dict[str, int] = {
     "feed": 3,
     "site": 3,
     "storage": 3,
+    "notify": 3,
     "validate": 3,
     "transcribe": 3,
     "build": 4,

@@ -366,6 +366,7 @@ def test_cold_publish_puts_every_output_with_type_and_caching(target: Target) ->
     result = publish_cli(target.show)
     assert result.exit_code == ExitCode.OK, result.output
     outputs = built(target.show)
+    newest = build.build(target.show, now=NOW).public[0].audio  # checked anonymously before the feed
     total = sum(len(data_of(o)) for o in outputs.values())
     assert result.stdout == (
         f"Published 3 episodes to {target.description}: 3 new ({total / 1000:.1f} kB "
@@ -376,6 +377,8 @@ def test_cold_publish_puts_every_output_with_type_and_caching(target: Target) ->
         "Checking 3 enclosures",
         "Uploading pages: 7 files",
         "Updating feed.xml",
+        f"Listeners can read {target.server.listener_url(target.bucket)}{newest.key} without credentials "
+        f"(HTTP 206, {newest.size} bytes, {newest.mime}).",
     ]
     target.assert_matches(outputs)
     assert {o.kind for o in outputs.values()} == set(Kind)
