@@ -14,7 +14,7 @@ from pipeline.errors import FeedError
 from pipeline.manifest import Kind, Output
 
 FEED_MIME = "application/rss+xml; charset=utf-8"
-DESCRIPTION_LIMIT = 4000  # bytes: Apple's limit for <description>
+DESCRIPTION_LIMIT = 4000  # bytes: Apple's limit for <description> (notes.feed_text keeps to it)
 GENERATOR = f"podcast-pipeline {__version__}"
 
 
@@ -25,20 +25,8 @@ def hms(seconds: float) -> str:
 
 
 def item_description(built: BuiltEpisode) -> tuple[str, str]:
-    """(description, content:encoded): full notes as HTML; the description is cut to Apple's limit."""
-    html = built.notes.html
-    if len(html.encode()) <= DESCRIPTION_LIMIT:
-        return html, html
-    return _short_description(built.summary, built.page_url), html
-
-
-def _short_description(summary: str, page_url: str) -> str:
-    """The summary and a link to the page, sanitised."""
-    return f'{notes.sanitise(f"<p>{_escape(summary)}</p>")}<p><a href="{page_url}">Full show notes</a></p>'
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """(description, content:encoded): the summary-sized text apps list, and the full notes (clean headings)."""
+    return built.feed_text.description, built.feed_text.content
 
 
 def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> bytes:

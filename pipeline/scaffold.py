@@ -349,7 +349,7 @@ def add_episode(
         body = body.lstrip().split("\n", 1)[1] if "\n" in body.lstrip() else ""
     if not final_title:
         final_title = audio.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
-        origin = f"the file name {audio.name!r}; the notes have no title: or # heading"
+        origin = f"the file name {audio.name!r}: the notes have no title: and no # heading"
     fields["title"] = str(final_title)
     if date is not None:
         fields["date"] = _date_text(date)
@@ -376,8 +376,8 @@ def add_episode(
     _keep_only_if_valid(show, folder, {"": str(notes), "audio": str(audio)})
     rel = model.show_rel(show.root, folder)
     state = "draft: remove `draft: true` when it is ready" if draft else "published on the next build"
-    named = f"; title from {origin}, pass --title to change it" if origin.startswith("the file") else ""
+    named = f" Title from {origin}; pass --title to set one." if origin.startswith("the file") else ""
     return Created(
         (folder / model.NOTES_FILE, folder / f"audio{ext}"),
-        f"Added {rel}/ (episode {ordered['number']}: {final_title}, {state}{named}).",
+        f"Added {rel}/ (episode {ordered['number']}: {final_title}, {state}).{named}",
     )
