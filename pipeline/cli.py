@@ -288,7 +288,7 @@ def publish_summary(outcome: publish.Outcome) -> str:
         parts.append(f"{len(outcome.changed_episodes)} changed")
     parts.append(f"{n - len(outcome.new_episodes) - len(outcome.changed_episodes)} unchanged")
     pages = pages_rewritten(outcome.uploads)
-    if pages:
+    if pages and n > len(outcome.new_episodes):  # on a first publish every page is new: no news
         parts.append(f"{human.plural(pages, 'page')} rewritten")
     if outcome.deleted:
         parts.append(f"{len(outcome.deleted)} deleted")

@@ -321,7 +321,7 @@ class AudioSettings(_Frozen):
     sample_rate: Literal[44100, 48000] = 44100
     """Hz."""
     loudness: Annotated[float, Field(ge=-30, le=-10)] | None = None
-    """Integrated loudness target in LUFS (e.g. -16); unset means no normalisation."""
+    """Integrated loudness target in LUFS; `podcast init` writes -16 (Apple's target, mono or stereo alike). Unset means no normalisation."""
     true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.0
     """True-peak ceiling in dBTP when normalising."""
     id3_version: Literal[3, 4] = 4
