@@ -270,7 +270,7 @@ def suggest_path(top: str, sub: str | None = None) -> str | None:
         if elsewhere is not None and (elsewhere.startswith(real_top + " >") or inside is None):
             return elsewhere
         return f"{real_top} > {inside}" if inside else real_top
-    return suggest(sub) or suggest(top)
+    return suggest(top) or suggest(sub)  # the top is what is wrong: mend it first
 
 
 def legacy_replacement(top: str, sub: str | None = None) -> tuple[bool, str | None]:

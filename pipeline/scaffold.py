@@ -375,7 +375,7 @@ def add_episode(
         raise ContentError(f"cannot create the episode: {err.strerror}", file=str(folder)) from None
     _keep_only_if_valid(show, folder, {"": str(notes), "audio": str(audio)})
     rel = model.show_rel(show.root, folder)
-    state = "draft: remove `draft: true` when it is ready" if draft else "published on the next build"
+    state = "draft: remove `draft: true` when it is ready" if draft else "ready for the next publish"
     named = f" Title from {origin}; pass --title to set one." if origin.startswith("the file") else ""
     return Created(
         (folder / model.NOTES_FILE, folder / f"audio{ext}"),
