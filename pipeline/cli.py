@@ -354,9 +354,9 @@ def status_lines(state: publish.Status) -> list[str]:
     else:
         size = human.size(sum(s for _, s in state.to_upload))
         pages = pages_rewritten(state.to_upload)
-        rewritten = f"; {human.plural(pages, 'page')} rewritten" if pages else ""
+        rewritten = f", {human.plural(pages, 'page')} rewritten" if pages else ""
         head = (
-            f"{state.target}: {len(state.to_upload)} file(s) differ ({size}){rewritten}; "
+            f"{state.target}: {len(state.to_upload)} file(s) differ ({size}{rewritten}); "
             f"{state.unchanged} unchanged."
         )
     out = [head]
