@@ -284,7 +284,9 @@ def _keep_only_if_valid(show: model.Show, folder: Path, sources: dict[str, str] 
                     [
                         ContentError(
                             f"{p.message} (clashes with {p.file})",
-                            file=str(model.show_rel(show.root, folder / model.NOTES_FILE)),
+                            file=sources[""]
+                            if sources
+                            else str(model.show_rel(show.root, folder / model.NOTES_FILE)),
                             field=p.field,
                         )
                         for p in clash

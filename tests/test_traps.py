@@ -270,6 +270,17 @@ def test_7_add_rollback_names_the_notes_file_to_fix(show: Path) -> None:
     assert not (show / "episodes" / "episode-three").exists()
 
 
+def test_7_a_number_clash_also_names_the_notes_file(show: Path, rec: Path) -> None:
+    first = run("add", "../rec/ep2.wav", "../rec/notitle.md", "--title", "One")
+    assert first.exit_code == ExitCode.OK, first.output
+    clash = show.parent / "rec-clash.md"
+    clash.write_text("---\nnumber: 1\n---\n# Two\n\nBody.\n", encoding="utf-8")
+    result = run("add", "../rec/ep3.wav", "../rec-clash.md", ok=False)
+    assert result.exit_code == ExitCode.ERROR
+    assert result.stderr.startswith("Error: ../rec-clash.md: number: episode 1 is also used by one")
+    assert not (show / "episodes" / "two").exists()
+
+
 # --------------------------------------------------------------------------- 8. the date hint
 
 
