@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from pipeline.model import Episode
-from pipeline.notes import Notes, render_notes
+from pipeline.notes import FeedText, Notes, feed_text, render_notes
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,12 @@ class BuiltEpisode:
     def notes(self) -> Notes:
         """The episode's notes rendered at most once (feed, pages and tags read this; a reused build reads none)."""
         return self.rendered if self.rendered is not None else render_notes(self.episode.notes)
+
+    @cached_property
+    def feed_text(self) -> FeedText:
+        """The notes as the feed carries them, made once from `notes`: a summary-sized description and
+        the full notes with clean headings for content:encoded."""
+        return feed_text(self.notes, self.summary, self.page_url)
 
     @property
     def summary(self) -> str:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import audio, images, model, rules, transcript, urls
+from pipeline import audio, images, model, placeholders, rules, transcript, urls
 from pipeline.errors import ContentError, PipelineError
 from pipeline.validate import RULES, Severity, active_rules
 from pipeline.validate.checker import Checker
@@ -63,7 +63,21 @@ def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
     problems: list[Problem] = [_err(p) for p in load_problems]
     if show is not None:
         problems.extend(_artwork_problems(show.root, show.artwork, "show.yaml", "artwork"))
-        if show.guid is None:
+        left = placeholders.find(show, episodes)
+        problems.extend(Problem("warning", str(p)) for p in left)
+        if left:
+            problems.append(
+                Problem("info", "placeholders: `podcast publish` to a non-local target refuses them")
+            )
+        if show.guid is None and placeholders.is_placeholder_url(show.url):
+            problems.append(
+                Problem(
+                    "info",
+                    "show.yaml: guid: not pinned; set url to your real site first, "
+                    "then `podcast check` prints the podcast:guid to pin",
+                )
+            )
+        elif show.guid is None:
             problems.append(
                 Problem(
                     "info",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from pipeline import __version__, check, human, model, scaffold
-from pipeline.errors import ContentErrors, ExitCode, PipelineError
+from pipeline.errors import ContentError, ContentErrors, ExitCode, PipelineError
 from pipeline.progress import NullTask, Reporter, Task
 
 if TYPE_CHECKING:
@@ -159,7 +159,10 @@ def _fail(lines: list[str], code: ExitCode = ExitCode.ERROR) -> NoReturn:
 
 # --------------------------------------------------------------------------- shared options
 
-SHOW_HELP = "Path to show.yaml (or its folder). Default: ./show.yaml, or $PODCAST_SHOW."
+SHOW_HELP = (
+    "Path to show.yaml (or its folder). Default: $PODCAST_SHOW, else the show.yaml in this folder or the "
+    "nearest folder above it."
+)
 NOW_HELP = "Pretend it is this time (ISO 8601 with zone) when deciding what is scheduled."
 
 
@@ -167,10 +170,15 @@ def _given_here(ctx: click.Context, param: click.Parameter) -> bool:
     return ctx.get_parameter_source(param.name or "") is click.core.ParameterSource.COMMANDLINE
 
 
-def _show_path(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    """The subcommand's --show, else the group's (`podcast --show x check`), else $PODCAST_SHOW or ./show.yaml."""
+def _show_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """The subcommand's --show, else the group's (`podcast --show x check`), else $PODCAST_SHOW, else the
+    show.yaml found upward from the current folder (the way git finds .git)."""
     before = ctx.find_root().params.get("show_path")
-    return value if _given_here(ctx, param) or before is None else Path(before)
+    if value is not None and (_given_here(ctx, param) or before is None):
+        return value
+    if before is not None:
+        return Path(before)
+    return model.find_show(Path.cwd())
 
 
 def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -178,9 +186,8 @@ def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "--show",
         "show_path",
         type=click.Path(path_type=Path),
-        default="show.yaml",
+        default=None,
         envvar="PODCAST_SHOW",
-        show_default=True,
         callback=_show_path,
         help=SHOW_HELP,
     )(f)
@@ -190,14 +197,24 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date and time (write 2025-03-04T07:00:00+00:00)"
-        ) from None
-    if when.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no time zone (add +00:00)")
-    return when
+        return model.parse_datetime(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    return None if value is None else _parse_now(ctx, param, value)
+
+
+DATE_HELP = "The episode's date and time (ISO 8601 with zone). Default: the current time."
+
+
+def date_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--date", "date", callback=_parse_date, metavar="DATETIME", help=DATE_HELP)(f)
+
+
+def _clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime:
@@ -270,10 +287,25 @@ def publish_summary(outcome: publish.Outcome) -> str:
     if outcome.changed_episodes:
         parts.append(f"{len(outcome.changed_episodes)} changed")
     parts.append(f"{n - len(outcome.new_episodes) - len(outcome.changed_episodes)} unchanged")
+    pages = pages_rewritten(outcome.uploads)
+    if pages and n > len(outcome.new_episodes):  # on a first publish every page is new: no news
+        parts.append(f"{human.plural(pages, 'page')} rewritten")
     if outcome.deleted:
         parts.append(f"{len(outcome.deleted)} deleted")
     parts.append("feed updated" if outcome.feed_updated else "feed unchanged")
-    return f"{verb} {human.plural(n, 'episode')} to {outcome.target}: {', '.join(parts)}."
+    line = f"{verb} {human.plural(n, 'episode')} to {outcome.target}: {', '.join(parts)}."
+    if outcome.dry_run and outcome.refusals and not outcome.forced:
+        what = human.plural(len(outcome.refusals), "change")
+        return (
+            f"This publish would be refused: {what} to published episodes (the refuse lines); nothing "
+            f"is uploaded.\nWith --force it would go ahead: {line[0].lower()}{line[1:]}"
+        )
+    return line
+
+
+def pages_rewritten(uploads: tuple[tuple[str, int], ...]) -> int:
+    """How many HTML pages an upload list rewrites (episode pages whose links changed count here too)."""
+    return sum(1 for key, _ in uploads if key.endswith(".html"))
 
 
 def publish_plan_lines(outcome: publish.Outcome) -> list[str]:
@@ -306,6 +338,8 @@ def publish_json(outcome: publish.Outcome) -> dict[str, Any]:
         "kept_for_grace": list(outcome.kept_for_grace),
         "feed_updated": outcome.feed_updated,
         "refusals": list(outcome.refusals),
+        "would_be_refused": outcome.dry_run and bool(outcome.refusals) and not outcome.forced,
+        "pages_rewritten": pages_rewritten(outcome.uploads),
         "forced": outcome.forced,
         "summary": publish_summary(outcome),
     }
@@ -319,7 +353,12 @@ def status_lines(state: publish.Status) -> list[str]:
         head = f"{state.target}: up to date ({state.unchanged} files)."
     else:
         size = human.size(sum(s for _, s in state.to_upload))
-        head = f"{state.target}: {len(state.to_upload)} file(s) differ ({size}); {state.unchanged} unchanged."
+        pages = pages_rewritten(state.to_upload)
+        rewritten = f", {human.plural(pages, 'page')} rewritten" if pages else ""
+        head = (
+            f"{state.target}: {len(state.to_upload)} file(s) differ ({size}{rewritten}); "
+            f"{state.unchanged} unchanged."
+        )
     out = [head]
     out += [f"  new episode      {s}" for s in state.new_episodes]
     out += [f"  changed episode  {s}" for s in state.changed_episodes]
@@ -341,6 +380,7 @@ def status_json(state: publish.Status) -> dict[str, Any]:
         "would_refuse": list(state.refusals),
         "new_episodes": list(state.new_episodes),
         "changed_episodes": list(state.changed_episodes),
+        "pages_rewritten": pages_rewritten(state.to_upload),
     }
 
 
@@ -402,36 +442,66 @@ def init_command(
 
 @cli.command(name="new")
 @click.argument("title")
+@date_option
 @show_option
 @now_option
-def new_command(title: str, show_path: Path, now: dt.datetime) -> None:
+def new_command(title: str, date: dt.datetime | None, show_path: Path, now: dt.datetime) -> None:
     """Scaffold episodes/<slug>/episode.md as a draft with the next episode number.
+
+    The date is --date, else the current time (--now only pretends a time for what counts as scheduled).
 
     \b
     Example:
-        podcast new "Why your knees hurt when you run"
+        podcast new "Why your knees hurt when you run" --date 2025-06-03T07:00:00+01:00
     """
-    click.echo(scaffold.new_episode(show_path, title, when=now).message)
+    created = scaffold.new_episode(show_path, title, when=date or _clock())
+    click.echo(created.message + _scheduled(date, now))
+
+
+def _scheduled(date: dt.datetime | None, now: dt.datetime) -> str:
+    return f" It is dated after {now.isoformat()}: scheduled until then." if date and date > now else ""
 
 
 @cli.command(name="add")
 @click.argument("audio_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("notes_file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--title", default=None, help="Episode title (default: the notes' title or first heading).")
-@click.option("--draft", is_flag=True, help="Add it as a draft.")
+@click.option(
+    "--title",
+    default=None,
+    help="Episode title. Default: the notes' front matter title:, else their first # heading, "
+    "else the audio file's name (ep2.wav -> Ep2).",
+)
+@date_option
+@click.option(
+    "--draft/--publish",
+    default=True,
+    show_default=True,
+    help="Add it as a draft (the default, like `new`), or ready to go out with the next publish.",
+)
 @show_option
 @now_option
 def add_command(
-    audio_file: Path, notes_file: Path, title: str | None, draft: bool, show_path: Path, now: dt.datetime
+    audio_file: Path,
+    notes_file: Path,
+    title: str | None,
+    date: dt.datetime | None,
+    draft: bool,
+    show_path: Path,
+    now: dt.datetime,
 ) -> None:
-    """Create an episode from an existing recording and a Markdown notes file.
+    """Create an episode (a draft unless --publish) from an existing recording and a Markdown notes file.
+
+    The date is --date, else the notes' front matter date:, else the current time.
 
     \b
     Example:
         podcast add ~/recordings/ep4.wav ~/notes/ep4.md --title "Hamstrings"
+        podcast add ep5.wav ep5.md --date 2025-06-10T07:00:00+01:00 --publish
     """
-    created = scaffold.add_episode(show_path, audio_file, notes_file, title=title, when=now, draft=draft)
-    click.echo(created.message)
+    created = scaffold.add_episode(
+        show_path, audio_file, notes_file, title=title, when=_clock(), date=date, draft=draft
+    )
+    click.echo(created.message + _scheduled(date, now))
 
 
 @cli.command(name="check")
@@ -757,18 +827,29 @@ def _print_reach(outcome: Any) -> None:
 @now_option
 @out_option
 @format_option()
-def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None, fmt: str) -> None:
+@click.option(
+    "--exit-code",
+    "exit_code",
+    is_flag=True,
+    help="Exit 1 when a publish would change something (for CI), 0 when the target is up to date.",
+)
+def status_command(
+    show_path: Path, now: dt.datetime, out_dir: Path | None, fmt: str, exit_code: bool
+) -> None:
     """Show what differs between a fresh build and the publish target.
 
     \b
     Example:
         podcast status
+        podcast status --exit-code --format json
     """
     from pipeline import build, publish
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
     state = publish.status(result.show, result.outputs, result.public, publish.open_target(result.show))
     emit(fmt, status_json(state), lambda: status_lines(state))
+    if exit_code and not state.in_sync:
+        raise SystemExit(int(ExitCode.ERROR))
 
 
 # --------------------------------------------------------------------------- audio tools
@@ -791,6 +872,8 @@ def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
 
     rows = []
     for path in files:
+        if not path.exists():
+            raise ContentError("file not found", file=str(path), hint=_recordings_near(path))
         info = audio.probe(path)
         row: dict[str, Any] = {
             "file": str(path),
@@ -817,6 +900,15 @@ def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
         row["bitrate"] = f"{row['bitrate'] // 1000} kbps"
     cols = ["file", "mime", "codec", "duration", "bitrate", "sample_rate", "channels", "size"]
     click.echo(_table(rows, cols + (["lufs", "lra", "true_peak"] if loudness else [])))
+
+
+def _recordings_near(path: Path) -> str:
+    """The fix for `probe` of a missing file: the recordings that are in its folder."""
+    folder = path.parent
+    found = sorted(p.name for p in folder.glob("*") if p.suffix.lower() in model.AUDIO_TYPES and p.is_file())
+    if found:
+        return f"{folder if str(folder) != '.' else 'this folder'} has {', '.join(found[:5])}"
+    return "give the path of a recording (" + ", ".join(sorted(model.AUDIO_TYPES)) + ")"
 
 
 @cli.command(name="tag")

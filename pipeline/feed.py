@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import re
 from collections.abc import Sequence
 from email.utils import format_datetime
@@ -17,7 +16,7 @@ from pipeline.errors import FeedError
 from pipeline.manifest import Kind, Output
 
 FEED_MIME = "application/rss+xml; charset=utf-8"
-DESCRIPTION_LIMIT = 4000  # bytes: Apple's limit for <description>
+DESCRIPTION_LIMIT = 4000  # bytes: Apple's limit for <description> (notes.feed_text keeps to it)
 GENERATOR = f"podcast-pipeline {__version__}"
 
 
@@ -28,17 +27,8 @@ def hms(seconds: float) -> str:
 
 
 def item_description(built: BuiltEpisode) -> tuple[str, str]:
-    """(description, content:encoded): full notes as HTML; the description is cut to Apple's limit."""
-    full = built.notes.html
-    if len(full.encode()) <= DESCRIPTION_LIMIT:
-        return full, full
-    return _short_description(built.summary, built.page_url), full
-
-
-def _short_description(summary: str, page_url: str) -> str:
-    """The summary and a link to the page, sanitised, every value escaped."""
-    text, href = html.escape(summary, quote=False), html.escape(page_url, quote=True)
-    return f'{notes.sanitise(f"<p>{text}</p>")}<p><a href="{href}">Full show notes</a></p>'
+    """(description, content:encoded): the summary-sized text apps list, and the full notes (clean headings)."""
+    return built.feed_text.description, built.feed_text.content
 
 
 def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> bytes:

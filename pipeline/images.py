@@ -146,6 +146,22 @@ def placeholder_art(path: Path, title: str) -> None:
     img.save(path, "JPEG", quality=85)
 
 
+def is_placeholder_art(path: Path) -> bool:
+    """True when `path` is (still) the cover `placeholder_art` draws: its size, background and frame."""
+    with Image.open(path) as img:
+        if img.size != (1400, 1400):
+            return False
+        rgb = img.convert("RGB")
+        samples = [rgb.getpixel(xy) for xy in ((20, 20), (1380, 1380), (112, 700), (700, 112))]
+
+    def near(px: object, want: tuple[int, int, int]) -> bool:
+        return isinstance(px, tuple) and all(abs(int(a) - b) <= 16 for a, b in zip(px, want, strict=False))
+
+    return all(near(px, (40, 44, 52)) for px in samples[:2]) and all(
+        near(px, (180, 56, 31)) for px in samples[2:]
+    )
+
+
 _JPEG_QUALITY = 88
 
 

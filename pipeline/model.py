@@ -131,7 +131,9 @@ def _file(info: ValidationInfo, value: Any, kinds: Mapping[str, str], what: str)
     root: Path = (info.context or {}).get("root", base)
     problem = source_file_problem(path, root)
     if problem == "not found":
-        raise ValueError(f"{what} file {str(value)!r} not found")
+        present = sorted(p.name for p in base.glob("*") if p.is_file() and p.suffix.lower() in kinds)
+        fix = f" (this folder has {', '.join(map(repr, present))})" if present else ""
+        raise ValueError(f"{what} file {str(value)!r} not found{fix}")
     if problem:
         raise ValueError(f"{what} file {str(value)!r} {problem}")
     if path.stat().st_size == 0:
@@ -185,6 +187,64 @@ def parse_timestamp(value: str | int | float) -> float:
     if minutes >= 60 or seconds >= 60:
         raise ValueError(f"{value!r} is not a time (minutes and seconds must be under 60)")
     return parse_timestamp(hours * 3600 + minutes * 60 + seconds)
+
+
+_DATE_ONLY_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(Z|[+-]\d{2}:?\d{2})?$")
+
+
+def date_without_time_hint(text: str) -> str | None:
+    """The message for a date with no time of day ('2026-12-05', '2026-12-05+00:00'), or None.
+
+    Python reads '2026-12-05+00:00' as midnight with no zone, so without this its fix would be wrong.
+    """
+    m = _DATE_ONLY_RE.match(text.strip())
+    if m is None:
+        return None
+    zone = m.group(2) or ""
+    zone = "+00:00" if zone in ("", "Z") else zone
+    has = "time" if m.group(2) else "time and time zone"
+    return f"{text.strip()!r} has no {has} (write {m.group(1)}T09:00:00{zone})"
+
+
+def parse_datetime(text: str) -> dt.datetime:
+    """An ISO 8601 date and time with a zone (a command-line --date or --now); ValueError names the fix."""
+    if (hint := date_without_time_hint(text)) is not None:
+        raise ValueError(hint)
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time (write 2025-03-04T07:00:00+00:00)") from None
+    if when.tzinfo is None:
+        raise ValueError(f"{text!r} has no time zone (write {when.isoformat(timespec='seconds')}+00:00)")
+    return when
+
+
+def find_show(start: Path) -> Path:
+    """The show.yaml in `start` or the nearest folder above it (the way git finds .git).
+
+    Raises ContentError naming where it looked when there is none.
+    """
+    here = Path(start).resolve()
+    looked = [here, *here.parents]
+    for folder in looked:
+        candidate = folder / SHOW_FILE
+        if candidate.is_file():
+            return candidate
+    where = f"{here} and the {len(looked) - 1} folders above it" if len(looked) > 1 else str(here)
+    raise ContentError(
+        f"not found in {where}",
+        file=SHOW_FILE,
+        hint="cd into your show's folder, pass --show PATH, or run `podcast init FOLDER` to start one",
+    )
+
+
+def enclosing_show(folder: Path) -> Path | None:
+    """The show.yaml of a show that `folder` would sit inside (in a parent folder), or None."""
+    here = Path(folder).resolve()
+    for parent in here.parents:
+        if (parent / SHOW_FILE).is_file():
+            return parent / SHOW_FILE
+    return None
 
 
 def format_timestamp(seconds: float) -> str:
@@ -354,7 +414,7 @@ class AudioSettings(_Frozen):
     sample_rate: Literal[44100, 48000] = 44100
     """Hz."""
     loudness: Annotated[float, Field(ge=-30, le=-10)] | None = None
-    """Integrated loudness target in LUFS (e.g. -16); unset means no normalisation."""
+    """Integrated loudness target in LUFS; `podcast init` writes -16 (Apple's target, mono or stereo alike). Unset means no normalisation."""
     true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.0
     """True-peak ceiling in dBTP when normalising."""
     id3_version: Literal[3, 4] = 4
@@ -866,11 +926,11 @@ class Show(_Frozen):
             top, _, sub = (part.strip() for part in item.partition(">"))
             if top not in cats.APPLE_CATEGORIES:
                 legacy, repl = cats.legacy_replacement(top, sub or None)
-                guess = repl if legacy else cats.suggest(top)
+                guess = repl if legacy else cats.suggest_path(top, sub or None)
                 hint = f" (did you mean {guess!r}?)" if guess else ""
                 problems.append(f"[{i}] {top!r} is not an Apple category{hint}")
             elif sub and sub not in cats.APPLE_CATEGORIES[top]:
-                guess = cats.suggest(sub, cats.APPLE_CATEGORIES[top])
+                guess = cats.suggest_path(top, sub)
                 hint = f" (did you mean {guess!r}?)" if guess else ""
                 problems.append(f"[{i}] {sub!r} is not a subcategory of {top!r}{hint}")
             out.append({"top": top, "sub": sub or None})
@@ -1013,6 +1073,8 @@ class Episode(_Frozen):
         if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
             raise ValueError(f"'{v}' has no time and time zone (write {v}T09:00:00+00:00)")
         if isinstance(v, str):
+            if (hint := date_without_time_hint(v)) is not None:
+                raise ValueError(hint)
             try:
                 v = dt.datetime.fromisoformat(v.strip())
             except ValueError:

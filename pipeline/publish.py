@@ -16,9 +16,9 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 
-from pipeline import human, model, notify, storage, urls, validate
+from pipeline import human, model, notify, placeholders, storage, urls, validate
 from pipeline.artifacts import BuiltEpisode
-from pipeline.errors import ContentError, PublishRefused, StorageError, TargetLocked
+from pipeline.errors import ContentError, ContentErrors, PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
     MANIFEST_KEY,
     MANIFEST_VERSION,
@@ -73,6 +73,16 @@ class Outcome:
     @property
     def uploaded_bytes(self) -> int:
         return sum(size for _, size in self.uploads)
+
+
+def refuse_placeholders(show: model.Show, public: Sequence[BuiltEpisode]) -> None:
+    """Text `init`/`new` wrote for the host to replace must not reach listeners: a non-local target
+    refuses it (`podcast check` only warns; a local folder is a preview)."""
+    if show.publish.target == "local":
+        return
+    found = placeholders.find(show, [b.episode for b in public])
+    if found:
+        raise ContentErrors([ContentError(p.message, file=p.file, field=p.field) for p in found])
 
 
 def open_target(show: model.Show) -> storage.Storage:
@@ -151,6 +161,7 @@ def _publish(
     reporter: Reporter | None,
 ) -> Outcome:
     reporter = reporter or NullReporter()
+    refuse_placeholders(show, public)
     target.ensure_ready(create=options.create_bucket and not options.dry_run)
     # Hashed once, used by both plans below. (Hashing on a thread while the S3 client is built was measured
     # slower: both hold the GIL for most of their work.)
@@ -294,18 +305,30 @@ def prepare(
     previous = dict(remote.episodes) if remote else {}
     uploading = {o.key for o in the_plan.uploads}
     new_slugs = tuple(b.episode.slug for b in reversed(public) if b.guid not in previous)
-    changed = tuple(
-        b.episode.slug
-        for b in reversed(public)
-        if b.guid in previous
-        and (
-            previous[b.guid] != new_eps[b.guid]
-            or b.audio.key in uploading
-            or urls.page_key(b.episode) in uploading
-        )
-    )
+    changed = _changed_by_host(public, previous, new_eps, uploading)
     md5 = None if data is None else hashlib.md5(data, usedforsecurity=False).hexdigest()
     return Prepared(remote, the_plan, new_eps, channel_guid, refusals, new_slugs, changed, md5)
+
+
+def _changed_by_host(
+    public: Sequence[BuiltEpisode],
+    previous: Mapping[str, EpisodeEntry],
+    new_eps: Mapping[str, EpisodeEntry],
+    uploading: set[str],
+) -> tuple[str, ...]:
+    """Slugs of published episodes the host changed (title, date, audio, or a page of their own), oldest
+    first. A page rewritten only because a neighbour's previous/next link changed does not count."""
+    order = list(reversed(public))  # oldest first: neighbours are adjacent
+    moved = {b.guid for b in order if b.guid not in previous or previous[b.guid] != new_eps[b.guid]}
+    out = []
+    for i, b in enumerate(order):
+        if b.guid not in previous:
+            continue
+        page_only = urls.page_key(b.episode) in uploading and b.audio.key not in uploading
+        near = {n.guid for n in order[max(i - 1, 0) : i + 2] if n is not b}
+        if b.guid in moved or b.audio.key in uploading or (page_only and not near & moved):
+            out.append(b.episode.slug)
+    return tuple(out)
 
 
 def _nothing_to_do(prep: Prepared, options: Options) -> bool:

@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "feed_ext": 2,
     "artifacts": 2,
     "transcript": 2,
+    "placeholders": 2,  # what init/new write for the host to replace; check warns, publish refuses
     "audio": 3,
     "feed": 3,
     "site": 3,

@@ -757,9 +757,12 @@ def test_hostile_notes_are_inert_in_the_browser(page: Any, variant_served: Any, 
     # an in-page #t= link in the notes seeks the player instead
     page.locator("#notes a[href='#t=00:00:05']").click()
     page.wait_for_function("() => document.querySelector('audio').currentTime >= 5", timeout=10_000)
-    # the video is a privacy-friendly embed, and the only thing the page may load from elsewhere
+    # the video is a privacy-friendly embed behind a click-to-load poster: the only thing the page may
+    # load from elsewhere, and only once the poster is pressed
+    assert page.locator("#video iframe").count() == 0 and page.log.external_requests == []
+    page.locator("#video a.video-load").click()
     frame = page.locator("#video iframe")
-    assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
+    assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"
     assert frame.get_attribute("title") == "Video: Coming back after a running injury"
     assert page.log.problems() == []
     assert {urlsplit(u).hostname for u in page.log.external_requests} <= {"www.youtube-nocookie.com"}

@@ -608,3 +608,26 @@
   });
   if (cards.length) indexPage(cards);
 })();
+
+/* Click-to-load video (issue 10): the page loads nothing from the video's site until the listener presses
+ * play on the poster; then the embed replaces it and starts. Without JavaScript the poster is a link. */
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("[data-video-src]"), function (frame) {
+    var link = frame.querySelector("a.video-load");
+    if (!link) return;
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var src = frame.getAttribute("data-video-src");
+      var iframe = document.createElement("iframe");
+      iframe.src = src + (src.indexOf("?") < 0 ? "?" : "&") + "autoplay=1";
+      iframe.title = frame.getAttribute("data-video-title") || "Video";
+      iframe.allow = "autoplay; encrypted-media; fullscreen; picture-in-picture";
+      iframe.referrerPolicy = "strict-origin-when-cross-origin";
+      iframe.setAttribute("allowfullscreen", "");
+      frame.replaceChildren(iframe);
+      frame.classList.remove("video-poster");
+      iframe.focus();
+    });
+  });
+})();
