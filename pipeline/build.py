@@ -121,7 +121,8 @@ class AudioStage:
 
     def build(self, ep: model.Episode, rendered: dict[str, notes.Notes] | None = None) -> BuiltAudio:
         """The episode's delivery file; notes rendered for its tags are left in `rendered` by slug."""
-        assert ep.audio is not None
+        if ep.audio is None:
+            return self.external(ep)
         rel = model.show_rel(self.show.root, ep.audio)
         src_digest = self.stat.digest(ep.audio)
         art = ep.image or self.show.artwork
@@ -182,6 +183,26 @@ class AudioStage:
         info_file.write_text(json.dumps(meta, sort_keys=True))
         self.tagged += 1
         return self._built(ep, final, meta, reused=False)
+
+    def external(self, ep: model.Episode) -> BuiltAudio:
+        """An episode still hosted elsewhere (`audio_url:`): no file is read, encoded or tagged; the feed names
+        the old URL byte for byte with the length and type the old feed gave."""
+        assert ep.audio_url is not None and ep.audio_length is not None and ep.audio_type is not None
+        # The duration is the old feed's whole-second itunes:duration, not a measurement: chapters are not
+        # judged against it (one in the last second would be refused for the rounding).
+        duration = ep.audio_duration or 0.0
+        self.reused += 1
+        return BuiltAudio(
+            path=None,
+            key="",
+            url=str(ep.audio_url),
+            size=ep.audio_length,
+            mime=ep.audio_type,
+            duration=duration,
+            sha256="",
+            loudness=None,
+            reused=True,
+        )
 
     def _tag_inputs(self, ep: model.Episode) -> dict[str, object]:
         return {
@@ -360,7 +381,9 @@ def build(
         # tagging here, then the feed and the pages through BuiltEpisode.notes (a no-op rebuild renders none).
         rendered: dict[str, notes.Notes] = {}
         audio_built = {
-            ep.slug: stage.build(ep, rendered) for ep in episodes if not ep.draft and ep.audio is not None
+            ep.slug: stage.build(ep, rendered)
+            for ep in episodes
+            if not ep.draft and (ep.audio is not None or ep.audio_url is not None)
         }
         built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat, rendered)
         outputs.append(artwork)
@@ -502,7 +525,8 @@ def _gather(
     built: list[BuiltEpisode] = []
     for ep in model.public_episodes(episodes, now):
         ba = audio_built[ep.slug]
-        outputs.append(Output(ba.key, ba.path, Kind.MEDIA, ba.mime, immutable=True))
+        if ba.path is not None:  # an `audio_url:` episode's enclosure stays where it is
+            outputs.append(Output(ba.key, ba.path, Kind.MEDIA, ba.mime, immutable=True))
         image_url = artwork_url
         if ep.image is not None:
             img = _image_output(show, ep, ep.image, stat)

@@ -923,7 +923,7 @@ class _Site:
         ep, key = b.episode, job.key
         ctx = self.shared(key)
         summary = notes.shorten(ep.summary) if ep.summary else rendered.summary
-        audio_href = self.link(key, b.audio.key)
+        audio_href = b.audio.url if b.audio.external else self.link(key, b.audio.key)
         label, ext = FORMAT_LABELS.get(b.audio.mime, (b.audio.mime.rsplit("/", 1)[-1].upper(), "audio"))
         image_alt = f"Cover art for {ep.title}" if ep.image is not None else f"{show.title} cover art"
         image_path = ep.image if ep.image is not None else show.artwork
