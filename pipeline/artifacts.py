@@ -67,7 +67,9 @@ class BuiltAudio:
     duration: float  # seconds
     sha256: str
     loudness: Loudness | None
-    reused: bool  # True when nothing had to be encoded or tagged
+    reused: bool = field(
+        compare=False
+    )  # True when nothing had to be encoded or tagged (not a fact of the file)
 
     @property
     def external(self) -> bool:
