@@ -234,7 +234,7 @@ class AudioStage:
         # ffmpeg, mutagen and Pillow versions and audio's recipe number are in both keys (through the encode
         # key), so a new tool or recipe re-encodes and re-tags (`ffmpeg -version` runs once per build).
         enc_key = cache_key("encode", self.settings, src_digest, self.tools, CACHE_VERSION)
-        enc = self.media.encoded(enc_key, self.settings.format)
+        enc = self.media.encoded(enc_key, self.settings.format, media=False)
         job = _Job(ep, rel, src_digest, art_digest, enc_key, enc)
         if enc is not None:
             job.tag_key = self._tag_key(job, enc)
@@ -266,12 +266,7 @@ class AudioStage:
         ep, fmt = job.ep, self.settings.format
         assert ep.audio is not None
         src = ep.audio
-        enc = job.enc
-        if enc is None:
-            with self._enc_locks[job.enc_key]:  # two episodes with one recording encode it once
-                enc = self.media.encoded(job.enc_key, fmt)
-                if enc is None:
-                    enc = self._encode(job, src, reporter)
+        enc = job.enc or self._encoded(job, src, reporter)
         for p in rules.chapter_problems([ch.start for ch in ep.chapters], enc.duration):
             raise ContentError(
                 p.message, file=model.show_rel(self.show.root, ep.source), field=p.field, hint=p.hint
@@ -282,6 +277,8 @@ class AudioStage:
             with self._lock:
                 self.reused += 1
             return self._built(ep, tag_key, hit, reused=True)
+        if not self.media.has(MediaCache.ENCODED, job.enc_key, fmt):  # a remote entry: fetch its file now
+            enc = self._encoded(job, src, reporter)
         if ep.slug not in rendered:
             rendered[ep.slug] = notes.render_notes(ep.notes)
         spec = tag_spec(self.show, ep, enc.duration, self.cover(ep), rendered[ep.slug])
@@ -301,6 +298,12 @@ class AudioStage:
         with self._lock:
             self.tagged += 1
         return self._built(ep, tag_key, entry, reused=False)
+
+    def _encoded(self, job: _Job, src: Path, reporter: Reporter) -> EncodedEntry:
+        """The encode's entry with its file here: from this cache, the remote one, or encoded now."""
+        with self._enc_locks[job.enc_key]:  # two episodes with one recording encode it once
+            enc = self.media.encoded(job.enc_key, self.settings.format)
+            return enc if enc is not None else self._encode(job, src, reporter)
 
     def _encode(self, job: _Job, src: Path, reporter: Reporter) -> EncodedEntry:
         fmt = self.settings.format

@@ -145,6 +145,15 @@ def os_error(err: OSError, path: Path | str, action: str = "write") -> PipelineE
     return PipelineError(f"cannot {action}: {what}", file=where, hint=hint)
 
 
+def _file_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()  # what open() would give a new file (mkstemp's 0600 would hide pages from a server)
+
+
 def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
     """Put `data` at `path` whole or not at all: written to a temporary file beside it, then renamed.
 
@@ -156,6 +165,7 @@ def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
         tmp = Path(name)
+        os.fchmod(fd, _FILE_MODE)
         if callable(data):
             os.close(fd)
             data(tmp)
@@ -269,8 +279,21 @@ class MediaCache:
     def path(self, kind: str, k: str, ext: str) -> Path:
         return self.root / kind / f"{k}.{ext}"
 
-    def encoded(self, k: str, ext: str) -> EncodedEntry | None:
+    def encoded(self, k: str, ext: str, *, media: bool = True) -> EncodedEntry | None:
+        """The encode's entry, its file fetched from the remote cache if need be; with media=False only the
+        entry (a remote entry's file is fetched later, only if tagging needs it)."""
+        if not media and self.remote is not None:
+            local = EncodedEntry.from_json(read_json(self.path(self.ENCODED, k, ext).with_suffix(".json")))
+            if local is not None and self.path(self.ENCODED, k, ext).is_file():
+                return local
+            raw = self.remote.get(self._remote_key(self.ENCODED, k, ext) + ".json")
+            return EncodedEntry.from_json(None if raw is None else _loads(raw))
         return self._get(self.ENCODED, k, ext, EncodedEntry)
+
+    def has(self, kind: str, k: str, ext: str) -> bool:
+        """Whether the file and its entry are here on this machine."""
+        media = self.path(kind, k, ext)
+        return media.is_file() and media.with_suffix(".json").is_file()
 
     def tagged(self, k: str, ext: str) -> TaggedEntry | None:
         entry = self._get(self.TAGGED, k, ext, TaggedEntry)
