@@ -208,6 +208,9 @@ class AudioStage:
                 todo.append(job)
         if todo:
             seconds = [self._seconds(job) for job in todo]
+            for job in todo:  # named up front, in episode order, whatever order the workers take them in
+                if job.enc is None:
+                    self.reporter.step(f"Encoding {job.rel}")
             task = self.reporter.task(f"Encoding {plural(len(todo), 'episode')}", sum(seconds), unit="s")
             quiet = _WarnOnly(self.reporter)
             try:
@@ -308,7 +311,6 @@ class AudioStage:
     def _encode(self, job: _Job, src: Path, reporter: Reporter) -> EncodedEntry:
         fmt = self.settings.format
         dest = self.media.path(MediaCache.ENCODED, job.enc_key, fmt)
-        reporter.step(f"Encoding {job.rel}")
         results: list[audio.EncodeResult] = []
 
         def run(tmp: Path) -> None:
