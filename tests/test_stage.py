@@ -316,3 +316,14 @@ def test_build_json_lists_the_audio_url_episode(sample_show: Path) -> None:
     result = build.build(sample_show, now=NOW)
     rows = json.loads((result.out_dir / build.BUILD_INFO_KEY).read_text())["episodes"]
     assert rows[KNEES]["size"] == 12345678 and rows[KNEES]["mime"] == "audio/mpeg"
+
+
+def test_audio_url_episode_publishes_without_uploading_media(sample_show: Path) -> None:
+    _to_audio_url(sample_show, KNEES)
+    for _ in range(2):  # the second publish is a no-op: the old URL is nobody's object to check or re-send
+        code, out = _cli("--show", str(sample_show), "--now", NOW.isoformat(), "publish")
+        assert code == 0, out
+    public = sample_show.parent / "public"
+    assert OLD_URL.replace("&", "&amp;") in (public / "feed.xml").read_text()
+    media = [p for p in public.rglob("*.mp3")]
+    assert len(media) == 2 and not any(KNEES in str(p) for p in media)
