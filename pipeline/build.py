@@ -566,6 +566,11 @@ def build(
     stat = StatCache(cache_dir / "stat.json")
     stage = AudioStage(show, cache_dir, stat, reporter, jobs=jobs, remote=remote)
     if shard is not None:
+        if remote is None:
+            reporter.warn(
+                "--shard without build.remote_cache: the results stay in this folder's .podcast-cache/ "
+                "(set build.remote_cache: true in show.yaml to share them)"
+            )
         try:
             mine = [
                 ep for ep in episodes if not ep.draft and ep.audio is not None and in_shard(ep.slug, shard)
