@@ -199,7 +199,12 @@ class AudioStage:
                 done[ep.slug] = self.external(ep)
                 continue
             job = self._plan(ep)
-            hit = None if job.tag_key is None else self.media.tagged(job.tag_key, self.settings.format)
+            # local hits only here: remote downloads happen in the workers, in parallel
+            hit = (
+                None
+                if job.tag_key is None
+                else self.media.tagged(job.tag_key, self.settings.format, fetch=False)
+            )
             if hit is not None:
                 assert job.tag_key is not None
                 self.reused += 1

@@ -295,8 +295,9 @@ class MediaCache:
         media = self.path(kind, k, ext)
         return media.is_file() and media.with_suffix(".json").is_file()
 
-    def tagged(self, k: str, ext: str) -> TaggedEntry | None:
-        entry = self._get(self.TAGGED, k, ext, TaggedEntry)
+    def tagged(self, k: str, ext: str, *, fetch: bool = True) -> TaggedEntry | None:
+        """The delivery file's entry; with fetch=False a local miss is not looked up remotely."""
+        entry = self._get(self.TAGGED, k, ext, TaggedEntry, fetch=fetch)
         if entry is not None:
             try:
                 if self.path(self.TAGGED, k, ext).stat().st_size != entry.size:
@@ -312,12 +313,12 @@ class MediaCache:
         row = {**dataclasses.asdict(entry.encoded), "size": entry.size, "sha256": entry.sha256}
         self._put(self.TAGGED, k, ext, row, upload)
 
-    def _get(self, kind: str, k: str, ext: str, cls: type[E]) -> E | None:
+    def _get(self, kind: str, k: str, ext: str, cls: type[E], *, fetch: bool = True) -> E | None:
         media = self.path(kind, k, ext)
         entry = cls.from_json(read_json(media.with_suffix(".json")))
         if entry is not None and media.is_file():
             return entry
-        if self.remote is None:
+        if self.remote is None or not fetch:
             return None
         return self._fetch(kind, k, ext, cls)
 
