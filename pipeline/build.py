@@ -158,6 +158,7 @@ class AudioStage:
         self.jobs = max(1, jobs or os.cpu_count() or 1)
         self.media = MediaCache(cache_dir, remote, show.build.cache_prefix)
         self._tools: str | None = None
+        self._recipe: str | None = None
         self.encoded = self.tagged = self.reused = 0
         self._covers: dict[Path, bytes] = {}
         self._lock = threading.Lock()
@@ -168,6 +169,13 @@ class AudioStage:
         if self._tools is None:
             self._tools = audio.tool_versions()
         return self._tools
+
+    @property
+    def recipe_key(self) -> str:
+        """The key of everything every encode shares: EncodeSettings, tool versions, CACHE_VERSION."""
+        if self._recipe is None:
+            self._recipe = cache_key(self.settings, self.tools, CACHE_VERSION)
+        return self._recipe
 
     @property
     def remote_hits(self) -> int:
@@ -241,7 +249,7 @@ class AudioStage:
         art_digest = self.stat.digest(ep.image or self.show.artwork)
         # ffmpeg, mutagen and Pillow versions and audio's recipe number are in both keys (through the encode
         # key), so a new tool or recipe re-encodes and re-tags (`ffmpeg -version` runs once per build).
-        enc_key = cache_key("encode", self.settings, src_digest, self.tools, CACHE_VERSION)
+        enc_key = cache_key("encode", self.recipe_key, src_digest)
         enc = self.media.encoded(enc_key, self.settings.format, media=False)
         job = _Job(ep, rel, src_digest, art_digest, enc_key, enc)
         if enc is not None:

@@ -88,17 +88,21 @@ def plain(value: object) -> object:
     """The JSON-able dump of a typed value, for keys: dataclasses field by field (fields declared
     `compare=False` are not part of the value), pydantic models by `model_dump_json`, bytes by their sha256, paths
     as strings. A new field of any input is in every key built from it, with nobody listing it."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.compare} | {
-            "__type__": type(value).__name__
-        }
+    if value is None or isinstance(value, str | int | float):  # most parts: returned as they are
+        return value
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if hasattr(type(value), "__dataclass_fields__"):
+        out: dict[str, object] = {"__type__": type(value).__name__}
+        for f in dataclasses.fields(value):  # type: ignore[arg-type]
+            if f.compare:
+                out[f.name] = plain(getattr(value, f.name))
+        return out
     dump = getattr(value, "model_dump_json", None)
     if callable(dump):  # a pydantic model: its own JSON dump (every field, built in Rust)
         return {"__type__": type(value).__name__, "json": dump()}
     if isinstance(value, dict):
         return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
     if isinstance(value, bytes):
         return "sha256:" + hashlib.sha256(value).hexdigest()
     if isinstance(value, Path):
