@@ -59,15 +59,22 @@ class EpisodeRecord:
 class BuiltAudio:
     """The delivery file of one episode and what listeners' apps are told about it."""
 
-    path: Path  # the tagged file in the build cache
-    key: str  # object key (content-addressed)
-    url: str
+    path: Path | None  # the tagged file in the build cache; None when hosted elsewhere (`audio_url:`)
+    key: str  # object key (content-addressed); "" when hosted elsewhere
+    url: str  # for `audio_url:` that URL, byte for byte
     size: int  # exact bytes: the enclosure length
     mime: str  # the real MIME type of the built file
     duration: float  # seconds
     sha256: str
     loudness: Loudness | None
-    reused: bool  # True when nothing had to be encoded or tagged
+    reused: bool = field(
+        compare=False
+    )  # True when nothing had to be encoded or tagged (not a fact of the file)
+
+    @property
+    def external(self) -> bool:
+        """True for an episode whose enclosure is still at another host (`audio_url:`): nothing to publish."""
+        return self.path is None
 
 
 @dataclass(frozen=True)

@@ -594,20 +594,57 @@ def out_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def jobs_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Encode and tag this many episodes at once (default: every core).",
+    )(f)
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    k, sep, n = value.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise click.BadParameter(f"{value!r} is not K/N with 1 <= K <= N (e.g. 2/4)")
+    return int(k), int(n)
+
+
 @cli.command(name="build")
 @show_option
 @now_option
 @out_option
-def build_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> None:
+@jobs_option
+@click.option(
+    "--shard",
+    callback=_shard,
+    metavar="K/N",
+    default=None,
+    help="Only encode and tag share K of N (for a CI matrix with build.remote_cache); writes no build folder.",
+)
+def build_command(
+    show_path: Path, now: dt.datetime, out_dir: Path | None, jobs: int | None, shard: tuple[int, int] | None
+) -> None:
     """Build audio, feed and pages into the build folder (sources are never modified).
 
     \b
     Example:
         podcast build --out build
+        podcast build --shard 1/4
     """
     from pipeline import build
 
-    result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
+    result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter(), jobs=jobs, shard=shard)
+    if shard is not None:
+        click.echo(
+            f"Shard {shard[0]}/{shard[1]}: {result.encoded} encoded, {result.tagged} tagged, "
+            f"{result.reused} unchanged, {result.remote_hits} from the remote cache, "
+            f"{result.uploaded} uploaded to it."
+        )
+        return
     click.echo(build_summary(result))
 
 
@@ -750,6 +787,7 @@ def validate_command(
     help="Create the S3 bucket if it does not exist, readable by anyone under the prefix "
     "(unless publish.public_read: false).",
 )
+@jobs_option
 @format_option(help="Summary for people (text) or machines (json).")
 def publish_command(
     show_path: Path,
@@ -760,6 +798,7 @@ def publish_command(
     prune: bool,
     break_lock: bool,
     create_bucket: bool,
+    jobs: int | None,
     fmt: str,
 ) -> None:
     """Build, then upload only what changed: media first, pages next, the feed last.
@@ -772,7 +811,7 @@ def publish_command(
     from pipeline import build, publish
 
     reporter = _reporter()
-    result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
+    result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter, jobs=jobs)
     target = publish.open_target(result.show)
     target.reporter = reporter  # progress while a silent S3 endpoint is retried
     options = publish.Options(

@@ -147,7 +147,8 @@ def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
     fe.pubDate(ep.date)
     fe.description(CDATA(description))
     fe.content(content, type="CDATA")
-    fe.enclosure(urls.enclosure_url(show, built.audio.url), str(built.audio.size), built.audio.mime)
+    enclosure = built.audio.url if built.audio.external else urls.enclosure_url(show, built.audio.url)
+    fe.enclosure(enclosure, str(built.audio.size), built.audio.mime)
 
     it = fe.podcast
     it.itunes_duration(hms(built.audio.duration))
@@ -240,7 +241,8 @@ def trailers(show: model.Show, public: Sequence[BuiltEpisode]) -> list[feed_ext.
     ]
     for built in public:
         ep = built.episode
-        if ep.type == "trailer":
+        # podcast: URLs must be https; an imported episode still on an old http host gets no trailer tag
+        if ep.type == "trailer" and built.audio.url.startswith("https://"):
             out.append(
                 feed_ext.Trailer(
                     title=ep.title,

@@ -827,6 +827,22 @@ class Notify(_Frozen):
     """WebSub hubs to ping (POST hub.mode=publish); the feed names each as <atom:link rel="hub">."""
 
 
+class BuildSettings(_Frozen):
+    remote_cache: bool = False
+    """Keep encoded and tagged media in the publish target's bucket too (under cache_prefix), so shard builds
+    (`podcast build --shard K/N`) on other machines and later builds reuse them (target s3 only)."""
+    cache_prefix: str = "podcast-cache/"
+    """Where in the bucket the shared cache lives (keys are content hashes of inputs and tool versions)."""
+
+    @field_validator("cache_prefix")
+    @classmethod
+    def _cache_prefix(cls, v: str) -> str:
+        v = v.strip("/")
+        if not v or not re.match(r"^[A-Za-z0-9._/-]+$", v):
+            raise ValueError(f"{v!r} must be non-empty ASCII letters, digits, '.', '_', '-' and '/'")
+        return v + "/"
+
+
 class Show(_Frozen):
     root: Path
     title: Annotated[str, Field(min_length=1, max_length=255)]
@@ -873,6 +889,8 @@ class Show(_Frozen):
     """Delivery format and loudness for the built audio."""
     publish: PublishTarget = PublishTarget()
     """Where `podcast publish` sends the built site."""
+    build: BuildSettings = BuildSettings()
+    """How the build works: `remote_cache` shares encoded media through the publish bucket."""
     moved_from: Url | None = None
     """The feed URL at the host this show was imported from (`podcast import` writes it)."""
     new_feed_url: Url | None = None

@@ -197,7 +197,9 @@ def _publish(
 def known_entries(outputs: Sequence[Output], public: Sequence[BuiltEpisode]) -> dict[str, ObjectEntry]:
     """Size and sha256 of every output: media from the build's own digests, everything else hashed here."""
     media = {
-        b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public
+        b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
+        for b in public
+        if not b.audio.external
     }
     return {
         o.key: media[o.key]
@@ -299,7 +301,9 @@ def prepare(
     )
     if entries is None:
         entries = {
-            b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public
+            b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
+            for b in public
+            if not b.audio.external
         }
     the_plan = plan(outputs, remote, entries=entries)
     previous = dict(remote.episodes) if remote else {}
@@ -618,7 +622,8 @@ def _verify_enclosures(
     interrupted publish stored, which no HEAD has confirmed since (and the target may have lost).
     """
     confirmed = _confirmed_enclosures(remote)
-    todo = [b for b in public if confirmed.get(b.audio.key) != b.audio.sha256]
+    # an `audio_url:` enclosure is at another host: not ours to check or re-send
+    todo = [b for b in public if not b.audio.external and confirmed.get(b.audio.key) != b.audio.sha256]
     if not todo:
         return []
     if not feed_live:
@@ -629,6 +634,7 @@ def _verify_enclosures(
     redo = [
         Output(b.audio.key, b.audio.path, Kind.MEDIA, b.audio.mime, immutable=True)
         for b in {b.audio.key: b for b in bad}.values()
+        if b.audio.path is not None
     ]
     _put(target, redo, reporter, "Uploading media")
     problems = [p for p in _enclosure_problems(target, bad) if p]

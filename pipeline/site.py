@@ -963,11 +963,12 @@ class _Site:
         ep, key = b.episode, job.key
         ctx = self.shared(key)
         summary = notes.shorten(ep.summary) if ep.summary else rendered.summary
-        audio_href = (
-            urls.enclosure_url(show, b.audio.url)
-            if show.publish.enclosure_prefix
-            else self.link(key, b.audio.key)
-        )
+        if b.audio.external:  # an imported episode still at the old host: its URL byte for byte
+            audio_href = b.audio.url
+        elif show.publish.enclosure_prefix:
+            audio_href = urls.enclosure_url(show, b.audio.url)
+        else:
+            audio_href = self.link(key, b.audio.key)
         label, ext = FORMAT_LABELS.get(b.audio.mime, (b.audio.mime.rsplit("/", 1)[-1].upper(), "audio"))
         image_alt = f"Cover art for {ep.title}" if ep.image is not None else f"{show.title} cover art"
         image_path = ep.image if ep.image is not None else show.artwork
