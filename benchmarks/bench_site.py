@@ -24,6 +24,7 @@ from benchmarks import synth
 from pipeline import model, site, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode
 from pipeline.build import BuildWriter
+from pipeline.cache import PagePacks
 from pipeline.notes import Heading
 
 NOW = synth.dt.datetime(2100, 1, 1, tzinfo=synth.dt.UTC)
@@ -155,6 +156,7 @@ class Baseline:
             "funding": [{"url": f.url, "text": f.text} for f in show.funding],
             "footer_note": f"© {ep.date.year} {show.author}",
             "episode": {
+                "slug": ep.slug,
                 "title": ep.title,
                 "number": ep.number,
                 "season": ep.season,
@@ -208,14 +210,23 @@ def render(
     public: Sequence[BuiltEpisode] | None = None,
     workers: int | None = None,
 ) -> site.SiteRender:
-    return site.render_site(
-        fx.show,
-        fx.public if public is None else public,
-        asset_keys=fx.asset_keys,
-        artwork_key=fx.artwork_key,
-        cache_dir=cache_dir,
-        workers=workers,
-    )
+    """site.render_site with its page cache driven as build.py drives it (opened, passed, saved)."""
+    packs = PagePacks(cache_dir) if cache_dir is not None else None
+    try:
+        result = site.render_site(
+            fx.show,
+            fx.public if public is None else public,
+            asset_keys=fx.asset_keys,
+            artwork_key=fx.artwork_key,
+            cache=packs,
+            workers=workers,
+        )
+        if packs is not None:
+            packs.save()
+    finally:
+        if packs is not None:
+            packs.close()
+    return result
 
 
 def cpu_seconds() -> float:

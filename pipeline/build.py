@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import __version__, audio, model, notes, rules, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode, EpisodeRecord, Loudness, Transcript
-from pipeline.cache import CACHE_VERSION, StatCache
+from pipeline.cache import CACHE_VERSION, PagePacks, StatCache
 from pipeline.cache import key as _key
 from pipeline.errors import AudioError, ContentError, PipelineError
 from pipeline.manifest import Kind, Output
@@ -378,16 +378,22 @@ def build(
             for o in outputs:
                 if o.kind is Kind.ASSET and isinstance(o.data, Path):
                     asset_urls.setdefault(o.data, o.key)
-            outputs.extend(
-                site.render(
-                    show,
-                    public,
-                    asset_keys=asset_urls,
-                    artwork_key=artwork.key,
-                    templates=show.root / "templates",
-                    cache_dir=cache_dir / "site",
+            # site renders; the page cache is driven (and saved) here, and the writer below writes the pages.
+            packs = PagePacks(cache_dir / "site")
+            try:
+                outputs.extend(
+                    site.render(
+                        show,
+                        public,
+                        asset_keys=asset_urls,
+                        artwork_key=artwork.key,
+                        templates=show.root / "templates",
+                        cache=packs,
+                    )
                 )
-            )
+                packs.save()
+            finally:
+                packs.close()
     finally:
         stat.save()
     info = _build_info(audio_built)

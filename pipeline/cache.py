@@ -85,3 +85,168 @@ def key(*parts: object) -> str:
         h.update(_KEY_JSON.encode(part).encode())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def library_versions(*names: str) -> list[str]:
+    """'name==version' for each installed distribution ('name==?' when missing): part of a cache key."""
+    import importlib.metadata
+
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{name}==?")
+    return out
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a crash leaves the previous version in place."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+# --------------------------------------------------------------------------- page packs
+
+
+class PagePacks:
+    """Rendered pages by key, and small JSON records ("cards") by key, kept in one folder between builds.
+
+    The renderer asks `get(key)` and hands new pages to `put(key, data)`; nothing is written until the
+    build calls `save()`. Pages live in append-only pack files (pages/<name>.pack), one per save however many
+    pages it adds, because creating a file per page can cost as much as rendering it. pages.txt maps each key
+    to its pack, offset and length; cards.json holds the cards. Every file is replaced whole (written aside,
+    then renamed), so a crash leaves the previous cache intact; packs no entry names are removed. A save keeps
+    only what this build used: the pages and cards it read or made.
+    """
+
+    PAGES = "pages.txt"
+    CARDS = "cards.json"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._index: dict[str, str] = {}  # key -> "pack offset length", as read (checked on use)
+        self._cards: dict[str, object] = {}
+        self._used: dict[str, tuple[str, int, int]] = {}  # pages read this build
+        self._new: dict[str, bytes] = {}  # pages made this build
+        self._used_cards: dict[str, object] = {}
+        self._fds: dict[str, int | None] = {}
+        header = f"v {CACHE_VERSION}"
+        try:
+            lines = (root / self.PAGES).read_text().splitlines()
+            cards = json.loads((root / self.CARDS).read_text())
+        except (OSError, ValueError):
+            return
+        if not lines or lines[0] != header or not isinstance(cards, dict) or cards.get("v") != CACHE_VERSION:
+            return  # another version of the code wrote them: start over
+        self._index = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
+        found = cards.get("cards")
+        self._cards = found if isinstance(found, dict) else {}
+
+    # ----------------------------------------------------------------- pages
+
+    def get(self, key: str) -> bytes | None:
+        """A kept page's bytes, or None."""
+        if key in self._new:
+            return self._new[key]
+        raw = self._index.get(key)
+        if raw is None:
+            return None
+        pack, _, place = raw.partition(" ")
+        offset, _, length = place.partition(" ")
+        if not (offset.isdigit() and length.isdigit()) or "/" in pack:
+            return None
+        entry = (pack, int(offset), int(length))
+        data = self._read(entry)
+        if data is not None:
+            self._used[key] = entry
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        """Keep a freshly rendered page (in memory until save)."""
+        self._new[key] = data
+        self._used.pop(key, None)
+
+    def _read(self, entry: tuple[str, int, int]) -> bytes | None:
+        pack, offset, length = entry
+        if pack not in self._fds:
+            try:
+                self._fds[pack] = os.open(self.root / "pages" / pack, os.O_RDONLY)
+            except OSError:
+                self._fds[pack] = None
+        fd = self._fds[pack]
+        if fd is None:
+            return None
+        data = os.pread(fd, length, offset)
+        return data if len(data) == length else None
+
+    # ----------------------------------------------------------------- cards
+
+    def card(self, key: str) -> object | None:
+        """A kept card (any JSON value the renderer stored), or None."""
+        if key in self._used_cards:
+            return self._used_cards[key]
+        value = self._cards.get(key)
+        if value is not None:
+            self._used_cards[key] = value
+        return value
+
+    def put_card(self, key: str, value: object) -> None:
+        self._used_cards[key] = value
+
+    # ----------------------------------------------------------------- saving
+
+    def save(self) -> None:
+        """Write what this build used; drop everything else, and copy down packs that are mostly stale."""
+        pages = self.root / "pages"
+        pages.mkdir(parents=True, exist_ok=True)
+        live: dict[str, int] = {}
+        for pack, _, length in self._used.values():
+            live[pack] = live.get(pack, 0) + length
+        for pack, size in live.items():
+            try:
+                total = (pages / pack).stat().st_size
+            except OSError:
+                total = size
+            if size * 2 < total:
+                for k, entry in list(self._used.items()):
+                    if entry[0] == pack:
+                        data = self._read(entry)
+                        if data is not None:
+                            self.put(k, data)
+        self.close()
+        used = dict(self._used)
+        if self._new:
+            name = key(sorted(self._new))[:32] + ".pack"
+            offset = 0
+            chunks = []
+            for k in sorted(self._new):
+                data = self._new[k]
+                used[k] = (name, offset, len(data))
+                chunks.append(data)
+                offset += len(data)
+            _replace(pages / name, b"".join(chunks))
+        if self._new or len(used) != len(self._index):
+            lines = [f"v {CACHE_VERSION}", *(f"{k} {p} {o} {n}" for k, (p, o, n) in sorted(used.items()))]
+            _replace(self.root / self.PAGES, ("\n".join(lines) + "\n").encode())
+        cards = dict(sorted(self._used_cards.items()))
+        if cards != self._cards or not (self.root / self.CARDS).is_file():
+            doc = {"v": CACHE_VERSION, "cards": cards}
+            _replace(
+                self.root / self.CARDS, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+            )
+        keep = {entry[0] for entry in used.values()}
+        with os.scandir(pages) as found:
+            for item in found:
+                if item.name not in keep:
+                    Path(item.path).unlink(missing_ok=True)
+        self._index = {k: f"{p} {o} {n}" for k, (p, o, n) in used.items()}
+        self._cards, self._used, self._new = cards, {}, {}
+
+    def close(self) -> None:
+        """Close the packs opened for reading (save closes them too)."""
+        for fd in self._fds.values():
+            if fd is not None:
+                os.close(fd)
+        self._fds.clear()

@@ -17,6 +17,7 @@ import lxml.html
 import pytest
 
 from pipeline import build, site
+from pipeline.cache import PagePacks
 from pipeline.errors import ContentError
 from pipeline.manifest import Kind
 from pipeline.serve import Server
@@ -147,6 +148,19 @@ def variant_served(variant: build.BuildResult) -> Any:
 
 def html(result: build.BuildResult, key: str) -> lxml.html.HtmlElement:
     return lxml.html.fromstring((result.out_dir / key).read_bytes())
+
+
+def render_site(show: Any, public: Any, *, cache_dir: Path | None = None, **inputs: Any) -> site.SiteRender:
+    """site.render_site with the page cache kept in cache_dir, driven as build.py drives it (site writes nothing)."""
+    packs = PagePacks(cache_dir) if cache_dir is not None else None
+    try:
+        result = site.render_site(show, public, cache=packs, **inputs)
+        if packs is not None:
+            packs.save()
+    finally:
+        if packs is not None:
+            packs.close()
+    return result
 
 
 def site_inputs(result: build.BuildResult) -> dict[str, Any]:
@@ -319,8 +333,8 @@ def test_two_builds_give_byte_identical_pages(sample: build.BuildResult, cache: 
 
 def test_parallel_render_gives_the_same_pages(sample: build.BuildResult, tmp_path: Path):
     inputs = site_inputs(sample)
-    serial = site.render_site(sample.show, sample.public, workers=1, **inputs)
-    parallel = site.render_site(sample.show, sample.public, workers=2, cache_dir=tmp_path, **inputs)
+    serial = render_site(sample.show, sample.public, workers=1, **inputs)
+    parallel = render_site(sample.show, sample.public, workers=2, cache_dir=tmp_path, **inputs)
     assert [(o.key, o.data) for o in parallel.outputs] == [(o.key, o.data) for o in serial.outputs]
     assert parallel.rendered == serial.rendered and parallel.reused == ()
 
@@ -454,7 +468,7 @@ def test_render_site_reports_what_it_rendered(sample: build.BuildResult, tmp_pat
     public = sample.public
 
     def render(episodes: tuple[Any, ...], **extra: Any) -> site.SiteRender:
-        return site.render_site(sample.show, episodes, cache_dir=tmp_path / "site", **{**inputs, **extra})
+        return render_site(sample.show, episodes, cache_dir=tmp_path / "site", **{**inputs, **extra})
 
     def edited(slug: str, **fields: Any) -> tuple[Any, ...]:
         return tuple(
@@ -499,18 +513,16 @@ def test_render_site_reports_what_it_rendered(sample: build.BuildResult, tmp_pat
 
 def test_a_damaged_cache_is_rebuilt_not_trusted(sample: build.BuildResult, tmp_path: Path):
     inputs = site_inputs(sample)
-    first = site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
+    first = render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
     for pack in (tmp_path / "pages").iterdir():
         pack.write_bytes(pack.read_bytes()[:100])  # truncated
-    again = site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
+    again = render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
     assert [o.data for o in again.outputs] == [o.data for o in first.outputs]
     (tmp_path / "pages.txt").write_text("v 1\nnot an entry\n")
-    assert site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
+    assert render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
     (tmp_path / "cards.json").write_text("{not json")
-    assert site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
-    assert len(site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused) == len(
-        PAGES
-    )
+    assert render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
+    assert len(render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused) == len(PAGES)
 
 
 # --------------------------------------------------------------------------- helpers
