@@ -15,13 +15,14 @@ from pathlib import Path
 
 from pipeline import __version__, audio, model, notes, rules, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode, EpisodeRecord, Loudness, Transcript
-from pipeline.cache import CACHE_VERSION, PagePacks, StatCache
+from pipeline.cache import CACHE_VERSION, PagePacks, ParseCache, StatCache
 from pipeline.cache import key as _key
 from pipeline.errors import AudioError, ContentError, PipelineError
 from pipeline.manifest import Kind, Output
 from pipeline.progress import NullReporter, Reporter
 
 CACHE_DIR = ".podcast-cache"
+PARSE_CACHE = "episodes.pickle"  # model.load's parsed front matter, under CACHE_DIR
 BUILD_DIR = "build"
 BUILD_INFO_KEY = ".podcast/build.json"  # inside the build folder; never published
 MIME_EXT = {"audio/mpeg": "mp3", "audio/mp4": "m4a"}
@@ -348,9 +349,14 @@ def build(
     """Build the show into `out_dir` (default build/ next to show.yaml). Sources are never modified."""
 
     reporter = reporter or NullReporter()
-    show, episodes = model.load(show_path)
+    show_path = Path(show_path)
+    root = (show_path if show_path.is_dir() else show_path.parent).resolve()
+    cache_dir = Path(cache_dir) if cache_dir else root / CACHE_DIR
+    # Unchanged episode.md files are not read or parsed again (their fields are still validated).
+    parsed = ParseCache(cache_dir / PARSE_CACHE, model.parser_versions())
+    show, episodes = model.load(show_path, parse_cache=parsed)
+    parsed.save()
     out_dir = Path(out_dir) if out_dir else show.root / BUILD_DIR
-    cache_dir = Path(cache_dir) if cache_dir else show.root / CACHE_DIR
     stat = StatCache(cache_dir / "stat.json")
     stage = AudioStage(show, cache_dir, stat, reporter)
     try:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import PipelineError
 
@@ -250,3 +252,71 @@ class PagePacks:
             if fd is not None:
                 os.close(fd)
         self._fds.clear()
+
+
+# --------------------------------------------------------------------------- the model's parse cache
+
+
+class ParseCache:
+    """Parsed episode.md front matter and body by path, trusted while size, mtime and inode are unchanged.
+
+    model.load hands it each file's stat (model.ParseCache is the interface); a hit skips reading and YAML
+    parsing, and the fields are validated all the same. The YAML values (datetimes among them) are kept
+    with pickle, in one file under the build's own cache folder, which only this code writes: a file from
+    another CACHE_VERSION or other parser versions, or one that does not read back, is a miss for every
+    entry. `save` keeps the entries this load used (a deleted episode drops out), written atomically.
+    """
+
+    def __init__(self, path: Path, versions: str) -> None:
+        self.path = path
+        self.version = f"{CACHE_VERSION} {versions}"
+        self._entries: dict[str, tuple[int, int, int, dict[str, object], str]] = {}
+        self._used: dict[str, tuple[int, int, int, dict[str, object], str]] = {}
+        self.hits = self.misses = 0
+        try:
+            with open(path, "rb") as fh:
+                doc = pickle.load(fh)
+        except (
+            OSError,
+            pickle.UnpicklingError,
+            EOFError,
+            AttributeError,
+            ImportError,
+            ValueError,
+            TypeError,
+        ):
+            return
+        if (
+            isinstance(doc, dict)
+            and doc.get("version") == self.version
+            and isinstance(doc.get("entries"), dict)
+        ):
+            self._entries = doc["entries"]
+
+    def get(self, path: Path, st: os.stat_result) -> tuple[dict[str, Any], str] | None:
+        name = os.path.abspath(path)
+        hit = self._entries.get(name)
+        if (
+            isinstance(hit, tuple)
+            and len(hit) == 5
+            and hit[:3] == (st.st_size, st.st_mtime_ns, st.st_ino)
+            and isinstance(hit[3], dict)
+            and isinstance(hit[4], str)
+        ):
+            self._used[name] = hit
+            self.hits += 1
+            return dict(hit[3]), hit[4]
+        self.misses += 1
+        return None
+
+    def put(self, path: Path, st: os.stat_result, data: dict[str, Any], body: str) -> None:
+        self._used[os.path.abspath(path)] = (st.st_size, st.st_mtime_ns, st.st_ino, dict(data), body)
+
+    def save(self) -> None:
+        """Write the entries this load used, unless they are exactly what the file holds."""
+        if self._used == self._entries:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        doc = {"version": self.version, "entries": dict(sorted(self._used.items()))}
+        _replace(self.path, pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+        self._entries = self._used
