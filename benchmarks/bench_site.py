@@ -447,7 +447,8 @@ def main(argv: list[str] | None = None) -> int:
     ]
     try:
         for n in sizes:
-            bench_size(work, n, repeat, rows, notes)
+            if n:  # --sizes 0: only the process rebuild
+                bench_size(work, n, repeat, rows, notes)
         rebuild = (
             args.rebuild_episodes if args.rebuild_episodes is not None else (300 if args.quick else 10_000)
         )

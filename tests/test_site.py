@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -370,6 +371,17 @@ def test_pages_are_byte_identical_serial_and_parallel(sample: build.BuildResult,
     assert sum("notes" in vars(b) for b in fresh) < len(fresh)
     again = render_site(sample.show, public, workers=2, cache_dir=tmp_path / "2", **inputs)
     assert again.rendered == () and [o.data for o in again.outputs] == [o.data for o in serial.outputs]
+
+    # With another thread running (as under `podcast serve`), workers are spawned, not forked: same bytes.
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        spawned = render_site(sample.show, public, workers=2, **inputs)
+    finally:
+        stop.set()
+        thread.join()
+    assert [(o.key, o.data) for o in spawned.outputs] == [(o.key, o.data) for o in serial.outputs]
 
 
 def test_the_page_cache_is_saved_only_by_its_caller(sample: build.BuildResult, tmp_path: Path):
