@@ -1,4 +1,5 @@
-"""The build's caches (layer 2): content digests by stat, and the keys every cached result is filed under."""
+"""The build's caches (layer 2): content digests by stat, the keys every cached result is filed under, the
+rendered pages (PagePacks) and the model's parsed episode files (ParseCache)."""
 
 from __future__ import annotations
 
