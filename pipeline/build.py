@@ -21,6 +21,8 @@ from pipeline.cache import (
     CACHE_VERSION,
     EncodedEntry,
     MediaCache,
+    PagePacks,
+    ParseCache,
     RemoteStore,
     StatCache,
     TaggedEntry,
@@ -34,6 +36,7 @@ from pipeline.manifest import Kind, Output
 from pipeline.progress import NullReporter, NullTask, Reporter, Task
 
 CACHE_DIR = ".podcast-cache"
+PARSE_CACHE = "episodes.pickle"  # model.load's parsed front matter, under CACHE_DIR
 BUILD_DIR = "build"
 BUILD_INFO_KEY = ".podcast/build.json"  # inside the build folder; never published
 MIME_EXT = {"audio/mpeg": "mp3", "audio/mp4": "m4a"}
@@ -564,9 +567,14 @@ def build(
     """
 
     reporter = reporter or NullReporter()
-    show, episodes = model.load(show_path)
+    show_path = Path(show_path)
+    root = (show_path if show_path.is_dir() else show_path.parent).resolve()
+    cache_dir = Path(cache_dir) if cache_dir else root / CACHE_DIR
+    # Unchanged episode.md files are not read or parsed again (their fields are still validated).
+    parsed = ParseCache(cache_dir / PARSE_CACHE, model.parser_versions())
+    show, episodes = model.load(show_path, parse_cache=parsed)
+    parsed.save()
     out_dir = Path(out_dir) if out_dir else show.root / BUILD_DIR
-    cache_dir = Path(cache_dir) if cache_dir else show.root / CACHE_DIR
     if shard is not None and not (1 <= shard[0] <= shard[1]):
         raise PipelineError(
             f"shard {shard[0]}/{shard[1]} does not exist", hint="write --shard K/N with 1 <= K <= N"
@@ -629,16 +637,22 @@ def build(
             for o in outputs:
                 if o.kind is Kind.ASSET and isinstance(o.data, Path):
                     asset_urls.setdefault(o.data, o.key)
-            outputs.extend(
-                site.render(
-                    show,
-                    public,
-                    asset_keys=asset_urls,
-                    artwork_key=artwork.key,
-                    templates=show.root / "templates",
-                    cache_dir=cache_dir / "site",
+            # site renders; the page cache is driven (and saved) here, and the writer below writes the pages.
+            packs = PagePacks(cache_dir / "site")
+            try:
+                outputs.extend(
+                    site.render(
+                        show,
+                        public,
+                        asset_keys=asset_urls,
+                        artwork_key=artwork.key,
+                        templates=show.root / "templates",
+                        cache=packs,
+                    )
                 )
-            )
+                packs.save()
+            finally:
+                packs.close()
     finally:
         stat.save()
     outputs = list(dict.fromkeys(outputs))  # one file named twice (episode and chapter image) is one output

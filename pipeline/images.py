@@ -213,6 +213,15 @@ def cover_jpeg(image: Path, max_px: int = 1400) -> bytes:
     return encoded
 
 
+def image_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) in pixels of an image file, or None when it is missing or not an image Pillow reads."""
+    try:
+        with Image.open(path) as img:
+            return int(img.width), int(img.height)
+    except (OSError, UnidentifiedImageError):
+        return None
+
+
 def pillow_version() -> str:
     """The Pillow release that makes the cover JPEGs (part of the build cache key)."""
     version: str = PIL.__version__

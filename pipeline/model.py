@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import os
 import re
 import stat
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import yaml
@@ -1460,8 +1461,41 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
 INTERNAL_EPISODE_KEYS = ("slug", "dir", "source", "notes")
 
 
-def load_episode(show_root: Path, folder: Path) -> Episode:
-    """Load one episode folder (episode.md + files beside it)."""
+class ParseCache(Protocol):
+    """Where loading keeps each episode.md's parsed front matter and body, trusted while its stat is unchanged.
+
+    The build passes one (pipeline.cache.ParseCache, kept under .podcast-cache/); the fields are validated
+    on every load all the same, so a hit skips only reading and YAML parsing.
+    """
+
+    def get(self, path: Path, st: os.stat_result) -> tuple[dict[str, Any], str] | None: ...
+
+    def put(self, path: Path, st: os.stat_result, data: dict[str, Any], body: str) -> None: ...
+
+
+def parser_versions() -> str:
+    """The libraries a parsed or validated episode depends on (part of a parse cache's version)."""
+    import pydantic
+
+    return f"pydantic=={pydantic.VERSION} pyyaml=={yaml.__version__}"
+
+
+def _front_matter(source: Path, rel: str, cache: ParseCache | None) -> tuple[dict[str, Any], str]:
+    """episode.md's front matter and body, from the cache when the file's stat says it is unchanged."""
+    if cache is None:
+        data, body, _ = split_front_matter(_read_text(source, rel, MAX_NOTES_BYTES), rel)
+        return data, body
+    st = source.stat()
+    hit = cache.get(source, st) if st.st_size <= MAX_NOTES_BYTES else None
+    if hit is not None:
+        return hit
+    data, body, _ = split_front_matter(_read_text(source, rel, MAX_NOTES_BYTES), rel)
+    cache.put(source, st, data, body)
+    return data, body
+
+
+def load_episode(show_root: Path, folder: Path, *, parse_cache: ParseCache | None = None) -> Episode:
+    """Load one episode folder (episode.md + files beside it); `parse_cache` spares re-parsing unchanged files."""
     slug = folder.name
     rel = show_rel(show_root, folder / NOTES_FILE)
     if not SLUG_RE.match(slug):
@@ -1480,8 +1514,7 @@ def load_episode(show_root: Path, folder: Path) -> Episode:
     problem = source_file_problem(source, show_root)
     if problem and problem != "not found":
         raise ContentError(f"file {problem}", file=rel)
-    text = _read_text(source, rel, MAX_NOTES_BYTES)
-    data, body, _ = split_front_matter(text, rel)
+    data, body = _front_matter(source, rel, parse_cache)
     for key in INTERNAL_EPISODE_KEYS:
         if key in data:
             raise ContentError(
@@ -1513,7 +1546,9 @@ def episode_folders(root: Path) -> list[Path]:
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load_each_episode(root: Path) -> tuple[list[Episode], list[PipelineError]]:
+def load_each_episode(
+    root: Path, *, parse_cache: ParseCache | None = None
+) -> tuple[list[Episode], list[PipelineError]]:
     """Every episode folder that loads, and every problem of those that don't."""
     episodes: list[Episode] = []
     problems: list[PipelineError] = []
@@ -1523,7 +1558,7 @@ def load_each_episode(root: Path) -> tuple[list[Episode], list[PipelineError]]:
         return [], [err]
     for folder in folders:
         try:
-            episodes.append(load_episode(root, folder))
+            episodes.append(load_episode(root, folder, parse_cache=parse_cache))
         except ContentErrors as many:
             problems.extend(many.problems)
         except PipelineError as one:
@@ -1584,15 +1619,17 @@ def episode_guid(show: Show, ep: Episode) -> str:
     return ep.guid or str(uuid.uuid5(uuid.UUID(show_guid), ep.slug))
 
 
-def load(path: Path) -> tuple[Show, tuple[Episode, ...]]:
+def load(path: Path, *, parse_cache: ParseCache | None = None) -> tuple[Show, tuple[Episode, ...]]:
     """show.yaml and every episode; raises ContentErrors listing every problem in every file."""
-    show, episodes, problems = load_all(path)
+    show, episodes, problems = load_all(path, parse_cache=parse_cache)
     if problems or show is None:
         raise ContentErrors(problems)
     return show, tuple(sorted(episodes, key=lambda e: (e.date, e.slug)))
 
 
-def load_all(path: Path) -> tuple[Show | None, list[Episode], list[PipelineError]]:
+def load_all(
+    path: Path, *, parse_cache: ParseCache | None = None
+) -> tuple[Show | None, list[Episode], list[PipelineError]]:
     """Whatever loads, and every problem: the show (or None), the good episodes, all errors."""
     path = Path(path)
     problems: list[PipelineError] = []
@@ -1606,7 +1643,7 @@ def load_all(path: Path) -> tuple[Show | None, list[Episode], list[PipelineError
     root = show.root if show else (path if path.is_dir() else path.parent).resolve()
     if show is None and not (root / SHOW_FILE).is_file() and not path.is_file():
         raise problems[0]  # no show here at all: one line says so; episode errors would only be noise
-    episodes, episode_problems = load_each_episode(root)
+    episodes, episode_problems = load_each_episode(root, parse_cache=parse_cache)
     problems.extend(episode_problems)
     if show is not None:
         problems.extend(_cross_episode_problems(show, episodes))

@@ -69,8 +69,7 @@ SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
 #: module ("audio": pipeline/audio.py, or pipeline/audio/__init__.py once it is a package), a module of a
 #: subpackage ("audio.cover"), or every module of a subpackage ("validate.*").
 CONFINED: dict[str, set[str]] = {
-    # "site" for image_size (to move)
-    "PIL": {"images", "site"},
+    "PIL": {"images"},
     "lxml": {"feed", "feed_ext", "validate.*", "importer"},  # importer reads foreign feeds
     "yaml": {"model", "scaffold", "importer"},  # scaffold and importer write show.yaml/episode.md
     "pydantic": {"model"},
