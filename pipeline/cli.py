@@ -272,6 +272,8 @@ def publish_summary(outcome: publish.Outcome) -> str:
     parts.append(f"{n - len(outcome.new_episodes) - len(outcome.changed_episodes)} unchanged")
     if outcome.deleted:
         parts.append(f"{len(outcome.deleted)} deleted")
+    if outcome.repaired:
+        parts.append(f"{human.plural(len(outcome.repaired), 'lost or damaged file')} repaired")
     parts.append("feed updated" if outcome.feed_updated else "feed unchanged")
     return f"{verb} {human.plural(n, 'episode')} to {outcome.target}: {', '.join(parts)}."
 
@@ -285,6 +287,7 @@ def publish_plan_lines(outcome: publish.Outcome) -> list[str]:
     lines += [f"  delete              {key}" for key in outcome.deleted]
     lines += [f"  keep (grace)        {key}" for key in outcome.kept_for_grace]
     lines += [f"  refuse  {why}" for why in outcome.refusals]
+    lines += [f"  repair  {d.key}: {d.problem}" for d in outcome.repaired]
     if not outcome.uploads and not outcome.deleted:
         lines.append("  nothing to upload")
     return lines
@@ -307,6 +310,8 @@ def publish_json(outcome: publish.Outcome) -> dict[str, Any]:
         "feed_updated": outcome.feed_updated,
         "refusals": list(outcome.refusals),
         "forced": outcome.forced,
+        "repaired": [{"key": d.key, "problem": d.problem} for d in outcome.repaired],
+        "swept": list(outcome.swept),
         "summary": publish_summary(outcome),
     }
 
@@ -326,6 +331,7 @@ def status_lines(state: publish.Status) -> list[str]:
     out += [f"  upload  {human.size(n):>10}  {k}" for k, n in state.to_upload]
     out += [f"  only on target    {k}" for k in state.stale]
     out += [f"  would refuse      {r}" for r in state.refusals]
+    out += [f"  damaged on target {d.key}: {d.problem}" for d in state.damaged]
     return out
 
 
@@ -341,6 +347,8 @@ def status_json(state: publish.Status) -> dict[str, Any]:
         "would_refuse": list(state.refusals),
         "new_episodes": list(state.new_episodes),
         "changed_episodes": list(state.changed_episodes),
+        "damaged": [{"key": d.key, "problem": d.problem} for d in state.damaged],
+        "verified": state.verified,
     }
 
 
@@ -656,6 +664,10 @@ def validate_command(
 # --------------------------------------------------------------------------- publish, status
 
 
+def _verify_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--verify", is_flag=True, help=help)
+
+
 @cli.command(name="publish")
 @show_option
 @now_option
@@ -673,6 +685,7 @@ def validate_command(
 )
 @click.option("--break-lock", is_flag=True, help="Take over a lock left by a crashed publish.")
 @click.option("--create-bucket", is_flag=True, help="Create the S3 bucket if it does not exist.")
+@_verify_option("Compare the whole target with what was published (sizes, checksums) and repair it.")
 @format_option(help="Summary for people (text) or machines (json).")
 def publish_command(
     show_path: Path,
@@ -683,6 +696,7 @@ def publish_command(
     prune: bool,
     break_lock: bool,
     create_bucket: bool,
+    verify: bool,
     fmt: str,
 ) -> None:
     """Build, then upload only what changed: media first, pages next, the feed last.
@@ -698,7 +712,12 @@ def publish_command(
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
     target = publish.open_target(result.show)
     options = publish.Options(
-        dry_run=dry_run, force=force, prune=prune, break_lock=break_lock, create_bucket=create_bucket
+        dry_run=dry_run,
+        force=force,
+        prune=prune,
+        break_lock=break_lock,
+        create_bucket=create_bucket,
+        verify=verify,
     )
     outcome = publish.publish(
         result.show, result.outputs, result.public, target, options=options, reporter=reporter
@@ -719,8 +738,9 @@ def publish_command(
 @show_option
 @now_option
 @out_option
+@_verify_option("Compare the whole target with what was published (sizes, checksums); change nothing.")
 @format_option()
-def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None, fmt: str) -> None:
+def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None, verify: bool, fmt: str) -> None:
     """Show what differs between a fresh build and the publish target.
 
     \b
@@ -730,7 +750,9 @@ def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None, fmt:
     from pipeline import build, publish
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
-    state = publish.status(result.show, result.outputs, result.public, publish.open_target(result.show))
+    state = publish.status(
+        result.show, result.outputs, result.public, publish.open_target(result.show), verify=verify
+    )
     emit(fmt, status_json(state), lambda: status_lines(state))
 
 

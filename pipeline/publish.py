@@ -8,6 +8,7 @@ publish again resumes (content-addressed files already there are not sent twice)
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
 import os
@@ -47,6 +48,7 @@ class Options:
     prune: bool = False  # delete objects the build no longer has (not media the previous feed referenced)
     break_lock: bool = False
     create_bucket: bool = False
+    verify: bool = False  # compare the whole target (listing, sizes, checksums), not only the cheap checks
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Outcome:
     feed_updated: bool
     refusals: tuple[str, ...] = ()
     forced: bool = False
+    repaired: tuple[Damage, ...] = ()  # published objects the target had lost or damaged, sent again
+    swept: tuple[str, ...] = ()  # temporary files a killed publish had left, removed
 
     @property
     def uploaded_bytes(self) -> int:
@@ -135,13 +139,22 @@ def publish(
     entries = known_entries(outputs, public)
     if options.dry_run:
         return _run(
-            show, public, target, options, reporter, None, prepare(show, outputs, public, target, entries)
+            show,
+            public,
+            target,
+            options,
+            reporter,
+            None,
+            checked(prepare(show, outputs, public, target, entries), target, outputs, public, options.verify),
         )
     first: Prepared | None = None
+    leftovers = target.temp_files()
     if not options.break_lock and target.get(storage.LOCK_KEY) is None:
         # A publish with nothing to do writes nothing, not even the lock.
-        first = prepare(show, outputs, public, target, entries)
-        if _nothing_to_do(first, options) and not first.refusals:
+        first = checked(
+            prepare(show, outputs, public, target, entries), target, outputs, public, options.verify
+        )
+        if _nothing_to_do(first, options) and not first.refusals and not leftovers:
             return _outcome(first, options, target, public, (), 0)
     lock = _take_lock(target, options.break_lock, reporter)
     _HELD.add(lock.info.token)
@@ -154,9 +167,18 @@ def publish(
             prep = (
                 first
                 if first is not None and _unchanged_since(target, first)
-                else prepare(show, outputs, public, target, entries)
+                else checked(
+                    prepare(show, outputs, public, target, entries), target, outputs, public, options.verify
+                )
             )
-            return _run(show, public, target, options, reporter, lock, prep)
+            swept = target.sweep_temp_files() if leftovers else ()
+            if swept:
+                reporter.warn(
+                    f"removed {human.plural(len(swept), 'temporary file')} an interrupted publish left "
+                    f"in {target.description}"
+                )
+            outcome = _run(show, public, target, options, reporter, lock, prep)
+            return dataclasses.replace(outcome, swept=swept) if swept else outcome
     finally:
         _HELD.discard(lock.info.token)
 
@@ -242,6 +264,7 @@ class Prepared:
     new_slugs: tuple[str, ...]
     changed_slugs: tuple[str, ...]
     manifest_md5: str | None = None  # of the manifest's bytes as read; None when there was none
+    damage: tuple[Damage, ...] = ()  # what the target check found (see `checked`)
 
 
 def prepare(
@@ -320,6 +343,7 @@ def _outcome(
         feed_updated=any(o.kind is Kind.FEED for o in prep.plan.uploads),
         refusals=prep.refusals,
         forced=bool(prep.refusals) and options.force,
+        repaired=prep.damage,
     )
 
 
@@ -352,7 +376,9 @@ def _run(
         return outcome((), 0)
 
     uploads = list(the_plan.uploads)
-    present = _already_present(target, uploads, the_plan)
+    for damage in prep.damage:
+        reporter.warn(f"{target.description.rstrip('/')}/{damage.key}: {damage.problem}; sending it again")
+    present = _already_present(target, uploads, the_plan) - {d.key for d in prep.damage}
     uploads = [o for o in uploads if o.key not in present]
     by_kind = {kind: [o for o in uploads if o.kind is kind] for kind in Kind}
     done: dict[str, ObjectEntry] = dict(remote.objects) if remote else {}
@@ -551,6 +577,8 @@ class Status:
     refusals: tuple[str, ...]
     new_episodes: tuple[str, ...]
     changed_episodes: tuple[str, ...]
+    damaged: tuple[Damage, ...] = ()  # published objects the target no longer serves as recorded
+    verified: bool = False  # the whole target was compared (--verify), not only the cheap checks
 
     @property
     def in_sync(self) -> bool:
@@ -558,11 +586,17 @@ class Status:
 
 
 def status(
-    show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode], target: storage.Storage
+    show: model.Show,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    *,
+    verify: bool = False,
 ) -> Status:
-    """Compare a build with the target's manifest (read-only: one GET)."""
+    """Compare a build with the target's manifest (one GET) and the target itself (the cheap checks, or
+    with `verify` the whole listing and checksums). Read-only: repairs are for `publish`."""
     target.ensure_ready()
-    prep = prepare(show, outputs, public, target)
+    prep = checked(prepare(show, outputs, public, target), target, outputs, public, verify)
     return Status(
         target.description,
         prep.remote is not None,
@@ -572,4 +606,95 @@ def status(
         prep.refusals,
         prep.new_slugs,
         prep.changed_slugs,
+        prep.damage,
+        verify,
     )
+
+
+# --------------------------------------------------------------------------- the target is checked, not trusted
+
+#: On a target where every check is a request (S3), a publish HEADs the feed and this many of the newest
+#: episodes' enclosures every time: a handful of requests, so a no-op stays fast. `--verify` checks all.
+CHEAP_ENCLOSURES = 3
+_CHECK_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A published object the target no longer serves as the manifest records it."""
+
+    key: str
+    problem: str  # "missing", "12 bytes, expected 3400", "its bytes differ from the published ones"
+
+
+def checked(
+    prep: Prepared,
+    target: storage.Storage,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    verify: bool = False,
+) -> Prepared:
+    """`prep` with what the target has lost or damaged planned again, in the safe order.
+
+    The objects checked are the ones the plan leaves alone because the manifest says they are there.
+    A folder stats every one (and with `verify` hashes each file); S3 HEADs the feed and the newest
+    enclosures (with `verify`, one listing compares every size and ETag). Writes nothing.
+    """
+    if prep.remote is None or not prep.plan.unchanged:
+        return prep
+    damage = _target_damage(prep, target, outputs, public, verify)
+    if not damage:
+        return prep
+    lost = {d.key for d in damage}
+    trusted = dataclasses.replace(
+        prep.remote, objects={k: e for k, e in prep.remote.objects.items() if k not in lost}
+    )
+    the_plan = plan(outputs, trusted, entries=prep.plan.entries)
+    return dataclasses.replace(prep, remote=trusted, plan=the_plan, damage=damage)
+
+
+def _target_damage(
+    prep: Prepared,
+    target: storage.Storage,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    verify: bool,
+) -> tuple[Damage, ...]:
+    recorded = prep.plan.entries
+    by_key = {o.key: o for o in outputs}
+    unchanged = [key for key in prep.plan.unchanged if key in by_key]
+    infos: list[storage.ObjectInfo | None]
+    if verify:
+        listing = {info.key: info for info in target.list("")}
+        keys = unchanged
+        infos = [listing.get(key) for key in keys]
+    else:
+        if target.cheap_stat:
+            keys = unchanged
+        else:
+            newest = sorted(public, key=lambda b: (b.episode.date, b.episode.slug), reverse=True)
+            wanted = {o.key for o in outputs if o.kind is Kind.FEED}
+            wanted.update(b.audio.key for b in newest[:CHEAP_ENCLOSURES])
+            keys = [key for key in unchanged if key in wanted]
+        if target.cheap_stat:
+            infos = [target.head(key) for key in keys]
+        else:
+            with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
+                infos = list(pool.map(target.head, keys))
+
+    def problem(key: str, info: storage.ObjectInfo | None) -> Damage | None:
+        want = recorded[key]
+        if info is None:
+            return Damage(key, "missing")
+        if info.size != want.size:
+            return Damage(key, f"{info.size} bytes, expected {want.size}")
+        if verify and not target.holds(info, by_key[key].data, want.sha256):
+            return Damage(key, "its bytes differ from the published ones")
+        return None
+
+    if not verify:
+        found = [problem(key, info) for key, info in zip(keys, infos, strict=True)]
+    else:
+        with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
+            found = list(pool.map(problem, keys, infos))
+    return tuple(d for d in found if d is not None)
