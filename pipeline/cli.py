@@ -706,7 +706,15 @@ def publish_command(
         podcast publish --dry-run
         podcast publish
     """
-    from pipeline import build, publish
+    from pipeline import publish
+
+    stamp = publish.source_stamp(show_path, out_dir)  # before the build: an edit during it is not missed
+    if not (dry_run or force or prune or break_lock or create_bucket or verify):
+        unchanged = publish.unchanged_publish(show_path, out_dir, now, stamp)
+        if unchanged is not None:  # nothing changed since the last publish: no model, no build
+            emit(fmt, publish_json(unchanged), lambda: [publish_summary(unchanged)])
+            return
+    from pipeline import build
 
     reporter = _reporter()
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
@@ -721,6 +729,18 @@ def publish_command(
     )
     outcome = publish.publish(
         result.show, result.outputs, result.public, target, options=options, reporter=reporter
+    )
+    publish.remember_publish(
+        show_path,
+        out_dir,
+        stamp,
+        result.show,
+        result.episodes,
+        result.outputs,
+        result.public,
+        target,
+        outcome,
+        now,
     )
     if fmt == "text" and not dry_run:
         for why in outcome.refusals:

@@ -11,14 +11,16 @@ from __future__ import annotations
 import dataclasses
 import getpass
 import hashlib
+import json
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pipeline import human, model, storage, urls
-from pipeline.artifacts import BuiltEpisode
+from pipeline import human, storage
 from pipeline.errors import PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
     MANIFEST_KEY,
@@ -34,6 +36,12 @@ from pipeline.manifest import (
     plan,
 )
 from pipeline.progress import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    # Only annotations: the unchanged-show fast path (`unchanged_publish`) must not load the model
+    # (pydantic, YAML); `urls` is imported where a plan needs it.
+    from pipeline import model
+    from pipeline.artifacts import BuiltEpisode
 
 IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed: the bytes under a key never change
 SHORT = "public, max-age=300"  # feed and pages: apps and browsers see an update within minutes
@@ -278,6 +286,8 @@ def prepare(
 
     `entries` may give the outputs' digests already known (see `known_entries`); the rest are hashed.
     """
+    from pipeline import urls
+
     data = target.get(MANIFEST_KEY)
     remote = _parse_manifest(data, target)
     new_eps = episode_entries(public)
@@ -698,3 +708,193 @@ def _target_damage(
         with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
             found = list(pool.map(problem, keys, infos))
     return tuple(d for d in found if d is not None)
+
+
+# --------------------------------------------------------------------------- an unchanged show: no model, no build
+
+CACHE_DIR = ".podcast-cache"  # build.CACHE_DIR (publish does not import build; a test keeps them equal)
+BUILD_DIR = "build"  # build.BUILD_DIR, likewise
+NOOP_RECORD = "publish-noop.json"
+_RECORD_VERSION = 1
+_PACKAGE = Path(__file__).resolve().parent  # the tool's own files: an upgrade or an edit invalidates a record
+_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_DEFAULT_REGION")
+
+
+def _show_file(show_path: Path) -> Path:
+    return show_path / "show.yaml" if show_path.is_dir() else show_path
+
+
+def _record_path(show_path: Path) -> Path:
+    return _show_file(show_path).parent / CACHE_DIR / NOOP_RECORD
+
+
+def _read_record(show_path: Path) -> dict[str, Any] | None:
+    try:
+        raw = json.loads(_record_path(show_path).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return raw if isinstance(raw, dict) and raw.get("version") == _RECORD_VERSION else None
+
+
+def _stamp(bases: Sequence[Path], skip: Sequence[str]) -> str:
+    """sha256 over (path, size, mtime_ns, inode) of every file under `bases`; hidden folders, __pycache__
+    and the folders in `skip` are left out. Stat data only: nothing is read."""
+    h = hashlib.sha256()
+    skipped = set(skip)
+    for base in bases:
+        for dirpath, dirs, files in os.walk(os.path.abspath(base)):
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and d != "__pycache__" and os.path.join(dirpath, d) not in skipped
+            )
+            for name in sorted(files):
+                full = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(full)
+                except OSError:
+                    continue
+                h.update(f"{full}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+    return h.hexdigest()
+
+
+def _out_dir(show_path: Path, out_dir: Path | None) -> str:
+    return os.path.abspath(out_dir if out_dir is not None else _show_file(show_path).parent / BUILD_DIR)
+
+
+def source_stamp(show_path: Path, out_dir: Path | None = None) -> str:
+    """The stat fingerprint of a show's sources (show.yaml, episodes/**, artwork: everything in its folder
+    but the build, the cache and a local target inside it) and of this tool's code. Take it before a build."""
+    record = _read_record(show_path) or {}
+    skip = [str(p) for p in record.get("skip", []) if isinstance(p, str)]
+    root = _show_file(show_path).parent
+    skip += [_out_dir(show_path, out_dir), os.path.abspath(root / "public")]
+    return _stamp([root, _PACKAGE], skip)
+
+
+def unchanged_publish(show_path: Path, out_dir: Path | None, now: Any, stamp: str) -> Outcome | None:
+    """The outcome of a publish with nothing to do, found without loading the model or building, or None
+    when that cannot be shown (then publish the usual way).
+
+    It holds when the sources' stat `stamp` and the build folder match the last publish's record, the clock
+    has not reached the next scheduled episode, the target's manifest is byte for byte the one that publish
+    left (one GET), and the cheap checks pass (every published object stat'ed on a folder; the feed and
+    newest enclosures HEAD'ed on S3). No lock is taken: nothing is written.
+    """
+    record = _read_record(show_path)
+    try:
+        if (
+            record is None
+            or record.get("sources") != stamp
+            or record.get("out_dir") != _out_dir(show_path, out_dir)
+            or record.get("env") != {k: os.environ.get(k) for k in _ENV}
+        ):
+            return None
+        import datetime as dt
+
+        if now < dt.datetime.fromisoformat(record["now"]):
+            return None
+        if record.get("next_change") and now >= dt.datetime.fromisoformat(record["next_change"]):
+            return None
+        if record.get("build") != _stamp([Path(record["out_dir"])], []):
+            return None
+        target = storage.open_storage(**record["target"])
+        checks = {str(k): int(v) for k, v in record["checks"].items()}
+        outcome = Outcome(
+            target=str(record["description"]),
+            dry_run=False,
+            episodes=int(record["episodes"]),
+            new_episodes=(),
+            changed_episodes=(),
+            uploads=(),
+            unchanged=int(record["unchanged"]),
+            skipped_present=0,
+            deleted=(),
+            kept_for_grace=(),
+            feed_updated=False,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # a record of another shape: the usual way
+    if target.temp_files():
+        return None
+    data = target.get(MANIFEST_KEY)
+    if data is None or hashlib.md5(data, usedforsecurity=False).hexdigest() != record.get("manifest_md5"):
+        return None
+    keys = sorted(checks)
+    if target.cheap_stat:
+        infos = [target.head(k) for k in keys]
+    else:
+        with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
+            infos = list(pool.map(target.head, keys))
+    if any(info is None or info.size != checks[k] for k, info in zip(keys, infos, strict=True)):
+        return None
+    return outcome
+
+
+def remember_publish(
+    show_path: Path,
+    out_dir: Path | None,
+    stamp: str,
+    show: model.Show,
+    episodes: Sequence[model.Episode],
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    outcome: Outcome,
+    now: Any,
+) -> None:
+    """After a publish that left the target serving this build, record what `unchanged_publish` checks.
+    A record that cannot be written is no error (the next publish just takes the usual way)."""
+    path = _record_path(show_path)
+    if outcome.dry_run or (outcome.refusals and not outcome.forced):
+        return
+    skip = []
+    if show.publish.target == "local":
+        skip.append(os.path.abspath(show.publish_dir))
+        params: dict[str, Any] = {"kind": "local", "path": str(show.publish_dir)}
+    else:
+        p = show.publish
+        params = {
+            "kind": "s3",
+            "bucket": p.bucket,
+            "prefix": p.prefix,
+            "region": p.region,
+            "endpoint_url": p.endpoint_url,
+            "profile": p.profile,
+        }
+    data = target.get(MANIFEST_KEY)
+    if data is None:
+        return
+    manifest = _parse_manifest(data, target)
+    assert manifest is not None
+    built = {o.key for o in outputs}
+    if target.cheap_stat:
+        wanted = built
+    else:
+        newest = sorted(public, key=lambda b: (b.episode.date, b.episode.slug), reverse=True)
+        wanted = {o.key for o in outputs if o.kind is Kind.FEED}
+        wanted.update(b.audio.key for b in newest[:CHEAP_ENCLOSURES])
+    future = [ep.date for ep in episodes if ep.date > now]
+    record = {
+        "version": _RECORD_VERSION,
+        "sources": stamp,
+        "skip": skip,
+        "out_dir": _out_dir(show_path, out_dir),
+        "build": _stamp([Path(_out_dir(show_path, out_dir))], []),
+        "env": {k: os.environ.get(k) for k in _ENV},
+        "now": now.isoformat(),
+        "next_change": min(future).isoformat() if future else None,
+        "target": params,
+        "description": target.description,
+        "manifest_md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        "checks": {k: e.size for k, e in manifest.objects.items() if k in wanted},
+        "episodes": len(public),
+        "unchanged": len(built),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:
+        return
