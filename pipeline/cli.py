@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -13,12 +14,26 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from pipeline import __version__, check, human, model, scaffold
+from pipeline import __version__, human
 from pipeline.errors import ContentErrors, ExitCode, PipelineError
 from pipeline.progress import NullTask, Reporter, Task
 
+
+class _Lazy:
+    """A module imported on its first attribute use: starting the CLI stays cheap, and `podcast publish`
+    of an unchanged show never loads the model (pydantic, YAML, mutagen)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
 if TYPE_CHECKING:
-    from pipeline import build, publish
+    from pipeline import build, check, model, publish, scaffold
+else:
+    check, model, scaffold = _Lazy("pipeline.check"), _Lazy("pipeline.model"), _Lazy("pipeline.scaffold")
 
 # --------------------------------------------------------------------------- output
 
@@ -232,6 +247,22 @@ def format_option(
         )(f)
 
     return decorate
+
+
+class _LazyChoice(click.Choice[str]):
+    """A Choice whose values are looked up when first needed (parsing or help), not at import."""
+
+    def __init__(self, load: Callable[[], list[str]]) -> None:
+        self._load = load
+        super().__init__([])
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._load())
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass
 
 
 def _reporter() -> Reporter:
@@ -859,7 +890,7 @@ def tag_command(
 
 
 @cli.command(name="docs")
-@click.argument("topic", required=False, type=click.Choice(sorted(scaffold.DOC_TOPICS)))
+@click.argument("topic", required=False, type=_LazyChoice(lambda: sorted(scaffold.DOC_TOPICS)))
 def docs_command(topic: str | None) -> None:
     """Print the reference of every show.yaml setting and episode field (offline, from this version).
 

@@ -317,8 +317,10 @@ def test_s3_noop_publish_checks_only_a_handful_of_objects(s3_env: SeaweedServer,
     "what", ["deleted-page", "deleted-old-enclosure", "truncated-old-enclosure", "same-size-old-enclosure"]
 )
 def test_s3_verify_finds_and_repairs_what_the_cheap_check_does_not_look_at(
-    s3_env: SeaweedServer, bucket: str, s3_show: Path, what: str
+    s3_env: SeaweedServer, bucket: str, s3_show: Path, what: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The sample show has 3 episodes, all among the newest the cheap check HEADs; check only the newest.
+    monkeypatch.setattr(publish, "CHEAP_ENCLOSURES", 1)
     key = a_page(s3_show) if what == "deleted-page" else oldest_enclosure(s3_show)
     assert key != newest_enclosure(s3_show)
     full = PREFIX + key
@@ -357,7 +359,13 @@ def test_s3_concurrent_lock_loser_reads_held_never_unreadable(s3_env: SeaweedSer
         won: list[Any] = []
         lost: list[str] = []
 
-        def take(store: S3Storage, name: str) -> None:
+        def take(
+            store: S3Storage,
+            name: str,
+            barrier: threading.Barrier = barrier,
+            won: list[Any] = won,
+            lost: list[str] = lost,
+        ) -> None:
             barrier.wait()
             try:
                 won.append(store.acquire_lock(name))
@@ -373,3 +381,83 @@ def test_s3_concurrent_lock_loser_reads_held_never_unreadable(s3_env: SeaweedSer
         messages += lost
         assert won[0].release()
     assert all("unreadable" not in m and "locked by publisher" in m for m in messages), messages
+
+
+# =========================================================================== an unchanged show: no model, no build
+
+_PROBE = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('BUILT' if 'pipeline.build' in sys.modules else 'SKIPPED', file=sys.stderr))\n"
+    "from pipeline.cli import main\n"
+    "main()\n"
+)
+
+
+def publish_process(show_yaml: Path, *extra: str) -> tuple[str, str]:
+    """`podcast publish` as a fresh process: (its summary line, whether it loaded the build)."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _PROBE, "publish", "--show", str(show_yaml), "--now", NOW_ISO, "-q", *extra],
+        capture_output=True,
+        text=True,
+        cwd=show_yaml.parent,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip(), proc.stderr.strip().splitlines()[-1]
+
+
+def test_unchanged_show_publishes_without_loading_the_model_or_building(show: Path) -> None:
+    assert publish.CACHE_DIR == build.CACHE_DIR and publish.BUILD_DIR == build.BUILD_DIR
+    first, how = publish_process(show)
+    assert how == "BUILT" and "feed updated" in first
+    noop, how = publish_process(show)
+    assert how == "BUILT"  # the first publish's record is written with its own stamp; this one confirms it
+    assert noop.endswith("3 unchanged, feed unchanged.")
+    again, how = publish_process(show)
+    assert (again, how) == (noop, "SKIPPED")
+
+    # An edited source, a hand-deleted feed, a changed build folder: each takes the usual way again.
+    md = show.parent / "episodes" / "why-your-knees-hurt-when-you-run" / "episode.md"
+    md.write_text(md.read_text() + "\nOne more line.\n")
+    edited, how = publish_process(show)
+    assert how == "BUILT" and "1 changed" in edited and "feed updated" in edited
+    assert publish_process(show) == (noop, "SKIPPED")
+
+    (show.parent / "public" / "feed.xml").unlink()
+    repaired_line, how = publish_process(show)
+    assert how == "BUILT" and "repaired" in repaired_line
+    assert (show.parent / "public" / "feed.xml").read_bytes() == data_of(outputs(show)["feed.xml"])
+    assert publish_process(show) == (noop, "SKIPPED")
+
+    shutil.rmtree(show.parent / build.BUILD_DIR)
+    assert publish_process(show)[1] == "BUILT"
+    assert (show.parent / build.BUILD_DIR / "feed.xml").exists()
+
+
+def test_unchanged_fast_path_honours_the_clock_and_the_options(show: Path) -> None:
+    publish_process(show)
+    publish_process(show)
+    assert publish_process(show)[1] == "SKIPPED"
+    assert publish_process(show, "--dry-run")[1] == "BUILT"
+    assert publish_process(show, "--verify")[1] == "BUILT"
+    # A scheduled episode: the record says when the build would change, and then it is not used.
+    import datetime as dt
+
+    episodes = show.parent / "episodes"
+    (episodes / "next-week").mkdir()
+    shutil.copyfile(
+        episodes / "coming-back-after-a-running-injury" / "audio.mp3", episodes / "next-week" / "audio.mp3"
+    )
+    when = NOW + dt.timedelta(days=7)
+    (episodes / "next-week" / "episode.md").write_text(
+        f"---\ntitle: Next week\ndate: {when.isoformat()}\naudio: audio.mp3\n---\nSoon.\n"
+    )
+    publish_process(show)
+    assert publish_process(show)[0].endswith("3 unchanged, feed unchanged.")
+    assert publish_process(show)[1] == "SKIPPED"
+    later = (when + dt.timedelta(hours=1)).isoformat()
+    line, how = publish_process(show, "--now", later)
+    assert how == "BUILT" and "1 new" in line and "feed updated" in line
