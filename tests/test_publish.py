@@ -488,6 +488,8 @@ def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) 
         "would_refuse",
         "new_episodes",
         "changed_episodes",
+        "damaged",
+        "verified",
     }
     outcome = publish_json(target.show)
     assert uploaded(outcome) == {f"episodes/{KNEES}/index.html", "feed.xml"}
