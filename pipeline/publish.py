@@ -78,6 +78,7 @@ class Outcome:
     forced: bool = False
     repaired: tuple[Damage, ...] = ()  # published objects the target had lost or damaged, sent again
     swept: tuple[str, ...] = ()  # temporary files a killed publish had left, removed
+    manifest_md5: str | None = None  # of the manifest the target holds afterwards (None: not known)
 
     @property
     def uploaded_bytes(self) -> int:
@@ -354,6 +355,7 @@ def _outcome(
         refusals=prep.refusals,
         forced=bool(prep.refusals) and options.force,
         repaired=prep.damage,
+        manifest_md5=prep.manifest_md5 if not options.dry_run else None,
     )
 
 
@@ -435,9 +437,12 @@ def _run(
         objects=done,
         episodes=new_eps,
     )
-    target.put(MANIFEST_KEY, final.to_json(), content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
+    manifest_bytes = final.to_json()
+    target.put(MANIFEST_KEY, manifest_bytes, content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
     sent = {o.key for o in uploads}
-    return outcome(uploads + [o for o in _unique(repaired) if o.key not in sent], len(present))
+    done_outcome = outcome(uploads + [o for o in _unique(repaired) if o.key not in sent], len(present))
+    md5 = hashlib.md5(manifest_bytes, usedforsecurity=False).hexdigest()
+    return dataclasses.replace(done_outcome, manifest_md5=md5)
 
 
 def _unique(outputs: Sequence[Output]) -> list[Output]:
@@ -831,6 +836,10 @@ def unchanged_publish(show_path: Path, out_dir: Path | None, now: Any, stamp: st
     return outcome
 
 
+def _output_size(o: Output) -> int:
+    return o.data.stat().st_size if isinstance(o.data, Path) else len(o.data)
+
+
 def remember_publish(
     show_path: Path,
     out_dir: Path | None,
@@ -862,11 +871,8 @@ def remember_publish(
             "endpoint_url": p.endpoint_url,
             "profile": p.profile,
         }
-    data = target.get(MANIFEST_KEY)
-    if data is None:
+    if outcome.manifest_md5 is None:
         return
-    manifest = _parse_manifest(data, target)
-    assert manifest is not None
     built = {o.key for o in outputs}
     if target.cheap_stat:
         wanted = built
@@ -886,8 +892,8 @@ def remember_publish(
         "next_change": min(future).isoformat() if future else None,
         "target": params,
         "description": target.description,
-        "manifest_md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
-        "checks": {k: e.size for k, e in manifest.objects.items() if k in wanted},
+        "manifest_md5": outcome.manifest_md5,
+        "checks": {o.key: _output_size(o) for o in outputs if o.key in wanted},
         "episodes": len(public),
         "unchanged": len(built),
     }
