@@ -385,9 +385,15 @@ def test_s3_concurrent_lock_loser_reads_held_never_unreadable(s3_env: SeaweedSer
 
 # =========================================================================== an unchanged show: no model, no build
 
+# What the process loaded: BUILT (the build ran), SKIPPED (neither the build nor the model, pydantic or
+# YAML was imported), or LOADED <modules> (no build, but something on the no-op path is not lazy).
 _PROBE = (
     "import atexit, sys\n"
-    "atexit.register(lambda: print('BUILT' if 'pipeline.build' in sys.modules else 'SKIPPED', file=sys.stderr))\n"
+    "def verdict():\n"
+    "    heavy = [m for m in ('pipeline.model', 'pydantic', 'yaml', 'mutagen') if m in sys.modules]\n"
+    "    built = 'pipeline.build' in sys.modules\n"
+    "    print('BUILT' if built else 'LOADED ' + ','.join(heavy) if heavy else 'SKIPPED', file=sys.stderr)\n"
+    "atexit.register(verdict)\n"
     "from pipeline.cli import main\n"
     "main()\n"
 )
