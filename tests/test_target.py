@@ -6,6 +6,7 @@ enclosure and same-size corruption; temp files a killed publish left; a lock rea
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import threading
@@ -465,3 +466,33 @@ def test_unchanged_fast_path_honours_the_clock_and_the_options(show: Path) -> No
     later = (when + dt.timedelta(hours=1)).isoformat()
     line, how = publish_process(show, "--now", later)
     assert how == "BUILT" and "1 new" in line and "feed updated" in line
+
+
+@pytest.mark.parametrize("size_mib", [1, 12])
+def test_s3_holds_compares_etags_of_single_and_multipart_uploads(
+    s3_env: SeaweedServer, bucket: str, tmp_path: Path, size_mib: int
+) -> None:
+    """`holds` recognises what this storage uploaded (one PUT, or 5 MiB parts) and tells other bytes apart."""
+    import os
+
+    from pipeline.storage import MiB
+
+    store = S3Storage(
+        bucket,
+        "etag",
+        region=s3_env.region,
+        endpoint_url=s3_env.endpoint_url,
+        multipart_threshold=5 * MiB,
+        multipart_chunksize=5 * MiB,
+    )
+    path = tmp_path / "a.bin"
+    path.write_bytes(os.urandom(size_mib * MiB))
+    store.put("a.bin", path, content_type="application/octet-stream", cache_control="no-cache")
+    (info,) = list(store.list("a.bin"))
+    assert info.etag is not None
+    assert ("-" in info.etag) == (size_mib > 5)
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert store.holds(info, path, sha)
+    other = bytearray(path.read_bytes())
+    other[-1] ^= 0xFF
+    assert not store.holds(info, bytes(other), hashlib.sha256(other).hexdigest())
