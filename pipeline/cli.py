@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -13,12 +14,26 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from pipeline import __version__, check, human, model, scaffold
+from pipeline import __version__, human
 from pipeline.errors import ContentError, ContentErrors, ExitCode, PipelineError
 from pipeline.progress import NullTask, Reporter, Task
 
+
+class _Lazy:
+    """A module imported on its first attribute use: starting the CLI stays cheap, and `podcast publish`
+    of an unchanged show never loads the model (pydantic, YAML, mutagen)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
 if TYPE_CHECKING:
-    from pipeline import build, publish
+    from pipeline import build, check, model, publish, scaffold
+else:
+    check, model, scaffold = _Lazy("pipeline.check"), _Lazy("pipeline.model"), _Lazy("pipeline.scaffold")
 
 # --------------------------------------------------------------------------- output
 
@@ -178,7 +193,9 @@ def _show_path(ctx: click.Context, param: click.Parameter, value: Path | None) -
         return value
     if before is not None:
         return Path(before)
-    return model.find_show(Path.cwd())
+    from pipeline import locate
+
+    return locate.find_show(Path.cwd())
 
 
 def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -197,7 +214,9 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        return model.parse_datetime(value)
+        from pipeline import locate
+
+        return locate.parse_datetime(value)
     except ValueError as err:
         raise click.BadParameter(str(err)) from None
 
@@ -251,6 +270,22 @@ def format_option(
     return decorate
 
 
+class _LazyChoice(click.Choice[str]):
+    """A Choice whose values are looked up when first needed (parsing or help), not at import."""
+
+    def __init__(self, load: Callable[[], list[str]]) -> None:
+        self._load = load
+        super().__init__([])
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._load())
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass
+
+
 def _reporter() -> Reporter:
     ctx = click.get_current_context()
     root = ctx.find_root()
@@ -292,6 +327,8 @@ def publish_summary(outcome: publish.Outcome) -> str:
         parts.append(f"{human.plural(pages, 'page')} rewritten")
     if outcome.deleted:
         parts.append(f"{len(outcome.deleted)} deleted")
+    if outcome.repaired:
+        parts.append(f"{human.plural(len(outcome.repaired), 'lost or damaged file')} repaired")
     parts.append("feed updated" if outcome.feed_updated else "feed unchanged")
     line = f"{verb} {human.plural(n, 'episode')} to {outcome.target}: {', '.join(parts)}."
     if outcome.dry_run and outcome.refusals and not outcome.forced:
@@ -317,6 +354,7 @@ def publish_plan_lines(outcome: publish.Outcome) -> list[str]:
     lines += [f"  delete              {key}" for key in outcome.deleted]
     lines += [f"  keep (grace)        {key}" for key in outcome.kept_for_grace]
     lines += [f"  refuse  {why}" for why in outcome.refusals]
+    lines += [f"  repair  {d.key}: {d.problem}" for d in outcome.repaired]
     if not outcome.uploads and not outcome.deleted:
         lines.append("  nothing to upload")
     return lines
@@ -341,6 +379,8 @@ def publish_json(outcome: publish.Outcome) -> dict[str, Any]:
         "would_be_refused": outcome.dry_run and bool(outcome.refusals) and not outcome.forced,
         "pages_rewritten": pages_rewritten(outcome.uploads),
         "forced": outcome.forced,
+        "repaired": [{"key": d.key, "problem": d.problem} for d in outcome.repaired],
+        "swept": list(outcome.swept),
         "summary": publish_summary(outcome),
     }
 
@@ -365,6 +405,7 @@ def status_lines(state: publish.Status) -> list[str]:
     out += [f"  upload  {human.size(n):>10}  {k}" for k, n in state.to_upload]
     out += [f"  only on target    {k}" for k in state.stale]
     out += [f"  would refuse      {r}" for r in state.refusals]
+    out += [f"  damaged on target {d.key}: {d.problem}" for d in state.damaged]
     return out
 
 
@@ -381,6 +422,8 @@ def status_json(state: publish.Status) -> dict[str, Any]:
         "new_episodes": list(state.new_episodes),
         "changed_episodes": list(state.changed_episodes),
         "pages_rewritten": pages_rewritten(state.to_upload),
+        "damaged": [{"key": d.key, "problem": d.problem} for d in state.damaged],
+        "verified": state.verified,
     }
 
 
@@ -765,6 +808,10 @@ def validate_command(
 # --------------------------------------------------------------------------- publish, status
 
 
+def _verify_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--verify", is_flag=True, help=help)
+
+
 @cli.command(name="publish")
 @show_option
 @now_option
@@ -788,6 +835,7 @@ def validate_command(
     "(unless publish.public_read: false).",
 )
 @jobs_option
+@_verify_option("Compare the whole target with what was published (sizes, checksums) and repair it.")
 @format_option(help="Summary for people (text) or machines (json).")
 def publish_command(
     show_path: Path,
@@ -799,6 +847,7 @@ def publish_command(
     break_lock: bool,
     create_bucket: bool,
     jobs: int | None,
+    verify: bool,
     fmt: str,
 ) -> None:
     """Build, then upload only what changed: media first, pages next, the feed last.
@@ -808,19 +857,44 @@ def publish_command(
         podcast publish --dry-run
         podcast publish
     """
-    from pipeline import build, publish
+    from pipeline import publish
+
+    stamp = publish.source_stamp(show_path, out_dir)  # before the build: an edit during it is not missed
+    if not (dry_run or force or prune or break_lock or create_bucket or verify):
+        unchanged = publish.unchanged_publish(show_path, out_dir, now, stamp)
+        if unchanged is not None:  # nothing changed since the last publish: no model, no build
+            emit(fmt, publish_json(unchanged), lambda: [publish_summary(unchanged)])
+            return
+    from pipeline import build
 
     reporter = _reporter()
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter, jobs=jobs)
     target = publish.open_target(result.show)
     target.reporter = reporter  # progress while a silent S3 endpoint is retried
     options = publish.Options(
-        dry_run=dry_run, force=force, prune=prune, break_lock=break_lock, create_bucket=create_bucket
+        dry_run=dry_run,
+        force=force,
+        prune=prune,
+        break_lock=break_lock,
+        create_bucket=create_bucket,
+        verify=verify,
     )
     outcome = publish.publish(
         result.show, result.outputs, result.public, target, options=options, reporter=reporter
     )
     _print_reach(outcome)
+    publish.remember_publish(
+        show_path,
+        out_dir,
+        stamp,
+        result.show,
+        result.episodes,
+        result.outputs,
+        result.public,
+        target,
+        outcome,
+        now,
+    )
     if fmt == "text" and not dry_run:
         for why in outcome.refusals:
             click.echo(_style("Warning:", fg="yellow") + f" forced: {why}", err=True)
@@ -865,6 +939,7 @@ def _print_reach(outcome: Any) -> None:
 @show_option
 @now_option
 @out_option
+@_verify_option("Compare the whole target with what was published (sizes, checksums); change nothing.")
 @format_option()
 @click.option(
     "--exit-code",
@@ -873,7 +948,7 @@ def _print_reach(outcome: Any) -> None:
     help="Exit 1 when a publish would change something (for CI), 0 when the target is up to date.",
 )
 def status_command(
-    show_path: Path, now: dt.datetime, out_dir: Path | None, fmt: str, exit_code: bool
+    show_path: Path, now: dt.datetime, out_dir: Path | None, verify: bool, fmt: str, exit_code: bool
 ) -> None:
     """Show what differs between a fresh build and the publish target.
 
@@ -885,7 +960,9 @@ def status_command(
     from pipeline import build, publish
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
-    state = publish.status(result.show, result.outputs, result.public, publish.open_target(result.show))
+    state = publish.status(
+        result.show, result.outputs, result.public, publish.open_target(result.show), verify=verify
+    )
     emit(fmt, status_json(state), lambda: status_lines(state))
     if exit_code and not state.in_sync:
         raise SystemExit(int(ExitCode.ERROR))
@@ -985,7 +1062,7 @@ def tag_command(
 
 
 @cli.command(name="docs")
-@click.argument("topic", required=False, type=click.Choice(sorted(scaffold.DOC_TOPICS)))
+@click.argument("topic", required=False, type=_LazyChoice(lambda: sorted(scaffold.DOC_TOPICS)))
 def docs_command(topic: str | None) -> None:
     """Print the reference of every show.yaml setting and episode field (offline, from this version).
 

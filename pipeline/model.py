@@ -28,12 +28,18 @@ from pydantic import (
 )
 
 from pipeline import categories as cats
-from pipeline import ids, images
+from pipeline import ids, images, rules
 from pipeline.errors import ContentError, ContentErrors, PipelineError
 from pipeline.ids import KNOWN_LICENSES, SERVICE_SLUGS
+from pipeline.locate import (  # noqa: F401 - re-exported
+    SHOW_FILE,
+    date_without_time_hint,
+    enclosing_show,
+    find_show,
+    parse_datetime,
+)
 from pipeline.safeio import read_capped
 
-SHOW_FILE = "show.yaml"
 EPISODES_DIR = "episodes"
 NOTES_FILE = "episode.md"
 
@@ -188,64 +194,6 @@ def parse_timestamp(value: str | int | float) -> float:
     if minutes >= 60 or seconds >= 60:
         raise ValueError(f"{value!r} is not a time (minutes and seconds must be under 60)")
     return parse_timestamp(hours * 3600 + minutes * 60 + seconds)
-
-
-_DATE_ONLY_RE = re.compile(r"^(\d{4}-\d{2}-\d{2})\s*(Z|[+-]\d{2}:?\d{2})?$")
-
-
-def date_without_time_hint(text: str) -> str | None:
-    """The message for a date with no time of day ('2026-12-05', '2026-12-05+00:00'), or None.
-
-    Python reads '2026-12-05+00:00' as midnight with no zone, so without this its fix would be wrong.
-    """
-    m = _DATE_ONLY_RE.match(text.strip())
-    if m is None:
-        return None
-    zone = m.group(2) or ""
-    zone = "+00:00" if zone in ("", "Z") else zone
-    has = "time" if m.group(2) else "time and time zone"
-    return f"{text.strip()!r} has no {has} (write {m.group(1)}T09:00:00{zone})"
-
-
-def parse_datetime(text: str) -> dt.datetime:
-    """An ISO 8601 date and time with a zone (a command-line --date or --now); ValueError names the fix."""
-    if (hint := date_without_time_hint(text)) is not None:
-        raise ValueError(hint)
-    try:
-        when = dt.datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"{text!r} is not a date and time (write 2025-03-04T07:00:00+00:00)") from None
-    if when.tzinfo is None:
-        raise ValueError(f"{text!r} has no time zone (write {when.isoformat(timespec='seconds')}+00:00)")
-    return when
-
-
-def find_show(start: Path) -> Path:
-    """The show.yaml in `start` or the nearest folder above it (the way git finds .git).
-
-    Raises ContentError naming where it looked when there is none.
-    """
-    here = Path(start).resolve()
-    looked = [here, *here.parents]
-    for folder in looked:
-        candidate = folder / SHOW_FILE
-        if candidate.is_file():
-            return candidate
-    where = f"{here} and the {len(looked) - 1} folders above it" if len(looked) > 1 else str(here)
-    raise ContentError(
-        f"not found in {where}",
-        file=SHOW_FILE,
-        hint="cd into your show's folder, pass --show PATH, or run `podcast init FOLDER` to start one",
-    )
-
-
-def enclosing_show(folder: Path) -> Path | None:
-    """The show.yaml of a show that `folder` would sit inside (in a parent folder), or None."""
-    here = Path(folder).resolve()
-    for parent in here.parents:
-        if (parent / SHOW_FILE).is_file():
-            return parent / SHOW_FILE
-    return None
 
 
 def format_timestamp(seconds: float) -> str:
@@ -439,22 +387,7 @@ class AudioSettings(_Frozen):
         return v
 
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
-
-
-def bucket_name_problem(name: str) -> str | None:
-    """Why `name` breaks S3's bucket naming rules (the strictest of S3, R2, B2, MinIO), or None."""
-    if not 3 <= len(name) <= 63:
-        return f"it is {len(name)} characters long (S3 needs 3 to 63)"
-    if not _BUCKET_RE.match(name):
-        return "S3 allows only lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
-    if ".." in name or ".-" in name or "-." in name:
-        return "S3 does not allow '..', '.-' or '-.' in a bucket name"
-    if re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
-        return "S3 does not allow a bucket name that looks like an IP address"
-    if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
-        return "S3 reserves that prefix or suffix"
-    return None
+bucket_name_problem = rules.bucket_name_problem  # re-exported: the one S3 bucket-name rule
 
 
 class PublishTarget(_Frozen):

@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "ids": 0,  # namespace URIs and podcast:guid
     "rules": 0,  # pure content rules shared by check, build and audio (chapters)
     "images": 1,  # Pillow: image facts, artwork rules, placeholder art
+    "locate": 0,  # where the show.yaml is (no model: an unchanged publish stays light)
     "human": 0,  # sizes, durations, plurals for people
     "model": 1,
     "urls": 2,

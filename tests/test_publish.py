@@ -450,13 +450,18 @@ def test_noop_publish_reads_the_manifest_once_and_writes_nothing(target: Target)
     calls = record_requests(store)
     outcome = publish.publish(result.show, result.outputs, result.public, store)
     assert outcome.uploads == ()
-    # A reachability probe (one key at most), "is a publish running?", and the manifest: nothing listed,
-    # nothing written, not even the lock.
-    assert [(op, key, p.get("MaxKeys")) for op, key, p in calls] == [
+    # A reachability probe (one key at most), "is a publish running?", the manifest, then the cheap target
+    # check (DESIGN §4.8): one HEAD each for the feed and the newest enclosures. Nothing listed, nothing
+    # written, not even the lock.
+    newest = sorted(result.public, key=lambda b: b.episode.date, reverse=True)[: publish.CHEAP_ENCLOSURES]
+    assert [(op, key, p.get("MaxKeys")) for op, key, p in calls[:3]] == [
         ("ListObjectsV2", "", 1),
         ("GetObject", LOCK_KEY, None),
         ("GetObject", MANIFEST_KEY, None),
     ]
+    assert sorted((op, key) for op, key, _ in calls[3:]) == sorted(
+        [("HeadObject", "feed.xml"), *(("HeadObject", b.audio.key) for b in newest)]
+    )
 
 
 def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) -> None:
@@ -487,6 +492,8 @@ def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) 
         "new_episodes",
         "changed_episodes",
         "pages_rewritten",  # issue 10: keys are only ever added
+        "damaged",
+        "verified",
     }
     outcome = publish_json(target.show)
     assert uploaded(outcome) == {f"episodes/{KNEES}/index.html", "feed.xml"}

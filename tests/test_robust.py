@@ -552,7 +552,9 @@ def test_urls_are_validated_at_load(tmp_path: Path, assets: Path, setting: str, 
 
 def test_the_feed_description_escapes_the_page_url() -> None:
     rendered = notes.render_notes("Some notes.")
-    html = notes.feed_text(rendered, "Fish & <chips>", 'https://x.example/"><script>alert(1)</script>').description
+    html = notes.feed_text(
+        rendered, "Fish & <chips>", 'https://x.example/"><script>alert(1)</script>'
+    ).description
     assert "<script>" not in html and '"><' not in html
     assert "&amp;" in html and 'href="https://x.example/&quot;&gt;&lt;script&gt;' in html
 
