@@ -24,6 +24,7 @@ from markupsafe import Markup
 from pipeline import __version__, model, notes, transcript, urls
 from pipeline.artifacts import BuiltEpisode
 from pipeline.errors import ContentError, PipelineError
+from pipeline.images import SHARE_CARD_SIZE
 from pipeline.manifest import Kind, Output
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -449,6 +450,8 @@ class _Plan:
             b.chapters_url,
             tuple(t.fmt for t in b.transcripts),
             self.site.image_key(b.episode),
+            b.peaks,
+            b.share_card_url,
         )
 
     def episode_jobs(self) -> Iterable[_EpisodeJob]:
@@ -935,7 +938,14 @@ class _Site:
                 "description": summary,
                 "canonical_url": b.page_url,
                 "og_type": "article",
-                "og_image": self._image(b.image_url, image_alt, image_path),
+                "og_image": {
+                    "url": b.share_card_url,
+                    "alt": f"{ep.title}: {show.title}",
+                    "width": SHARE_CARD_SIZE[0],
+                    "height": SHARE_CARD_SIZE[1],
+                }
+                if b.share_card_url
+                else self._image(b.image_url, image_alt, image_path),
                 "og_audio": {"url": b.audio.url, "type": b.audio.mime},
                 "jsonld": self._episode_jsonld(b, summary),
                 "episode": {
@@ -962,6 +972,9 @@ class _Site:
                     "duration_label": duration_label(b.audio.duration),
                     "duration_iso": duration_iso(b.audio.duration),
                 },
+                "waveform": {"peaks": b.peaks, "url": self.link(key, urls.peaks_key(ep, b.audio.sha256))}
+                if b.peaks
+                else None,
                 "video": video_embed(ep.video),
                 "chapters": [
                     {
