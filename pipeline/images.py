@@ -276,9 +276,14 @@ def _wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
 
 
 def _ellipsize(line: str, font: ImageFont.FreeTypeFont, width: int) -> str:
-    line = line.rstrip()
+    """`line` cut to fit `width` with an ellipsis, at a word boundary when that keeps most of the line."""
+    full = line.rstrip()
+    line = full
     while line and font.getlength(line + _ELLIPSIS) > width:
         line = line[:-1].rstrip()
+    cut_word = len(line) < len(full) and full[len(line)] != " "
+    if cut_word and " " in line and line.rindex(" ") >= 0.6 * len(line):
+        line = line[: line.rindex(" ")].rstrip(" ,;:")
     return line + _ELLIPSIS
 
 
@@ -324,7 +329,11 @@ def share_card_layout(text: CardText) -> CardLayout:
     def place(line: str, name: str, size: int, y: int, role: str, dx: int = 0) -> int:
         font = _font(name, size)
         box = probe.textbbox((x0 + dx, y), line, font=font, anchor="la")
-        out.append(TextLine(line, name, size, (x0 + dx, y), (box[0], box[1], box[2], box[3]), role))
+        out.append(
+            TextLine(
+                line, name, size, (x0 + dx, y), (int(box[0]), int(box[1]), int(box[2]), int(box[3])), role
+            )
+        )
         return y + _leading(size)
 
     y = column[1]
