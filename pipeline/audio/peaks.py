@@ -94,7 +94,19 @@ def compute_peaks(path: Path, duration: float, pixels: int = PEAKS_PIXELS) -> Pe
     """
     spp = max(1, math.ceil(duration * PEAKS_RATE / max(1, pixels)))
     cmd = [ffmpeg_exe(), "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-i", str(path)]
-    cmd += ["-map", "0:a:0", "-ac", "1", "-ar", str(PEAKS_RATE), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]
+    cmd += [
+        "-map",
+        "0:a:0",
+        "-ac",
+        "1",
+        "-ar",
+        str(PEAKS_RATE),
+        "-f",
+        "s16le",
+        "-acodec",
+        "pcm_s16le",
+        "pipe:1",
+    ]
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert proc.stdout is not None and proc.stderr is not None
     stderr: deque[bytes] = deque(maxlen=STDERR_LINES)
