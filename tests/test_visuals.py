@@ -316,7 +316,7 @@ WAVE_STYLE = """() => {
 
 
 @pytest.mark.browser
-def test_waveform_in_chromium_light_and_dark(browser: Any, served: Any):
+def test_waveform_in_chromium_light_and_dark(browser: Any, served: Any, axe: Any):
     url = f"{served.url}episodes/{KNEES}/"
     seen = {}
     for scheme in ("light", "dark"):
@@ -328,6 +328,7 @@ def test_waveform_in_chromium_light_and_dark(browser: Any, served: Any):
             assert style["fill"] == style["color"], "the waveform is not drawn in currentColor"
             assert 0 < float(style["opacity"]) < 1
             seen[scheme] = style["color"]
+            assert axe(page) == []
             ARTIFACTS.mkdir(exist_ok=True)
             page.locator(".hero").screenshot(path=str(ARTIFACTS / f"visuals-episode-{scheme}.png"))
             page.screenshot(path=str(ARTIFACTS / f"visuals-episode-{scheme}-page.png"), full_page=True)
