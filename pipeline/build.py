@@ -569,13 +569,20 @@ def _visuals(
         pkey = _key("peaks", a.sha256, audio.PEAKS_VERSION, audio.PEAKS_RATE, audio.PEAKS_PIXELS)
         path = peaks_cache.get(pkey)
         peaks = audio.Peaks.from_json(path.read_bytes()) if path is not None else None
-        if path is None or peaks is None:
+        if (
+            peaks is None and a.path.is_file()
+        ):  # no local file (an enclosure kept at its old host): no waveform
             reporter.step(f"Waveform {ep.slug}")
-            peaks = audio.compute_peaks(a.path, a.duration)
+            try:
+                peaks = audio.compute_peaks(a.path, a.duration)
+            except AudioError as err:
+                err.file = model.show_rel(show.root, ep.audio) if ep.audio else err.file
+                raise
             path = peaks_cache.put(pkey, peaks.to_json())
-        outputs.append(
-            Output(urls.peaks_key(ep, a.sha256), path, Kind.ASSET, "application/json", immutable=True)
-        )
+        if peaks is not None and path is not None:
+            outputs.append(
+                Output(urls.peaks_key(ep, a.sha256), path, Kind.ASSET, "application/json", immutable=True)
+            )
         art = ep.image or show.artwork
         parts = [f"Episode {ep.number}" if ep.number else None, f"Season {ep.season}" if ep.season else None]
         text = images.CardText(show.title, ep.title, " · ".join(p for p in parts if p) or None, site_host)
@@ -595,7 +602,8 @@ def _visuals(
             card = card_cache.put(ckey, images.share_card(art, text, colours["color"], colours["on_color"]))
         card_key = urls.share_card_key(ep, stat.digest(card), "jpg")
         outputs.append(Output(card_key, card, Kind.ASSET, "image/jpeg", immutable=True))
-        out.append(dataclasses.replace(b, peaks=peaks.levels(), share_card_url=urls.url(show, card_key)))
+        levels = peaks.levels() if peaks is not None else None
+        out.append(dataclasses.replace(b, peaks=levels, share_card_url=urls.url(show, card_key)))
     return out
 
 

@@ -18,7 +18,7 @@ from PIL import Image
 
 from pipeline import audio, build, images
 from pipeline.errors import AudioError
-from pipeline.progress import NullReporter
+from pipeline.progress import ListReporter
 from tests.conftest import NOW, copy_sample_show
 
 pytest_plugins = ["tests._browser_fixtures"]  # browser, page, page_without_js, axe, screenshot
@@ -33,14 +33,8 @@ LONG_TITLE = (
 )
 
 
-class Steps(NullReporter):
-    """Collects the build's step messages (the build says when it decodes a waveform or draws a card)."""
-
-    def __init__(self) -> None:
-        self.steps: list[str] = []
-
-    def step(self, message: str) -> None:
-        self.steps.append(message)
+class Steps(ListReporter):
+    """The build's step messages: it says when it decodes a waveform or draws a share card."""
 
     def visual(self) -> list[str]:
         return [s for s in self.steps if s.startswith(("Waveform ", "Share card "))]
