@@ -96,6 +96,8 @@ class BuiltEpisode:
     chapters_url: str | None
     transcripts: tuple[Transcript, ...]
     chapter_images: tuple[tuple[Path, str], ...] = ()  # chapter image file -> its URL
+    peaks: tuple[float, ...] | None = None  # waveform bar heights, 0 to 1 (the loudest is 1)
+    share_card_url: str | None = None  # the 1200x630 Open Graph image
     rendered: Notes | None = field(
         default=None, compare=False, repr=False
     )  # notes the build rendered already

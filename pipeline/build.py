@@ -14,12 +14,14 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pipeline import __version__, audio, model, notes, rules, transcript, urls
+from pipeline import __version__, audio, images, model, notes, rules, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode, EpisodeRecord, Loudness, Transcript
 from pipeline.cache import (
     CACHE_VERSION,
     EncodedEntry,
+    FileCache,
     MediaCache,
     PagePacks,
     ParseCache,
@@ -622,6 +624,7 @@ def build(
             rendered,
         )
         built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat, rendered)
+        built = _visuals(show, built, outputs, cache_dir, stat, reporter, feed_only)
         outputs.append(artwork)
         public = tuple(built)
         outputs.extend(_feed_outputs(show, public, artwork_url, cache_dir))
@@ -800,6 +803,72 @@ def _gather(
             )
         )
     return built, outputs
+
+
+def _visuals(
+    show: model.Show,
+    built: list[BuiltEpisode],
+    outputs: list[Output],
+    cache_dir: Path,
+    stat: StatCache,
+    reporter: Reporter,
+    feed_only: bool,
+) -> list[BuiltEpisode]:
+    """Each public episode's waveform peaks (JSON beside its audio) and share card, appended to `outputs`.
+
+    Both are cached by their inputs: peaks by the delivered file's sha256, a card by its artwork, text and
+    colours (plus the code, Pillow and font versions), so an unchanged episode decodes and draws nothing.
+    """
+    if feed_only:
+        return built
+    from pipeline.site import theme_colours
+
+    colours = theme_colours(show.theme.color)
+    peaks_cache = FileCache(cache_dir / "peaks", ".json")
+    card_cache = FileCache(cache_dir / "share-cards", ".jpg")
+    site_host = urlsplit(show.base_url).netloc
+    out: list[BuiltEpisode] = []
+    for b in built:
+        ep, a = b.episode, b.audio
+        pkey = cache_key("peaks", a.sha256, audio.PEAKS_VERSION, audio.PEAKS_RATE, audio.PEAKS_PIXELS)
+        path = peaks_cache.get(pkey)
+        peaks = audio.Peaks.from_json(path.read_bytes()) if path is not None else None
+        if (
+            peaks is None and a.path.is_file()
+        ):  # no local file (an enclosure kept at its old host): no waveform
+            reporter.step(f"Waveform {ep.slug}")
+            try:
+                peaks = audio.compute_peaks(a.path, a.duration)
+            except AudioError as err:
+                err.file = model.show_rel(show.root, ep.audio) if ep.audio else err.file
+                raise
+            path = peaks_cache.put(pkey, peaks.to_json())
+        if peaks is not None and path is not None:
+            outputs.append(
+                Output(urls.peaks_key(ep, a.sha256), path, Kind.ASSET, "application/json", immutable=True)
+            )
+        art = ep.image or show.artwork
+        parts = [f"Episode {ep.number}" if ep.number else None, f"Season {ep.season}" if ep.season else None]
+        text = images.CardText(show.title, ep.title, " · ".join(p for p in parts if p) or None, site_host)
+        ckey = cache_key(
+            "share-card",
+            images.SHARE_CARD_VERSION,
+            images.pillow_version(),
+            images.fonts_version(),
+            stat.digest(art),
+            dataclasses.asdict(text),
+            colours["color"],
+            colours["on_color"],
+        )
+        card = card_cache.get(ckey)
+        if card is None:
+            reporter.step(f"Share card {ep.slug}")
+            card = card_cache.put(ckey, images.share_card(art, text, colours["color"], colours["on_color"]))
+        card_key = urls.share_card_key(ep, stat.digest(card), "jpg")
+        outputs.append(Output(card_key, card, Kind.ASSET, "image/jpeg", immutable=True))
+        levels = peaks.levels() if peaks is not None else None
+        out.append(dataclasses.replace(b, peaks=levels, share_card_url=urls.url(show, card_key)))
+    return out
 
 
 def _build_info(audio_built: dict[str, BuiltAudio]) -> bytes:

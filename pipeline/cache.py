@@ -607,3 +607,27 @@ class ParseCache:
         doc = {"version": self.version, "entries": dict(sorted(self._used.items()))}
         _replace(self.path, pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
         self._entries = self._used
+
+
+class FileCache:
+    """Results derived from content (waveform peaks, share cards): one file per key under `folder`.
+
+    A key comes from `key()` over everything the result depends on, so an entry is never edited, only
+    written once (atomically) and then read back as it is.
+    """
+
+    def __init__(self, folder: Path, suffix: str) -> None:
+        self.folder, self.suffix = folder, suffix
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}{self.suffix}"
+
+    def get(self, key: str) -> Path | None:
+        """The cached file for `key`, or None when there is none yet."""
+        path = self.path(key)
+        return path if path.is_file() else None
+
+    def put(self, key: str, data: bytes) -> Path:
+        path = self.path(key)
+        write_atomic(path, data)
+        return path

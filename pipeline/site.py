@@ -28,6 +28,7 @@ from pipeline.artifacts import BuiltEpisode
 from pipeline.cache import CACHE_VERSION, PagePacks, library_versions
 from pipeline.cache import key as cache_key
 from pipeline.errors import ContentError, PipelineError
+from pipeline.images import SHARE_CARD_SIZE
 from pipeline.manifest import Kind, Output
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -809,7 +810,14 @@ class _Site:
                 "description": summary,
                 "canonical_url": b.page_url,
                 "og_type": "article",
-                "og_image": self._image(b.image_url, image_alt, image_path),
+                "og_image": {
+                    "url": b.share_card_url,
+                    "alt": f"{ep.title}: {show.title}",
+                    "width": SHARE_CARD_SIZE[0],
+                    "height": SHARE_CARD_SIZE[1],
+                }
+                if b.share_card_url
+                else self._image(b.image_url, image_alt, image_path),
                 "og_audio": {"url": b.audio.url, "type": b.audio.mime},
                 "jsonld": self._episode_jsonld(b, summary),
                 "episode": {
@@ -836,6 +844,9 @@ class _Site:
                     "duration_label": duration_label(b.audio.duration),
                     "duration_iso": duration_iso(b.audio.duration),
                 },
+                "waveform": {"peaks": b.peaks, "url": self.link(key, urls.peaks_key(ep, b.audio.sha256))}
+                if b.peaks
+                else None,
                 "video": video_embed(ep.video),
                 "chapters": [
                     {

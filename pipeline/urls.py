@@ -55,6 +55,16 @@ def asset_key(ep: Episode | None, digest: str, name: str) -> str:
     return f"{folder}/{digest[:_HASH_CHARS]}/{name}"
 
 
+def peaks_key(ep: Episode, audio_digest: str) -> str:
+    """The waveform JSON beside the audio it describes (same folder, so it changes when the audio does)."""
+    return f"episodes/{ep.slug}/{audio_digest[:_HASH_CHARS]}/peaks.json"
+
+
+def share_card_key(ep: Episode, digest: str, ext: str) -> str:
+    """The episode's Open Graph image, content-addressed (a new title or cover gives a new URL)."""
+    return f"episodes/{ep.slug}/{digest[:_HASH_CHARS]}/share.{ext}"
+
+
 def chapters_key(ep: Episode) -> str:
     return f"episodes/{ep.slug}/chapters.json"
 

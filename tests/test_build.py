@@ -391,8 +391,11 @@ def test_a_new_title_retags_one_episode_and_rewrites_what_shows_it(built: Path) 
         "index.html",
         "feed.xml",
     } <= written
-    # The media key is content-addressed: new tags, new file; the old one is removed from the build folder.
-    (old_media,) = removed
+    # The media key is content-addressed: new tags, new file; the old one is removed from the build folder,
+    # with the waveform peaks beside it and the share card that showed the old title.
+    (old_media,) = [k for k in removed if k.endswith(".mp3")]
+    (old_card,) = [k for k in removed if k.endswith("/share.jpg")]
+    assert removed == {old_media, old_media.rsplit("/", 1)[0] + "/peaks.json", old_card}
     (new_media,) = [k for k in written if k.endswith(".mp3")]
     assert old_media.startswith(f"episodes/{COMING}/") and new_media.startswith(f"episodes/{COMING}/")
     assert str(ID3(out_dir / new_media)["TIT2"]) == "Back after an injury"

@@ -23,7 +23,7 @@ import imageio_ffmpeg
 import pytest
 from click.testing import CliRunner, Result
 
-from pipeline import build, publish
+from pipeline import build, human, publish
 from pipeline import cli as cli_module
 from pipeline.cli import cli
 from pipeline.errors import ExitCode, PublishRefused, TargetLocked
@@ -369,11 +369,12 @@ def test_cold_publish_puts_every_output_with_type_and_caching(target: Target) ->
     newest = build.build(target.show, now=NOW).public[0].audio  # checked anonymously before the feed
     total = sum(len(data_of(o)) for o in outputs.values())
     assert result.stdout == (
-        f"Published 3 episodes to {target.description}: 3 new ({total / 1000:.1f} kB "
+        f"Published 3 episodes to {target.description}: 3 new ({human.size(total)} "
         "uploaded), 0 unchanged, feed updated.\n"
     )
-    assert [line for line in result.stderr.splitlines() if not line.startswith("Encoding")] == [
-        "Uploading media: 11 files",
+    building = ("Encoding", "Waveform", "Share card")
+    assert [line for line in result.stderr.splitlines() if not line.startswith(building)] == [
+        "Uploading media: 17 files",
         "Checking 3 enclosures",
         "Uploading pages: 7 files",
         "Updating feed.xml",
@@ -437,7 +438,7 @@ def test_republish_without_changes_uploads_nothing(target: Target) -> None:
     outcome = publish_json(target.show)
     assert outcome["uploaded"] == [] and outcome["uploaded_bytes"] == 0
     assert outcome["feed_updated"] is False and outcome["already_present"] == 0
-    assert outcome["unchanged"] == len(built(target.show)) == 19
+    assert outcome["unchanged"] == len(built(target.show)) == 25
     assert outcome["summary"] == f"Published 3 episodes to {target.description}: 3 unchanged, feed unchanged."
     assert target.state() == before  # same ETags and Last-Modified, the feed's included; no lock left
     target.assert_feed_valid()
@@ -517,12 +518,14 @@ def test_corrected_audio_gets_a_new_url_and_uploads_only_its_own_objects(target:
     old = built(target.show)
     replace_audio(target.show, RETURN)
     new = built(target.show)
-    new_media = (set(new) - set(old)).pop()
+    new_media = next(k for k in set(new) - set(old) if k.endswith(".mp3"))
+    new_peaks = new_media.rsplit("/", 1)[0] + "/peaks.json"  # the waveform lives beside the audio
+    assert set(new) - set(old) == {new_media, new_peaks}
     assert new_media.startswith(f"episodes/{RETURN}/") and new_media.endswith(f"/{RETURN}.mp3")
     # The enclosure URL is content-addressed: corrected audio gets a new URL (apps cache by URL) while the
     # GUID stays, so this is a change, not a refusal.
     outcome = publish_json(target.show)
-    assert uploaded(outcome) == {new_media, f"episodes/{RETURN}/index.html", "feed.xml"}
+    assert uploaded(outcome) == {new_media, new_peaks, f"episodes/{RETURN}/index.html", "feed.xml"}
     assert (
         outcome["changed_episodes"] == [RETURN] and outcome["forced"] is False and outcome["refusals"] == []
     )
@@ -586,7 +589,8 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     line = error_line(crashed)
     assert line.startswith(f"Error: {target.description}: ")
     assert ("cannot reach " + server.endpoint_url in line) or ("failed mid-request" in line), line
-    assert "Uploading media: 24 files" in crashed.stderr and "Updating feed.xml" not in crashed.stderr
+    # 24 episodes: each one's audio, its waveform peaks and its share card.
+    assert "Uploading media: 72 files" in crashed.stderr and "Updating feed.xml" not in crashed.stderr
 
     assert target.fetch("feed.xml") == live_feed  # listeners still get the previous feed, unchanged
     after_crash = target.objects()
@@ -933,20 +937,20 @@ def test_prune_deletes_stale_objects_and_keeps_old_media_for_one_more_publish(ta
         md.parent / "transcript.vtt"
     ).unlink()  # a transcript.vtt beside episode.md is used even without the field
     transcripts = [f"episodes/{KNEES}/transcript.srt", f"episodes/{KNEES}/transcript.vtt"]
+    # The old audio's waveform peaks are a page asset, not media apps download: no grace for them.
+    stale = sorted([*transcripts, old_media.rsplit("/", 1)[0] + "/peaks.json"])
 
     plan = publish_cli(target.show, "--dry-run", "--prune")
     assert plan.exit_code == ExitCode.OK, plan.output
-    assert [
-        line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  delete ")
-    ] == transcripts
+    assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  delete ")] == stale
     assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  keep (grace) ")] == [
         old_media
     ]
-    assert set(transcripts) | {old_media} <= set(target.objects())
+    assert set(stale) | {old_media} <= set(target.objects())
 
     first = publish_json(target.show, "--prune")
-    assert first["deleted"] == transcripts and first["kept_for_grace"] == [old_media]
-    assert not set(transcripts) & set(target.objects())
+    assert first["deleted"] == stale and first["kept_for_grace"] == [old_media]
+    assert not set(stale) & set(target.objects())
     assert old_media in target.objects()  # apps holding the previous feed can still download it
     assert target.fetch(old_media) == data_of(old[old_media])
     target.assert_feed_valid()
@@ -1056,7 +1060,7 @@ def test_local_default_target_publishes_to_public_and_reports_status(show: Path)
     outputs = built(show)
     total = sum(len(data_of(o)) for o in outputs.values())
     assert result.stdout == (
-        f"Published 3 episodes to folder {public}/: 3 new ({total / 1000:.1f} kB uploaded), "
+        f"Published 3 episodes to folder {public}/: 3 new ({human.size(total)} uploaded), "
         "0 unchanged, feed updated.\n"
     )
     files = {p.relative_to(public).as_posix(): p.read_bytes() for p in public.rglob("*") if p.is_file()}

@@ -212,12 +212,14 @@ def test_episode_page_content_and_metadata(sample: build.BuildResult):
     assert doc.xpath("//link[@rel='canonical']/@href") == [page_url]
     assert doc.xpath("//link[@rel='alternate'][@type='application/rss+xml']/@href") == [BASE + "feed.xml"]
     assert (meta["og:type"], meta["og:title"], meta["og:url"]) == ("article", built.episode.title, page_url)
-    assert meta["og:image"] == built.image_url and meta["og:image:width"] == "1400"
+    # The episode's share card (tests/test_visuals.py draws and measures it), a large summary card.
+    assert built.share_card_url and built.share_card_url.startswith(f"{BASE}episodes/{KNEES}/")
+    assert meta["og:image"] == built.share_card_url and meta["og:image:width"] == "1200"
     assert (meta["og:audio"], meta["og:audio:type"]) == (built.audio.url, "audio/mpeg")
     assert (meta["twitter:card"], meta["twitter:title"], meta["twitter:image"]) == (
-        "summary",
+        "summary_large_image",
         built.episode.title,
-        built.image_url,
+        built.share_card_url,
     )
     data = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
     assert (data["@type"], data["name"], data["url"], data["episodeNumber"]) == (

@@ -147,6 +147,8 @@
     ]);
     audio.removeAttribute("controls");
     audio.insertAdjacentElement("afterend", this.root);
+    var wave = audio.closest(".player").querySelector(".waveform");  // the page's SVG goes behind the slider
+    if (wave) this.root.querySelector(".pl-bar").insertBefore(wave, b.seek);
     audio.closest(".player").classList.add("is-enhanced");
 
     var rate = parseFloat(load("speed"));
