@@ -66,7 +66,7 @@ def _document(
     else:
         # Nothing published yet, so there is no content date. feedgen starts lastBuildDate at the clock and
         # `lastBuildDate(None)` only reads it back; clearing its field is the one way to leave the tag out.
-        fg._FeedGenerator__rss_lastBuildDate = None  # type: ignore[attr-defined]
+        fg._FeedGenerator__rss_lastBuildDate = None
     fg.image(url=artwork_url, title=show.title, link=show.url)
 
     it = fg.podcast
@@ -94,7 +94,8 @@ def _document(
     for built in public:
         _add_item(fg, show, built)
     try:
-        return fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+        data: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+        return data
     except ValueError as err:  # lxml refuses text XML cannot carry; say where it is, not a traceback
         raise _unwritable(show, public, err) from None
 
