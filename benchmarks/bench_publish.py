@@ -482,7 +482,7 @@ def startup_cost(repeat: int) -> float:
     """Median time for a fresh interpreter to import what `podcast publish` imports (boto3 included)."""
     code = (
         f"import sys; sys.path.insert(0, {str(REPO)!r})\n"
-        "from pipeline import cli, build, publish, storage, site, feed\nstorage._aws()\n"
+        "from pipeline import cli, build, publish, storage, site, feed\nstorage._load_aws()\n"
     )
     return statistics.median(
         timed(lambda: subprocess.run([sys.executable, "-c", code], check=True)) for _ in range(repeat)

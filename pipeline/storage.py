@@ -801,9 +801,10 @@ _S3_ERRORS: dict[str, tuple[str, str]] = {
 }
 
 
-@functools.cache
-def _aws() -> SimpleNamespace:
-    """boto3, botocore and s3transfer, imported on first S3 use: they cost ~0.2 s, which local targets skip."""
+def _load_aws() -> SimpleNamespace:
+    """boto3, botocore and s3transfer, imported on first S3 use: they cost ~0.2 s, which local targets skip.
+
+    Each S3Storage keeps the result (`S3Storage._aws`); nothing is kept at module level."""
     import boto3
     import botocore.exceptions as bce
     from boto3.s3.transfer import TransferConfig, create_transfer_manager
@@ -967,12 +968,19 @@ class S3Storage(_BaseStorage):
         self._secrets = _Secrets()
         self._client_lock = threading.Lock()
         self._client_obj: Any = None
+        self._aws_ns: SimpleNamespace | None = None
 
     def __repr__(self) -> str:
         endpoint = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
         return f"S3Storage({self.description!r}{endpoint})"
 
     # -- the client and error translation ------------------------------------------------------
+    def _aws(self) -> SimpleNamespace:
+        """The AWS libraries, imported on this target's first use and kept with it."""
+        if self._aws_ns is None:
+            self._aws_ns = _load_aws()
+        return self._aws_ns
+
     def _client(self) -> Any:
         with self._client_lock:
             if self._client_obj is None:
@@ -980,7 +988,7 @@ class S3Storage(_BaseStorage):
             return self._client_obj
 
     def _make_client(self) -> Any:
-        aws = _aws()
+        aws = self._aws()
         session = aws.boto3.session.Session(profile_name=self.profile, region_name=self.region)
         credentials = session.get_credentials()
         if credentials is None:
@@ -1034,7 +1042,7 @@ class S3Storage(_BaseStorage):
         scrubbed S3Failure as its cause, so no botocore exception (whose response may carry the access
         key id) is anywhere in its __cause__/__context__ chain, even under --debug.
         """
-        bce = _aws().bce
+        bce = self._aws().bce
         try:
             return fn(), None
         except bce.ClientError as err:
@@ -1089,7 +1097,9 @@ class S3Storage(_BaseStorage):
         return problem
 
     def _translate_botocore_error(self, err: bce.BotoCoreError, action: str, key: str | None) -> StorageError:
-        match = next(((text, hint) for types, text, hint in _aws().errors if isinstance(err, types)), None)
+        match = next(
+            ((text, hint) for types, text, hint in self._aws().errors if isinstance(err, types)), None
+        )
         if match is None:
             text, hint = f"cannot {action} {key or 'bucket ' + repr(self.bucket)}: {err}", ""
         else:
@@ -1169,7 +1179,7 @@ class S3Storage(_BaseStorage):
         extra: dict[str, str],
         progress: Callable[[float], None] | None,
     ) -> None:
-        aws = _aws()
+        aws = self._aws()
         config = aws.TransferConfig(
             multipart_threshold=self.multipart_threshold,
             multipart_chunksize=self.multipart_chunksize,
