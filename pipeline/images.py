@@ -13,7 +13,6 @@ import importlib.metadata
 import importlib.resources
 import io
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import PIL
@@ -291,8 +290,19 @@ def fonts_version() -> str:
         return "?"
 
 
-@cache
-def _font(name: str, size: int) -> ImageFont.FreeTypeFont:
+class _Fonts:
+    """The card fonts at the sizes one card asks for, each loaded once for that card (no module-level memo)."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+    def __call__(self, name: str, size: int) -> ImageFont.FreeTypeFont:
+        if (name, size) not in self._loaded:
+            self._loaded[name, size] = _load_font(name, size)
+        return self._loaded[name, size]
+
+
+def _load_font(name: str, size: int) -> ImageFont.FreeTypeFont:
     try:
         ref = importlib.resources.files(_FONT_MODULE).joinpath("files", name)
         with importlib.resources.as_file(ref) as path:
@@ -339,19 +349,19 @@ def _ellipsize(line: str, font: ImageFont.FreeTypeFont, width: int) -> str:
 
 
 def _fit(
-    text: str, name: str, sizes: tuple[int, ...], width: int, height: int, max_lines: int
+    font_of: _Fonts, text: str, name: str, sizes: tuple[int, ...], width: int, height: int, max_lines: int
 ) -> tuple[int, list[str], bool]:
     """The largest size whose wrapped lines fit `width` x `height`; else the smallest, cut with an ellipsis."""
     for size in sizes:
-        font = _font(name, size)
+        font = font_of(name, size)
         lines = _wrap(text, font, width)
-        if len(lines) <= max_lines and _block(name, size, len(lines)) <= height:
+        if len(lines) <= max_lines and _block(font_of, name, size, len(lines)) <= height:
             return size, lines, False
     size = sizes[-1]
-    font = _font(name, size)
+    font = font_of(name, size)
     lines = _wrap(text, font, width)
     keep = max_lines
-    while keep > 1 and _block(name, size, keep) > height:
+    while keep > 1 and _block(font_of, name, size, keep) > height:
         keep -= 1
     if len(lines) > keep:
         lines = [*lines[: keep - 1], _ellipsize(" ".join(lines[keep - 1 :]), font, width)]
@@ -362,14 +372,15 @@ def _leading(size: int) -> int:
     return round(size * 1.16)
 
 
-def _block(name: str, size: int, lines: int) -> int:
+def _block(font_of: _Fonts, name: str, size: int, lines: int) -> int:
     """Height of `lines` lines from the first one's ascender to the last one's descender."""
-    ascent, descent = _font(name, size).getmetrics()
+    ascent, descent = font_of(name, size).getmetrics()
     return (lines - 1) * _leading(size) + ascent + descent
 
 
-def share_card_layout(text: CardText) -> CardLayout:
+def share_card_layout(text: CardText, font_of: _Fonts | None = None) -> CardLayout:
     """Measure and place a card's text with the card's own fonts (share_card draws exactly this)."""
+    font_of = font_of or _Fonts()
     width, height = SHARE_CARD_SIZE
     x0 = _MARGIN + _ART + _GAP
     column = (x0, _MARGIN, width - _MARGIN, height - _MARGIN)
@@ -378,7 +389,7 @@ def share_card_layout(text: CardText) -> CardLayout:
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
 
     def place(line: str, name: str, size: int, y: int, role: str, dx: int = 0) -> int:
-        font = _font(name, size)
+        font = font_of(name, size)
         box = probe.textbbox((x0 + dx, y), line, font=font, anchor="la")
         out.append(
             TextLine(
@@ -390,18 +401,25 @@ def share_card_layout(text: CardText) -> CardLayout:
     y = column[1]
     show_size = 30
     _, show_lines, _ = _fit(
-        text.show, "Lato-Bold.ttf", (show_size,), col_w, _block("Lato-Bold.ttf", show_size, 2), 2
+        font_of,
+        text.show,
+        "Lato-Bold.ttf",
+        (show_size,),
+        col_w,
+        _block(font_of, "Lato-Bold.ttf", show_size, 2),
+        2,
     )
     for line in show_lines:
         y = place(line, "Lato-Bold.ttf", show_size, y, "show")
     y += 14
     if text.eyebrow:
         eyebrow = _fit(
+            font_of,
             text.eyebrow.upper(),
             "Lato-Black.ttf",
             (24,),
             col_w - 2 * _PILL,
-            _block("Lato-Black.ttf", 24, 1),
+            _block(font_of, "Lato-Black.ttf", 24, 1),
             1,
         )[1][0]
         y = place(eyebrow, "Lato-Black.ttf", 24, y + 10, "eyebrow", dx=_PILL) + 22
@@ -409,13 +427,19 @@ def share_card_layout(text: CardText) -> CardLayout:
     if text.footer:
         footer_size = 26
         footer = _fit(
-            text.footer, "Lato-Bold.ttf", (footer_size,), col_w, _block("Lato-Bold.ttf", footer_size, 1), 1
+            font_of,
+            text.footer,
+            "Lato-Bold.ttf",
+            (footer_size,),
+            col_w,
+            _block(font_of, "Lato-Bold.ttf", footer_size, 1),
+            1,
         )[1][0]
-        bottom -= _block("Lato-Bold.ttf", footer_size, 1)
+        bottom -= _block(font_of, "Lato-Bold.ttf", footer_size, 1)
         place(footer, "Lato-Bold.ttf", footer_size, bottom, "footer")
         bottom -= 24
     size, lines, truncated = _fit(
-        text.title, "Lato-Black.ttf", _TITLE_SIZES, col_w, bottom - y, _TITLE_MAX_LINES
+        font_of, text.title, "Lato-Black.ttf", _TITLE_SIZES, col_w, bottom - y, _TITLE_MAX_LINES
     )
     for line in lines:
         y = place(line, "Lato-Black.ttf", size, y, "title")
@@ -472,10 +496,11 @@ def share_card(artwork: Path, text: CardText, background: str, foreground: str) 
     card.paste((0, 0, 0), (0, 0), shadow)
     tile = _artwork_tile(artwork)
     card.paste(tile, (_MARGIN, _MARGIN), tile)
-    layout = share_card_layout(text)
+    font_of = _Fonts()
+    layout = share_card_layout(text, font_of)
     muted = _blend(fg, bg, 0.22)
     for line in layout.lines:
-        font = _font(line.font, line.size)
+        font = font_of(line.font, line.size)
         if line.role == "eyebrow":
             left, top, right, bottom = line.box
             draw.rounded_rectangle((left - _PILL, top - 10, right + _PILL, bottom + 10), radius=999, fill=fg)
