@@ -85,3 +85,34 @@ def key(*parts: object) -> str:
         h.update(_KEY_JSON.encode(part).encode())
         h.update(b"\0")
     return h.hexdigest()
+
+
+class MediaCache:
+    """Derived media files (alternate encodes, soundbite clips) filed by key, each with a JSON record beside it.
+
+    A file counts as cached only when both it and its record exist; a record that cannot be read is a miss.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, kind: str, digest: str, ext: str) -> Path:
+        return self.folder / kind / f"{digest}.{ext}"
+
+    def get(self, kind: str, digest: str, ext: str) -> tuple[Path, dict[str, object]] | None:
+        """(file, its record) when both are there, else None."""
+        file = self.path(kind, digest, ext)
+        try:
+            record = json.loads(file.with_suffix(".json").read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or not file.is_file():
+            return None
+        return file, record
+
+    def put(self, kind: str, digest: str, ext: str, record: dict[str, object]) -> None:
+        """Record the file already written at path(kind, digest, ext)."""
+        meta = self.path(kind, digest, ext).with_suffix(".json")
+        tmp = meta.with_suffix(".tmp")
+        tmp.write_text(json.dumps(record, sort_keys=True))
+        os.replace(tmp, meta)
