@@ -13,8 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline import __version__, audio, model, notes, rules, transcript, urls
-from pipeline.artifacts import BuiltAudio, BuiltEpisode, EpisodeRecord, Loudness, Transcript
+from pipeline import __version__, alternates, audio, model, notes, rules, transcript, urls
+from pipeline.artifacts import BuiltAudio, BuiltEpisode, BuiltImage, EpisodeRecord, Loudness, Transcript
 from pipeline.cache import CACHE_VERSION, StatCache
 from pipeline.cache import key as _key
 from pipeline.errors import AudioError, ContentError, PipelineError
@@ -361,8 +361,13 @@ def build(
         }
         built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat, rendered)
         outputs.append(artwork)
+        # Alternates, soundbite clips and artwork sizes: one step after the audio stage (pipeline/alternates.py).
+        built, derived, art_sizes = alternates.attach(
+            show, built, cache_dir, stat, tools=stage.tools, tag_spec=tag_spec, cover=stage.cover, reporter=reporter
+        )
+        outputs.extend(derived)
         public = tuple(built)
-        outputs.extend(_feed_outputs(show, public, artwork_url, cache_dir))
+        outputs.extend(_feed_outputs(show, public, artwork_url, cache_dir, art_sizes))
         if not feed_only:
             from pipeline import site
 
@@ -429,10 +434,12 @@ def _feed_code() -> str:
     return _key("feed-code", __version__, CACHE_VERSION, versions)
 
 
-def _feed_key(show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str) -> str:
+def _feed_key(
+    show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str, art_sizes: Sequence[BuiltImage] = ()
+) -> str:
     """sha256 of everything feed.render reads: the show, each public episode and what the build made of it."""
     h = hashlib.sha256()
-    for part in (_feed_code(), artwork_url, show.model_dump_json()):
+    for part in (_feed_code(), artwork_url, show.model_dump_json(), repr([(i.url, i.width) for i in art_sizes])):
         h.update(part.encode() + b"\0")
     for b in public:
         a = b.audio
@@ -451,6 +458,8 @@ def _feed_key(show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str
                     b.chapters_url,
                     [(t.url, t.mime, t.fmt) for t in b.transcripts],
                     [(str(p), u) for p, u in b.chapter_images],
+                    [(x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default) for x in b.alternates],
+                    [(i.url, i.width) for i in b.images],
                 )
             ).encode()
             + b"\0"
@@ -459,20 +468,24 @@ def _feed_key(show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str
 
 
 def _feed_outputs(
-    show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str, cache_dir: Path
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    artwork_url: str,
+    cache_dir: Path,
+    art_sizes: Sequence[BuiltImage] = (),
 ) -> list[Output]:
     """feed.render, or its last result when none of its inputs changed (rendering 1,000 notes costs ~0.5 s)."""
     from pipeline import feed
 
     folder = cache_dir / FEED_CACHE
-    cached = folder / f"{_feed_key(show, public, artwork_url)}.feed"
+    cached = folder / f"{_feed_key(show, public, artwork_url, art_sizes)}.feed"
     try:
         head, _, data = cached.read_bytes().partition(b"\n")
         meta = json.loads(head)
         return [Output(meta["key"], data, Kind[meta["kind"]], meta["content_type"], meta["immutable"])]
     except (OSError, ValueError, KeyError):
         pass
-    outputs = feed.render(show, public, artwork_url=artwork_url)
+    outputs = feed.render(show, public, artwork_url=artwork_url, images=art_sizes)
     if len(outputs) == 1 and isinstance(outputs[0].data, bytes):
         o = outputs[0]
         folder.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from feedgen.feed import FeedGenerator
 from lxml.etree import CDATA
 
 from pipeline import __version__, feed_ext, model, notes, urls
-from pipeline.artifacts import BuiltEpisode
+from pipeline.artifacts import BuiltEpisode, BuiltImage
 from pipeline.errors import FeedError
 from pipeline.manifest import Kind, Output
 
@@ -41,9 +41,18 @@ def _short_description(summary: str, page_url: str) -> str:
     return f'{notes.sanitise(f"<p>{text}</p>")}<p><a href="{href}">Full show notes</a></p>'
 
 
-def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> bytes:
-    """The feed document. `public` is newest first; the same input gives the same bytes."""
-    return _document(show, public, artwork_url=artwork_url)
+def build_feed(
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    artwork_url: str,
+    images: Sequence[BuiltImage] = (),
+) -> bytes:
+    """The feed document. `public` is newest first; the same input gives the same bytes.
+
+    `images` are the show artwork's sizes (podcast:images); itunes:image stays the artwork itself.
+    """
+    return _document(show, public, artwork_url=artwork_url, images=images)
 
 
 def _document(
@@ -54,6 +63,7 @@ def _document(
     self_url: str | None = None,
     history: Sequence[tuple[str, str]] = (),
     archive: bool = False,
+    images: Sequence[BuiltImage] = (),
 ) -> bytes:
     """One RSS document: feed.xml, or (with `archive`) an RFC 5005 archive page holding older items."""
     fg = FeedGenerator()
@@ -98,6 +108,7 @@ def _document(
     p20.funding = [feed_ext.Funding(url=f.url, text=f.text) for f in show.funding]
     p20.persons = [_person(p) for p in show.persons]
     _podcast20_channel(p20, show, () if archive else public)
+    p20.images = [feed_ext.ImageSize(url=i.url, width=i.width) for i in images]
     fg.history.links, fg.history.archive = list(history), archive
 
     for built in public:
@@ -303,6 +314,20 @@ def _podcast20_item(p20: feed_ext.Podcast20Entry, built: BuiltEpisode) -> None:
     p20.license = _license(ep.license)
     p20.locations = _location(ep.location)
     p20.social_interacts = _social(ep.social_interact)
+    p20.images = [feed_ext.ImageSize(url=i.url, width=i.width) for i in built.images]
+    p20.alternate_enclosures = [
+        feed_ext.AlternateEnclosure(
+            type=a.mime,
+            length=a.size,
+            sources=(feed_ext.AlternateSource(uri=a.url, content_type=a.mime),),
+            bitrate=a.bitrate,
+            codecs=a.codecs,
+            title=a.title,
+            default=a.default,
+            integrity=a.integrity,
+        )
+        for a in built.alternates
+    ]
 
 
 # --------------------------------------------------------------------------- RFC 5005 archives
@@ -326,7 +351,12 @@ def archive_pages(
 
 
 def _archives(
-    show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str, size: int
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    artwork_url: str,
+    size: int,
+    images: Sequence[BuiltImage] = (),
 ) -> list[Output]:
     pages, current = archive_pages(public, size)
     outputs: list[Output] = []
@@ -337,7 +367,7 @@ def _archives(
         if prev:
             links.append(("prev-archive", prev))
         draft = _document(
-            show, page, artwork_url=artwork_url, self_url=placeholder, history=links, archive=True
+            show, page, artwork_url=artwork_url, self_url=placeholder, history=links, archive=True, images=images
         )
         key = urls.archive_key(hashlib.sha256(draft).hexdigest())
         url = urls.url(show, key)
@@ -345,12 +375,19 @@ def _archives(
         outputs.append(Output(key, data, Kind.ASSET, FEED_MIME, immutable=True))
         first, prev = first or url, url
     links = [("first", first), ("last", show.feed_url), ("prev-archive", prev)] if pages else []
-    feed = _document(show, current, artwork_url=artwork_url, history=links)
+    feed = _document(show, current, artwork_url=artwork_url, history=links, images=images)
     return [*outputs, Output(urls.FEED_KEY, feed, Kind.FEED, FEED_MIME)]
 
 
-def render(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> list[Output]:
+def render(
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    artwork_url: str,
+    images: Sequence[BuiltImage] = (),
+) -> list[Output]:
     """feed.xml as a build output (uploaded last, as one PUT), and its archive pages when the show pages."""
     if show.feed.archive_after:
-        return _archives(show, public, artwork_url=artwork_url, size=show.feed.archive_after)
-    return [Output(urls.FEED_KEY, build_feed(show, public, artwork_url=artwork_url), Kind.FEED, FEED_MIME)]
+        return _archives(show, public, artwork_url=artwork_url, size=show.feed.archive_after, images=images)
+    feed = build_feed(show, public, artwork_url=artwork_url, images=images)
+    return [Output(urls.FEED_KEY, feed, Kind.FEED, FEED_MIME)]
