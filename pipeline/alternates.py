@@ -28,7 +28,8 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "mp3": ("mp3", "audio/mpeg", "mp3"),
     "flac": ("flac", "audio/flac", "flac"),
 }
-_ALT_KBPS = {"m4a": 64}  # model.Alternate: AAC alternates default to 64 kbps (opus's default is audio's)
+_ALT_KBPS = {"m4a": 64}
+ALT_COVER_PX = 300  # model.Alternate: AAC alternates default to 64 kbps (opus's default is audio's)
 
 TagSpecFor = Callable[[model.Show, model.Episode, float, bytes | None, notes.Notes | None], audio.TagSpec]
 
@@ -67,17 +68,24 @@ class Derived:
         *,
         tools: str,
         tag_spec: TagSpecFor,
-        cover: Callable[[model.Episode], bytes],
         reporter: Reporter | None = None,
     ) -> None:
         self.show, self.stat, self.tools = show, stat, tools
         self.media = MediaCache(cache_dir / "derived")
-        self.tag_spec, self.cover = tag_spec, cover
+        self.tag_spec = tag_spec
+        self._covers: dict[Path, bytes] = {}
         self.reporter = reporter or NullReporter()
         self.encoded = self.reused = 0
         self._sizes: dict[Path, tuple[BuiltImage, ...]] = {}
 
     # ------------------------------------------------------------------ alternates
+
+    def _cover(self, ep: model.Episode) -> bytes:
+        """The cover for an alternate's tags: small (ALT_COVER_PX), so a low-data file stays small."""
+        art = ep.image or self.show.artwork
+        if art not in self._covers:
+            self._covers[art] = images.cover_jpeg(art, max_px=ALT_COVER_PX)
+        return self._covers[art]
 
     def alternates(self, b: BuiltEpisode) -> tuple[BuiltAlternate, ...]:
         ep = b.episode
@@ -102,22 +110,25 @@ class Derived:
             except AudioError as err:
                 err.file = rel
                 raise
-            self.media.put("encoded", enc_key, ext, {"duration": result.info.duration})
+            # The encoder's bitrate, read before tags and cover art are added (the feed's `bitrate`).
+            record = {"duration": result.info.duration, "bitrate": result.info.bitrate}
+            self.media.put("encoded", enc_key, ext, record)
             self.encoded += 1
             encoded = self.media.get("encoded", enc_key, ext)
             assert encoded is not None
         enc_path, enc_meta = encoded
         duration = float(str(enc_meta["duration"]))
+        bitrate = int(str(enc_meta.get("bitrate", 0)))
         spec = self.tag_spec(show, ep, duration, None, b.notes)
         art = self.stat.digest(ep.image or show.artwork)
-        tag_key = _key("alt-tag", enc_key, dataclasses.asdict(spec), art, CACHE_VERSION)
+        tag_key = _key("alt-tag", enc_key, dataclasses.asdict(spec), art, ALT_COVER_PX, CACHE_VERSION)
         tagged = self.media.get("alternate", tag_key, ext)
         if tagged is None:
             final = self.media.path("alternate", tag_key, ext)
             tmp = final.with_suffix(".tagging" + final.suffix)
             final.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(enc_path, tmp)
-            audio.write_tags(tmp, dataclasses.replace(spec, cover=self.cover(ep)))
+            audio.write_tags(tmp, dataclasses.replace(spec, cover=self._cover(ep)))
             tmp.replace(final)
             self.media.put(
                 "alternate",
@@ -139,7 +150,7 @@ class Derived:
             size=size,
             mime=mime,
             codecs=codecs,
-            bitrate=round(size * 8 / duration) if duration else 0,
+            bitrate=bitrate or (round(size * 8 / duration) if duration else 0),
             duration=duration,
             sha256=sha,
             integrity=sri(sha),
@@ -156,7 +167,10 @@ class Derived:
         ep, show, a = b.episode, self.show, b.audio
         fmt = "m4a" if a.mime == "audio/mp4" else "mp3"
         settings = audio.EncodeSettings(
-            format=fmt, bitrate=show.audio.bitrate, channels=show.audio.channels, sample_rate=show.audio.sample_rate
+            format=fmt,
+            bitrate=show.audio.bitrate,
+            channels=show.audio.channels,
+            sample_rate=show.audio.sample_rate,
         )
         title = sb.title or f"{ep.title} (clip {index})"
         # Past the end of the episode the clip simply stops where the audio does.
@@ -210,9 +224,10 @@ class Derived:
         digest = self.stat.digest(art)
         size_key = _key("art-sizes", digest, images.ARTWORK_WIDTHS, images.pillow_version(), CACHE_VERSION)
         hit = self.media.get("art", size_key, "json")
+        recorded = hit[1].get("widths") if hit is not None else None
         widths: list[int]
-        if hit is not None and isinstance(hit[1].get("widths"), list):
-            widths = [int(str(w)) for w in hit[1]["widths"]]  # type: ignore[union-attr]
+        if isinstance(recorded, list):
+            widths = [int(str(w)) for w in recorded]
         else:
             made = images.artwork_sizes(art)
             widths = []
@@ -246,11 +261,10 @@ def attach(
     *,
     tools: str,
     tag_spec: TagSpecFor,
-    cover: Callable[[model.Episode], bytes],
     reporter: Reporter | None = None,
 ) -> tuple[list[BuiltEpisode], list[Output], tuple[BuiltImage, ...]]:
     """(episodes with alternates, clips and artwork sizes; their outputs; the show artwork's sizes)."""
-    d = Derived(show, cache_dir, stat, tools=tools, tag_spec=tag_spec, cover=cover, reporter=reporter)
+    d = Derived(show, cache_dir, stat, tools=tools, tag_spec=tag_spec, reporter=reporter)
     outputs: list[Output] = []
     channel = d.sizes(None, show.artwork)
     outputs += [Output(i.key, i.path, Kind.ASSET, "image/jpeg", immutable=True) for i in channel]

@@ -363,7 +363,7 @@ def build(
         outputs.append(artwork)
         # Alternates, soundbite clips and artwork sizes: one step after the audio stage (pipeline/alternates.py).
         built, derived, art_sizes = alternates.attach(
-            show, built, cache_dir, stat, tools=stage.tools, tag_spec=tag_spec, cover=stage.cover, reporter=reporter
+            show, built, cache_dir, stat, tools=stage.tools, tag_spec=tag_spec, reporter=reporter
         )
         outputs.extend(derived)
         public = tuple(built)
@@ -439,7 +439,12 @@ def _feed_key(
 ) -> str:
     """sha256 of everything feed.render reads: the show, each public episode and what the build made of it."""
     h = hashlib.sha256()
-    for part in (_feed_code(), artwork_url, show.model_dump_json(), repr([(i.url, i.width) for i in art_sizes])):
+    for part in (
+        _feed_code(),
+        artwork_url,
+        show.model_dump_json(),
+        repr([(i.url, i.width) for i in art_sizes]),
+    ):
         h.update(part.encode() + b"\0")
     for b in public:
         a = b.audio
@@ -458,7 +463,10 @@ def _feed_key(
                     b.chapters_url,
                     [(t.url, t.mime, t.fmt) for t in b.transcripts],
                     [(str(p), u) for p, u in b.chapter_images],
-                    [(x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default) for x in b.alternates],
+                    [
+                        (x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default)
+                        for x in b.alternates
+                    ],
                     [(i.url, i.width) for i in b.images],
                 )
             ).encode()

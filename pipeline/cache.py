@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 from pipeline.errors import PipelineError
@@ -110,7 +111,7 @@ class MediaCache:
             return None
         return file, record
 
-    def put(self, kind: str, digest: str, ext: str, record: dict[str, object]) -> None:
+    def put(self, kind: str, digest: str, ext: str, record: Mapping[str, object]) -> None:
         """Record the file already written at path(kind, digest, ext)."""
         meta = self.path(kind, digest, ext).with_suffix(".json")
         tmp = meta.with_suffix(".tmp")

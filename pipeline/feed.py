@@ -367,7 +367,13 @@ def _archives(
         if prev:
             links.append(("prev-archive", prev))
         draft = _document(
-            show, page, artwork_url=artwork_url, self_url=placeholder, history=links, archive=True, images=images
+            show,
+            page,
+            artwork_url=artwork_url,
+            self_url=placeholder,
+            history=links,
+            archive=True,
+            images=images,
         )
         key = urls.archive_key(hashlib.sha256(draft).hexdigest())
         url = urls.url(show, key)

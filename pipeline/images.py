@@ -223,7 +223,9 @@ def artwork_sizes(image: Path, widths: tuple[int, ...] = ARTWORK_WIDTHS) -> list
                 picture.save(buf, "JPEG", quality=_JPEG_QUALITY, optimize=True)
                 out.append((width, buf.getvalue()))
     except (UnidentifiedImageError, OSError, ValueError) as err:
-        raise AudioError("is not an image that can be read", file=image, hint="use a JPEG or PNG file") from err
+        raise AudioError(
+            "is not an image that can be read", file=image, hint="use a JPEG or PNG file"
+        ) from err
     return out
 
 

@@ -270,9 +270,11 @@ def probe_delivered(path: Path, fmt: str) -> AudioInfo:
     if fmt != "opus":
         return probe(path)
     try:
-        f = mutagen.oggopus.OggOpus(path)
+        f = mutagen.oggopus.OggOpus(path)  # type: ignore[no-untyped-call]
     except (mutagen.MutagenError, OSError) as err:
         raise AudioError(f"cannot read the Opus file: {err}", file=path) from err
+    if f.info is None:
+        raise AudioError("not an Opus file", file=path)
     size = path.stat().st_size
     duration = float(f.info.length)
     return AudioInfo(

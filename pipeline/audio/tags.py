@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import mutagen
+from mutagen.flac import FLAC, Picture, VCFLACDict
 from mutagen.id3 import (
     APIC,
     CHAP,
@@ -39,11 +40,11 @@ from mutagen.id3 import (
     PictureType,
 )
 from mutagen.id3._tags import save_frame  # the one private helper: see _OrderedID3
-from mutagen.flac import FLAC, Picture
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 from mutagen.oggopus import OggOpus
 
 from pipeline.audio.chapters import ChapterMark, close_chapters
+from pipeline.audio.encoding import probe_delivered
 from pipeline.audio.ffmpeg import run_ffmpeg_with_input
 from pipeline.audio.files import REEXPORT_HINT, open_audio, temp_beside
 from pipeline.audio.probing import probe, sniff
@@ -341,7 +342,7 @@ def _write_opus(path: Path, spec: TagSpec, date: str, chapters: Sequence[Chapter
         assert f.tags is not None
         f.tags.clear()
         for tag, value in _vorbis_comments(spec, date, chapters):
-            f.tags[tag] = f.tags.get(tag, []) + [value]
+            f.tags[tag] = [*f.tags.get(tag, []), value]
         if spec.cover is not None:  # Ogg has no picture block: the FLAC one, base64, as a comment
             pic = _picture(spec.cover, PictureType.COVER_FRONT, "Cover", "cover")
             f.tags["METADATA_BLOCK_PICTURE"] = [base64.b64encode(pic.write()).decode("ascii")]
@@ -356,10 +357,11 @@ def _write_flac(path: Path, spec: TagSpec, date: str, chapters: Sequence[Chapter
         f.clear_pictures()
         if f.tags is None:
             f.add_tags()
-        assert f.tags is not None
-        f.tags.clear()
+        tags = f.tags
+        assert isinstance(tags, VCFLACDict)
+        tags.clear()
         for tag, value in _vorbis_comments(spec, date, chapters):
-            f.tags[tag] = f.tags.get(tag, []) + [value]
+            tags[tag] = [*tags.get(tag, []), value]
         if spec.cover is not None:
             f.add_picture(_picture(spec.cover, PictureType.COVER_FRONT, "Cover", "cover"))
         f.save(padding=lambda _info: _FLAC_PADDING)
@@ -400,7 +402,7 @@ def write_tags(path: Path, spec: TagSpec) -> None:
     chapters: Sequence[ChapterMark] = spec.chapters
     if chapters:
         if any(mark.end is None for mark in chapters):
-            duration = OggOpus(path).info.length if container == "ogg" else probe(path).duration
+            duration = probe_delivered(path, "opus").duration if container == "ogg" else probe(path).duration
         else:
             duration = max(mark.end or 0.0 for mark in chapters)
         try:
