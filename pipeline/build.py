@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import __version__, alternates, audio, model, notes, rules, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode, BuiltImage, EpisodeRecord, Loudness, Transcript
-from pipeline.cache import CACHE_VERSION, StatCache
+from pipeline.cache import CACHE_VERSION, FeedFragments, StatCache
 from pipeline.cache import key as _key
 from pipeline.errors import AudioError, ContentError, PipelineError
 from pipeline.manifest import Kind, Output
@@ -493,7 +493,9 @@ def _feed_outputs(
         return [Output(meta["key"], data, Kind[meta["kind"]], meta["content_type"], meta["immutable"])]
     except (OSError, ValueError, KeyError):
         pass
-    outputs = feed.render(show, public, artwork_url=artwork_url, images=art_sizes)
+    fragments = FeedFragments(folder / "items.bin")  # unchanged items are reused, not rendered again
+    outputs = feed.render(show, public, artwork_url=artwork_url, images=art_sizes, fragments=fragments)
+    fragments.save()
     if len(outputs) == 1 and isinstance(outputs[0].data, bytes):
         o = outputs[0]
         folder.mkdir(parents=True, exist_ok=True)

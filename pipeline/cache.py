@@ -117,3 +117,64 @@ class MediaCache:
         tmp = meta.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, sort_keys=True))
         os.replace(tmp, meta)
+
+
+class FeedFragments:
+    """Serialised feed items by a key of their typed inputs, so a feed whose items did not change reuses them.
+
+    The feed module asks `get`/`put` and stays pure (it is handed this object); `load` and `save` are the only
+    I/O, one file of `<key> <length>\\n<bytes>` records. Entries not used by the last render are dropped on save.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.entries: dict[str, bytes] = {}
+        self._used: set[str] = set()
+        self.hits = self.misses = 0
+        if path is not None:
+            self.load()
+
+    def load(self) -> None:
+        assert self.path is not None
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return
+        pos, entries = 0, {}
+        try:
+            while pos < len(data):
+                nl = data.index(b"\n", pos)
+                k, n = data[pos:nl].split(b" ")
+                end = nl + 1 + int(n)
+                if end > len(data):
+                    return  # a truncated file is a miss, never a half item
+                entries[k.decode()] = data[nl + 1 : end]
+                pos = end
+        except ValueError:
+            return
+        self.entries = entries
+
+    def get(self, digest: str) -> bytes | None:
+        found = self.entries.get(digest)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            self._used.add(digest)
+        return found
+
+    def put(self, digest: str, fragment: bytes) -> None:
+        self.entries[digest] = fragment
+        self._used.add(digest)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        keep = {k: v for k, v in self.entries.items() if k in self._used}
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        with open(tmp, "wb") as fh:
+            for k, v in keep.items():
+                fh.write(f"{k} {len(v)}\n".encode())
+                fh.write(v)
+        os.replace(tmp, self.path)

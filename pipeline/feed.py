@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import importlib.metadata
 import re
 from collections.abc import Sequence
 from email.utils import format_datetime
@@ -13,6 +14,7 @@ from lxml.etree import CDATA
 
 from pipeline import __version__, feed_ext, model, notes, urls
 from pipeline.artifacts import BuiltEpisode, BuiltImage
+from pipeline.cache import FeedFragments
 from pipeline.errors import FeedError
 from pipeline.manifest import Kind, Output
 
@@ -47,12 +49,14 @@ def build_feed(
     *,
     artwork_url: str,
     images: Sequence[BuiltImage] = (),
+    fragments: FeedFragments | None = None,
 ) -> bytes:
     """The feed document. `public` is newest first; the same input gives the same bytes.
 
-    `images` are the show artwork's sizes (podcast:images); itunes:image stays the artwork itself.
+    `images` are the show artwork's sizes (podcast:images); itunes:image stays the artwork itself. With
+    `fragments` (cache.FeedFragments), items whose inputs did not change are reused, not rendered again.
     """
-    return _document(show, public, artwork_url=artwork_url, images=images)
+    return _document(show, public, artwork_url=artwork_url, images=images, fragments=fragments)
 
 
 def _document(
@@ -64,6 +68,7 @@ def _document(
     history: Sequence[tuple[str, str]] = (),
     archive: bool = False,
     images: Sequence[BuiltImage] = (),
+    fragments: FeedFragments | None = None,
 ) -> bytes:
     """One RSS document: feed.xml, or (with `archive`) an RFC 5005 archive page holding older items."""
     fg = FeedGenerator()
@@ -111,12 +116,96 @@ def _document(
     p20.images = [feed_ext.ImageSize(url=i.url, width=i.width) for i in images]
     fg.history.links, fg.history.archive = list(history), archive
 
+    if fragments is not None:
+        return _with_fragments(fg, show, public, fragments)
     for built in public:
         _add_item(fg, show, built)
+    return _serialise(fg, show, public)
+
+
+def _serialise(fg: FeedGenerator, show: model.Show, public: Sequence[BuiltEpisode]) -> bytes:
     try:
-        return fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+        data: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
     except ValueError as err:  # lxml refuses text XML cannot carry; say where it is, not a traceback
         raise _unwritable(show, public, err) from None
+    return data
+
+
+#: Where items start in the pretty-printed document (feedgen writes them last in the channel, indented 4).
+_ITEM_START = b"\n    <item>"
+_CHANNEL_END = b"  </channel>\n"
+#: What an item's bytes depend on besides its inputs: this code's version and feedgen's.
+_FRAGMENT_CODE = f"{GENERATOR}; feedgen {importlib.metadata.version('feedgen')}"
+
+
+def item_key(show: model.Show, built: BuiltEpisode) -> str:
+    """A digest of everything one <item> is made from: the episode, what the build made of it, two show facts."""
+    ep, a = built.episode, built.audio
+    h = hashlib.sha256(_FRAGMENT_CODE.encode())
+    h.update(ep.model_dump_json().encode())
+    h.update(
+        repr(
+            (
+                show.explicit,
+                show.language,
+                built.guid,
+                built.page_url,
+                (a.url, a.size, a.mime, a.duration),
+                built.image_url,
+                built.chapters_url,
+                built.transcripts,
+                [(str(p), u) for p, u in built.chapter_images],
+                [
+                    (x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default)
+                    for x in built.alternates
+                ],
+                [(i.url, i.width) for i in built.images],
+            )
+        ).encode()
+    )
+    return h.hexdigest()
+
+
+def _items_alone(show: model.Show, items: Sequence[BuiltEpisode]) -> list[bytes]:
+    """The serialised <item>s of `items`, each as it appears in a whole feed (same namespaces, indentation)."""
+    fg = FeedGenerator()
+    feed_ext.install(fg)
+    fg.title(show.title)
+    fg.link(href=show.url, rel="alternate")
+    fg.description(show.title)
+    fg._FeedGenerator__rss_lastBuildDate = None  # type: ignore[attr-defined]
+    for built in items:
+        _add_item(fg, show, built)
+    data = _serialise(fg, show, items)
+    first = data.find(_ITEM_START)
+    end = data.rindex(_CHANNEL_END)
+    if first < 0 or data.count(_ITEM_START) != len(items):
+        return []  # an item's text holds the marker itself: the caller renders the whole feed instead
+    starts = [first]
+    while len(starts) < len(items):
+        starts.append(data.index(_ITEM_START, starts[-1] + 1))
+    return [data[a + 1 : b + 1] for a, b in zip(starts, [*starts[1:], end - 1], strict=True)]
+
+
+def _with_fragments(
+    fg: FeedGenerator, show: model.Show, public: Sequence[BuiltEpisode], fragments: FeedFragments
+) -> bytes:
+    """The same bytes as a whole render, with unchanged items taken from `fragments` (only new ones rendered)."""
+    keys = [item_key(show, b) for b in public]
+    found = [fragments.get(k) for k in keys]
+    missing = [i for i, f in enumerate(found) if f is None]
+    if missing:
+        made = _items_alone(show, [public[i] for i in missing])
+        if len(made) != len(missing):
+            for built in public:
+                _add_item(fg, show, built)
+            return _serialise(fg, show, public)
+        for i, frag in zip(missing, made, strict=True):
+            fragments.put(keys[i], frag)
+            found[i] = frag
+    channel = _serialise(fg, show, public)
+    cut = channel.rindex(_CHANNEL_END)
+    return b"".join([channel[:cut], *(f for f in found if f is not None), channel[cut:]])
 
 
 #: Characters no XML 1.0 document may contain (C0 controls other than tab, newline and carriage return).
@@ -357,6 +446,7 @@ def _archives(
     artwork_url: str,
     size: int,
     images: Sequence[BuiltImage] = (),
+    fragments: FeedFragments | None = None,
 ) -> list[Output]:
     pages, current = archive_pages(public, size)
     outputs: list[Output] = []
@@ -381,7 +471,9 @@ def _archives(
         outputs.append(Output(key, data, Kind.ASSET, FEED_MIME, immutable=True))
         first, prev = first or url, url
     links = [("first", first), ("last", show.feed_url), ("prev-archive", prev)] if pages else []
-    feed = _document(show, current, artwork_url=artwork_url, history=links, images=images)
+    feed = _document(
+        show, current, artwork_url=artwork_url, history=links, images=images, fragments=fragments
+    )
     return [*outputs, Output(urls.FEED_KEY, feed, Kind.FEED, FEED_MIME)]
 
 
@@ -391,9 +483,14 @@ def render(
     *,
     artwork_url: str,
     images: Sequence[BuiltImage] = (),
+    fragments: FeedFragments | None = None,
 ) -> list[Output]:
-    """feed.xml as a build output (uploaded last, as one PUT), and its archive pages when the show pages."""
+    """feed.xml as a build output (uploaded last, as one PUT), and its archive pages when the show pages.
+
+    `fragments` (cache.FeedFragments) lets unchanged items be reused; the bytes are the same either way.
+    """
     if show.feed.archive_after:
-        return _archives(show, public, artwork_url=artwork_url, size=show.feed.archive_after, images=images)
-    feed = build_feed(show, public, artwork_url=artwork_url, images=images)
+        size = show.feed.archive_after
+        return _archives(show, public, artwork_url=artwork_url, size=size, images=images, fragments=fragments)
+    feed = build_feed(show, public, artwork_url=artwork_url, images=images, fragments=fragments)
     return [Output(urls.FEED_KEY, feed, Kind.FEED, FEED_MIME)]
