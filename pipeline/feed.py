@@ -173,7 +173,7 @@ def _items_alone(show: model.Show, items: Sequence[BuiltEpisode]) -> list[bytes]
     fg.title(show.title)
     fg.link(href=show.url, rel="alternate")
     fg.description(show.title)
-    fg._FeedGenerator__rss_lastBuildDate = None  # type: ignore[attr-defined]
+    fg._FeedGenerator__rss_lastBuildDate = None
     for built in items:
         _add_item(fg, show, built)
     data = _serialise(fg, show, items)
