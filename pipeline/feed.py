@@ -139,30 +139,36 @@ _FRAGMENT_CODE = f"{GENERATOR}; feedgen {importlib.metadata.version('feedgen')}"
 
 
 def item_key(show: model.Show, built: BuiltEpisode) -> str:
-    """A digest of everything one <item> is made from: the episode, what the build made of it, two show facts."""
+    """A digest of everything one <item> is made from: the episode, what the build made of it, two show facts.
+
+    Plain tuples of primitives only (a dataclass repr costs several times more, on 10,000 items per build).
+    """
     ep, a = built.episode, built.audio
     h = hashlib.sha256(_FRAGMENT_CODE.encode())
-    h.update(ep.model_dump_json().encode())
-    h.update(
-        repr(
-            (
-                show.explicit,
-                show.language,
-                built.guid,
-                built.page_url,
-                (a.url, a.size, a.mime, a.duration),
-                built.image_url,
-                built.chapters_url,
-                built.transcripts,
-                [(str(p), u) for p, u in built.chapter_images],
-                [
-                    (x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default)
-                    for x in built.alternates
-                ],
-                [(i.url, i.width) for i in built.images],
-            )
-        ).encode()
+    h.update(ep.__pydantic_serializer__.to_json(ep))
+    parts: tuple[object, ...] = (
+        show.explicit,
+        show.language,
+        built.guid,
+        built.page_url,
+        a.url,
+        a.size,
+        a.mime,
+        a.duration,
+        built.image_url,
+        built.chapters_url,
+        tuple((t.url, t.mime, t.fmt) for t in built.transcripts),
     )
+    if built.chapter_images:
+        parts += ("chapter images", tuple((str(p), u) for p, u in built.chapter_images))
+    if built.alternates:
+        parts += tuple(
+            (x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default)
+            for x in built.alternates
+        )
+    if built.images:
+        parts += ("images", tuple((i.url, i.width) for i in built.images))
+    h.update(repr(parts).encode())
     return h.hexdigest()
 
 
