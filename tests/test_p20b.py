@@ -6,6 +6,7 @@ mutagen, ffmpeg's probe, feedparser and podcastparser.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import io
 import re
@@ -201,3 +202,47 @@ def test_sri_form() -> None:
 
 def test_the_sample_show_offers_one_opus_alternate() -> None:
     assert "format: opus" in (REPO / "show.yaml").read_text()
+
+
+def test_reused_item_fragments_give_the_bytes_of_a_cold_render(
+    built: build.BuildResult, tmp_path: Path
+) -> None:
+    from pipeline import feed
+    from pipeline.cache import FeedFragments
+
+    public = list(built.public)
+    sizes = built.public[0].images
+    cold = feed.build_feed(built.show, public, artwork_url=built.artwork_url, images=sizes)
+    store = FeedFragments(tmp_path / "items.bin")
+    assert (
+        feed.build_feed(built.show, public, artwork_url=built.artwork_url, images=sizes, fragments=store)
+        == cold
+    )
+    assert (store.hits, store.misses) == (0, len(public))
+    store.save()
+    # a later build: a fresh cache object from disk, one item changed
+    again = FeedFragments(tmp_path / "items.bin")
+    changed = dataclasses.replace(
+        public[1], episode=public[1].episode.model_copy(update={"title": "A new title"})
+    )
+    now = [public[0], changed, *public[2:]]
+    warm = feed.build_feed(built.show, now, artwork_url=built.artwork_url, images=sizes, fragments=again)
+    assert (again.hits, again.misses) == (len(public) - 1, 1)
+    assert warm == feed.build_feed(built.show, now, artwork_url=built.artwork_url, images=sizes)
+    assert b"<title>A new title</title>" in warm
+
+
+def test_a_truncated_fragment_file_is_a_miss_not_a_broken_feed(
+    built: build.BuildResult, tmp_path: Path
+) -> None:
+    from pipeline import feed
+    from pipeline.cache import FeedFragments
+
+    store = FeedFragments(tmp_path / "items.bin")
+    feed.build_feed(built.show, built.public, artwork_url=built.artwork_url, fragments=store)
+    store.save()
+    data = (tmp_path / "items.bin").read_bytes()
+    (tmp_path / "items.bin").write_bytes(data[: len(data) - 100])
+    broken = FeedFragments(tmp_path / "items.bin")
+    out = feed.build_feed(built.show, built.public, artwork_url=built.artwork_url, fragments=broken)
+    assert out == feed.build_feed(built.show, built.public, artwork_url=built.artwork_url)
