@@ -29,7 +29,8 @@ FORMATS: dict[str, tuple[str, str, str]] = {
     "flac": ("flac", "audio/flac", "flac"),
 }
 _ALT_KBPS = {"m4a": 64}
-ALT_COVER_PX = 300  # model.Alternate: AAC alternates default to 64 kbps (opus's default is audio's)
+ALT_COVER_PX = 300
+MIN_CLIP = 0.1  # seconds: a soundbite starting later than this before the end has nothing to cut  # model.Alternate: AAC alternates default to 64 kbps (opus's default is audio's)
 
 TagSpecFor = Callable[[model.Show, model.Episode, float, bytes | None, notes.Notes | None], audio.TagSpec]
 
@@ -161,7 +162,12 @@ class Derived:
     # ------------------------------------------------------------------ soundbite clips
 
     def clips(self, b: BuiltEpisode) -> tuple[BuiltClip, ...]:
-        return tuple(self._clip(b, i, sb) for i, sb in enumerate(b.episode.soundbites, start=1))
+        """One clip per soundbite that starts inside the audio (`podcast validate` flags the others)."""
+        return tuple(
+            self._clip(b, i, sb)
+            for i, sb in enumerate(b.episode.soundbites, start=1)
+            if sb.start < b.audio.duration - MIN_CLIP
+        )
 
     def _clip(self, b: BuiltEpisode, index: int, sb: model.Soundbite) -> BuiltClip:
         ep, show, a = b.episode, self.show, b.audio

@@ -1,4 +1,5 @@
-"""Tags: a built MP3's ID3v2 (2.4 or 2.3) or an M4A's iTunes atoms, chapters included, from one TagSpec (mutagen)."""
+"""Tags: a built MP3's ID3v2 (2.4 or 2.3), an M4A's iTunes atoms, or an Ogg Opus/FLAC file's Vorbis comments,
+chapters included, from one TagSpec (mutagen)."""
 
 # mypy: disallow-untyped-calls=False
 # (mutagen's frame classes and ID3/MP4 methods carry no annotations, and calling them is this module's job.)
@@ -378,11 +379,12 @@ _TAG_WRITERS: dict[str, Callable[[Path, TagSpec, str, Sequence[ChapterMark]], No
 
 
 def write_tags(path: Path, spec: TagSpec) -> None:
-    """Replace all tags of an MP3 (ID3v2.4, or 2.3) or M4A file with exactly `spec`, chapters included.
+    """Replace all tags of an MP3 (ID3v2.4, or 2.3), M4A, Ogg Opus or FLAC file with exactly `spec`, chapters included.
 
     Writes the file it is given (a build copy; sources only through `podcast tag --in-place`). The same spec
     on the same audio always gives the same bytes. MP3 chapters are CHAP frames under one ordered top-level
-    CTOC; M4A chapters are a QuickTime chapter track plus a Nero `chpl` list, written by ffmpeg.
+    CTOC; M4A chapters are a QuickTime chapter track plus a Nero `chpl` list, written by ffmpeg; Opus and FLAC
+    chapters are CHAPTERxxx/CHAPTERxxxNAME comments, and their cover a (base64, for Ogg) FLAC picture block.
     """
     path = Path(path)
     _check_spec(spec)
@@ -398,7 +400,11 @@ def write_tags(path: Path, spec: TagSpec) -> None:
     writer = _TAG_WRITERS.get(container)
     if writer is None:
         what = f"a {container.upper()} file" if container else "not an audio file we can read"
-        raise AudioError(f"cannot tag {what}", file=path, hint="tags are written to the built MP3 or M4A")
+        raise AudioError(
+            f"cannot tag {what}",
+            file=path,
+            hint="tags are written to built MP3, M4A, Ogg Opus and FLAC files",
+        )
     chapters: Sequence[ChapterMark] = spec.chapters
     if chapters:
         if any(mark.end is None for mark in chapters):
