@@ -47,6 +47,7 @@ class BuildResult:
     reused: int
     written: int
     removed: int
+    artwork_sizes: tuple[BuiltImage, ...] = ()  # the show artwork's sizes (podcast:images on the channel)
 
 
 # --------------------------------------------------------------------------- the audio stage
@@ -416,6 +417,7 @@ def build(
         stage.reused,
         written,
         removed,
+        tuple(art_sizes),
     )
 
 

@@ -392,8 +392,10 @@ def test_a_new_title_retags_one_episode_and_rewrites_what_shows_it(built: Path) 
         "feed.xml",
     } <= written
     # The media key is content-addressed: new tags, new file; the old one is removed from the build folder.
-    (old_media,) = removed
+    (old_media,) = [k for k in removed if k.endswith(".mp3")]
     (new_media,) = [k for k in written if k.endswith(".mp3")]
+    # the Opus alternate carries the title too, so it is retagged and renamed with the main file
+    assert sorted(k.rsplit(".", 1)[-1] for k in removed) == ["mp3", "opus"]
     assert old_media.startswith(f"episodes/{COMING}/") and new_media.startswith(f"episodes/{COMING}/")
     assert str(ID3(out_dir / new_media)["TIT2"]) == "Back after an injury"
     assert not (out_dir / old_media).parent.exists()  # its content-addressed folder went with it
@@ -450,7 +452,9 @@ def test_the_feed_is_rendered_again_only_when_its_inputs_change(built: Path) -> 
     out_dir = built.parent / build.BUILD_DIR
     result = rebuild(built)
     assert result.written == 0
-    fresh = feed.render(result.show, result.public, artwork_url=result.artwork_url)
+    fresh = feed.render(
+        result.show, result.public, artwork_url=result.artwork_url, images=result.artwork_sizes
+    )
     assert [o.data for o in fresh] == [
         (out_dir / "feed.xml").read_bytes()
     ]  # the reused feed is what a render gives
@@ -464,7 +468,9 @@ def test_the_feed_is_rendered_again_only_when_its_inputs_change(built: Path) -> 
     changed = rebuild(built)
     assert b"<title>The Stride Clinic Podcast</title>" in (out_dir / "feed.xml").read_bytes()
     assert "feed.xml" in {o.key for o in changed.outputs}
-    fresh = feed.render(changed.show, changed.public, artwork_url=changed.artwork_url)
+    fresh = feed.render(
+        changed.show, changed.public, artwork_url=changed.artwork_url, images=changed.artwork_sizes
+    )
     assert [o.data for o in fresh] == [(out_dir / "feed.xml").read_bytes()]
 
 
