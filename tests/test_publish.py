@@ -23,7 +23,7 @@ import imageio_ffmpeg
 import pytest
 from click.testing import CliRunner, Result
 
-from pipeline import build, publish
+from pipeline import build, human, publish
 from pipeline import cli as cli_module
 from pipeline.cli import cli
 from pipeline.errors import ExitCode, PublishRefused, TargetLocked
@@ -368,11 +368,11 @@ def test_cold_publish_puts_every_output_with_type_and_caching(target: Target) ->
     outputs = built(target.show)
     total = sum(len(data_of(o)) for o in outputs.values())
     assert result.stdout == (
-        f"Published 3 episodes to {target.description}: 3 new ({total / 1000:.1f} kB "
+        f"Published 3 episodes to {target.description}: 3 new ({human.size(total)} "
         "uploaded), 0 unchanged, feed updated.\n"
     )
-    assert [line for line in result.stderr.splitlines() if not line.startswith("Encoding")] == [
-        "Uploading media: 11 files",
+    assert [line for line in result.stderr.splitlines() if not line.startswith(("Encoding", "Cutting"))] == [
+        "Uploading media: 18 files",  # 11 + 3 Opus alternates, a soundbite clip, 3 artwork sizes
         "Checking 3 enclosures",
         "Uploading pages: 7 files",
         "Updating feed.xml",
@@ -434,7 +434,9 @@ def test_republish_without_changes_uploads_nothing(target: Target) -> None:
     outcome = publish_json(target.show)
     assert outcome["uploaded"] == [] and outcome["uploaded_bytes"] == 0
     assert outcome["feed_updated"] is False and outcome["already_present"] == 0
-    assert outcome["unchanged"] == len(built(target.show)) == 19
+    assert (
+        outcome["unchanged"] == len(built(target.show)) == 26
+    )  # 19 + 3 Opus alternates, a clip, 3 cover sizes
     assert outcome["summary"] == f"Published 3 episodes to {target.description}: 3 unchanged, feed unchanged."
     assert target.state() == before  # same ETags and Last-Modified, the feed's included; no lock left
     target.assert_feed_valid()
@@ -506,12 +508,15 @@ def test_corrected_audio_gets_a_new_url_and_uploads_only_its_own_objects(target:
     old = built(target.show)
     replace_audio(target.show, RETURN)
     new = built(target.show)
-    new_media = (set(new) - set(old)).pop()
+    # the MP3 and its Opus alternate are both made from the corrected source
+    assert sorted(k.rsplit(".", 1)[-1] for k in set(new) - set(old)) == ["mp3", "opus"]
+    (new_media,) = [k for k in set(new) - set(old) if k.endswith(".mp3")]
     assert new_media.startswith(f"episodes/{RETURN}/") and new_media.endswith(f"/{RETURN}.mp3")
     # The enclosure URL is content-addressed: corrected audio gets a new URL (apps cache by URL) while the
     # GUID stays, so this is a change, not a refusal.
     outcome = publish_json(target.show)
-    assert uploaded(outcome) == {new_media, f"episodes/{RETURN}/index.html", "feed.xml"}
+    new_opus = next(k for k in set(new) - set(old) if k.endswith(".opus"))
+    assert uploaded(outcome) == {new_media, new_opus, f"episodes/{RETURN}/index.html", "feed.xml"}
     assert (
         outcome["changed_episodes"] == [RETURN] and outcome["forced"] is False and outcome["refusals"] == []
     )
@@ -575,7 +580,8 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     line = error_line(crashed)
     assert line.startswith(f"Error: {target.description}: ")
     assert ("cannot reach " + server.endpoint_url in line) or ("failed mid-request" in line), line
-    assert "Uploading media: 24 files" in crashed.stderr and "Updating feed.xml" not in crashed.stderr
+    # 24 episodes: an MP3 and an Opus alternate each
+    assert "Uploading media: 48 files" in crashed.stderr and "Updating feed.xml" not in crashed.stderr
 
     assert target.fetch("feed.xml") == live_feed  # listeners still get the previous feed, unchanged
     after_crash = target.objects()
@@ -583,7 +589,7 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     landed = set(after_crash) - set(before)
     outputs = built(target.show)
     media = {k for k, o in outputs.items() if o.kind is Kind.MEDIA} - set(before)
-    assert len(media) == 24 and landed <= media | {LOCK_KEY}
+    assert len(media) == 48 and landed <= media | {LOCK_KEY}  # 24 MP3s and their 24 Opus alternates
     assert landed & media  # the crash came after the first media object was stored
 
     resumed = publish_cli(target.show, "--format", "json")  # the lock the crash left is ours, and abandoned
@@ -1045,13 +1051,13 @@ def test_local_default_target_publishes_to_public_and_reports_status(show: Path)
     outputs = built(show)
     total = sum(len(data_of(o)) for o in outputs.values())
     assert result.stdout == (
-        f"Published 3 episodes to folder {public}/: 3 new ({total / 1000:.1f} kB uploaded), "
+        f"Published 3 episodes to folder {public}/: 3 new ({human.size(total)} uploaded), "
         "0 unchanged, feed updated.\n"
     )
     files = {p.relative_to(public).as_posix(): p.read_bytes() for p in public.rglob("*") if p.is_file()}
     assert files == {**{k: data_of(o) for k, o in outputs.items()}, MANIFEST_KEY: files[MANIFEST_KEY]}
     assert {"feed.xml", "index.html", f"episodes/{KNEES}/index.html", "sitemap.xml"} <= set(files)
-    assert sum(1 for k in files if k.endswith(".mp3")) == 3
+    assert sum(1 for k in files if k.endswith(".mp3")) == 3 + 1  # three episodes and one soundbite clip
 
     again = publish_json(show)
     assert again["uploaded"] == [] and again["feed_updated"] is False
