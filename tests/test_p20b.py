@@ -140,7 +140,8 @@ def test_each_soundbite_has_a_clip_of_its_length_listed_on_the_page(built: build
     assert str(ID3(path)["TIT2"]) == sb.title
     html = (built.out_dir / urls.page_key(knees.episode)).read_text()
     assert 'id="clips"' in html
-    assert f'src="{clip.key.removeprefix(f"episodes/{KNEES}/")}"' in html
+    assert f'href="{clip.key.removeprefix(f"episodes/{KNEES}/")}"' in html  # the clip on its own
+    assert f'href="#t=00:00" data-seek="{sb.start:g}"' in html  # or in the page's player
     assert f'href="{knees.page_url}#t=00:00"' in html
     for b in built.public:
         if not b.episode.soundbites:
