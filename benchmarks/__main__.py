@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-AREAS = ("audio", "build", "feed", "validate", "site", "publish", "import", "transcribe")
+AREAS = ("audio", "build", "encode", "feed", "validate", "site", "publish", "import", "transcribe")
 
 
 def main(argv: list[str] | None = None) -> int:

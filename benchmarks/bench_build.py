@@ -43,7 +43,7 @@ NESTED = {"  of which tool versions (ffmpeg -version)"}  # inside another phase:
 # (label, owner module, attribute path) of the build functions whose time is a phase
 PHASES: tuple[tuple[str, str, str], ...] = (
     ("model: load show.yaml + episode.md", "pipeline.model", "load"),
-    ("audio: cache checks per episode", "pipeline.build", "AudioStage.build"),
+    ("audio: cache checks per episode", "pipeline.build", "AudioStage.build_all"),
     ("  of which tool versions (ffmpeg -version)", "pipeline.audio", "tool_versions"),
     ("gather: images, chapters, transcripts", "pipeline.build", "_gather"),
     ("feed: render or reuse feed.xml", "pipeline.build", "_feed_outputs"),

@@ -1,7 +1,7 @@
 """The build's derived media, after the audio stage: alternate encodings, soundbite clips, artwork sizes (layer 4).
 
 Each is content-addressed like the main file (keys from `urls`), cached under its own keys (`cache.key`,
-`cache.MediaCache`), and deterministic: the same inputs give the same bytes, so two builds publish the same
+`cache.DerivedMedia`), and deterministic: the same inputs give the same bytes, so two builds publish the same
 alternates with the same SRI integrity.
 """
 
@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pipeline import audio, images, model, notes, urls
 from pipeline.artifacts import BuiltAlternate, BuiltClip, BuiltEpisode, BuiltImage
-from pipeline.cache import CACHE_VERSION, MediaCache, StatCache
-from pipeline.cache import key as _key
+from pipeline.cache import CACHE_VERSION, DerivedMedia, StatCache
+from pipeline.cache import key as cache_key
 from pipeline.errors import AudioError
 from pipeline.manifest import Kind, Output
 from pipeline.progress import NullReporter, Reporter
@@ -72,7 +72,7 @@ class Derived:
         reporter: Reporter | None = None,
     ) -> None:
         self.show, self.stat, self.tools = show, stat, tools
-        self.media = MediaCache(cache_dir / "derived")
+        self.media = DerivedMedia(cache_dir / "derived")
         self.tag_spec = tag_spec
         self._covers: dict[Path, bytes] = {}
         self.reporter = reporter or NullReporter()
@@ -100,7 +100,7 @@ class Derived:
         ext, mime, codecs = FORMATS[alt.format]
         settings = alternate_settings(show, alt)
         src_digest = self.stat.digest(ep.audio)
-        enc_key = _key("alt-encode", src_digest, dataclasses.asdict(settings), self.tools, CACHE_VERSION)
+        enc_key = cache_key("alt-encode", src_digest, dataclasses.asdict(settings), self.tools, CACHE_VERSION)
         encoded = self.media.get("encoded", enc_key, ext)
         if encoded is None:
             rel = model.show_rel(show.root, ep.audio)
@@ -122,7 +122,7 @@ class Derived:
         bitrate = int(str(enc_meta.get("bitrate", 0)))
         spec = self.tag_spec(show, ep, duration, None, b.notes)
         art = self.stat.digest(ep.image or show.artwork)
-        tag_key = _key("alt-tag", enc_key, dataclasses.asdict(spec), art, ALT_COVER_PX, CACHE_VERSION)
+        tag_key = cache_key("alt-tag", enc_key, dataclasses.asdict(spec), art, ALT_COVER_PX, CACHE_VERSION)
         tagged = self.media.get("alternate", tag_key, ext)
         if tagged is None:
             final = self.media.path("alternate", tag_key, ext)
@@ -162,7 +162,10 @@ class Derived:
     # ------------------------------------------------------------------ soundbite clips
 
     def clips(self, b: BuiltEpisode) -> tuple[BuiltClip, ...]:
-        """One clip per soundbite that starts inside the audio (`podcast validate` flags the others)."""
+        """One clip per soundbite that starts inside the audio (`podcast validate` flags the others); none for
+        an episode whose audio is at another host (`audio_url:`), which has no file here to cut from."""
+        if b.audio.external:
+            return ()
         return tuple(
             self._clip(b, i, sb)
             for i, sb in enumerate(b.episode.soundbites, start=1)
@@ -181,11 +184,14 @@ class Derived:
         title = sb.title or f"{ep.title} (clip {index})"
         # Past the end of the episode the clip simply stops where the audio does.
         length = max(0.0, min(sb.duration, a.duration - sb.start))
-        clip_key = _key("clip", a.sha256, sb.start, length, title, dataclasses.asdict(settings), self.tools)
+        clip_key = cache_key(
+            "clip", a.sha256, sb.start, length, title, dataclasses.asdict(settings), self.tools
+        )
         hit = self.media.get("clip", clip_key, fmt)
         if hit is None:
             dst = self.media.path("clip", clip_key, fmt)
             self.reporter.step(f"Cutting soundbite {index} of {ep.slug}")
+            assert a.path is not None
             info = audio.cut_clip(a.path, dst, sb.start, length, settings)
             audio.write_tags(
                 dst,
@@ -228,7 +234,9 @@ class Derived:
         if art in self._sizes:
             return self._sizes[art]
         digest = self.stat.digest(art)
-        size_key = _key("art-sizes", digest, images.ARTWORK_WIDTHS, images.pillow_version(), CACHE_VERSION)
+        size_key = cache_key(
+            "art-sizes", digest, images.ARTWORK_WIDTHS, images.pillow_version(), CACHE_VERSION
+        )
         hit = self.media.get("art", size_key, "json")
         recorded = hit[1].get("widths") if hit is not None else None
         widths: list[int]

@@ -7,7 +7,7 @@ from functools import cached_property
 from pathlib import Path
 
 from pipeline.model import Episode
-from pipeline.notes import Notes, render_notes
+from pipeline.notes import FeedText, Notes, feed_text, render_notes
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,22 @@ class EpisodeRecord:
 class BuiltAudio:
     """The delivery file of one episode and what listeners' apps are told about it."""
 
-    path: Path  # the tagged file in the build cache
-    key: str  # object key (content-addressed)
-    url: str
+    path: Path | None  # the tagged file in the build cache; None when hosted elsewhere (`audio_url:`)
+    key: str  # object key (content-addressed); "" when hosted elsewhere
+    url: str  # for `audio_url:` that URL, byte for byte
     size: int  # exact bytes: the enclosure length
     mime: str  # the real MIME type of the built file
     duration: float  # seconds
     sha256: str
     loudness: Loudness | None
-    reused: bool  # True when nothing had to be encoded or tagged
+    reused: bool = field(
+        compare=False
+    )  # True when nothing had to be encoded or tagged (not a fact of the file)
+
+    @property
+    def external(self) -> bool:
+        """True for an episode whose enclosure is still at another host (`audio_url:`): nothing to publish."""
+        return self.path is None
 
 
 @dataclass(frozen=True)
@@ -134,6 +141,8 @@ class BuiltEpisode:
     alternates: tuple[BuiltAlternate, ...] = ()  # in show.yaml's order
     clips: tuple[BuiltClip, ...] = ()  # one per soundbite, in front matter's order
     images: tuple[BuiltImage, ...] = ()  # the item artwork's sizes, largest first
+    peaks: tuple[float, ...] | None = None  # waveform bar heights, 0 to 1 (the loudest is 1)
+    share_card_url: str | None = None  # the 1200x630 Open Graph image
     rendered: Notes | None = field(
         default=None, compare=False, repr=False
     )  # notes the build rendered already
@@ -142,6 +151,12 @@ class BuiltEpisode:
     def notes(self) -> Notes:
         """The episode's notes rendered at most once (feed, pages and tags read this; a reused build reads none)."""
         return self.rendered if self.rendered is not None else render_notes(self.episode.notes)
+
+    @cached_property
+    def feed_text(self) -> FeedText:
+        """The notes as the feed carries them, made once from `notes`: a summary-sized description and
+        the full notes with clean headings for content:encoded."""
+        return feed_text(self.notes, self.summary, self.page_url)
 
     @property
     def summary(self) -> str:

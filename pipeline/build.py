@@ -9,19 +9,37 @@ import importlib.metadata
 import json
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pipeline import __version__, alternates, audio, model, notes, rules, transcript, urls
+from pipeline import __version__, alternates, audio, images, model, notes, rules, transcript, urls
 from pipeline.artifacts import BuiltAudio, BuiltEpisode, BuiltImage, EpisodeRecord, Loudness, Transcript
-from pipeline.cache import CACHE_VERSION, FeedFragments, StatCache
-from pipeline.cache import key as _key
+from pipeline.cache import (
+    CACHE_VERSION,
+    EncodedEntry,
+    FeedFragments,
+    FileCache,
+    MediaCache,
+    PagePacks,
+    ParseCache,
+    RemoteStore,
+    StatCache,
+    TaggedEntry,
+    os_error,
+    write_atomic,
+)
+from pipeline.cache import key as cache_key
 from pipeline.errors import AudioError, ContentError, PipelineError
+from pipeline.human import plural
 from pipeline.manifest import Kind, Output
-from pipeline.progress import NullReporter, Reporter
+from pipeline.progress import NullReporter, NullTask, Reporter, Task
 
 CACHE_DIR = ".podcast-cache"
+PARSE_CACHE = "episodes.pickle"  # model.load's parsed front matter, under CACHE_DIR
 BUILD_DIR = "build"
 BUILD_INFO_KEY = ".podcast/build.json"  # inside the build folder; never published
 MIME_EXT = {"audio/mpeg": "mp3", "audio/mp4": "m4a"}
@@ -48,6 +66,8 @@ class BuildResult:
     written: int
     removed: int
     artwork_sizes: tuple[BuiltImage, ...] = ()  # the show artwork's sizes (podcast:images on the channel)
+    remote_hits: int = 0  # encoded or tagged files fetched from the remote cache
+    uploaded: int = 0  # new results put into the remote cache
 
 
 # --------------------------------------------------------------------------- the audio stage
@@ -71,16 +91,20 @@ def tag_spec(
     duration: float,
     cover: bytes | None,
     rendered: notes.Notes | None = None,
+    *,
+    description: str | None = None,
 ) -> audio.TagSpec:
     """Everything written into the file's tags, from the model (the table lives in audio.py).
 
-    `rendered` is the episode's notes as the build rendered them once; without it they are rendered here.
+    `rendered` is the episode's notes as the build rendered them once; without it (and without an explicit
+    `description`) they are rendered here.
     """
     marks = []
     for i, ch in enumerate(ep.chapters):
         end = ep.chapters[i + 1].start if i + 1 < len(ep.chapters) else duration
         marks.append(audio.ChapterMark(start=ch.start, end=end, title=ch.title, url=ch.url))
-    description = ep.summary or (rendered or notes.render_notes(ep.notes)).summary
+    if description is None:
+        description = ep.summary or (rendered or notes.render_notes(ep.notes)).summary
     return audio.TagSpec(
         title=ep.title,
         author=show.author,
@@ -97,16 +121,55 @@ def tag_spec(
     )
 
 
-class AudioStage:
-    """Encode (or pass through) and tag each episode into the cache; re-do only what changed."""
+def in_shard(slug: str, shard: tuple[int, int] | None) -> bool:
+    """Whether shard K of N (1-based) encodes this episode: a stable, disjoint, complete split by slug."""
+    if shard is None:
+        return True
+    k, n = shard
+    return int.from_bytes(hashlib.sha256(slug.encode()).digest()[:8], "big") % n == k - 1
 
-    def __init__(self, show: model.Show, cache_dir: Path, stat: StatCache, reporter: Reporter) -> None:
+
+@dataclass
+class _Job:
+    """One episode's audio work, planned in the build's thread (digests come from the stat cache)."""
+
+    ep: model.Episode
+    rel: str
+    src_digest: str
+    art_digest: str
+    enc_key: str
+    enc: EncodedEntry | None
+    tag_key: str | None = None
+
+
+class AudioStage:
+    """Encode (or pass through) and tag each episode into the cache; re-do only what changed.
+
+    Keys come from the typed inputs (cache.key over EncodeSettings, TagSpec, source digests, tool versions and
+    CACHE_VERSION). Encodes, loudness passes and tagging run on `jobs` threads around ffmpeg; each file's
+    bytes depend only on its own inputs, so the result is the same for any `jobs`.
+    """
+
+    def __init__(
+        self,
+        show: model.Show,
+        cache_dir: Path,
+        stat: StatCache,
+        reporter: Reporter,
+        *,
+        jobs: int | None = None,
+        remote: RemoteStore | None = None,
+    ) -> None:
         self.show, self.cache_dir, self.stat, self.reporter = show, cache_dir, stat, reporter
         self.settings = encode_settings(show)
-        self._settings_dict = dataclasses.asdict(self.settings)
+        self.jobs = max(1, jobs or os.cpu_count() or 1)
+        self.media = MediaCache(cache_dir, remote, show.build.cache_prefix)
         self._tools: str | None = None
+        self._recipe: str | None = None
         self.encoded = self.tagged = self.reused = 0
         self._covers: dict[Path, bytes] = {}
+        self._lock = threading.Lock()
+        self._enc_locks: dict[str, threading.Lock] = {}
 
     @property
     def tools(self) -> str:
@@ -114,104 +177,241 @@ class AudioStage:
             self._tools = audio.tool_versions()
         return self._tools
 
+    @property
+    def recipe_key(self) -> str:
+        """The key of everything every encode shares: EncodeSettings, tool versions, CACHE_VERSION."""
+        if self._recipe is None:
+            self._recipe = cache_key(self.settings, self.tools, CACHE_VERSION)
+        return self._recipe
+
+    @property
+    def remote_hits(self) -> int:
+        return self.media.remote_hits
+
     def cover(self, ep: model.Episode) -> bytes:
         path = ep.image or self.show.artwork
-        if path not in self._covers:
-            self._covers[path] = audio.cover_jpeg(path)
-        return self._covers[path]
+        with self._lock:
+            if path not in self._covers:
+                self._covers[path] = audio.cover_jpeg(path)
+            return self._covers[path]
 
     def build(self, ep: model.Episode, rendered: dict[str, notes.Notes] | None = None) -> BuiltAudio:
-        """The episode's delivery file; notes rendered for its tags are left in `rendered` by slug."""
+        """One episode's delivery file (see build_all)."""
+        return self.build_all([ep], rendered)[ep.slug]
+
+    def build_all(
+        self, episodes: Sequence[model.Episode], rendered: dict[str, notes.Notes] | None = None
+    ) -> dict[str, BuiltAudio]:
+        """Each episode's delivery file, by slug; notes rendered for tags are left in `rendered` by slug.
+
+        The first failure in episode order is raised, whatever order the workers finished in.
+        """
+        rendered = {} if rendered is None else rendered
+        done: dict[str, BuiltAudio] = {}
+        todo: list[_Job] = []
+        for ep in episodes:
+            if ep.audio is None:
+                done[ep.slug] = self.external(ep)
+                continue
+            job = self._plan(ep)
+            # local hits only here: remote downloads happen in the workers, in parallel
+            hit = (
+                None
+                if job.tag_key is None
+                else self.media.tagged(job.tag_key, self.settings.format, fetch=False)
+            )
+            if hit is not None:
+                assert job.tag_key is not None
+                self.reused += 1
+                done[ep.slug] = self._built(ep, job.tag_key, hit, reused=True)
+            else:
+                todo.append(job)
+        if todo:
+            seconds = [self._seconds(job) for job in todo]
+            for job in todo:  # named up front, in episode order, whatever order the workers take them in
+                if job.enc is None:
+                    self.reporter.step(f"Encoding {job.rel}")
+            task = self.reporter.task(f"Encoding {plural(len(todo), 'episode')}", sum(seconds), unit="s")
+            quiet = _WarnOnly(self.reporter)
+            try:
+                if self.jobs == 1 or len(todo) == 1:
+                    for job, sec in zip(todo, seconds, strict=True):
+                        done[job.ep.slug] = self._run(job, rendered, quiet)
+                        task.advance(sec)
+                else:
+                    with ThreadPoolExecutor(max_workers=min(self.jobs, len(todo))) as pool:
+                        futures = [pool.submit(self._run, job, rendered, quiet) for job in todo]
+                        for sec in _progress(futures, seconds):
+                            task.advance(sec)
+                        for job, fut in zip(todo, futures, strict=True):
+                            done[job.ep.slug] = fut.result()  # raises the first failure in episode order
+            finally:
+                task.close()
+        return {ep.slug: done[ep.slug] for ep in episodes}
+
+    def _plan(self, ep: model.Episode) -> _Job:
         assert ep.audio is not None
         rel = model.show_rel(self.show.root, ep.audio)
         src_digest = self.stat.digest(ep.audio)
-        art = ep.image or self.show.artwork
-        art_digest = self.stat.digest(art)
-        fmt = self.settings.format
-        # ffmpeg, mutagen and Pillow versions and audio's recipe number are in both keys, so a new tool or
-        # recipe re-encodes and re-tags (`ffmpeg -version` runs once per build; no audio is read for it).
-        enc_key = _key(_key("encode", src_digest, self._settings_dict, "v1"), self.tools)
-        meta_key = _key("tag", enc_key, self._tag_inputs(ep), art_digest, "v1")
-        final = self.cache_dir / "media" / f"{meta_key}.{fmt}"
-        info_file = final.with_suffix(".json")
+        art_digest = self.stat.digest(ep.image or self.show.artwork)
+        # ffmpeg, mutagen and Pillow versions and audio's recipe number are in both keys (through the encode
+        # key), so a new tool or recipe re-encodes and re-tags (`ffmpeg -version` runs once per build).
+        enc_key = cache_key("encode", self.recipe_key, src_digest)
+        enc = self.media.encoded(enc_key, self.settings.format, media=False)
+        job = _Job(ep, rel, src_digest, art_digest, enc_key, enc)
+        if enc is not None:
+            job.tag_key = self._tag_key(job, enc)
+        self._enc_locks.setdefault(enc_key, threading.Lock())
+        return job
+
+    def _tag_key(self, job: _Job, enc: EncodedEntry) -> str:
+        """The tagged file's key: the encode's key and the whole TagSpec. Its cover is keyed by the artwork
+        file's digest (its JPEG is a function of that and Pillow's version, in the encode key) and, without
+        a summary, its description by the notes' text (rendering them only to compute a key would cost a
+        no-op build every episode's Markdown)."""
+        ep = job.ep
+        spec = tag_spec(self.show, ep, enc.duration, None, description=ep.summary or "")
+        notes_digest = None if ep.summary else hashlib.sha256(ep.notes.encode()).hexdigest()
+        return cache_key("tag", job.enc_key, spec, job.art_digest, notes_digest, CACHE_VERSION)
+
+    def _seconds(self, job: _Job) -> float:
+        if job.enc is not None:
+            return job.enc.duration
+        assert job.ep.audio is not None
         try:
-            cached = json.loads(info_file.read_text())
-        except (OSError, ValueError):
-            cached = None
-        if cached is not None and final.is_file():
-            self.reused += 1
-            return self._built(ep, final, cached, reused=True)
-        encoded = self.cache_dir / "encoded" / f"{enc_key}.{fmt}"
-        enc_info = encoded.with_suffix(".json")
-        if not (encoded.is_file() and enc_info.is_file()):
-            self.reporter.step(f"Encoding {rel}")
-            try:
-                result = audio.encode(ep.audio, encoded, self.settings, reporter=self.reporter)
-            except AudioError as err:
-                err.file = rel
-                raise
-            loud = result.delivered or audio.measure_loudness(
-                encoded
-            )  # normalised files were measured already
-            enc_info.write_text(
-                json.dumps(
-                    {
-                        "duration": result.info.duration,
-                        "mime": result.info.mime,
-                        "action": result.action,
-                        "loudness": dataclasses.asdict(Loudness(loud.integrated, loud.lra, loud.true_peak)),
-                    }
-                )
-            )
-            self.encoded += 1
-        meta = json.loads(enc_info.read_text())
-        duration = float(meta["duration"])
-        for p in rules.chapter_problems([ch.start for ch in ep.chapters], duration):
+            return audio.probe(job.ep.audio).duration
+        except AudioError as err:
+            err.file = job.rel
+            raise
+
+    def _run(self, job: _Job, rendered: dict[str, notes.Notes], reporter: Reporter) -> BuiltAudio:
+        """Encode (unless cached), check chapters against the measured duration, tag (unless cached)."""
+        ep, fmt = job.ep, self.settings.format
+        assert ep.audio is not None
+        src = ep.audio
+        enc = job.enc or self._encoded(job, src, reporter)
+        for p in rules.chapter_problems([ch.start for ch in ep.chapters], enc.duration):
             raise ContentError(
                 p.message, file=model.show_rel(self.show.root, ep.source), field=p.field, hint=p.hint
             )
-        final.parent.mkdir(parents=True, exist_ok=True)
-        tmp = final.with_suffix(".tagging" + final.suffix)
-        shutil.copyfile(encoded, tmp)
-        rendered = {} if rendered is None else rendered
+        tag_key = job.tag_key or self._tag_key(job, enc)
+        hit = self.media.tagged(tag_key, fmt)
+        if hit is not None:
+            with self._lock:
+                self.reused += 1
+            return self._built(ep, tag_key, hit, reused=True)
+        if not self.media.has(MediaCache.ENCODED, job.enc_key, fmt):  # a remote entry: fetch its file now
+            enc = self._encoded(job, src, reporter)
         if ep.slug not in rendered:
             rendered[ep.slug] = notes.render_notes(ep.notes)
-        audio.write_tags(tmp, tag_spec(self.show, ep, duration, self.cover(ep), rendered[ep.slug]))
-        os.replace(tmp, final)
-        meta["sha256"] = audio.file_digest(final)
-        meta["size"] = final.stat().st_size
-        info_file.write_text(json.dumps(meta, sort_keys=True))
-        self.tagged += 1
-        return self._built(ep, final, meta, reused=False)
+        spec = tag_spec(self.show, ep, enc.duration, self.cover(ep), rendered[ep.slug])
+        encoded = self.media.path(MediaCache.ENCODED, job.enc_key, fmt)
+        final = self.media.path(MediaCache.TAGGED, tag_key, fmt)
 
-    def _tag_inputs(self, ep: model.Episode) -> dict[str, object]:
-        return {
-            "title": ep.title,
-            "number": ep.number,
-            "season": ep.season,
-            "date": ep.date.isoformat(),
-            "summary": ep.summary,
-            "notes": hashlib.sha256(ep.notes.encode()).hexdigest(),
-            "chapters": [c.model_dump(mode="json") for c in ep.chapters],
-            "show": [self.show.title, self.show.author, self.show.feed_url],
-            "page": urls.page_url(self.show, ep),
-            "id3": self.show.audio.id3_version,
-        }
+        def tag(tmp: Path) -> None:
+            shutil.copyfile(encoded, tmp)
+            audio.write_tags(tmp, spec)
 
-    def _built(self, ep: model.Episode, path: Path, meta: dict[str, object], *, reused: bool) -> BuiltAudio:
-        ext = MIME_EXT[str(meta["mime"])]
-        key = urls.audio_key(ep, str(meta["sha256"]), ext)
+        try:
+            write_atomic(final, tag)
+        except OSError as err:  # reading the encoded copy
+            raise os_error(err, encoded, "read") from err
+        entry = TaggedEntry(enc, final.stat().st_size, audio.file_digest(final))
+        self.media.put_tagged(tag_key, fmt, entry)
+        with self._lock:
+            self.tagged += 1
+        return self._built(ep, tag_key, entry, reused=False)
+
+    def _encoded(self, job: _Job, src: Path, reporter: Reporter) -> EncodedEntry:
+        """The encode's entry with its file here: from this cache, the remote one, or encoded now."""
+        with self._enc_locks[job.enc_key]:  # two episodes with one recording encode it once
+            enc = self.media.encoded(job.enc_key, self.settings.format)
+            return enc if enc is not None else self._encode(job, src, reporter)
+
+    def _encode(self, job: _Job, src: Path, reporter: Reporter) -> EncodedEntry:
+        fmt = self.settings.format
+        dest = self.media.path(MediaCache.ENCODED, job.enc_key, fmt)
+        results: list[audio.EncodeResult] = []
+
+        def run(tmp: Path) -> None:
+            results.append(audio.encode(src, tmp, self.settings, reporter=reporter))
+
+        try:
+            write_atomic(dest, run)
+        except AudioError as err:
+            err.file = job.rel
+            raise
+        result = results[0]
+        loud = result.delivered or audio.measure_loudness(dest)  # normalised files were measured already
+        entry = EncodedEntry(
+            duration=result.info.duration,
+            mime=result.info.mime,
+            action=result.action,
+            loudness=dataclasses.asdict(Loudness(loud.integrated, loud.lra, loud.true_peak)),
+        )
+        self.media.put_encoded(job.enc_key, fmt, entry)
+        with self._lock:
+            self.encoded += 1
+        return entry
+
+    def external(self, ep: model.Episode) -> BuiltAudio:
+        """An episode still hosted elsewhere (`audio_url:`): no file is read, encoded or tagged; the feed names
+        the old URL byte for byte with the length and type the old feed gave."""
+        assert ep.audio_url is not None and ep.audio_length is not None and ep.audio_type is not None
+        # The duration is the old feed's whole-second itunes:duration, not a measurement: chapters are not
+        # judged against it (one in the last second would be refused for the rounding).
+        duration = ep.audio_duration or 0.0
+        self.reused += 1
         return BuiltAudio(
-            path=path,
+            path=None,
+            key="",
+            url=str(ep.audio_url),
+            size=ep.audio_length,
+            mime=ep.audio_type,
+            duration=duration,
+            sha256="",
+            loudness=None,
+            reused=True,
+        )
+
+    def _built(self, ep: model.Episode, tag_key: str, entry: TaggedEntry, *, reused: bool) -> BuiltAudio:
+        enc = entry.encoded
+        ext = MIME_EXT[enc.mime]
+        key = urls.audio_key(ep, entry.sha256, ext)
+        return BuiltAudio(
+            path=self.media.path(MediaCache.TAGGED, tag_key, self.settings.format),
             key=key,
             url=urls.url(self.show, key),
-            size=int(meta["size"]),  # type: ignore[call-overload]
-            mime=str(meta["mime"]),
-            duration=float(meta["duration"]),  # type: ignore[arg-type]
-            sha256=str(meta["sha256"]),
-            loudness=Loudness.from_json(meta.get("loudness")),
+            size=entry.size,
+            mime=enc.mime,
+            duration=enc.duration,
+            sha256=entry.sha256,
+            loudness=Loudness.from_json(enc.loudness),
             reused=reused,
         )
+
+
+def _progress(futures: Sequence[Future[BuiltAudio]], seconds: Sequence[float]) -> Iterator[float]:
+    """Each finished job's seconds of audio, in the order as_completed yields them."""
+    by_future = dict(zip(futures, seconds, strict=True))
+    for f in as_completed(futures):
+        yield by_future[f]
+
+
+class _WarnOnly:
+    """What a worker reports: warnings reach the user; per-file steps and bars give way to the one bar."""
+
+    def __init__(self, reporter: Reporter) -> None:
+        self.reporter = reporter
+
+    def step(self, message: str) -> None:
+        pass
+
+    def warn(self, message: str) -> None:
+        self.reporter.warn(message)
+
+    def task(self, label: str, total: float, unit: str = "B") -> Task:
+        return NullTask()
 
 
 # --------------------------------------------------------------------------- assets
@@ -278,18 +478,34 @@ class BuildWriter:
                     hint="two episodes or files map to one URL; rename one",
                 )
             seen[o.key] = o
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        written = 0
         wanted = {**{k: o.data for k, o in seen.items()}, **(extra or {})}
-        for key in sorted(wanted):
-            if self.write_one(self.out_dir / key, wanted[key]):
-                written += 1
-        removed = self._remove_others(set(wanted))
+        written = 0
+        try:
+            if self.out_dir.exists() and not self.out_dir.is_dir():
+                raise PipelineError(
+                    "is a file, not the build folder",
+                    file=self.out_dir,
+                    hint="move that file away; the build writes a folder there",
+                )
+            self.out_dir.mkdir(parents=True, exist_ok=True)
+            for key in sorted(wanted):
+                if self.write_one(self.out_dir / key, wanted[key]):
+                    written += 1
+            removed = self._remove_others(set(wanted))
+        except OSError as err:
+            raise os_error(err, self.out_dir) from err
         return written, removed
 
     @staticmethod
     def write_one(dest: Path, data: bytes | Path) -> bool:
         """Write one file atomically; False when it already holds exactly this content."""
+        try:
+            return BuildWriter._write_one(dest, data)
+        except OSError as err:
+            raise os_error(err, dest) from err
+
+    @staticmethod
+    def _write_one(dest: Path, data: bytes | Path) -> bool:
         if isinstance(data, Path):
             st = data.stat()
             if dest.is_file():
@@ -342,25 +558,75 @@ def build(
     cache_dir: Path | None = None,
     reporter: Reporter | None = None,
     feed_only: bool = False,
+    jobs: int | None = None,
+    shard: tuple[int, int] | None = None,
+    remote: RemoteStore | None = None,
 ) -> BuildResult:
-    """Build the show into `out_dir` (default build/ next to show.yaml). Sources are never modified."""
+    """Build the show into `out_dir` (default build/ next to show.yaml). Sources are never modified.
+
+    `jobs` threads encode and tag (default: every core). With `shard` (K, N) only the audio stage runs, for
+    the episodes in_shard() gives shard K; it writes no build folder and fills the cache (and the remote
+    cache) for a final build. `remote` is the shared cache store; by default show.yaml's
+    `build.remote_cache` opens the publish target's bucket.
+    """
 
     reporter = reporter or NullReporter()
-    show, episodes = model.load(show_path)
+    show_path = Path(show_path)
+    root = (show_path if show_path.is_dir() else show_path.parent).resolve()
+    cache_dir = Path(cache_dir) if cache_dir else root / CACHE_DIR
+    # Unchanged episode.md files are not read or parsed again (their fields are still validated).
+    parsed = ParseCache(cache_dir / PARSE_CACHE, model.parser_versions())
+    show, episodes = model.load(show_path, parse_cache=parsed)
+    parsed.save()
     out_dir = Path(out_dir) if out_dir else show.root / BUILD_DIR
-    cache_dir = Path(cache_dir) if cache_dir else show.root / CACHE_DIR
+    if shard is not None and not (1 <= shard[0] <= shard[1]):
+        raise PipelineError(
+            f"shard {shard[0]}/{shard[1]} does not exist", hint="write --shard K/N with 1 <= K <= N"
+        )
+    if remote is None and show.build.remote_cache:
+        remote = remote_cache(show)
     stat = StatCache(cache_dir / "stat.json")
-    stage = AudioStage(show, cache_dir, stat, reporter)
+    stage = AudioStage(show, cache_dir, stat, reporter, jobs=jobs, remote=remote)
+    if shard is not None:
+        if remote is None:
+            reporter.warn(
+                "--shard without build.remote_cache: the results stay in this folder's .podcast-cache/ "
+                "(set build.remote_cache: true in show.yaml to share them)"
+            )
+        try:
+            mine = [
+                ep for ep in episodes if not ep.draft and ep.audio is not None and in_shard(ep.slug, shard)
+            ]
+            stage.build_all(mine)
+        finally:
+            stat.save()
+        return BuildResult(
+            show,
+            episodes,
+            (),
+            (),
+            out_dir,
+            "",
+            stage.encoded,
+            stage.tagged,
+            stage.reused,
+            0,
+            0,
+            remote_hits=stage.remote_hits,
+            uploaded=stage.media.uploaded,
+        )
     try:
         artwork = _image_output(show, None, show.artwork, stat)
         artwork_url = urls.url(show, artwork.key)
         # Each episode's notes are rendered at most once per build, and only when something reads them:
         # tagging here, then the feed and the pages through BuiltEpisode.notes (a no-op rebuild renders none).
         rendered: dict[str, notes.Notes] = {}
-        audio_built = {
-            ep.slug: stage.build(ep, rendered) for ep in episodes if not ep.draft and ep.audio is not None
-        }
+        audio_built = stage.build_all(
+            [ep for ep in episodes if not ep.draft and (ep.audio is not None or ep.audio_url is not None)],
+            rendered,
+        )
         built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat, rendered)
+        built = _visuals(show, built, outputs, cache_dir, stat, reporter, feed_only)
         outputs.append(artwork)
         # Alternates, soundbite clips and artwork sizes: one step after the audio stage (pipeline/alternates.py).
         built, derived, art_sizes = alternates.attach(
@@ -381,16 +647,22 @@ def build(
             for o in outputs:
                 if o.kind is Kind.ASSET and isinstance(o.data, Path):
                     asset_urls.setdefault(o.data, o.key)
-            outputs.extend(
-                site.render(
-                    show,
-                    public,
-                    asset_keys=asset_urls,
-                    artwork_key=artwork.key,
-                    templates=show.root / "templates",
-                    cache_dir=cache_dir / "site",
+            # site renders; the page cache is driven (and saved) here, and the writer below writes the pages.
+            packs = PagePacks(cache_dir / "site")
+            try:
+                outputs.extend(
+                    site.render(
+                        show,
+                        public,
+                        asset_keys=asset_urls,
+                        artwork_key=artwork.key,
+                        templates=show.root / "templates",
+                        cache=packs,
+                    )
                 )
-            )
+                packs.save()
+            finally:
+                packs.close()
     finally:
         stat.save()
     outputs = list(dict.fromkeys(outputs))  # one file named twice (episode and chapter image) is one output
@@ -417,7 +689,26 @@ def build(
         stage.reused,
         written,
         removed,
-        tuple(art_sizes),
+        artwork_sizes=tuple(art_sizes),
+        remote_hits=stage.remote_hits,
+        uploaded=stage.media.uploaded,
+    )
+
+
+def remote_cache(show: model.Show) -> RemoteStore:
+    """The shared media cache for `build.remote_cache: true`: the publish target's bucket (no I/O yet)."""
+    from pipeline import storage
+
+    p = show.publish
+    if p.target != "s3":
+        raise ContentError(
+            "build.remote_cache needs an s3 publish target",
+            file="show.yaml",
+            field="build.remote_cache",
+            hint="set publish.target: s3 with a bucket, or remove remote_cache",
+        )
+    return storage.open_storage(
+        "s3", bucket=p.bucket, prefix="", region=p.region, endpoint_url=p.endpoint_url, profile=p.profile
     )
 
 
@@ -433,48 +724,15 @@ def _feed_code() -> str:
             versions.append(f"{name}=={importlib.metadata.version(name)}")
         except importlib.metadata.PackageNotFoundError:
             versions.append(f"{name}==?")
-    return _key("feed-code", __version__, CACHE_VERSION, versions)
+    return cache_key("feed-code", __version__, CACHE_VERSION, versions)
 
 
 def _feed_key(
     show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str, art_sizes: Sequence[BuiltImage] = ()
 ) -> str:
-    """sha256 of everything feed.render reads: the show, each public episode and what the build made of it."""
-    h = hashlib.sha256()
-    for part in (
-        _feed_code(),
-        artwork_url,
-        show.model_dump_json(),
-        repr([(i.url, i.width) for i in art_sizes]),
-    ):
-        h.update(part.encode() + b"\0")
-    for b in public:
-        a = b.audio
-        h.update(b.episode.model_dump_json().encode() + b"\0")
-        h.update(
-            repr(
-                (
-                    b.guid,
-                    b.page_url,
-                    a.url,
-                    a.size,
-                    a.mime,
-                    a.duration,
-                    a.sha256,
-                    b.image_url,
-                    b.chapters_url,
-                    [(t.url, t.mime, t.fmt) for t in b.transcripts],
-                    [(str(p), u) for p, u in b.chapter_images],
-                    [
-                        (x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default)
-                        for x in b.alternates
-                    ],
-                    [(i.url, i.width) for i in b.images],
-                )
-            ).encode()
-            + b"\0"
-        )
-    return h.hexdigest()
+    """The key of everything feed.render reads: the show, the show artwork's sizes and each public episode's
+    whole typed record (cache.plain dumps every field, so a new one is in the key without anybody listing it)."""
+    return cache_key("feed", _feed_code(), artwork_url, show, list(art_sizes), list(public))
 
 
 def _feed_outputs(
@@ -493,22 +751,22 @@ def _feed_outputs(
         head, _, data = cached.read_bytes().partition(b"\n")
         meta = json.loads(head)
         return [Output(meta["key"], data, Kind[meta["kind"]], meta["content_type"], meta["immutable"])]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError):  # a truncated or wrong-shaped entry is a miss
         pass
     fragments = FeedFragments(folder / "items.bin")  # unchanged items are reused, not rendered again
     outputs = feed.render(show, public, artwork_url=artwork_url, images=art_sizes, fragments=fragments)
     fragments.save()
     if len(outputs) == 1 and isinstance(outputs[0].data, bytes):
         o = outputs[0]
-        folder.mkdir(parents=True, exist_ok=True)
-        for old in folder.glob("*.feed"):
-            old.unlink()
+        try:
+            for old in folder.glob("*.feed"):
+                old.unlink()
+        except OSError as err:
+            raise os_error(err, folder) from err
         head = json.dumps(
             {"key": o.key, "kind": o.kind.name, "content_type": o.content_type, "immutable": o.immutable}
         ).encode()
-        tmp = cached.with_suffix(".tmp")
-        tmp.write_bytes(head + b"\n" + o.data)
-        os.replace(tmp, cached)
+        write_atomic(cached, head + b"\n" + o.data)
     return outputs
 
 
@@ -525,7 +783,8 @@ def _gather(
     built: list[BuiltEpisode] = []
     for ep in model.public_episodes(episodes, now):
         ba = audio_built[ep.slug]
-        outputs.append(Output(ba.key, ba.path, Kind.MEDIA, ba.mime, immutable=True))
+        if ba.path is not None:  # an `audio_url:` episode's enclosure stays where it is
+            outputs.append(Output(ba.key, ba.path, Kind.MEDIA, ba.mime, immutable=True))
         image_url = artwork_url
         if ep.image is not None:
             img = _image_output(show, ep, ep.image, stat)
@@ -560,6 +819,72 @@ def _gather(
             )
         )
     return built, outputs
+
+
+def _visuals(
+    show: model.Show,
+    built: list[BuiltEpisode],
+    outputs: list[Output],
+    cache_dir: Path,
+    stat: StatCache,
+    reporter: Reporter,
+    feed_only: bool,
+) -> list[BuiltEpisode]:
+    """Each public episode's waveform peaks (JSON beside its audio) and share card, appended to `outputs`.
+
+    Both are cached by their inputs: peaks by the delivered file's sha256, a card by its artwork, text and
+    colours (plus the code, Pillow and font versions), so an unchanged episode decodes and draws nothing.
+    """
+    if feed_only:
+        return built
+    from pipeline.site import theme_colours
+
+    colours = theme_colours(show.theme.color)
+    peaks_cache = FileCache(cache_dir / "peaks", ".json")
+    card_cache = FileCache(cache_dir / "share-cards", ".jpg")
+    site_host = urlsplit(show.base_url).netloc
+    out: list[BuiltEpisode] = []
+    for b in built:
+        ep, a = b.episode, b.audio
+        pkey = cache_key("peaks", a.sha256, audio.PEAKS_VERSION, audio.PEAKS_RATE, audio.PEAKS_PIXELS)
+        path = peaks_cache.get(pkey)
+        peaks = audio.Peaks.from_json(path.read_bytes()) if path is not None else None
+        if (
+            peaks is None and a.path.is_file()
+        ):  # no local file (an enclosure kept at its old host): no waveform
+            reporter.step(f"Waveform {ep.slug}")
+            try:
+                peaks = audio.compute_peaks(a.path, a.duration)
+            except AudioError as err:
+                err.file = model.show_rel(show.root, ep.audio) if ep.audio else err.file
+                raise
+            path = peaks_cache.put(pkey, peaks.to_json())
+        if peaks is not None and path is not None:
+            outputs.append(
+                Output(urls.peaks_key(ep, a.sha256), path, Kind.ASSET, "application/json", immutable=True)
+            )
+        art = ep.image or show.artwork
+        parts = [f"Episode {ep.number}" if ep.number else None, f"Season {ep.season}" if ep.season else None]
+        text = images.CardText(show.title, ep.title, " · ".join(p for p in parts if p) or None, site_host)
+        ckey = cache_key(
+            "share-card",
+            images.SHARE_CARD_VERSION,
+            images.pillow_version(),
+            images.fonts_version(),
+            stat.digest(art),
+            dataclasses.asdict(text),
+            colours["color"],
+            colours["on_color"],
+        )
+        card = card_cache.get(ckey)
+        if card is None:
+            reporter.step(f"Share card {ep.slug}")
+            card = card_cache.put(ckey, images.share_card(art, text, colours["color"], colours["on_color"]))
+        card_key = urls.share_card_key(ep, stat.digest(card), "jpg")
+        outputs.append(Output(card_key, card, Kind.ASSET, "image/jpeg", immutable=True))
+        levels = peaks.levels() if peaks is not None else None
+        out.append(dataclasses.replace(b, peaks=levels, share_card_url=urls.url(show, card_key)))
+    return out
 
 
 def _build_info(audio_built: dict[str, BuiltAudio]) -> bytes:

@@ -1,12 +1,19 @@
-"""The build's caches (layer 2): content digests by stat, and the keys every cached result is filed under."""
+"""The build's caches (layer 2): content digests by stat, the keys every cached result is filed under, the
+rendered pages (PagePacks) and the model's parsed episode files (ParseCache)."""
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import hashlib
 import json
 import os
-from collections.abc import Mapping
+import pickle
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, TypeVar
 
 from pipeline.errors import PipelineError
 
@@ -38,7 +45,7 @@ class StatCache:
         ] = {}  # this build's answers: the show's cover is asked for by every episode
         if path.is_file():
             try:
-                loaded = json.loads(path.read_text())
+                loaded = json.loads(path.read_bytes())
             except (ValueError, OSError):
                 loaded = {}
             self.entries = loaded if isinstance(loaded, dict) else {}  # a wrong-shaped file is a miss
@@ -46,7 +53,10 @@ class StatCache:
     def digest(self, file: Path) -> str:
         if file in self._seen:
             return self._seen[file]
-        st = file.stat()
+        try:
+            st = file.stat()
+        except OSError as err:
+            raise os_error(err, file, "read") from err
         key = os.path.abspath(
             file
         )  # the model's paths are already absolute; realpath costs a syscall per part
@@ -63,10 +73,7 @@ class StatCache:
 
     def save(self) -> None:
         if self.dirty:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps(self.entries, sort_keys=True))
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps(self.entries, sort_keys=True).encode())
             self.dirty = False
 
 
@@ -79,16 +86,557 @@ _KEY_JSON = json.JSONEncoder(
 )  # what json.dumps(part, sort_keys=True, default=str) builds
 
 
+def plain(value: object) -> object:
+    """The JSON-able dump of a typed value, for keys: dataclasses field by field (fields declared
+    `compare=False` are not part of the value), pydantic models by `model_dump_json`, bytes by their sha256, paths
+    as strings. A new field of any input is in every key built from it, with nobody listing it."""
+    if value is None or isinstance(value, str | int | float):  # most parts: returned as they are
+        return value
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if hasattr(type(value), "__dataclass_fields__"):
+        out: dict[str, object] = {"__type__": type(value).__name__}
+        for f in dataclasses.fields(value):  # type: ignore[arg-type]
+            if f.compare:
+                out[f.name] = plain(getattr(value, f.name))
+        return out
+    dump = getattr(value, "model_dump_json", None)
+    if callable(dump):  # a pydantic model: its own JSON dump (every field, built in Rust)
+        return {"__type__": type(value).__name__, "json": dump()}
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, bytes):
+        return "sha256:" + hashlib.sha256(value).hexdigest()
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
 def key(*parts: object) -> str:
-    """sha256 over the JSON form of each part: a cache key derived from the inputs themselves."""
+    """sha256 over the JSON form of each part (see `plain`): a cache key derived from the inputs themselves."""
     h = hashlib.sha256()
     for part in parts:
-        h.update(_KEY_JSON.encode(part).encode())
+        h.update(_KEY_JSON.encode(plain(part)).encode())
         h.update(b"\0")
     return h.hexdigest()
 
 
+# --------------------------------------------------------------------------- writing, and OS errors
+
+
+def os_error(err: OSError, path: Path | str, action: str = "write") -> PipelineError:
+    """One line for an OS error on `path`: what went wrong and what to do (the build's every OS error)."""
+    code = err.errno
+    if code == errno.ENOSPC or code == errno.EDQUOT:
+        what, hint = "disk full", "free some space on that disk, then run the command again"
+    elif code == errno.EFBIG:
+        what, hint = (
+            "file too large for this system's limit",
+            "raise the file-size limit (ulimit -f), or free it",
+        )
+    elif code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        what = "permission denied" if code != errno.EROFS else "read-only file system"
+        hint = (
+            f"make it {'readable' if action == 'read' else 'writable'} for this user, or use another folder"
+        )
+    elif code in (errno.ENOTDIR, errno.EEXIST) or isinstance(err, NotADirectoryError | FileExistsError):
+        what, hint = "a file is in the way of a folder", "move that file away: a folder is needed here"
+    elif isinstance(err, IsADirectoryError):
+        what, hint = "is a folder, not a file", "move that folder away: a file is needed here"
+    elif isinstance(err, FileNotFoundError):
+        what, hint = "not found", "check the path"
+    else:
+        what, hint = (err.strerror or str(err)).lower(), "check the path and its permissions"
+    where = err.filename if isinstance(err.filename, str) and err.filename else str(path)
+    return PipelineError(f"cannot {action}: {what}", file=where, hint=hint)
+
+
+def _file_mode() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+_FILE_MODE = _file_mode()  # what open() would give a new file (mkstemp's 0600 would hide pages from a server)
+
+
+def write_atomic(path: Path, data: bytes | Callable[[Path], None]) -> None:
+    """Put `data` at `path` whole or not at all: written to a temporary file beside it, then renamed.
+
+    `data` is the bytes, or a function that writes a given temporary path (a copy, an encode). Every cache
+    write goes through here; an OS error becomes one PipelineError naming the path.
+    """
+    tmp: Path | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+        tmp = Path(name)
+        os.fchmod(fd, _FILE_MODE)
+        if callable(data):
+            os.close(fd)
+            data(tmp)
+        else:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError as err:
+        raise os_error(err, path) from err
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
+def read_json(path: Path) -> object:
+    """A cache file's JSON, or None when it is missing, unreadable or not JSON (a miss, never a crash)."""
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- encoded and tagged media
+
+
+@dataclass(frozen=True)
+class EncodedEntry:
+    """What the encode step delivered (the file itself sits beside its entry)."""
+
+    duration: float
+    mime: str
+    action: str
+    loudness: dict[str, float] | None  # integrated, lra, true_peak
+
+    @classmethod
+    def from_json(cls, data: object) -> EncodedEntry | None:
+        if not isinstance(data, dict):
+            return None
+        try:
+            loud = data.get("loudness")
+            return cls(
+                duration=_finite(data["duration"]),
+                mime=_str(data["mime"]),
+                action=_str(data["action"]),
+                loudness=None
+                if loud is None
+                else {k: _finite(loud[k]) for k in ("integrated", "lra", "true_peak")},
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
+
+@dataclass(frozen=True)
+class TaggedEntry:
+    """A delivery file: encoded, tagged, with its exact size and digest."""
+
+    encoded: EncodedEntry
+    size: int
+    sha256: str
+
+    @classmethod
+    def from_json(cls, data: object) -> TaggedEntry | None:
+        enc = EncodedEntry.from_json(data)
+        if enc is None or not isinstance(data, dict):
+            return None
+        size, digest = data.get("size"), data.get("sha256")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
+            return None
+        if not isinstance(digest, str) or len(digest) != 64:
+            return None
+        return cls(enc, size, digest)
+
+
+def _finite(v: object) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float) or v != v or v in (float("inf"), float("-inf")):
+        raise ValueError(v)
+    return float(v)
+
+
+def _str(v: object) -> str:
+    if not isinstance(v, str):
+        raise TypeError(v)
+    return v
+
+
+class RemoteStore(Protocol):
+    """The part of a publish target the media cache uses (pipeline.storage.Storage has it)."""
+
+    def get(self, key: str) -> bytes | None: ...
+    def head(self, key: str) -> object | None: ...
+    def put(self, key: str, data: bytes | Path, *, content_type: str, cache_control: str) -> None: ...
+
+
+E = TypeVar("E", EncodedEntry, TaggedEntry)
+_IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed: a key's bytes never change
+
+
 class MediaCache:
+    """Encoded files (`encoded/KEY.EXT`) and tagged delivery files (`media/KEY.EXT`), each with a JSON entry
+    beside it. An entry that is missing, truncated or wrong-shaped, or whose file is missing or the wrong
+    size, is a miss: the work is done again. With a remote store, a local miss is looked up there (and every
+    new result is put there) under `remote_prefix`, so shard builds on other machines share the work."""
+
+    ENCODED, TAGGED = "encoded", "media"
+
+    def __init__(self, root: Path, remote: RemoteStore | None = None, remote_prefix: str = "") -> None:
+        self.root, self.remote, self.remote_prefix = root, remote, remote_prefix
+        self.remote_hits = self.uploaded = 0
+
+    def path(self, kind: str, k: str, ext: str) -> Path:
+        return self.root / kind / f"{k}.{ext}"
+
+    def encoded(self, k: str, ext: str, *, media: bool = True) -> EncodedEntry | None:
+        """The encode's entry, its file fetched from the remote cache if need be; with media=False only the
+        entry (a remote entry's file is fetched later, only if tagging needs it)."""
+        if not media and self.remote is not None:
+            local = EncodedEntry.from_json(read_json(self.path(self.ENCODED, k, ext).with_suffix(".json")))
+            if local is not None and self.path(self.ENCODED, k, ext).is_file():
+                return local
+            raw = self.remote.get(self._remote_key(self.ENCODED, k, ext) + ".json")
+            return EncodedEntry.from_json(None if raw is None else _loads(raw))
+        return self._get(self.ENCODED, k, ext, EncodedEntry)
+
+    def has(self, kind: str, k: str, ext: str) -> bool:
+        """Whether the file and its entry are here on this machine."""
+        media = self.path(kind, k, ext)
+        return media.is_file() and media.with_suffix(".json").is_file()
+
+    def tagged(self, k: str, ext: str, *, fetch: bool = True) -> TaggedEntry | None:
+        """The delivery file's entry; with fetch=False a local miss is not looked up remotely."""
+        entry = self._get(self.TAGGED, k, ext, TaggedEntry, fetch=fetch)
+        if entry is not None:
+            try:
+                if self.path(self.TAGGED, k, ext).stat().st_size != entry.size:
+                    return None
+            except OSError:
+                return None
+        return entry
+
+    def put_encoded(self, k: str, ext: str, entry: EncodedEntry, upload: bool = True) -> None:
+        self._put(self.ENCODED, k, ext, dataclasses.asdict(entry), upload)
+
+    def put_tagged(self, k: str, ext: str, entry: TaggedEntry, upload: bool = True) -> None:
+        row = {**dataclasses.asdict(entry.encoded), "size": entry.size, "sha256": entry.sha256}
+        self._put(self.TAGGED, k, ext, row, upload)
+
+    def _get(self, kind: str, k: str, ext: str, cls: type[E], *, fetch: bool = True) -> E | None:
+        media = self.path(kind, k, ext)
+        entry = cls.from_json(read_json(media.with_suffix(".json")))
+        if entry is not None and media.is_file():
+            return entry
+        if self.remote is None or not fetch:
+            return None
+        return self._fetch(kind, k, ext, cls)
+
+    def _remote_key(self, kind: str, k: str, ext: str) -> str:
+        return f"{self.remote_prefix}{kind}/{k}.{ext}"
+
+    def _fetch(self, kind: str, k: str, ext: str, cls: type[E]) -> E | None:
+        """A local miss looked up in the remote cache; a hit is stored locally (media first, then entry)."""
+        assert self.remote is not None
+        rkey = self._remote_key(kind, k, ext)
+        raw = self.remote.get(rkey + ".json")
+        entry = cls.from_json(None if raw is None else _loads(raw))
+        if entry is None:
+            return None
+        data = self.remote.get(rkey)
+        if data is None:
+            return None
+        if isinstance(entry, TaggedEntry) and (
+            len(data) != entry.size or hashlib.sha256(data).hexdigest() != entry.sha256
+        ):
+            return None  # a damaged remote copy is a miss, never a wrong delivery file
+        media = self.path(kind, k, ext)
+        write_atomic(media, data)
+        write_atomic(media.with_suffix(".json"), raw)  # type: ignore[arg-type]
+        self.remote_hits += 1
+        return entry
+
+    def _put(self, kind: str, k: str, ext: str, row: dict[str, object], upload: bool) -> None:
+        media = self.path(kind, k, ext)
+        raw = json.dumps(row, sort_keys=True).encode()
+        write_atomic(media.with_suffix(".json"), raw)
+        if self.remote is not None and upload:
+            rkey = self._remote_key(kind, k, ext)
+            if self.remote.head(rkey + ".json") is None:
+                self.remote.put(
+                    rkey, media, content_type="application/octet-stream", cache_control=_IMMUTABLE
+                )
+                # the entry last: it vouches for the media beside it
+                self.remote.put(
+                    rkey + ".json", raw, content_type="application/json", cache_control=_IMMUTABLE
+                )
+            self.uploaded += 1
+
+
+def _loads(raw: bytes) -> object:
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return None
+
+
+def library_versions(*names: str) -> list[str]:
+    """'name==version' for each installed distribution ('name==?' when missing): part of a cache key."""
+    import importlib.metadata
+
+    out = []
+    for name in names:
+        try:
+            out.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            out.append(f"{name}==?")
+    return out
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Write a file whole or not at all: a crash leaves the previous version in place."""
+    write_atomic(path, data)
+
+
+# --------------------------------------------------------------------------- page packs
+
+
+class PagePacks:
+    """Rendered pages by key, and small JSON records ("cards") by key, kept in one folder between builds.
+
+    The renderer asks `get(key)` and hands new pages to `put(key, data)`; nothing is written until the
+    build calls `save()`. Pages live in append-only pack files (pages/<name>.pack), one per save however many
+    pages it adds, because creating a file per page can cost as much as rendering it. pages.txt maps each key
+    to its pack, offset and length; cards.json holds the cards. Every file is replaced whole (written aside,
+    then renamed), so a crash leaves the previous cache intact; packs no entry names are removed. A save keeps
+    only what this build used: the pages and cards it read or made.
+    """
+
+    PAGES = "pages.txt"
+    CARDS = "cards.json"
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._index: dict[str, str] = {}  # key -> "pack offset length", as read (checked on use)
+        self._cards: dict[str, object] = {}
+        self._used: dict[str, tuple[str, int, int]] = {}  # pages read this build
+        self._new: dict[str, bytes] = {}  # pages made this build
+        self._used_cards: dict[str, object] = {}
+        self._fds: dict[str, int | None] = {}
+        header = f"v {CACHE_VERSION}"
+        try:
+            lines = (root / self.PAGES).read_text().splitlines()
+            cards = json.loads((root / self.CARDS).read_text())
+        except (OSError, ValueError):
+            return
+        if not lines or lines[0] != header or not isinstance(cards, dict) or cards.get("v") != CACHE_VERSION:
+            return  # another version of the code wrote them: start over
+        self._index = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
+        found = cards.get("cards")
+        self._cards = found if isinstance(found, dict) else {}
+
+    # ----------------------------------------------------------------- pages
+
+    def get(self, key: str) -> bytes | None:
+        """A kept page's bytes, or None."""
+        if key in self._new:
+            return self._new[key]
+        raw = self._index.get(key)
+        if raw is None:
+            return None
+        pack, _, place = raw.partition(" ")
+        offset, _, length = place.partition(" ")
+        if not (offset.isdigit() and length.isdigit()) or "/" in pack:
+            return None
+        entry = (pack, int(offset), int(length))
+        data = self._read(entry)
+        if data is not None:
+            self._used[key] = entry
+        return data
+
+    def put(self, key: str, data: bytes) -> None:
+        """Keep a freshly rendered page (in memory until save)."""
+        self._new[key] = data
+        self._used.pop(key, None)
+
+    def _read(self, entry: tuple[str, int, int]) -> bytes | None:
+        pack, offset, length = entry
+        if pack not in self._fds:
+            try:
+                self._fds[pack] = os.open(self.root / "pages" / pack, os.O_RDONLY)
+            except OSError:
+                self._fds[pack] = None
+        fd = self._fds[pack]
+        if fd is None:
+            return None
+        data = os.pread(fd, length, offset)
+        return data if len(data) == length else None
+
+    # ----------------------------------------------------------------- cards
+
+    def card(self, key: str) -> object | None:
+        """A kept card (any JSON value the renderer stored), or None."""
+        if key in self._used_cards:
+            return self._used_cards[key]
+        value = self._cards.get(key)
+        if value is not None:
+            self._used_cards[key] = value
+        return value
+
+    def put_card(self, key: str, value: object) -> None:
+        self._used_cards[key] = value
+
+    # ----------------------------------------------------------------- saving
+
+    def save(self) -> None:
+        """Write what this build used; drop everything else, and copy down packs that are mostly stale."""
+        pages = self.root / "pages"
+        try:
+            pages.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise os_error(err, pages) from err
+        live: dict[str, int] = {}
+        for pack, _, length in self._used.values():
+            live[pack] = live.get(pack, 0) + length
+        for pack, size in live.items():
+            try:
+                total = (pages / pack).stat().st_size
+            except OSError:
+                total = size
+            if size * 2 < total:
+                for k, entry in list(self._used.items()):
+                    if entry[0] == pack:
+                        data = self._read(entry)
+                        if data is not None:
+                            self.put(k, data)
+        self.close()
+        used = dict(self._used)
+        if self._new:
+            name = key(sorted(self._new))[:32] + ".pack"
+            offset = 0
+            chunks = []
+            for k in sorted(self._new):
+                data = self._new[k]
+                used[k] = (name, offset, len(data))
+                chunks.append(data)
+                offset += len(data)
+            _replace(pages / name, b"".join(chunks))
+        if self._new or len(used) != len(self._index):
+            lines = [f"v {CACHE_VERSION}", *(f"{k} {p} {o} {n}" for k, (p, o, n) in sorted(used.items()))]
+            _replace(self.root / self.PAGES, ("\n".join(lines) + "\n").encode())
+        cards = dict(sorted(self._used_cards.items()))
+        if cards != self._cards or not (self.root / self.CARDS).is_file():
+            doc = {"v": CACHE_VERSION, "cards": cards}
+            _replace(
+                self.root / self.CARDS, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode()
+            )
+        keep = {entry[0] for entry in used.values()}
+        with os.scandir(pages) as found:
+            for item in found:
+                if item.name not in keep:
+                    Path(item.path).unlink(missing_ok=True)
+        self._index = {k: f"{p} {o} {n}" for k, (p, o, n) in used.items()}
+        self._cards, self._used, self._new = cards, {}, {}
+
+    def close(self) -> None:
+        """Close the packs opened for reading (save closes them too)."""
+        for fd in self._fds.values():
+            if fd is not None:
+                os.close(fd)
+        self._fds.clear()
+
+
+# --------------------------------------------------------------------------- the model's parse cache
+
+
+class ParseCache:
+    """Parsed episode.md front matter and body by path, trusted while size, mtime and inode are unchanged.
+
+    model.load hands it each file's stat (model.ParseCache is the interface); a hit skips reading and YAML
+    parsing, and the fields are validated all the same. The YAML values (datetimes among them) are kept
+    with pickle, in one file under the build's own cache folder, which only this code writes: a file from
+    another CACHE_VERSION or other parser versions, or one that does not read back, is a miss for every
+    entry. `save` keeps the entries this load used (a deleted episode drops out), written atomically.
+    """
+
+    def __init__(self, path: Path, versions: str) -> None:
+        self.path = path
+        self.version = f"{CACHE_VERSION} {versions}"
+        self._entries: dict[str, tuple[int, int, int, dict[str, object], str]] = {}
+        self._used: dict[str, tuple[int, int, int, dict[str, object], str]] = {}
+        self.hits = self.misses = 0
+        try:
+            with open(path, "rb") as fh:
+                doc = pickle.load(fh)
+        except (
+            OSError,
+            pickle.UnpicklingError,
+            EOFError,
+            AttributeError,
+            ImportError,
+            ValueError,
+            TypeError,
+        ):
+            return
+        if (
+            isinstance(doc, dict)
+            and doc.get("version") == self.version
+            and isinstance(doc.get("entries"), dict)
+        ):
+            self._entries = doc["entries"]
+
+    def get(self, path: Path, st: os.stat_result) -> tuple[dict[str, Any], str] | None:
+        name = os.path.abspath(path)
+        hit = self._entries.get(name)
+        if (
+            isinstance(hit, tuple)
+            and len(hit) == 5
+            and hit[:3] == (st.st_size, st.st_mtime_ns, st.st_ino)
+            and isinstance(hit[3], dict)
+            and isinstance(hit[4], str)
+        ):
+            self._used[name] = hit
+            self.hits += 1
+            return dict(hit[3]), hit[4]
+        self.misses += 1
+        return None
+
+    def put(self, path: Path, st: os.stat_result, data: dict[str, Any], body: str) -> None:
+        self._used[os.path.abspath(path)] = (st.st_size, st.st_mtime_ns, st.st_ino, dict(data), body)
+
+    def save(self) -> None:
+        """Write the entries this load used, unless they are exactly what the file holds."""
+        if self._used == self._entries:
+            return
+        doc = {"version": self.version, "entries": dict(sorted(self._used.items()))}
+        _replace(self.path, pickle.dumps(doc, protocol=pickle.HIGHEST_PROTOCOL))
+        self._entries = self._used
+
+
+class FileCache:
+    """Results derived from content (waveform peaks, share cards): one file per key under `folder`.
+
+    A key comes from `key()` over everything the result depends on, so an entry is never edited, only
+    written once (atomically) and then read back as it is.
+    """
+
+    def __init__(self, folder: Path, suffix: str) -> None:
+        self.folder, self.suffix = folder, suffix
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}{self.suffix}"
+
+    def get(self, key: str) -> Path | None:
+        """The cached file for `key`, or None when there is none yet."""
+        path = self.path(key)
+        return path if path.is_file() else None
+
+    def put(self, key: str, data: bytes) -> Path:
+        path = self.path(key)
+        write_atomic(path, data)
+        return path
+
+
+# --------------------------------------------------------------------------- derived media, feed fragments
+
+
+class DerivedMedia:
     """Derived media files (alternate encodes, soundbite clips) filed by key, each with a JSON record beside it.
 
     A file counts as cached only when both it and its record exist; a record that cannot be read is a miss.
@@ -114,9 +662,7 @@ class MediaCache:
     def put(self, kind: str, digest: str, ext: str, record: Mapping[str, object]) -> None:
         """Record the file already written at path(kind, digest, ext)."""
         meta = self.path(kind, digest, ext).with_suffix(".json")
-        tmp = meta.with_suffix(".tmp")
-        tmp.write_text(json.dumps(record, sort_keys=True))
-        os.replace(tmp, meta)
+        write_atomic(meta, json.dumps(record, sort_keys=True).encode())
 
 
 class FeedFragments:
@@ -171,10 +717,4 @@ class FeedFragments:
         if self.path is None:
             return
         keep = {k: v for k, v in self.entries.items() if k in self._used}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        with open(tmp, "wb") as fh:
-            for k, v in keep.items():
-                fh.write(f"{k} {len(v)}\n".encode())
-                fh.write(v)
-        os.replace(tmp, self.path)
+        write_atomic(self.path, b"".join(f"{k} {len(v)}\n".encode() + v for k, v in keep.items()))

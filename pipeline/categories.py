@@ -133,14 +133,144 @@ def is_category(top: str, sub: str | None = None) -> bool:
     return sub is None or sub in APPLE_CATEGORIES[top]
 
 
+#: Words people reach for -> the Apple category that holds them ("Top" or "Top > Sub"). Lower case.
+SYNONYMS: dict[str, str] = {
+    "cooking": "Arts > Food",
+    "cookery": "Arts > Food",
+    "food": "Arts > Food",
+    "recipes": "Arts > Food",
+    "baking": "Arts > Food",
+    "wine": "Arts > Food",
+    "literature": "Arts > Books",
+    "reading": "Arts > Books",
+    "fashion": "Arts > Fashion & Beauty",
+    "beauty": "Arts > Fashion & Beauty",
+    "art": "Arts > Visual Arts",
+    "photography": "Arts > Visual Arts",
+    "theatre": "Arts > Performing Arts",
+    "theater": "Arts > Performing Arts",
+    "dance": "Arts > Performing Arts",
+    "tech": "Technology",
+    "technology": "Technology",
+    "software": "Technology",
+    "programming": "Technology",
+    "coding": "Technology",
+    "computers": "Technology",
+    "gadgets": "Technology",
+    "podcasting": "Technology",
+    "tech news": "News > Tech News",
+    "comedy": "Comedy",
+    "funny": "Comedy",
+    "humor": "Comedy",
+    "humour": "Comedy",
+    "standup": "Comedy > Stand-Up",
+    "stand up": "Comedy > Stand-Up",
+    "money": "Business > Investing",
+    "finance": "Business > Investing",
+    "startups": "Business > Entrepreneurship",
+    "startup": "Business > Entrepreneurship",
+    "jobs": "Business > Careers",
+    "health": "Health & Fitness",
+    "wellness": "Health & Fitness",
+    "medical": "Health & Fitness > Medicine",
+    "diet": "Health & Fitness > Nutrition",
+    "yoga": "Health & Fitness > Fitness",
+    "exercise": "Health & Fitness > Fitness",
+    "gaming": "Leisure > Video Games",
+    "games": "Leisure > Games",
+    "gardening": "Leisure > Home & Garden",
+    "cars": "Leisure > Automotive",
+    "anime": "Leisure > Animation & Manga",
+    "parenting": "Kids & Family > Parenting",
+    "family": "Kids & Family",
+    "kids": "Kids & Family",
+    "children": "Kids & Family",
+    "pets": "Kids & Family > Pets & Animals",
+    "politics": "News > Politics",
+    "current affairs": "News > News Commentary",
+    "religion": "Religion & Spirituality",
+    "faith": "Religion & Spirituality",
+    "meditation": "Religion & Spirituality > Spirituality",
+    "space": "Science > Astronomy",
+    "biology": "Science > Life Sciences",
+    "maths": "Science > Mathematics",
+    "math": "Science > Mathematics",
+    "psychology": "Science > Social Sciences",
+    "travel": "Society & Culture > Places & Travel",
+    "dating": "Society & Culture > Relationships",
+    "sport": "Sports",
+    "running": "Sports > Running",
+    "hiking": "Sports > Wilderness",
+    "outdoors": "Sports > Wilderness",
+    "movies": "TV & Film",
+    "film": "TV & Film",
+    "films": "TV & Film",
+    "tv": "TV & Film",
+    "television": "TV & Film",
+    "crime": "True Crime",
+    "learning": "Education",
+    "languages": "Education > Language Learning",
+    "self-help": "Education > Self-Improvement",
+    "self help": "Education > Self-Improvement",
+    "stories": "Fiction",
+    "audio drama": "Fiction > Drama",
+    "sci-fi": "Fiction > Science Fiction",
+    "scifi": "Fiction > Science Fiction",
+}
+
+
+def _paths() -> dict[str, str]:
+    """Every name a host might write, lower case -> its full path: tops, then subcategory names."""
+    out = {top.lower(): top for top in APPLE_CATEGORIES}
+    for top, subs in APPLE_CATEGORIES.items():
+        for sub in subs:
+            out.setdefault(sub.lower(), f"{top} > {sub}")
+    return out
+
+
+_BY_NAME = _paths()
+
+
 def suggest(name: str, choices: tuple[str, ...] | list[str] | None = None) -> str | None:
-    """The closest valid spelling of `name`, case-insensitively, or None."""
-    pool = list(choices if choices is not None else APPLE_CATEGORIES)
-    lowered = {c.lower(): c for c in pool}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    match = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.5)
-    return lowered[match[0]] if match else None
+    """The closest valid spelling of `name`, case-insensitively, or None.
+
+    With `choices` (e.g. one top's subcategories) only those are candidates. Without, `name` may also be a
+    subcategory's name or a common synonym, and the answer is then the full path: 'Food' -> 'Arts > Food',
+    'cooking' -> 'Arts > Food', 'Tech' -> 'Technology'.
+    """
+    key = " ".join(name.lower().split())
+    if choices is not None:
+        lowered = {c.lower(): c for c in choices}
+        if key in lowered:
+            return lowered[key]
+        match = difflib.get_close_matches(key, list(lowered), n=1, cutoff=0.5)
+        return lowered[match[0]] if match else None
+    if key in _BY_NAME:
+        return _BY_NAME[key]
+    if key in SYNONYMS:
+        return SYNONYMS[key]
+    if key.endswith("s") and key[:-1] in SYNONYMS:
+        return SYNONYMS[key[:-1]]
+    pool = {**SYNONYMS, **_BY_NAME}
+    match = difflib.get_close_matches(key, list(pool), n=1, cutoff=0.6)
+    return pool[match[0]] if match else None
+
+
+def suggest_path(top: str, sub: str | None = None) -> str | None:
+    """A valid "Top" or "Top > Sub" for what a host wrote, or None: by exact name (any case), by a
+    subcategory's name, by synonym, then by spelling. 'Arts > Cooking' -> 'Arts > Food'."""
+    if sub is None:
+        return suggest(top)
+    real_top = suggest(top, list(APPLE_CATEGORIES))
+    if real_top is not None and real_top.lower() == top.lower().strip():
+        inside = suggest(sub, APPLE_CATEGORIES[real_top]) if APPLE_CATEGORIES[real_top] else None
+        if inside is not None and inside.lower() == " ".join(sub.lower().split()):
+            return f"{real_top} > {inside}"
+        elsewhere = suggest(sub)
+        if elsewhere is not None and (elsewhere.startswith(real_top + " >") or inside is None):
+            return elsewhere
+        return f"{real_top} > {inside}" if inside else real_top
+    return suggest(top) or suggest(sub)  # the top is what is wrong: mend it first
 
 
 def legacy_replacement(top: str, sub: str | None = None) -> tuple[bool, str | None]:

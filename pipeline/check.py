@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from pipeline import audio, images, model, rules, transcript, urls
+from pipeline import audio, images, model, placeholders, rules, transcript, urls
 from pipeline.errors import ContentError, PipelineError
-from pipeline.validate import RULES, Severity
+from pipeline.validate import RULES, Severity, active_rules
+from pipeline.validate.checker import Checker
 
 Level = Literal["error", "warning", "info"]
 _LEVEL: dict[Severity, Level] = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
@@ -61,7 +63,21 @@ def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
     problems: list[Problem] = [_err(p) for p in load_problems]
     if show is not None:
         problems.extend(_artwork_problems(show.root, show.artwork, "show.yaml", "artwork"))
-        if show.guid is None:
+        left = placeholders.find(show, episodes)
+        problems.extend(Problem("warning", str(p)) for p in left)
+        if left:
+            problems.append(
+                Problem("info", "placeholders: `podcast publish` to a non-local target refuses them")
+            )
+        if show.guid is None and placeholders.is_placeholder_url(show.url):
+            problems.append(
+                Problem(
+                    "info",
+                    "show.yaml: guid: not pinned; set url to your real site first, "
+                    "then `podcast check` prints the podcast:guid to pin",
+                )
+            )
+        elif show.guid is None:
             problems.append(
                 Problem(
                     "info",
@@ -69,6 +85,8 @@ def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
                     "so a later change of URL cannot change your podcast:guid)",
                 )
             )
+    if show is not None:
+        problems.extend(_feed_url_problems(show, episodes))
     root = show.root if show is not None else Path(show_path).resolve().parent
     for ep in sorted(episodes, key=lambda e: (e.date, e.slug)):
         problems.extend(_episode_problems(root, ep, now))
@@ -114,4 +132,33 @@ def _artwork_problems(root: Path, path: Path, rel: str, fld: str) -> list[Proble
         rule = RULES[rid]
         level = "warning" if fld == "image" and rid == "PC408" else _LEVEL[rule.severity]
         out.append(Problem(level, f"{rel}: {fld}: {message} ({rule.hint})"))
+    return out
+
+
+def _feed_url_problems(show: model.Show, episodes: Sequence[model.Episode]) -> list[Problem]:
+    """The validator's own URL rule (PC112: podcast: URLs must be https), run on the URLs show.yaml decides,
+    so `check` says before a build what `publish` would refuse."""
+    checker = Checker(active_rules(None), model.SHOW_FILE, dt.datetime.now(dt.UTC))
+    fields: list[tuple[str, str, str | None]] = [
+        (f"funding[{i}].url", "funding", f.url) for i, f in enumerate(show.funding)
+    ]
+    fields += [(f"persons[{i}].href", "person", p.href) for i, p in enumerate(show.persons)]
+    fields += [(f"persons[{i}].img", "person", p.img) for i, p in enumerate(show.persons)]
+    base = "publish.public_base_url" if show.publish.public_base_url else "url"
+    with_chapters = next((ep for ep in episodes if ep.chapters), None)
+    if with_chapters is not None:  # chapters.json is served from the public base URL
+        fields.append((base, "chapters", urls.url(show, urls.chapters_key(with_chapters))))
+    with_transcript = next((ep for ep in episodes if ep.transcript is not None), None)
+    if with_transcript is not None and with_transcript.transcript is not None:
+        key = urls.transcript_key(with_transcript, with_transcript.transcript.suffix.lstrip("."))
+        fields.append((base, "transcript", urls.url(show, key)))
+    out: list[Problem] = []
+    for fld, tag, value in fields:
+        if value is None:
+            continue
+        before = len(checker.findings)
+        checker.url(value, model.SHOW_FILE, None, podcast_tag=tag)
+        for f in checker.findings[before:]:
+            text = f"{model.SHOW_FILE}: {fld}: {f.message} ({f.rule}: {f.hint})"
+            out.append(Problem(_LEVEL[f.severity], text))
     return out

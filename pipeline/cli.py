@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -13,12 +14,26 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from pipeline import __version__, check, human, model, scaffold
-from pipeline.errors import ContentErrors, ExitCode, PipelineError
+from pipeline import __version__, human
+from pipeline.errors import ContentError, ContentErrors, ExitCode, PipelineError
 from pipeline.progress import NullTask, Reporter, Task
 
+
+class _Lazy:
+    """A module imported on its first attribute use: starting the CLI stays cheap, and `podcast publish`
+    of an unchanged show never loads the model (pydantic, YAML, mutagen)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, attr: str) -> Any:
+        return getattr(importlib.import_module(self._name), attr)
+
+
 if TYPE_CHECKING:
-    from pipeline import build, publish
+    from pipeline import build, check, model, publish, scaffold
+else:
+    check, model, scaffold = _Lazy("pipeline.check"), _Lazy("pipeline.model"), _Lazy("pipeline.scaffold")
 
 # --------------------------------------------------------------------------- output
 
@@ -159,7 +174,10 @@ def _fail(lines: list[str], code: ExitCode = ExitCode.ERROR) -> NoReturn:
 
 # --------------------------------------------------------------------------- shared options
 
-SHOW_HELP = "Path to show.yaml (or its folder). Default: ./show.yaml, or $PODCAST_SHOW."
+SHOW_HELP = (
+    "Path to show.yaml (or its folder). Default: $PODCAST_SHOW, else the show.yaml in this folder or the "
+    "nearest folder above it."
+)
 NOW_HELP = "Pretend it is this time (ISO 8601 with zone) when deciding what is scheduled."
 
 
@@ -167,10 +185,17 @@ def _given_here(ctx: click.Context, param: click.Parameter) -> bool:
     return ctx.get_parameter_source(param.name or "") is click.core.ParameterSource.COMMANDLINE
 
 
-def _show_path(ctx: click.Context, param: click.Parameter, value: Path) -> Path:
-    """The subcommand's --show, else the group's (`podcast --show x check`), else $PODCAST_SHOW or ./show.yaml."""
+def _show_path(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path:
+    """The subcommand's --show, else the group's (`podcast --show x check`), else $PODCAST_SHOW, else the
+    show.yaml found upward from the current folder (the way git finds .git)."""
     before = ctx.find_root().params.get("show_path")
-    return value if _given_here(ctx, param) or before is None else Path(before)
+    if value is not None and (_given_here(ctx, param) or before is None):
+        return value
+    if before is not None:
+        return Path(before)
+    from pipeline import locate
+
+    return locate.find_show(Path.cwd())
 
 
 def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -178,9 +203,8 @@ def show_option(f: Callable[..., Any]) -> Callable[..., Any]:
         "--show",
         "show_path",
         type=click.Path(path_type=Path),
-        default="show.yaml",
+        default=None,
         envvar="PODCAST_SHOW",
-        show_default=True,
         callback=_show_path,
         help=SHOW_HELP,
     )(f)
@@ -190,14 +214,26 @@ def _parse_now(ctx: click.Context, param: click.Parameter, value: str | None) ->
     if value is None:
         return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        when = dt.datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(
-            f"{value!r} is not a date and time (write 2025-03-04T07:00:00+00:00)"
-        ) from None
-    if when.tzinfo is None:
-        raise click.BadParameter(f"{value!r} has no time zone (add +00:00)")
-    return when
+        from pipeline import locate
+
+        return locate.parse_datetime(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+def _parse_date(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime | None:
+    return None if value is None else _parse_now(ctx, param, value)
+
+
+DATE_HELP = "The episode's date and time (ISO 8601 with zone). Default: the current time."
+
+
+def date_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--date", "date", callback=_parse_date, metavar="DATETIME", help=DATE_HELP)(f)
+
+
+def _clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0)
 
 
 def _now(ctx: click.Context, param: click.Parameter, value: str | None) -> dt.datetime:
@@ -232,6 +268,22 @@ def format_option(
         )(f)
 
     return decorate
+
+
+class _LazyChoice(click.Choice[str]):
+    """A Choice whose values are looked up when first needed (parsing or help), not at import."""
+
+    def __init__(self, load: Callable[[], list[str]]) -> None:
+        self._load = load
+        super().__init__([])
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return tuple(self._load())
+
+    @choices.setter
+    def choices(self, value: object) -> None:
+        pass
 
 
 def _reporter() -> Reporter:
@@ -270,10 +322,27 @@ def publish_summary(outcome: publish.Outcome) -> str:
     if outcome.changed_episodes:
         parts.append(f"{len(outcome.changed_episodes)} changed")
     parts.append(f"{n - len(outcome.new_episodes) - len(outcome.changed_episodes)} unchanged")
+    pages = pages_rewritten(outcome.uploads)
+    if pages and n > len(outcome.new_episodes):  # on a first publish every page is new: no news
+        parts.append(f"{human.plural(pages, 'page')} rewritten")
     if outcome.deleted:
         parts.append(f"{len(outcome.deleted)} deleted")
+    if outcome.repaired:
+        parts.append(f"{human.plural(len(outcome.repaired), 'lost or damaged file')} repaired")
     parts.append("feed updated" if outcome.feed_updated else "feed unchanged")
-    return f"{verb} {human.plural(n, 'episode')} to {outcome.target}: {', '.join(parts)}."
+    line = f"{verb} {human.plural(n, 'episode')} to {outcome.target}: {', '.join(parts)}."
+    if outcome.dry_run and outcome.refusals and not outcome.forced:
+        what = human.plural(len(outcome.refusals), "change")
+        return (
+            f"This publish would be refused: {what} to published episodes (the refuse lines); nothing "
+            f"is uploaded.\nWith --force it would go ahead: {line[0].lower()}{line[1:]}"
+        )
+    return line
+
+
+def pages_rewritten(uploads: tuple[tuple[str, int], ...]) -> int:
+    """How many HTML pages an upload list rewrites (episode pages whose links changed count here too)."""
+    return sum(1 for key, _ in uploads if key.endswith(".html"))
 
 
 def publish_plan_lines(outcome: publish.Outcome) -> list[str]:
@@ -285,6 +354,7 @@ def publish_plan_lines(outcome: publish.Outcome) -> list[str]:
     lines += [f"  delete              {key}" for key in outcome.deleted]
     lines += [f"  keep (grace)        {key}" for key in outcome.kept_for_grace]
     lines += [f"  refuse  {why}" for why in outcome.refusals]
+    lines += [f"  repair  {d.key}: {d.problem}" for d in outcome.repaired]
     if not outcome.uploads and not outcome.deleted:
         lines.append("  nothing to upload")
     return lines
@@ -306,7 +376,11 @@ def publish_json(outcome: publish.Outcome) -> dict[str, Any]:
         "kept_for_grace": list(outcome.kept_for_grace),
         "feed_updated": outcome.feed_updated,
         "refusals": list(outcome.refusals),
+        "would_be_refused": outcome.dry_run and bool(outcome.refusals) and not outcome.forced,
+        "pages_rewritten": pages_rewritten(outcome.uploads),
         "forced": outcome.forced,
+        "repaired": [{"key": d.key, "problem": d.problem} for d in outcome.repaired],
+        "swept": list(outcome.swept),
         "summary": publish_summary(outcome),
     }
 
@@ -319,13 +393,19 @@ def status_lines(state: publish.Status) -> list[str]:
         head = f"{state.target}: up to date ({state.unchanged} files)."
     else:
         size = human.size(sum(s for _, s in state.to_upload))
-        head = f"{state.target}: {len(state.to_upload)} file(s) differ ({size}); {state.unchanged} unchanged."
+        pages = pages_rewritten(state.to_upload)
+        rewritten = f", {human.plural(pages, 'page')} rewritten" if pages else ""
+        head = (
+            f"{state.target}: {len(state.to_upload)} file(s) differ ({size}{rewritten}); "
+            f"{state.unchanged} unchanged."
+        )
     out = [head]
     out += [f"  new episode      {s}" for s in state.new_episodes]
     out += [f"  changed episode  {s}" for s in state.changed_episodes]
     out += [f"  upload  {human.size(n):>10}  {k}" for k, n in state.to_upload]
     out += [f"  only on target    {k}" for k in state.stale]
     out += [f"  would refuse      {r}" for r in state.refusals]
+    out += [f"  damaged on target {d.key}: {d.problem}" for d in state.damaged]
     return out
 
 
@@ -341,6 +421,9 @@ def status_json(state: publish.Status) -> dict[str, Any]:
         "would_refuse": list(state.refusals),
         "new_episodes": list(state.new_episodes),
         "changed_episodes": list(state.changed_episodes),
+        "pages_rewritten": pages_rewritten(state.to_upload),
+        "damaged": [{"key": d.key, "problem": d.problem} for d in state.damaged],
+        "verified": state.verified,
     }
 
 
@@ -402,36 +485,66 @@ def init_command(
 
 @cli.command(name="new")
 @click.argument("title")
+@date_option
 @show_option
 @now_option
-def new_command(title: str, show_path: Path, now: dt.datetime) -> None:
+def new_command(title: str, date: dt.datetime | None, show_path: Path, now: dt.datetime) -> None:
     """Scaffold episodes/<slug>/episode.md as a draft with the next episode number.
+
+    The date is --date, else the current time (--now only pretends a time for what counts as scheduled).
 
     \b
     Example:
-        podcast new "Why your knees hurt when you run"
+        podcast new "Why your knees hurt when you run" --date 2025-06-03T07:00:00+01:00
     """
-    click.echo(scaffold.new_episode(show_path, title, when=now).message)
+    created = scaffold.new_episode(show_path, title, when=date or _clock())
+    click.echo(created.message + _scheduled(date, now))
+
+
+def _scheduled(date: dt.datetime | None, now: dt.datetime) -> str:
+    return f" It is dated after {now.isoformat()}: scheduled until then." if date and date > now else ""
 
 
 @cli.command(name="add")
 @click.argument("audio_file", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("notes_file", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--title", default=None, help="Episode title (default: the notes' title or first heading).")
-@click.option("--draft", is_flag=True, help="Add it as a draft.")
+@click.option(
+    "--title",
+    default=None,
+    help="Episode title. Default: the notes' front matter title:, else their first # heading, "
+    "else the audio file's name (ep2.wav -> Ep2).",
+)
+@date_option
+@click.option(
+    "--draft/--publish",
+    default=True,
+    show_default=True,
+    help="Add it as a draft (the default, like `new`), or ready to go out with the next publish.",
+)
 @show_option
 @now_option
 def add_command(
-    audio_file: Path, notes_file: Path, title: str | None, draft: bool, show_path: Path, now: dt.datetime
+    audio_file: Path,
+    notes_file: Path,
+    title: str | None,
+    date: dt.datetime | None,
+    draft: bool,
+    show_path: Path,
+    now: dt.datetime,
 ) -> None:
-    """Create an episode from an existing recording and a Markdown notes file.
+    """Create an episode (a draft unless --publish) from an existing recording and a Markdown notes file.
+
+    The date is --date, else the notes' front matter date:, else the current time.
 
     \b
     Example:
         podcast add ~/recordings/ep4.wav ~/notes/ep4.md --title "Hamstrings"
+        podcast add ep5.wav ep5.md --date 2025-06-10T07:00:00+01:00 --publish
     """
-    created = scaffold.add_episode(show_path, audio_file, notes_file, title=title, when=now, draft=draft)
-    click.echo(created.message)
+    created = scaffold.add_episode(
+        show_path, audio_file, notes_file, title=title, when=_clock(), date=date, draft=draft
+    )
+    click.echo(created.message + _scheduled(date, now))
 
 
 @cli.command(name="check")
@@ -524,20 +637,57 @@ def out_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+def jobs_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Encode and tag this many episodes at once (default: every core).",
+    )(f)
+
+
+def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    k, sep, n = value.partition("/")
+    if not (sep and k.isdigit() and n.isdigit() and 1 <= int(k) <= int(n)):
+        raise click.BadParameter(f"{value!r} is not K/N with 1 <= K <= N (e.g. 2/4)")
+    return int(k), int(n)
+
+
 @cli.command(name="build")
 @show_option
 @now_option
 @out_option
-def build_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> None:
+@jobs_option
+@click.option(
+    "--shard",
+    callback=_shard,
+    metavar="K/N",
+    default=None,
+    help="Only encode and tag share K of N (for a CI matrix with build.remote_cache); writes no build folder.",
+)
+def build_command(
+    show_path: Path, now: dt.datetime, out_dir: Path | None, jobs: int | None, shard: tuple[int, int] | None
+) -> None:
     """Build audio, feed and pages into the build folder (sources are never modified).
 
     \b
     Example:
         podcast build --out build
+        podcast build --shard 1/4
     """
     from pipeline import build
 
-    result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
+    result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter(), jobs=jobs, shard=shard)
+    if shard is not None:
+        click.echo(
+            f"Shard {shard[0]}/{shard[1]}: {result.encoded} encoded, {result.tagged} tagged, "
+            f"{result.reused} unchanged, {result.remote_hits} from the remote cache, "
+            f"{result.uploaded} uploaded to it."
+        )
+        return
     click.echo(build_summary(result))
 
 
@@ -658,6 +808,10 @@ def validate_command(
 # --------------------------------------------------------------------------- publish, status
 
 
+def _verify_option(help: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option("--verify", is_flag=True, help=help)
+
+
 @cli.command(name="publish")
 @show_option
 @now_option
@@ -674,7 +828,14 @@ def validate_command(
     help="Delete objects the build no longer has (media the previous feed used is kept one more publish).",
 )
 @click.option("--break-lock", is_flag=True, help="Take over a lock left by a crashed publish.")
-@click.option("--create-bucket", is_flag=True, help="Create the S3 bucket if it does not exist.")
+@click.option(
+    "--create-bucket",
+    is_flag=True,
+    help="Create the S3 bucket if it does not exist, readable by anyone under the prefix "
+    "(unless publish.public_read: false).",
+)
+@jobs_option
+@_verify_option("Compare the whole target with what was published (sizes, checksums) and repair it.")
 @format_option(help="Summary for people (text) or machines (json).")
 def publish_command(
     show_path: Path,
@@ -685,6 +846,8 @@ def publish_command(
     prune: bool,
     break_lock: bool,
     create_bucket: bool,
+    jobs: int | None,
+    verify: bool,
     fmt: str,
 ) -> None:
     """Build, then upload only what changed: media first, pages next, the feed last.
@@ -694,17 +857,43 @@ def publish_command(
         podcast publish --dry-run
         podcast publish
     """
-    from pipeline import build, publish
+    from pipeline import publish
+
+    stamp = publish.source_stamp(show_path, out_dir)  # before the build: an edit during it is not missed
+    if not (dry_run or force or prune or break_lock or create_bucket or verify):
+        unchanged = publish.unchanged_publish(show_path, out_dir, now, stamp)
+        if unchanged is not None:  # nothing changed since the last publish: no model, no build
+            emit(fmt, publish_json(unchanged), lambda: [publish_summary(unchanged)])
+            return
+    from pipeline import build
 
     reporter = _reporter()
-    result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter)
+    result = build.build(show_path, now=now, out_dir=out_dir, reporter=reporter, jobs=jobs)
     target = publish.open_target(result.show)
     target.reporter = reporter  # progress while a silent S3 endpoint is retried
     options = publish.Options(
-        dry_run=dry_run, force=force, prune=prune, break_lock=break_lock, create_bucket=create_bucket
+        dry_run=dry_run,
+        force=force,
+        prune=prune,
+        break_lock=break_lock,
+        create_bucket=create_bucket,
+        verify=verify,
     )
     outcome = publish.publish(
         result.show, result.outputs, result.public, target, options=options, reporter=reporter
+    )
+    _print_reach(outcome)
+    publish.remember_publish(
+        show_path,
+        out_dir,
+        stamp,
+        result.show,
+        result.episodes,
+        result.outputs,
+        result.public,
+        target,
+        outcome,
+        now,
     )
     if fmt == "text" and not dry_run:
         for why in outcome.refusals:
@@ -718,23 +907,65 @@ def publish_command(
         raise SystemExit(int(ExitCode.REFUSED))
 
 
+def _print_reach(outcome: Any) -> None:
+    """Publish's reach facts (issue 12), on stderr so --format json stays one document on stdout."""
+    if outcome.bucket_policy:
+        click.echo(
+            f"Created the bucket, readable by anyone: s3:GetObject on {outcome.bucket_policy} "
+            "(no listing, no writes).",
+            err=True,
+        )
+    check = outcome.public_read
+    if check is not None and check.ok:
+        click.echo(f"Listeners can read {check.url} without credentials ({check.detail}).", err=True)
+    elif check is not None:
+        click.echo(
+            _style("Warning:", fg="yellow") + f" could not confirm listeners can read {check.url}: "
+            f"{check.detail}",
+            err=True,
+        )
+    for sent in outcome.notifications:
+        if sent.ok:
+            click.echo(f"Notified {sent.ping.kind} hub {sent.ping.hub} (HTTP {sent.status}).", err=True)
+        else:
+            click.echo(
+                _style("Warning:", fg="yellow") + f" {sent.ping.kind} hub {sent.ping.hub} was not "
+                f"notified: {sent.error} (the feed is published)",
+                err=True,
+            )
+
+
 @cli.command(name="status")
 @show_option
 @now_option
 @out_option
+@_verify_option("Compare the whole target with what was published (sizes, checksums); change nothing.")
 @format_option()
-def status_command(show_path: Path, now: dt.datetime, out_dir: Path | None, fmt: str) -> None:
+@click.option(
+    "--exit-code",
+    "exit_code",
+    is_flag=True,
+    help="Exit 1 when a publish would change something (for CI), 0 when the target is up to date.",
+)
+def status_command(
+    show_path: Path, now: dt.datetime, out_dir: Path | None, verify: bool, fmt: str, exit_code: bool
+) -> None:
     """Show what differs between a fresh build and the publish target.
 
     \b
     Example:
         podcast status
+        podcast status --exit-code --format json
     """
     from pipeline import build, publish
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter())
-    state = publish.status(result.show, result.outputs, result.public, publish.open_target(result.show))
+    state = publish.status(
+        result.show, result.outputs, result.public, publish.open_target(result.show), verify=verify
+    )
     emit(fmt, status_json(state), lambda: status_lines(state))
+    if exit_code and not state.in_sync:
+        raise SystemExit(int(ExitCode.ERROR))
 
 
 # --------------------------------------------------------------------------- audio tools
@@ -757,6 +988,8 @@ def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
 
     rows = []
     for path in files:
+        if not path.exists():
+            raise ContentError("file not found", file=str(path), hint=_recordings_near(path))
         info = audio.probe(path)
         row: dict[str, Any] = {
             "file": str(path),
@@ -783,6 +1016,15 @@ def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
         row["bitrate"] = f"{row['bitrate'] // 1000} kbps"
     cols = ["file", "mime", "codec", "duration", "bitrate", "sample_rate", "channels", "size"]
     click.echo(_table(rows, cols + (["lufs", "lra", "true_peak"] if loudness else [])))
+
+
+def _recordings_near(path: Path) -> str:
+    """The fix for `probe` of a missing file: the recordings that are in its folder."""
+    folder = path.parent
+    found = sorted(p.name for p in folder.glob("*") if p.suffix.lower() in model.AUDIO_TYPES and p.is_file())
+    if found:
+        return f"{folder if str(folder) != '.' else 'this folder'} has {', '.join(found[:5])}"
+    return "give the path of a recording (" + ", ".join(sorted(model.AUDIO_TYPES)) + ")"
 
 
 @cli.command(name="tag")
@@ -820,7 +1062,7 @@ def tag_command(
 
 
 @cli.command(name="docs")
-@click.argument("topic", required=False, type=click.Choice(sorted(scaffold.DOC_TOPICS)))
+@click.argument("topic", required=False, type=_LazyChoice(lambda: sorted(scaffold.DOC_TOPICS)))
 def docs_command(topic: str | None) -> None:
     """Print the reference of every show.yaml setting and episode field (offline, from this version).
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import html
 import importlib.metadata
 import re
 from collections.abc import Sequence
@@ -19,7 +18,7 @@ from pipeline.errors import FeedError
 from pipeline.manifest import Kind, Output
 
 FEED_MIME = "application/rss+xml; charset=utf-8"
-DESCRIPTION_LIMIT = 4000  # bytes: Apple's limit for <description>
+DESCRIPTION_LIMIT = 4000  # bytes: Apple's limit for <description> (notes.feed_text keeps to it)
 GENERATOR = f"podcast-pipeline {__version__}"
 
 
@@ -30,17 +29,8 @@ def hms(seconds: float) -> str:
 
 
 def item_description(built: BuiltEpisode) -> tuple[str, str]:
-    """(description, content:encoded): full notes as HTML; the description is cut to Apple's limit."""
-    full = built.notes.html
-    if len(full.encode()) <= DESCRIPTION_LIMIT:
-        return full, full
-    return _short_description(built.summary, built.page_url), full
-
-
-def _short_description(summary: str, page_url: str) -> str:
-    """The summary and a link to the page, sanitised, every value escaped."""
-    text, href = html.escape(summary, quote=False), html.escape(page_url, quote=True)
-    return f'{notes.sanitise(f"<p>{text}</p>")}<p><a href="{href}">Full show notes</a></p>'
+    """(description, content:encoded): the summary-sized text apps list, and the full notes (clean headings)."""
+    return built.feed_text.description, built.feed_text.content
 
 
 def build_feed(
@@ -115,6 +105,7 @@ def _document(
     _podcast20_channel(p20, show, () if archive else public)
     p20.images = [feed_ext.ImageSize(url=i.url, width=i.width) for i in images]
     fg.history.links, fg.history.archive = list(history), archive
+    p20.hubs, p20.podping = list(show.notify.websub), show.notify.podping
 
     if fragments is not None:
         return _with_fragments(fg, show, public, fragments)
@@ -262,7 +253,8 @@ def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
     fe.pubDate(ep.date)
     fe.description(CDATA(description))
     fe.content(content, type="CDATA")
-    fe.enclosure(built.audio.url, str(built.audio.size), built.audio.mime)
+    enclosure = built.audio.url if built.audio.external else urls.enclosure_url(show, built.audio.url)
+    fe.enclosure(enclosure, str(built.audio.size), built.audio.mime)
 
     it = fe.podcast
     it.itunes_duration(hms(built.audio.duration))
@@ -355,7 +347,8 @@ def trailers(show: model.Show, public: Sequence[BuiltEpisode]) -> list[feed_ext.
     ]
     for built in public:
         ep = built.episode
-        if ep.type == "trailer":
+        # podcast: URLs must be https; an imported episode still on an old http host gets no trailer tag
+        if ep.type == "trailer" and built.audio.url.startswith("https://"):
             out.append(
                 feed_ext.Trailer(
                     title=ep.title,

@@ -367,6 +367,8 @@ class Podcast20(BaseExtension):
         self.social_interacts: list[SocialInteract] = []
         self.blocks: list[Block] = []
         self.images: list[ImageSize] = []
+        self.hubs: list[str] = []  #: WebSub hubs, written as <atom:link rel="hub">
+        self.podping: bool = False  #: True -> <podcast:podping usesPodping="true"/>
 
     def extend_ns(self) -> dict[str, str]:
         return {"podcast": PODCAST_NS}
@@ -425,6 +427,10 @@ class Podcast20(BaseExtension):
                         ("title", remote.title),
                     ),
                 )
+        for hub in self.hubs:
+            xml_elem(f"{{{ATOM_NS}}}link", channel, href=hub, rel="hub")
+        if self.podping:
+            xml_elem(f"{{{PODCAST_NS}}}podping", channel, usesPodping="true")
         return rss
 
 

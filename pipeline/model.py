@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import math
+import os
 import re
 import stat
 import uuid
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 from urllib.parse import urlsplit
 
 import yaml
@@ -27,12 +28,18 @@ from pydantic import (
 )
 
 from pipeline import categories as cats
-from pipeline import ids, images
+from pipeline import ids, images, rules
 from pipeline.errors import ContentError, ContentErrors, PipelineError
 from pipeline.ids import KNOWN_LICENSES, SERVICE_SLUGS
+from pipeline.locate import (  # noqa: F401 - re-exported
+    SHOW_FILE,
+    date_without_time_hint,
+    enclosing_show,
+    find_show,
+    parse_datetime,
+)
 from pipeline.safeio import read_capped
 
-SHOW_FILE = "show.yaml"
 EPISODES_DIR = "episodes"
 NOTES_FILE = "episode.md"
 
@@ -103,8 +110,15 @@ def _site_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
+def _prefix_url(value: str) -> str:
+    """An enclosure prefix: a site URL whose only template is {podcast_guid} (OP3's per-show form)."""
+    _https_url(value.replace("{podcast_guid}", "00000000-0000-0000-0000-000000000000"))
+    return value if value.endswith("/") else value + "/"
+
+
 Url = Annotated[str, AfterValidator(_https_url)]
 SiteUrl = Annotated[str, AfterValidator(_site_url)]
+PrefixUrl = Annotated[str, AfterValidator(_prefix_url)]
 Text = Annotated[str, Field(min_length=1)]
 
 
@@ -124,7 +138,9 @@ def _file(info: ValidationInfo, value: Any, kinds: Mapping[str, str], what: str)
     root: Path = (info.context or {}).get("root", base)
     problem = source_file_problem(path, root)
     if problem == "not found":
-        raise ValueError(f"{what} file {str(value)!r} not found")
+        present = sorted(p.name for p in base.glob("*") if p.is_file() and p.suffix.lower() in kinds)
+        fix = f" (this folder has {', '.join(map(repr, present))})" if present else ""
+        raise ValueError(f"{what} file {str(value)!r} not found{fix}")
     if problem:
         raise ValueError(f"{what} file {str(value)!r} {problem}")
     if path.stat().st_size == 0:
@@ -347,7 +363,7 @@ class AudioSettings(_Frozen):
     sample_rate: Literal[44100, 48000] = 44100
     """Hz."""
     loudness: Annotated[float, Field(ge=-30, le=-10)] | None = None
-    """Integrated loudness target in LUFS (e.g. -16); unset means no normalisation."""
+    """Integrated loudness target in LUFS; `podcast init` writes -16 (Apple's target, mono or stereo alike). Unset means no normalisation."""
     true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.0
     """True-peak ceiling in dBTP when normalising."""
     id3_version: Literal[3, 4] = 4
@@ -371,22 +387,7 @@ class AudioSettings(_Frozen):
         return v
 
 
-_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
-
-
-def bucket_name_problem(name: str) -> str | None:
-    """Why `name` breaks S3's bucket naming rules (the strictest of S3, R2, B2, MinIO), or None."""
-    if not 3 <= len(name) <= 63:
-        return f"it is {len(name)} characters long (S3 needs 3 to 63)"
-    if not _BUCKET_RE.match(name):
-        return "S3 allows only lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
-    if ".." in name or ".-" in name or "-." in name:
-        return "S3 does not allow '..', '.-' or '-.' in a bucket name"
-    if re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
-        return "S3 does not allow a bucket name that looks like an IP address"
-    if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
-        return "S3 reserves that prefix or suffix"
-    return None
+bucket_name_problem = rules.bucket_name_problem  # re-exported: the one S3 bucket-name rule
 
 
 class PublishTarget(_Frozen):
@@ -406,6 +407,13 @@ class PublishTarget(_Frozen):
     """AWS profile name; credentials always come from the standard AWS chain, never from this file."""
     public_base_url: SiteUrl | None = None
     """The URL the target's objects are served from; defaults to the show's url."""
+    public_read: bool = True
+    """Listeners fetch objects without credentials: publish checks one anonymously before the feed goes
+    up, and --create-bucket gives a new bucket a public-read policy. false for a CDN that reads the
+    bucket privately (no anonymous check, no policy)."""
+    enclosure_prefix: PrefixUrl | None = None
+    """An analytics prefix put in front of every enclosure URL (without its https://), e.g.
+    https://op3.dev/e,pg={podcast_guid}/ or https://dts.podtrac.com/redirect.mp3/."""
 
     @field_validator("path", mode="before")
     @classmethod
@@ -741,6 +749,34 @@ class FeedSettings(_Frozen):
     """Page the feed (RFC 5005): archive pages of N items counted from the oldest; feed.xml keeps the newest N to 2N-1."""
 
 
+PODPING_HUB = "https://api.podcastindex.org/api/1.0/hub/pubnotify"
+
+
+class Notify(_Frozen):
+    podping: bool = False
+    """After a publish that changed the feed, tell Podping (through the Podcast Index hub) at once."""
+    podping_hub: Url = PODPING_HUB
+    """The Podcast Index `pubnotify` endpoint (GET ?url=FEED_URL); only tests point it elsewhere."""
+    websub: tuple[Url, ...] = ()
+    """WebSub hubs to ping (POST hub.mode=publish); the feed names each as <atom:link rel="hub">."""
+
+
+class BuildSettings(_Frozen):
+    remote_cache: bool = False
+    """Keep encoded and tagged media in the publish target's bucket too (under cache_prefix), so shard builds
+    (`podcast build --shard K/N`) on other machines and later builds reuse them (target s3 only)."""
+    cache_prefix: str = "podcast-cache/"
+    """Where in the bucket the shared cache lives (keys are content hashes of inputs and tool versions)."""
+
+    @field_validator("cache_prefix")
+    @classmethod
+    def _cache_prefix(cls, v: str) -> str:
+        v = v.strip("/")
+        if not v or not re.match(r"^[A-Za-z0-9._/-]+$", v):
+            raise ValueError(f"{v!r} must be non-empty ASCII letters, digits, '.', '_', '-' and '/'")
+        return v + "/"
+
+
 class Show(_Frozen):
     root: Path
     title: Annotated[str, Field(min_length=1, max_length=255)]
@@ -787,6 +823,8 @@ class Show(_Frozen):
     """Delivery format and loudness for the built audio."""
     publish: PublishTarget = PublishTarget()
     """Where `podcast publish` sends the built site."""
+    build: BuildSettings = BuildSettings()
+    """How the build works: `remote_cache` shares encoded media through the publish bucket."""
     moved_from: Url | None = None
     """The feed URL at the host this show was imported from (`podcast import` writes it)."""
     new_feed_url: Url | None = None
@@ -814,6 +852,8 @@ class Show(_Frozen):
     """podcast:block: true hides the show from every platform, or a list of platform slugs to hide it from."""
     feed: FeedSettings = FeedSettings()
     """Feed layout: archive_after pages a big catalogue into RFC 5005 archives."""
+    notify: Notify = Notify()
+    """Who hears about a new feed at once: podping (true/false) and websub (hub URLs). Off by default."""
 
     @field_validator("language")
     @classmethod
@@ -838,11 +878,11 @@ class Show(_Frozen):
             top, _, sub = (part.strip() for part in item.partition(">"))
             if top not in cats.APPLE_CATEGORIES:
                 legacy, repl = cats.legacy_replacement(top, sub or None)
-                guess = repl if legacy else cats.suggest(top)
+                guess = repl if legacy else cats.suggest_path(top, sub or None)
                 hint = f" (did you mean {guess!r}?)" if guess else ""
                 problems.append(f"[{i}] {top!r} is not an Apple category{hint}")
             elif sub and sub not in cats.APPLE_CATEGORIES[top]:
-                guess = cats.suggest(sub, cats.APPLE_CATEGORIES[top])
+                guess = cats.suggest_path(top, sub)
                 hint = f" (did you mean {guess!r}?)" if guess else ""
                 problems.append(f"[{i}] {sub!r} is not a subcategory of {top!r}{hint}")
             out.append({"top": top, "sub": sub or None})
@@ -985,6 +1025,8 @@ class Episode(_Frozen):
         if isinstance(v, dt.date) and not isinstance(v, dt.datetime):
             raise ValueError(f"'{v}' has no time and time zone (write {v}T09:00:00+00:00)")
         if isinstance(v, str):
+            if (hint := date_without_time_hint(v)) is not None:
+                raise ValueError(hint)
             try:
                 v = dt.datetime.fromisoformat(v.strip())
             except ValueError:
@@ -1352,8 +1394,41 @@ def split_front_matter(text: str, rel: str) -> tuple[dict[str, Any], str, int]:
 INTERNAL_EPISODE_KEYS = ("slug", "dir", "source", "notes")
 
 
-def load_episode(show_root: Path, folder: Path) -> Episode:
-    """Load one episode folder (episode.md + files beside it)."""
+class ParseCache(Protocol):
+    """Where loading keeps each episode.md's parsed front matter and body, trusted while its stat is unchanged.
+
+    The build passes one (pipeline.cache.ParseCache, kept under .podcast-cache/); the fields are validated
+    on every load all the same, so a hit skips only reading and YAML parsing.
+    """
+
+    def get(self, path: Path, st: os.stat_result) -> tuple[dict[str, Any], str] | None: ...
+
+    def put(self, path: Path, st: os.stat_result, data: dict[str, Any], body: str) -> None: ...
+
+
+def parser_versions() -> str:
+    """The libraries a parsed or validated episode depends on (part of a parse cache's version)."""
+    import pydantic
+
+    return f"pydantic=={pydantic.VERSION} pyyaml=={yaml.__version__}"
+
+
+def _front_matter(source: Path, rel: str, cache: ParseCache | None) -> tuple[dict[str, Any], str]:
+    """episode.md's front matter and body, from the cache when the file's stat says it is unchanged."""
+    if cache is None:
+        data, body, _ = split_front_matter(_read_text(source, rel, MAX_NOTES_BYTES), rel)
+        return data, body
+    st = source.stat()
+    hit = cache.get(source, st) if st.st_size <= MAX_NOTES_BYTES else None
+    if hit is not None:
+        return hit
+    data, body, _ = split_front_matter(_read_text(source, rel, MAX_NOTES_BYTES), rel)
+    cache.put(source, st, data, body)
+    return data, body
+
+
+def load_episode(show_root: Path, folder: Path, *, parse_cache: ParseCache | None = None) -> Episode:
+    """Load one episode folder (episode.md + files beside it); `parse_cache` spares re-parsing unchanged files."""
     slug = folder.name
     rel = show_rel(show_root, folder / NOTES_FILE)
     if not SLUG_RE.match(slug):
@@ -1372,8 +1447,7 @@ def load_episode(show_root: Path, folder: Path) -> Episode:
     problem = source_file_problem(source, show_root)
     if problem and problem != "not found":
         raise ContentError(f"file {problem}", file=rel)
-    text = _read_text(source, rel, MAX_NOTES_BYTES)
-    data, body, _ = split_front_matter(text, rel)
+    data, body = _front_matter(source, rel, parse_cache)
     for key in INTERNAL_EPISODE_KEYS:
         if key in data:
             raise ContentError(
@@ -1405,7 +1479,9 @@ def episode_folders(root: Path) -> list[Path]:
     return sorted(p for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
-def load_each_episode(root: Path) -> tuple[list[Episode], list[PipelineError]]:
+def load_each_episode(
+    root: Path, *, parse_cache: ParseCache | None = None
+) -> tuple[list[Episode], list[PipelineError]]:
     """Every episode folder that loads, and every problem of those that don't."""
     episodes: list[Episode] = []
     problems: list[PipelineError] = []
@@ -1415,7 +1491,7 @@ def load_each_episode(root: Path) -> tuple[list[Episode], list[PipelineError]]:
         return [], [err]
     for folder in folders:
         try:
-            episodes.append(load_episode(root, folder))
+            episodes.append(load_episode(root, folder, parse_cache=parse_cache))
         except ContentErrors as many:
             problems.extend(many.problems)
         except PipelineError as one:
@@ -1476,15 +1552,17 @@ def episode_guid(show: Show, ep: Episode) -> str:
     return ep.guid or str(uuid.uuid5(uuid.UUID(show_guid), ep.slug))
 
 
-def load(path: Path) -> tuple[Show, tuple[Episode, ...]]:
+def load(path: Path, *, parse_cache: ParseCache | None = None) -> tuple[Show, tuple[Episode, ...]]:
     """show.yaml and every episode; raises ContentErrors listing every problem in every file."""
-    show, episodes, problems = load_all(path)
+    show, episodes, problems = load_all(path, parse_cache=parse_cache)
     if problems or show is None:
         raise ContentErrors(problems)
     return show, tuple(sorted(episodes, key=lambda e: (e.date, e.slug)))
 
 
-def load_all(path: Path) -> tuple[Show | None, list[Episode], list[PipelineError]]:
+def load_all(
+    path: Path, *, parse_cache: ParseCache | None = None
+) -> tuple[Show | None, list[Episode], list[PipelineError]]:
     """Whatever loads, and every problem: the show (or None), the good episodes, all errors."""
     path = Path(path)
     problems: list[PipelineError] = []
@@ -1498,7 +1576,7 @@ def load_all(path: Path) -> tuple[Show | None, list[Episode], list[PipelineError
     root = show.root if show else (path if path.is_dir() else path.parent).resolve()
     if show is None and not (root / SHOW_FILE).is_file() and not path.is_file():
         raise problems[0]  # no show here at all: one line says so; episode errors would only be noise
-    episodes, episode_problems = load_each_episode(root)
+    episodes, episode_problems = load_each_episode(root, parse_cache=parse_cache)
     problems.extend(episode_problems)
     if show is not None:
         problems.extend(_cross_episode_problems(show, episodes))

@@ -15,6 +15,9 @@ from cmarkgfm.cmark import Options
 
 WORDS_PER_MINUTE = 200
 SUMMARY_CHARS = 300
+#: The title of the page's own outline of the notes (templates/episode.html); a notes heading that says
+#: the same is left out of the outline, which would otherwise list its own title.
+OUTLINE_TITLE = "In this episode"
 
 #: Ids the page templates use; a notes heading never takes one of these (it gets "-2" instead).
 PAGE_IDS = frozenset(
@@ -169,6 +172,7 @@ class Notes:
     html: str
     """Sanitised HTML; headings carry ids and anchor links; external links carry rel="noopener"."""
     headings: tuple[Heading, ...]
+    """The outline's entries: every heading except one that repeats OUTLINE_TITLE."""
     words: int
     reading_minutes: int
     """At least 1, at WORDS_PER_MINUTE."""
@@ -176,6 +180,31 @@ class Notes:
     """Plain text of the first paragraph, at most SUMMARY_CHARS, cut at a word."""
     text: str
     """The whole notes as plain text, one block per line."""
+    feed_html: str = ""
+    """`html` as a feed carries it (content:encoded): the same headings, without ids or anchor links."""
+
+
+@dataclass(frozen=True)
+class FeedText:
+    """An item's text in the feed: what apps list, and the full notes."""
+
+    description: str
+    """Summary-sized HTML: the summary and a link to the page (<description>, at most `limit` bytes)."""
+    content: str
+    """The full notes with clean headings (content:encoded)."""
+
+
+def feed_text(rendered: Notes, summary: str, page_url: str, *, limit: int = 4000) -> FeedText:
+    """The feed's two variants of an episode's notes, from notes rendered once."""
+    if not summary.strip():
+        return FeedText(rendered.feed_html, rendered.feed_html)
+    link = f'<p><a href="{html.escape(page_url)}">Full show notes</a></p>'
+    text = summary
+    while True:
+        description = sanitise(f"<p>{html.escape(text, quote=False)}</p>") + link
+        if len(description.encode()) <= limit or len(text) < 20:
+            return FeedText(description, rendered.feed_html)
+        text = shorten(text, len(text) * 3 // 4)
 
 
 def sanitise(markup: str) -> str:
@@ -199,11 +228,13 @@ def render_notes(markdown: str) -> Notes:
     """
     markup = sanitise(_markdown_to_html(markdown))
     text = _plain_text(markup)
+    feed_markup = _clean_headings(markup)
     markup, headings = _anchor_headings(markup)
     words = len(text.split())
     return Notes(
         html=markup,
-        headings=headings,
+        feed_html=feed_markup,
+        headings=tuple(h for h in headings if not _is_outline_title(h.text)),
         words=words,
         reading_minutes=max(1, math.ceil(words / WORDS_PER_MINUTE)),
         summary=_summary(markup),
@@ -303,6 +334,24 @@ def _anchor_headings(markup: str) -> tuple[str, tuple[Heading, ...]]:
         headings.append(Heading(level=level, id=slug, text=text))
     pieces.append(markup[pos:])
     return "".join(pieces), tuple(headings)
+
+
+def _is_outline_title(text: str) -> bool:
+    return " ".join(re.sub(r"[^\w\s]", "", text).lower().split()) == OUTLINE_TITLE.lower()
+
+
+def _clean_headings(markup: str) -> str:
+    """Headings shifted to start at <h2> like the page's, with no id or anchor: what a feed carries."""
+    found = list(_HEADING_RE.finditer(markup))
+    if not found:
+        return markup
+    shift = 2 - min(int(m.group(1)) for m in found)
+
+    def one(m: re.Match[str]) -> str:
+        level = min(6, int(m.group(1)) + shift)
+        return f"<h{level}>{m.group(2)}</h{level}>"
+
+    return _HEADING_RE.sub(one, markup)
 
 
 def _summary(markup: str) -> str:

@@ -8,17 +8,20 @@ publish again resumes (content-addressed files already there are not sent twice)
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import hashlib
+import json
 import os
 import socket
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from pipeline import human, model, storage, urls
-from pipeline.artifacts import BuiltEpisode
-from pipeline.errors import PublishRefused, StorageError, TargetLocked
+from pipeline import human, notify, storage
+from pipeline.errors import ContentError, ContentErrors, PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
     MANIFEST_KEY,
     MANIFEST_VERSION,
@@ -34,6 +37,12 @@ from pipeline.manifest import (
 )
 from pipeline.progress import NullReporter, Reporter
 
+if TYPE_CHECKING:
+    # Only annotations: the unchanged-show fast path (`unchanged_publish`) must not load the model
+    # (pydantic, YAML); `urls` is imported where a plan needs it.
+    from pipeline import model
+    from pipeline.artifacts import BuiltEpisode
+
 IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed: the bytes under a key never change
 SHORT = "public, max-age=300"  # feed and pages: apps and browsers see an update within minutes
 NO_CACHE = "no-cache"  # the manifest and lock: always revalidated
@@ -47,6 +56,7 @@ class Options:
     prune: bool = False  # delete objects the build no longer has (not media the previous feed referenced)
     break_lock: bool = False
     create_bucket: bool = False
+    verify: bool = False  # compare the whole target (listing, sizes, checksums), not only the cheap checks
 
 
 @dataclass(frozen=True)
@@ -66,10 +76,28 @@ class Outcome:
     feed_updated: bool
     refusals: tuple[str, ...] = ()
     forced: bool = False
+    public_read: ReadCheck | None = None  # the anonymous fetch made before the feed went up
+    bucket_policy: str | None = None  # the resource a bucket made by --create-bucket lets anyone GET
+    notifications: tuple[notify.Result, ...] = ()  # Podping / WebSub, after a publish that changed the feed
+    repaired: tuple[Damage, ...] = ()  # published objects the target had lost or damaged, sent again
+    swept: tuple[str, ...] = ()  # temporary files a killed publish had left, removed
+    manifest_md5: str | None = None  # of the manifest the target holds afterwards (None: not known)
 
     @property
     def uploaded_bytes(self) -> int:
         return sum(size for _, size in self.uploads)
+
+
+def refuse_placeholders(show: model.Show, public: Sequence[BuiltEpisode]) -> None:
+    """Text `init`/`new` wrote for the host to replace must not reach listeners: a non-local target
+    refuses it (`podcast check` only warns; a local folder is a preview)."""
+    if show.publish.target == "local":
+        return
+    from pipeline import placeholders
+
+    found = placeholders.find(show, [b.episode for b in public])
+    if found:
+        raise ContentErrors([ContentError(p.message, file=p.file, field=p.field) for p in found])
 
 
 def open_target(show: model.Show) -> storage.Storage:
@@ -127,21 +155,50 @@ def publish(
     options: Options = Options(),
     reporter: Reporter | None = None,
 ) -> Outcome:
-    """Make `target` serve this build. Raises PublishRefused, TargetLocked or StorageError; never half-done."""
+    """Make `target` serve this build. Raises PublishRefused, TargetLocked or StorageError; never half-done.
+
+    A feed the validator rejects is refused before anything is uploaded; a bucket made by --create-bucket
+    gets a public-read policy; after a publish that changed the feed, the hubs show.yaml names are told.
+    """
+    check_feed(outputs)
+    policy = create_bucket(show, target, options)
+    outcome = _publish(show, outputs, public, target, options=options, reporter=reporter)
+    return dataclasses.replace(outcome, bucket_policy=policy, notifications=announce(show, outcome))
+
+
+def _publish(
+    show: model.Show,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    *,
+    options: Options,
+    reporter: Reporter | None,
+) -> Outcome:
     reporter = reporter or NullReporter()
+    refuse_placeholders(show, public)
     target.ensure_ready(create=options.create_bucket and not options.dry_run)
     # Hashed once, used by both plans below. (Hashing on a thread while the S3 client is built was measured
     # slower: both hold the GIL for most of their work.)
     entries = known_entries(outputs, public)
     if options.dry_run:
         return _run(
-            show, public, target, options, reporter, None, prepare(show, outputs, public, target, entries)
+            show,
+            public,
+            target,
+            options,
+            reporter,
+            None,
+            checked(prepare(show, outputs, public, target, entries), target, outputs, public, options.verify),
         )
     first: Prepared | None = None
+    leftovers = target.temp_files()
     if not options.break_lock and target.get(storage.LOCK_KEY) is None:
         # A publish with nothing to do writes nothing, not even the lock.
-        first = prepare(show, outputs, public, target, entries)
-        if _nothing_to_do(first, options) and not first.refusals:
+        first = checked(
+            prepare(show, outputs, public, target, entries), target, outputs, public, options.verify
+        )
+        if _nothing_to_do(first, options) and not first.refusals and not leftovers:
             return _outcome(first, options, target, public, (), 0)
     lock = _take_lock(target, options.break_lock, reporter)
     _HELD.add(lock.info.token)
@@ -154,9 +211,18 @@ def publish(
             prep = (
                 first
                 if first is not None and _unchanged_since(target, first)
-                else prepare(show, outputs, public, target, entries)
+                else checked(
+                    prepare(show, outputs, public, target, entries), target, outputs, public, options.verify
+                )
             )
-            return _run(show, public, target, options, reporter, lock, prep)
+            swept = target.sweep_temp_files() if leftovers else ()
+            if swept:
+                reporter.warn(
+                    f"removed {human.plural(len(swept), 'temporary file')} an interrupted publish left "
+                    f"in {target.description}"
+                )
+            outcome = _run(show, public, target, options, reporter, lock, prep)
+            return dataclasses.replace(outcome, swept=swept) if swept else outcome
     finally:
         _HELD.discard(lock.info.token)
 
@@ -164,7 +230,9 @@ def publish(
 def known_entries(outputs: Sequence[Output], public: Sequence[BuiltEpisode]) -> dict[str, ObjectEntry]:
     """Size and sha256 of every output: media from the build's own digests, everything else hashed here."""
     media = {
-        b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public
+        b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
+        for b in public
+        if not b.audio.external
     }
     return {
         o.key: media[o.key]
@@ -242,6 +310,7 @@ class Prepared:
     new_slugs: tuple[str, ...]
     changed_slugs: tuple[str, ...]
     manifest_md5: str | None = None  # of the manifest's bytes as read; None when there was none
+    damage: tuple[Damage, ...] = ()  # what the target check found (see `checked`)
 
 
 def prepare(
@@ -255,6 +324,8 @@ def prepare(
 
     `entries` may give the outputs' digests already known (see `known_entries`); the rest are hashed.
     """
+    from pipeline import urls
+
     data = target.get(MANIFEST_KEY)
     remote = _parse_manifest(data, target)
     new_eps = episode_entries(public)
@@ -266,24 +337,40 @@ def prepare(
     )
     if entries is None:
         entries = {
-            b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime) for b in public
+            b.audio.key: ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
+            for b in public
+            if not b.audio.external
         }
     the_plan = plan(outputs, remote, entries=entries)
     previous = dict(remote.episodes) if remote else {}
     uploading = {o.key for o in the_plan.uploads}
     new_slugs = tuple(b.episode.slug for b in reversed(public) if b.guid not in previous)
-    changed = tuple(
-        b.episode.slug
-        for b in reversed(public)
-        if b.guid in previous
-        and (
-            previous[b.guid] != new_eps[b.guid]
-            or b.audio.key in uploading
-            or urls.page_key(b.episode) in uploading
-        )
-    )
+    changed = _changed_by_host(public, previous, new_eps, uploading)
     md5 = None if data is None else hashlib.md5(data, usedforsecurity=False).hexdigest()
     return Prepared(remote, the_plan, new_eps, channel_guid, refusals, new_slugs, changed, md5)
+
+
+def _changed_by_host(
+    public: Sequence[BuiltEpisode],
+    previous: Mapping[str, EpisodeEntry],
+    new_eps: Mapping[str, EpisodeEntry],
+    uploading: set[str],
+) -> tuple[str, ...]:
+    """Slugs of published episodes the host changed (title, date, audio, or a page of their own), oldest
+    first. A page rewritten only because a neighbour's previous/next link changed does not count."""
+    from pipeline import urls
+
+    order = list(reversed(public))  # oldest first: neighbours are adjacent
+    moved = {b.guid for b in order if b.guid not in previous or previous[b.guid] != new_eps[b.guid]}
+    out = []
+    for i, b in enumerate(order):
+        if b.guid not in previous:
+            continue
+        page_only = urls.page_key(b.episode) in uploading and b.audio.key not in uploading
+        near = {n.guid for n in order[max(i - 1, 0) : i + 2] if n is not b}
+        if b.guid in moved or b.audio.key in uploading or (page_only and not near & moved):
+            out.append(b.episode.slug)
+    return tuple(out)
 
 
 def _nothing_to_do(prep: Prepared, options: Options) -> bool:
@@ -320,6 +407,8 @@ def _outcome(
         feed_updated=any(o.kind is Kind.FEED for o in prep.plan.uploads),
         refusals=prep.refusals,
         forced=bool(prep.refusals) and options.force,
+        repaired=prep.damage,
+        manifest_md5=prep.manifest_md5 if not options.dry_run else None,
     )
 
 
@@ -352,7 +441,9 @@ def _run(
         return outcome((), 0)
 
     uploads = list(the_plan.uploads)
-    present = _already_present(target, uploads, the_plan)
+    for damage in prep.damage:
+        reporter.warn(f"{target.description.rstrip('/')}/{damage.key}: {damage.problem}; sending it again")
+    present = _already_present(target, uploads, the_plan) - {d.key for d in prep.damage}
     uploads = [o for o in uploads if o.key not in present]
     by_kind = {kind: [o for o in uploads if o.kind is kind] for kind in Kind}
     done: dict[str, ObjectEntry] = dict(remote.objects) if remote else {}
@@ -372,6 +463,7 @@ def _run(
     # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
     # One the target no longer serves (lost after it was stored or listed) is sent again first.
     repaired = _verify_enclosures(target, public, remote, reporter)
+    read_check = check_public_read(show, target, public, uploads) if by_kind[Kind.FEED] else None
     # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
     if by_kind[Kind.PAGE]:
         still_ours()
@@ -399,13 +491,124 @@ def _run(
         objects=done,
         episodes=new_eps,
     )
-    target.put(MANIFEST_KEY, final.to_json(), content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
+    manifest_bytes = final.to_json()
+    target.put(MANIFEST_KEY, manifest_bytes, content_type=MANIFEST_TYPE, cache_control=NO_CACHE)
     sent = {o.key for o in uploads}
-    return outcome(uploads + [o for o in _unique(repaired) if o.key not in sent], len(present))
+    done_outcome = outcome(uploads + [o for o in _unique(repaired) if o.key not in sent], len(present))
+    md5 = hashlib.md5(manifest_bytes, usedforsecurity=False).hexdigest()
+    return dataclasses.replace(done_outcome, manifest_md5=md5, public_read=read_check)
 
 
 def _unique(outputs: Sequence[Output]) -> list[Output]:
     return list({o.key: o for o in outputs}.values())
+
+
+# --------------------------------------------------------------------------- reach: listeners and apps
+
+ANONYMOUS_TIMEOUT = 10.0  # seconds for the credential-less fetch before the feed goes up
+PUBLIC_READ_HINT = (
+    "the feed was not updated; let listeners read it: a bucket policy allowing s3:GetObject on the prefix, "
+    "public access on R2/B2, or a CDN in front (publish.public_base_url); a CDN that reads the bucket "
+    "privately: set publish.public_read: false"
+)
+
+
+@dataclass(frozen=True)
+class ReadCheck:
+    """What a listener without credentials got for one object the new feed needs."""
+
+    url: str
+    ok: bool  # the object answered with the right size and type
+    detail: str  # "HTTP 206, 1234 bytes, audio/mpeg", or why it could not be confirmed
+
+
+def check_feed(outputs: Sequence[Output]) -> None:
+    """Refuse (ContentError, nothing uploaded) a built feed with validator errors, the rule ids listed.
+
+    The same rules as `podcast validate` (offline: URL schemes and the podcast:guid rules need no fetch);
+    warnings are advice and never stop a publish.
+    """
+    for o in outputs:
+        if o.kind is not Kind.FEED:
+            continue
+        data = o.data if isinstance(o.data, bytes) else o.data.read_bytes()
+        from pipeline import validate
+
+        report = validate.validate(data, source=o.key)
+        errors = [f for f in report.findings if f.severity is validate.Severity.ERROR]
+        if errors:
+            ids = ", ".join(dict.fromkeys(f.rule for f in errors))
+            raise ContentError(
+                f"the built feed fails validation ({ids}): {errors[0].message}"
+                + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""),
+                file=o.key,
+                hint=f"nothing was uploaded; `podcast validate` on the built {o.key} lists every finding",
+            )
+
+
+def create_bucket(show: model.Show, target: storage.Storage, options: Options) -> str | None:
+    """--create-bucket on S3: a missing bucket is created, public-read on the prefix unless public_read is
+    false. Returns the policy's resource when one was set."""
+    if not options.create_bucket or options.dry_run or not isinstance(target, storage.S3Storage):
+        return None
+    public_read = show.publish.public_read
+    if not target.create_bucket(public_read=public_read) or not public_read:
+        return None
+    return f"arn:aws:s3:::{target.bucket}/{target.prefix}*"
+
+
+def check_public_read(
+    show: model.Show,
+    target: storage.Storage,
+    public: Sequence[BuiltEpisode],
+    uploads: Sequence[Output],
+) -> ReadCheck | None:
+    """Fetch one object the new feed needs as a listener would (no credentials) before the feed goes up.
+
+    An enclosure just uploaded, else the newest enclosure. 401/403 or the wrong size/type raises
+    StorageError (the previous feed stays live); no answer at all is returned as unconfirmed, for a warning.
+    Only for S3 targets with publish.public_read (a local folder has no URL of its own to ask).
+    """
+    if not isinstance(target, storage.S3Storage) or not show.publish.public_read or not public:
+        return None
+    sent = {o.key for o in uploads}
+    built = next((b for b in public if b.audio.key in sent), public[0])
+    key, size, mime = built.audio.key, built.audio.size, built.audio.mime
+    from pipeline import urls
+
+    url = urls.url(show, key) if show.publish.public_base_url else target.public_url(key)
+    got = storage.anonymous_get(url, timeout=ANONYMOUS_TIMEOUT)
+    if got.status in (401, 403):
+        raise StorageError(
+            f"listeners cannot read {url}: HTTP {got.status} without credentials",
+            file=target.description,
+            hint=PUBLIC_READ_HINT,
+        )
+    if got.status not in (200, 206):
+        why = got.error or f"HTTP {got.status}"
+        return ReadCheck(url, False, why)
+    wrong = []
+    if got.size is not None and got.size != size:
+        wrong.append(f"{got.size} bytes, expected {size}")
+    if got.content_type is not None and got.content_type != mime:
+        wrong.append(f"Content-Type {got.content_type}, expected {mime}")
+    if wrong:
+        raise StorageError(
+            f"listeners get the wrong object at {url}: {'; '.join(wrong)}",
+            file=target.description,
+            hint="the feed was not updated; check publish.public_base_url points at this bucket and prefix",
+        )
+    return ReadCheck(url, True, f"HTTP {got.status}, {size} bytes, {mime}")
+
+
+def announce(show: model.Show, outcome: Outcome) -> tuple[notify.Result, ...]:
+    """Podping and WebSub after a publish that changed the feed (never a dry run or an unchanged feed)."""
+    if outcome.dry_run or not outcome.feed_updated:
+        return ()
+    n = show.notify
+    return notify.notify(
+        notify.pings(show.feed_url, podping=n.podping, podping_hub=n.podping_hub, websub=n.websub)
+    )
 
 
 def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter, label: str) -> None:
@@ -467,7 +670,8 @@ def _verify_enclosures(
     interrupted publish stored, which no HEAD has confirmed since (and the target may have lost).
     """
     confirmed = _confirmed_enclosures(remote)
-    todo = [b for b in public if confirmed.get(b.audio.key) != b.audio.sha256]
+    # an `audio_url:` enclosure is at another host: not ours to check or re-send
+    todo = [b for b in public if not b.audio.external and confirmed.get(b.audio.key) != b.audio.sha256]
     if not todo:
         return []
     if not feed_live:
@@ -478,6 +682,7 @@ def _verify_enclosures(
     redo = [
         Output(b.audio.key, b.audio.path, Kind.MEDIA, b.audio.mime, immutable=True)
         for b in {b.audio.key: b for b in bad}.values()
+        if b.audio.path is not None
     ]
     _put(target, redo, reporter, "Uploading media")
     problems = [p for p in _enclosure_problems(target, bad) if p]
@@ -551,6 +756,8 @@ class Status:
     refusals: tuple[str, ...]
     new_episodes: tuple[str, ...]
     changed_episodes: tuple[str, ...]
+    damaged: tuple[Damage, ...] = ()  # published objects the target no longer serves as recorded
+    verified: bool = False  # the whole target was compared (--verify), not only the cheap checks
 
     @property
     def in_sync(self) -> bool:
@@ -558,11 +765,17 @@ class Status:
 
 
 def status(
-    show: model.Show, outputs: Sequence[Output], public: Sequence[BuiltEpisode], target: storage.Storage
+    show: model.Show,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    *,
+    verify: bool = False,
 ) -> Status:
-    """Compare a build with the target's manifest (read-only: one GET)."""
+    """Compare a build with the target's manifest (one GET) and the target itself (the cheap checks, or
+    with `verify` the whole listing and checksums). Read-only: repairs are for `publish`."""
     target.ensure_ready()
-    prep = prepare(show, outputs, public, target)
+    prep = checked(prepare(show, outputs, public, target), target, outputs, public, verify)
     return Status(
         target.description,
         prep.remote is not None,
@@ -572,4 +785,286 @@ def status(
         prep.refusals,
         prep.new_slugs,
         prep.changed_slugs,
+        prep.damage,
+        verify,
     )
+
+
+# --------------------------------------------------------------------------- the target is checked, not trusted
+
+#: On a target where every check is a request (S3), a publish HEADs the feed and this many of the newest
+#: episodes' enclosures every time: a handful of requests, so a no-op stays fast. `--verify` checks all.
+CHEAP_ENCLOSURES = 3
+_CHECK_WORKERS = 8
+
+
+@dataclass(frozen=True)
+class Damage:
+    """A published object the target no longer serves as the manifest records it."""
+
+    key: str
+    problem: str  # "missing", "12 bytes, expected 3400", "its bytes differ from the published ones"
+
+
+def checked(
+    prep: Prepared,
+    target: storage.Storage,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    verify: bool = False,
+) -> Prepared:
+    """`prep` with what the target has lost or damaged planned again, in the safe order.
+
+    The objects checked are the ones the plan leaves alone because the manifest says they are there.
+    A folder stats every one (and with `verify` hashes each file); S3 HEADs the feed and the newest
+    enclosures (with `verify`, one listing compares every size and ETag). Writes nothing.
+    """
+    if prep.remote is None or not prep.plan.unchanged:
+        return prep
+    damage = _target_damage(prep, target, outputs, public, verify)
+    if not damage:
+        return prep
+    lost = {d.key for d in damage}
+    trusted = dataclasses.replace(
+        prep.remote, objects={k: e for k, e in prep.remote.objects.items() if k not in lost}
+    )
+    the_plan = plan(outputs, trusted, entries=prep.plan.entries)
+    return dataclasses.replace(prep, remote=trusted, plan=the_plan, damage=damage)
+
+
+def _target_damage(
+    prep: Prepared,
+    target: storage.Storage,
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    verify: bool,
+) -> tuple[Damage, ...]:
+    recorded = prep.plan.entries
+    by_key = {o.key: o for o in outputs}
+    unchanged = [key for key in prep.plan.unchanged if key in by_key]
+    infos: list[storage.ObjectInfo | None]
+    if verify:
+        listing = {info.key: info for info in target.list("")}
+        keys = unchanged
+        infos = [listing.get(key) for key in keys]
+    else:
+        if target.cheap_stat:
+            keys = unchanged
+        else:
+            newest = sorted(public, key=lambda b: (b.episode.date, b.episode.slug), reverse=True)
+            wanted = {o.key for o in outputs if o.kind is Kind.FEED}
+            wanted.update(b.audio.key for b in newest[:CHEAP_ENCLOSURES])
+            keys = [key for key in unchanged if key in wanted]
+        if target.cheap_stat:
+            infos = [target.head(key) for key in keys]
+        else:
+            with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
+                infos = list(pool.map(target.head, keys))
+
+    def problem(key: str, info: storage.ObjectInfo | None) -> Damage | None:
+        want = recorded[key]
+        if info is None:
+            return Damage(key, "missing")
+        if info.size != want.size:
+            return Damage(key, f"{info.size} bytes, expected {want.size}")
+        if verify and not target.holds(info, by_key[key].data, want.sha256):
+            return Damage(key, "its bytes differ from the published ones")
+        return None
+
+    if not verify:
+        found = [problem(key, info) for key, info in zip(keys, infos, strict=True)]
+    else:
+        with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
+            found = list(pool.map(problem, keys, infos))
+    return tuple(d for d in found if d is not None)
+
+
+# --------------------------------------------------------------------------- an unchanged show: no model, no build
+
+CACHE_DIR = ".podcast-cache"  # build.CACHE_DIR (publish does not import build; a test keeps them equal)
+BUILD_DIR = "build"  # build.BUILD_DIR, likewise
+NOOP_RECORD = "publish-noop.json"
+_RECORD_VERSION = 1
+_PACKAGE = Path(__file__).resolve().parent  # the tool's own files: an upgrade or an edit invalidates a record
+_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_DEFAULT_REGION")
+
+
+def _show_file(show_path: Path) -> Path:
+    return show_path / "show.yaml" if show_path.is_dir() else show_path
+
+
+def _record_path(show_path: Path) -> Path:
+    return _show_file(show_path).parent / CACHE_DIR / NOOP_RECORD
+
+
+def _read_record(show_path: Path) -> dict[str, Any] | None:
+    try:
+        raw = json.loads(_record_path(show_path).read_bytes())
+    except (OSError, ValueError):
+        return None
+    return raw if isinstance(raw, dict) and raw.get("version") == _RECORD_VERSION else None
+
+
+def _stamp(bases: Sequence[Path], skip: Sequence[str]) -> str:
+    """sha256 over (path, size, mtime_ns, inode) of every file under `bases`; hidden folders, __pycache__
+    and the folders in `skip` are left out. Stat data only: nothing is read."""
+    h = hashlib.sha256()
+    skipped = set(skip)
+    for base in bases:
+        for dirpath, dirs, files in os.walk(os.path.abspath(base)):
+            dirs[:] = sorted(
+                d
+                for d in dirs
+                if not d.startswith(".") and d != "__pycache__" and os.path.join(dirpath, d) not in skipped
+            )
+            for name in sorted(files):
+                full = os.path.join(dirpath, name)
+                try:
+                    st = os.stat(full)
+                except OSError:
+                    continue
+                h.update(f"{full}\0{st.st_size}\0{st.st_mtime_ns}\0{st.st_ino}\n".encode())
+    return h.hexdigest()
+
+
+def _out_dir(show_path: Path, out_dir: Path | None) -> str:
+    return os.path.abspath(out_dir if out_dir is not None else _show_file(show_path).parent / BUILD_DIR)
+
+
+def source_stamp(show_path: Path, out_dir: Path | None = None) -> str:
+    """The stat fingerprint of a show's sources (show.yaml, episodes/**, artwork: everything in its folder
+    but the build, the cache and a local target inside it) and of this tool's code. Take it before a build."""
+    record = _read_record(show_path) or {}
+    skip = [str(p) for p in record.get("skip", []) if isinstance(p, str)]
+    root = _show_file(show_path).parent
+    skip += [_out_dir(show_path, out_dir), os.path.abspath(root / "public")]
+    return _stamp([root, _PACKAGE], skip)
+
+
+def unchanged_publish(show_path: Path, out_dir: Path | None, now: Any, stamp: str) -> Outcome | None:
+    """The outcome of a publish with nothing to do, found without loading the model or building, or None
+    when that cannot be shown (then publish the usual way).
+
+    It holds when the sources' stat `stamp` and the build folder match the last publish's record, the clock
+    has not reached the next scheduled episode, the target's manifest is byte for byte the one that publish
+    left (one GET), and the cheap checks pass (every published object stat'ed on a folder; the feed and
+    newest enclosures HEAD'ed on S3). No lock is taken: nothing is written.
+    """
+    record = _read_record(show_path)
+    try:
+        if (
+            record is None
+            or record.get("sources") != stamp
+            or record.get("out_dir") != _out_dir(show_path, out_dir)
+            or record.get("env") != {k: os.environ.get(k) for k in _ENV}
+        ):
+            return None
+        import datetime as dt
+
+        if now < dt.datetime.fromisoformat(record["now"]):
+            return None
+        if record.get("next_change") and now >= dt.datetime.fromisoformat(record["next_change"]):
+            return None
+        if record.get("build") != _stamp([Path(record["out_dir"])], []):
+            return None
+        target = storage.open_storage(**record["target"])
+        checks = {str(k): int(v) for k, v in record["checks"].items()}
+        outcome = Outcome(
+            target=str(record["description"]),
+            dry_run=False,
+            episodes=int(record["episodes"]),
+            new_episodes=(),
+            changed_episodes=(),
+            uploads=(),
+            unchanged=int(record["unchanged"]),
+            skipped_present=0,
+            deleted=(),
+            kept_for_grace=(),
+            feed_updated=False,
+        )
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None  # a record of another shape: the usual way
+    if target.temp_files():
+        return None
+    data = target.get(MANIFEST_KEY)
+    if data is None or hashlib.md5(data, usedforsecurity=False).hexdigest() != record.get("manifest_md5"):
+        return None
+    keys = sorted(checks)
+    if target.cheap_stat:
+        infos = [target.head(k) for k in keys]
+    else:
+        with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
+            infos = list(pool.map(target.head, keys))
+    if any(info is None or info.size != checks[k] for k, info in zip(keys, infos, strict=True)):
+        return None
+    return outcome
+
+
+def _output_size(o: Output) -> int:
+    return o.data.stat().st_size if isinstance(o.data, Path) else len(o.data)
+
+
+def remember_publish(
+    show_path: Path,
+    out_dir: Path | None,
+    stamp: str,
+    show: model.Show,
+    episodes: Sequence[model.Episode],
+    outputs: Sequence[Output],
+    public: Sequence[BuiltEpisode],
+    target: storage.Storage,
+    outcome: Outcome,
+    now: Any,
+) -> None:
+    """After a publish that left the target serving this build, record what `unchanged_publish` checks.
+    A record that cannot be written is no error (the next publish just takes the usual way)."""
+    path = _record_path(show_path)
+    if outcome.dry_run or (outcome.refusals and not outcome.forced):
+        return
+    skip = []
+    if show.publish.target == "local":
+        skip.append(os.path.abspath(show.publish_dir))
+        params: dict[str, Any] = {"kind": "local", "path": str(show.publish_dir)}
+    else:
+        p = show.publish
+        params = {
+            "kind": "s3",
+            "bucket": p.bucket,
+            "prefix": p.prefix,
+            "region": p.region,
+            "endpoint_url": p.endpoint_url,
+            "profile": p.profile,
+        }
+    if outcome.manifest_md5 is None:
+        return
+    built = {o.key for o in outputs}
+    if target.cheap_stat:
+        wanted = built
+    else:
+        newest = sorted(public, key=lambda b: (b.episode.date, b.episode.slug), reverse=True)
+        wanted = {o.key for o in outputs if o.kind is Kind.FEED}
+        wanted.update(b.audio.key for b in newest[:CHEAP_ENCLOSURES])
+    future = [ep.date for ep in episodes if ep.date > now]
+    record = {
+        "version": _RECORD_VERSION,
+        "sources": stamp,
+        "skip": skip,
+        "out_dir": _out_dir(show_path, out_dir),
+        "build": _stamp([Path(_out_dir(show_path, out_dir))], []),
+        "env": {k: os.environ.get(k) for k in _ENV},
+        "now": now.isoformat(),
+        "next_change": min(future).isoformat() if future else None,
+        "target": params,
+        "description": target.description,
+        "manifest_md5": outcome.manifest_md5,
+        "checks": {o.key: _output_size(o) for o in outputs if o.key in wanted},
+        "episodes": len(public),
+        "unchanged": len(built),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(record, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:
+        return

@@ -7,6 +7,7 @@ type and adds the file they came from. Nothing here imports the rest of the pipe
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -62,3 +63,21 @@ def chapter_problems(starts: Sequence[float], duration: float) -> list[RuleProbl
             )
         previous = start
     return problems
+
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]*[a-z0-9]$")
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why `name` breaks S3's bucket naming rules (the strictest of S3, R2, B2, MinIO), or None."""
+    if not 3 <= len(name) <= 63:
+        return f"it is {len(name)} characters long (S3 needs 3 to 63)"
+    if not _BUCKET_RE.match(name):
+        return "S3 allows only lowercase letters, digits, '.' and '-', starting and ending with a letter or digit"
+    if ".." in name or ".-" in name or "-." in name:
+        return "S3 does not allow '..', '.-' or '-.' in a bucket name"
+    if re.match(r"^\d+\.\d+\.\d+\.\d+$", name):
+        return "S3 does not allow a bucket name that looks like an IP address"
+    if name.startswith(("xn--", "sthree-")) or name.endswith(("-s3alias", "--ol-s3", ".mrap", "--x-s3")):
+        return "S3 reserves that prefix or suffix"
+    return None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline import __version__, images, model, urls
+from pipeline import __version__, images, model, placeholders, urls
 from pipeline.errors import ContentError, ContentErrors, PipelineError
 
 SHOW_TEMPLATE = """\
@@ -22,7 +22,7 @@ SHOW_TEMPLATE = """\
 
 title: {title}
 description: >-
-  One or two sentences that tell a listener what the show is about.
+  {description}
 author: {author}
 owner:
   name: {author}
@@ -62,13 +62,13 @@ locked: true              # podcast:locked: other hosts may not import your feed
 #   color: "#b4381f"
 #   logo: logo.png
 # page_size: 20
-# audio:
+audio:
+  loudness: -16           # LUFS: every episode is normalised to this (Apple's -16 target, mono or stereo)
+  true_peak: -1.0         # dBTP ceiling while normalising
 #   format: mp3           # or m4a
 #   bitrate: 128          # kbps (default 128 stereo / 96 mono)
 #   channels: 2
 #   sample_rate: 44100
-#   loudness: -16         # LUFS; normalise every episode to this
-#   true_peak: -1.0
 #   id3_version: 4
 publish:
   target: local           # or s3
@@ -151,7 +151,14 @@ def init_show(
             file=str(target),
             hint="edit it, or run init in an empty folder",
         )
-    site = url or "https://example.com/podcast/"
+    outer = model.enclosing_show(folder)
+    if outer is not None:
+        raise ContentError(
+            f"is inside the show of {outer}; a show cannot hold another show",
+            file=str(folder.resolve()),
+            hint="run `podcast init FOLDER` outside it, then cd into FOLDER",
+        )
+    site = url or placeholders.SHOW_URL
     if not site.endswith("/"):
         site += "/"
     if not re.match(r"^https?://[^\s/]+", site):
@@ -170,7 +177,12 @@ def init_show(
     keep.touch()
     target.write_text(
         SHOW_TEMPLATE.format(
-            title=_yaml_scalar(title), author=_yaml_scalar(author), email=email, url=site, guid_line=guid_line
+            title=_yaml_scalar(title),
+            author=_yaml_scalar(author),
+            email=email,
+            url=site,
+            guid_line=guid_line,
+            description=placeholders.SHOW_DESCRIPTION,
         ),
         encoding="utf-8",
     )
@@ -185,9 +197,13 @@ def init_show(
     if not cover.exists():
         images.placeholder_art(cover, title)
         written.append(cover)
-    return Created(
-        tuple(written), f"Started {title!r} in {folder}: edit show.yaml, then `podcast new TITLE`."
-    )
+    here = folder.resolve() == Path.cwd().resolve()
+    step = "edit show.yaml" if here else f"cd {_shell_word(str(folder))}, edit show.yaml"
+    return Created(tuple(written), f"Started {title!r} in {folder}: {step}, then `podcast new TITLE`.")
+
+
+def _shell_word(text: str) -> str:
+    return text if re.fullmatch(r"[A-Za-z0-9_./~+-]+", text) else "'" + text.replace("'", "'\\''") + "'"
 
 
 def _yaml_scalar(value: str) -> str:
@@ -221,7 +237,11 @@ def _date_text(when: dt.datetime) -> str:
 
 
 def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
-    """Scaffold episodes/<slug>/episode.md as a draft with the next number and `when` as its date."""
+    """Scaffold episodes/<slug>/episode.md as a draft with the next number and `when` as its date.
+
+    The notes start with placeholder text and list items (`podcast check` warns while they are left);
+    their sections are not called "In this episode", the title of the page's own outline.
+    """
     show, episodes = model.load(show_path)
     title = title.strip()
     if not title:
@@ -231,7 +251,7 @@ def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
     _, folder = _episode_folder(show, title)
     number = next_number(episodes)
     fields: dict[str, object] = {"title": title, "date": _date_text(when), "number": number, "draft": True}
-    notes = "Write the show notes here in Markdown.\n\n## In this episode\n\n- \n\n## Resources\n\n- \n"
+    notes = f"{placeholders.NOTES_TEXT}\n\n## Topics\n\n- \n\n## Resources\n\n- \n"
     folder.mkdir(parents=True)
     path = folder / model.NOTES_FILE
     path.write_text(
@@ -244,8 +264,12 @@ def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
     return Created((path,), f"Created {rel} (episode {number}, draft).")
 
 
-def _keep_only_if_valid(show: model.Show, folder: Path) -> None:
-    """The new episode must load, and the whole show with it, or the folder is removed again."""
+def _keep_only_if_valid(show: model.Show, folder: Path, sources: dict[str, str] | None = None) -> None:
+    """The new episode must load, and the whole show with it, or the folder is removed again.
+
+    `sources` maps a field to the file the user wrote it in (`add`'s notes and audio): a problem with that
+    field names that file, because the rolled-back episode.md no longer exists.
+    """
     try:
         model.load_episodes(show)
     except PipelineError as err:
@@ -260,20 +284,43 @@ def _keep_only_if_valid(show: model.Show, folder: Path) -> None:
                     [
                         ContentError(
                             f"{p.message} (clashes with {p.file})",
-                            file=str(model.show_rel(show.root, folder / model.NOTES_FILE)),
+                            file=sources[""]
+                            if sources
+                            else str(model.show_rel(show.root, folder / model.NOTES_FILE)),
                             field=p.field,
                         )
                         for p in clash
                     ]
                 ) from None
+            if sources:
+                mine = [_blame(p, sources) for p in mine]
             raise ContentErrors(mine or err.problems) from None
         raise
 
 
+def _blame(problem: PipelineError, sources: dict[str, str]) -> PipelineError:
+    """The same problem, naming the user's file that holds the field (the rolled-back copy is gone)."""
+    top = (problem.field or "").split(".")[0].split("[")[0]
+    problem.file = sources.get(top, sources[""])
+    return problem
+
+
 def add_episode(
-    show_path: Path, audio: Path, notes: Path, *, title: str | None, when: dt.datetime, draft: bool = False
+    show_path: Path,
+    audio: Path,
+    notes: Path,
+    *,
+    title: str | None,
+    when: dt.datetime,
+    date: dt.datetime | None = None,
+    draft: bool = True,
 ) -> Created:
-    """Create an episode from an existing recording and a notes file (with or without front matter)."""
+    """Create an episode from an existing recording and a notes file (with or without front matter).
+
+    The title is `title`, else the notes' front matter `title:`, else their first `# heading`, else the
+    audio file's name ("ep2.wav" -> "Ep2"). The date is `date`, else the front matter's, else `when`.
+    The episode is a draft unless `draft` is false.
+    """
     show, episodes = model.load(show_path)
     audio, notes = Path(audio), Path(notes)
     ext = audio.suffix.lower()
@@ -299,16 +346,22 @@ def add_episode(
         fields.update(data)
     heading = re.match(r"^#\s+(.+?)\s*#*\s*$", body.lstrip().split("\n", 1)[0])
     final_title = title or fields.get("title") or (heading.group(1) if heading else None)
+    origin = "" if title or fields.get("title") else "its first heading"
     if heading and final_title == heading.group(1):
         body = body.lstrip().split("\n", 1)[1] if "\n" in body.lstrip() else ""
     if not final_title:
         final_title = audio.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
+        origin = f"the file name {audio.name!r}: the notes have no title: and no # heading"
     fields["title"] = str(final_title)
+    if date is not None:
+        fields["date"] = _date_text(date)
     fields.setdefault("date", _date_text(when))
     fields.setdefault("number", next_number(episodes))
     fields["audio"] = f"audio{ext}"
     if draft:
         fields["draft"] = True
+    else:
+        fields.pop("draft", None)
     ordered = {k: fields[k] for k in ("title", "date", "number", "audio") if k in fields}
     ordered.update({k: v for k, v in fields.items() if k not in ordered})
     if isinstance(ordered.get("date"), dt.datetime):
@@ -322,9 +375,11 @@ def add_episode(
     except OSError as err:
         shutil.rmtree(folder, ignore_errors=True)
         raise ContentError(f"cannot create the episode: {err.strerror}", file=str(folder)) from None
-    _keep_only_if_valid(show, folder)
+    _keep_only_if_valid(show, folder, {"": str(notes), "audio": str(audio)})
     rel = model.show_rel(show.root, folder)
+    state = "draft: remove `draft: true` when it is ready" if draft else "ready for the next publish"
+    named = f" Title from {origin}; pass --title to set one." if origin.startswith("the file") else ""
     return Created(
         (folder / model.NOTES_FILE, folder / f"audio{ext}"),
-        f"Added {rel}/ (episode {ordered['number']}: {final_title}).",
+        f"Added {rel}/ (episode {ordered['number']}: {final_title}, {state}).{named}",
     )

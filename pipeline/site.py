@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import datetime as dt
+import gc
 import hashlib
-import importlib.metadata
-import json
 import math
 import multiprocessing
+import multiprocessing.process
 import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs, quote, urlsplit
 
 import jinja2
@@ -23,12 +25,13 @@ from markupsafe import Markup
 
 from pipeline import __version__, model, notes, transcript, urls
 from pipeline.artifacts import BuiltEpisode
+from pipeline.cache import CACHE_VERSION, PagePacks, library_versions
+from pipeline.cache import key as cache_key
 from pipeline.errors import ContentError, PipelineError
+from pipeline.images import SHARE_CARD_SIZE
 from pipeline.manifest import Kind, Output
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-#: Bump when a change here alters page bytes in a way the inputs below do not capture.
-RENDER_VERSION = "1"
 
 HTML = "text/html; charset=utf-8"
 #: Static files taken from the templates folder (a host's copy wins), published under static/.
@@ -219,17 +222,20 @@ class SiteRender:
 
     outputs: tuple[Output, ...]
     rendered: tuple[str, ...]  # keys whose page was rendered this time (cache misses), in output order
-    reused: tuple[str, ...]  # keys served from the render cache without Markdown or Jinja work
+    reused: tuple[str, ...]  # keys served from the page cache without Markdown or Jinja work
 
 
 _BROWSER_ORDER = ("audio/mpeg", "audio/mp4", "audio/ogg", "audio/flac")  # what browsers play most widely
 
 
-def _audio_sources(link: Callable[[str, str], str], key: str, b: BuiltEpisode) -> list[dict[str, str]]:
-    """<source> elements: the main file first (the default), then alternates in order of browser support."""
+def _audio_sources(
+    link: Callable[[str, str], str], key: str, b: BuiltEpisode, main_href: str
+) -> list[dict[str, str]]:
+    """<source> elements: the main file first (the default, at `main_href`), then alternates in order of
+    browser support."""
     rank = {mime: i for i, mime in enumerate(_BROWSER_ORDER)}
     alts = sorted(b.alternates, key=lambda a: rank.get(a.mime, len(rank)))
-    out = [{"url": link(key, b.audio.key), "type": b.audio.mime}]
+    out = [{"url": main_href, "type": b.audio.mime}]
     return out + [{"url": link(key, a.key), "type": f'{a.mime}; codecs="{a.codecs}"'} for a in alts]
 
 
@@ -300,7 +306,7 @@ def render(
     asset_keys: Mapping[Path, str],
     artwork_key: str,
     templates: Path | None = None,
-    cache_dir: Path | None = None,
+    cache: PagePacks | None = None,
     workers: int | None = None,
 ) -> list[Output]:
     """Every page of the site as Outputs (PAGE: html, sitemap, robots; ASSET: static/style.css, player.js).
@@ -308,9 +314,10 @@ def render(
     `public` holds the published episodes, newest first. `asset_keys` maps local files (artwork, logo,
     host photo, episode images) to their keys in the build folder; pages link to them relatively, so the
     site works from any base URL and in the local preview. `templates` is the host's override folder
-    (any template or static file of the same name wins). With `cache_dir`, a page whose inputs are
-    unchanged comes back from the cache without any Markdown or Jinja work.
-    Notes come from each BuiltEpisode's record (rendered at most once per build). See render_site.
+    (any template or static file of the same name wins). With `cache`, a page whose inputs are unchanged
+    comes back from it without any Markdown or Jinja work, and new pages are handed to it; saving it is
+    the caller's job (this module writes no files). Notes come from each BuiltEpisode's record (rendered
+    at most once per build). See render_site.
     """
     return list(
         render_site(
@@ -319,7 +326,7 @@ def render(
             asset_keys=asset_keys,
             artwork_key=artwork_key,
             templates=templates,
-            cache_dir=cache_dir,
+            cache=cache,
             workers=workers,
         ).outputs
     )
@@ -332,16 +339,17 @@ def render_site(
     asset_keys: Mapping[Path, str],
     artwork_key: str,
     templates: Path | None = None,
-    cache_dir: Path | None = None,
+    cache: PagePacks | None = None,
     workers: int | None = None,
 ) -> SiteRender:
     """Like render, and says which pages were rendered and which came from the cache.
 
-    Pages are keyed by a hash of everything they show: the episode's fields and notes, its neighbours'
-    titles and URLs, the show, the asset keys, the template sources and this code. Cold renders of many
-    episode pages are split over worker processes: by default over the CPUs (up to MAX_WORKERS) once
-    PARALLEL_MIN_PAGES pages need rendering; `workers=N` asks for N whatever the count, `workers=1` for
-    none. The output never depends on it.
+    A page is kept under a key derived from its typed inputs: the episode's build record (every field but
+    the build's own bookkeeping), its neighbours, its transcript's bytes, the show, the asset keys, the
+    template and static sources, CACHE_VERSION and the versions of the libraries that shape the bytes.
+    Cold renders of many episode pages are shared between processes (this one and N-1 workers): by
+    default the CPUs (up to MAX_WORKERS) once PARALLEL_MIN_PAGES pages need rendering; `workers=N` asks
+    for N whatever the count, `workers=1` for none. The output never depends on it.
     """
     config = _Config(
         show=show,
@@ -350,75 +358,78 @@ def render_site(
         templates=templates if templates is not None and templates.is_dir() else None,
         footer=footer_note(show, public),
     )
-    site = _Site(config)
-    cache = _Cache(cache_dir)
-    try:
-        return _render_all(site, cache, public, workers)
-    finally:
-        cache.close()
+    return _render_all(_Site(config), cache, public, workers)
 
 
 def _render_all(
     site: _Site,
-    cache: _Cache,
+    cache: PagePacks | None,
     public: Sequence[BuiltEpisode],
     workers: int | None,
 ) -> SiteRender:
     plan = _Plan(site, public)
     outputs: dict[str, Output] = {}
     rendered: list[str] = []
-    reused: list[str] = []
+    cards: dict[str, _Card] = {}  # by card key (notes text + notes code)
 
-    def take(key: str, data: bytes, content_type: str, fresh: bool) -> None:
+    def take(key: str, data: bytes, content_type: str, fresh: bool, h: str) -> None:
         outputs[key] = Output(key, data, Kind.PAGE, content_type)
-        (rendered if fresh else reused).append(key)
+        if fresh:
+            rendered.append(key)
+            if cache is not None:
+                cache.put(h, data)
 
     def reuse(key: str, h: str) -> bool:
-        hit = cache.get(h)
+        hit = cache.get(h) if cache is not None else None
         if hit is not None:
-            take(key, hit, HTML, fresh=False)
+            take(key, hit, HTML, False, h)
         return hit is not None
 
     episodes = [job for job in plan.episode_jobs() if not reuse(job.key, job.hash)]
     indexes = [job for job in plan.index_jobs() if not reuse(job.key, job.hash)]
     n = worker_count(workers)
+    results: Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]]
     if n >= 2 and len(episodes) >= (2 if workers else PARALLEL_MIN_PAGES):
-        # Notes the build has rendered already (for the feed or the tags) travel with job.built, not again.
-        results: Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]] = _render_parallel(
-            site, episodes, indexes, n
-        )
+        results = _render_parallel(site, episodes, indexes, n)
     else:
         results = ((job, *_render_one(site, job)) for job in episodes)
     for job, data, card in results:
-        take(job.key, cache.put(job.hash, data), HTML, fresh=True)
+        take(job.key, data, HTML, True, job.hash)
         if isinstance(job, _EpisodeJob) and card is not None:
-            cache.cards[job.notes_sha] = card
+            cards[job.card_key] = card
 
     # Index pages the workers did not make take their cards from this render, the card cache, or the notes.
     for index_job in indexes:
         if index_job.key in outputs:
             continue
-        for b, sha in zip(index_job.items, index_job.shas, strict=True):
-            if sha not in cache.cards:
-                cache.cards[sha] = _Card.of(b.notes)
+        for b, ck in zip(index_job.items, index_job.card_keys, strict=True):
+            if ck not in cards:
+                kept = _Card.from_json(cache.card(ck)) if cache is not None else None
+                cards[ck] = kept if kept is not None else _Card.of(b.notes)
         data = site.index_page(
             index_job.page,
             index_job.pages,
             index_job.items,
-            [cache.cards[sha] for sha in index_job.shas],
+            [cards[ck] for ck in index_job.card_keys],
             index_job.total,
         )
-        take(index_job.key, cache.put(index_job.hash, data), HTML, fresh=True)
+        take(index_job.key, data, HTML, True, index_job.hash)
+    if cache is not None:  # every public episode's card is kept, for the index page its next edit re-renders
+        for ck in plan.card_keys:
+            if ck in cards:
+                cache.put_card(ck, cards[ck].to_json())
+            else:
+                cache.card(ck)
 
     for key, (template, content_type) in EXTRA_PAGES.items():
-        h = plan.extra_hash(key)
-        hit = cache.get(h)
+        context = site.extra_context(key, public)
+        h = cache_key(site.fingerprint, key, context)
+        hit = cache.get(h) if cache is not None else None
         if hit is not None:
-            take(key, hit, content_type, fresh=False)
+            take(key, hit, content_type, False, h)
         else:
-            take(key, cache.put(h, site.extra_page(key, template, public)), content_type, fresh=True)
+            take(key, site.render_template(template, context), content_type, True, h)
 
-    cache.finish(plan.notes_sha.values())
     static = [
         Output(urls.static_key(name), site.static[name], Kind.ASSET, content_type)
         for name, content_type in STATIC_FILES.items()
@@ -441,7 +452,7 @@ def _render_all(
 
 @dataclass(frozen=True)
 class _Config:
-    """Everything a renderer needs besides the episodes; small and picklable (worker processes get it)."""
+    """Everything a renderer needs besides the episodes; small and picklable (spawned workers get it)."""
 
     show: model.Show
     asset_keys: dict[Path, str]
@@ -461,11 +472,10 @@ class _EpisodeJob:
     key: str
     hash: str
     position: int  # in `public`, newest first
-    notes_sha: str
+    card_key: str
     built: BuiltEpisode
     older: _Neighbour | None
     newer: _Neighbour | None
-    notes: notes.Notes | None = None  # already rendered, sent along to a worker
 
 
 @dataclass(frozen=True)
@@ -476,7 +486,7 @@ class _IndexJob:
     pages: int
     total: int
     items: tuple[BuiltEpisode, ...]
-    shas: tuple[str, ...]  # the items' notes hashes
+    card_keys: tuple[str, ...]  # the items' card keys
 
 
 @dataclass(frozen=True)
@@ -490,39 +500,57 @@ class _Card:
     def of(cls, rendered: notes.Notes) -> _Card:
         return cls(rendered.reading_minutes, rendered.summary)
 
+    def to_json(self) -> list[object]:
+        return [self.reading_minutes, self.summary]
 
-def _digest(*parts: object) -> str:
-    """sha256 of plain values (str, bytes, numbers, None, and tuples, lists and dicts of them): repr is stable."""
-    return hashlib.sha256(repr(parts).encode()).hexdigest()
+    @classmethod
+    def from_json(cls, value: object) -> _Card | None:
+        """The card kept in the cache, or None for anything not shaped like one (a miss, not a crash)."""
+        if (
+            isinstance(value, list)
+            and len(value) == 2
+            and isinstance(value[0], int)
+            and isinstance(value[1], str)
+        ):
+            return cls(value[0], value[1])
+        return None
+
+
+#: Fields of the build record that say how the build went, not what a page shows.
+_BOOKKEEPING = frozenset({"reused", "path", "rendered"})
+
+
+def _typed(value: object) -> object:
+    """The plain (JSON-able) form of a typed input, field by field, for a cache key.
+
+    Dataclasses give every field (new fields count without anyone listing them) except the build's own
+    bookkeeping; pydantic models their JSON dump; paths their text.
+    """
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _typed(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in _BOOKKEEPING
+        }
+    dump = getattr(value, "model_dump_json", None)
+    if dump is not None:
+        return dump()
+    if isinstance(value, tuple | list):
+        return [_typed(v) for v in value]
+    if isinstance(value, Path):
+        return str(value)
+    return value
 
 
 class _Plan:
-    """Which pages exist and the hash of each one's inputs, computed without any Markdown or Jinja work."""
+    """Which pages exist and the key of each one's inputs, computed without any Markdown or Jinja work."""
 
     def __init__(self, site: _Site, public: Sequence[BuiltEpisode]) -> None:
         self.site = site
         self.public = public
         self.pages = max(1, math.ceil(len(public) / site.show.page_size))
-        self.notes_sha = {
-            b.episode.slug: hashlib.sha256(b.episode.notes.encode()).hexdigest() for b in public
-        }
-
-    def _built_inputs(self, b: BuiltEpisode) -> tuple[object, ...]:
-        a = b.audio
-        return (
-            b.guid,
-            b.page_url,
-            a.key,
-            a.size,
-            a.mime,
-            round(a.duration, 3),
-            b.image_url,
-            b.chapters_url,
-            tuple(t.fmt for t in b.transcripts),
-            self.site.image_key(b.episode),
-            tuple((x.key, x.mime, x.codecs) for x in b.alternates),
-            tuple((c.key, c.start, round(c.duration, 3), c.title) for c in b.clips),
-        )
+        self.records = [cache_key(_typed(b)) for b in public]
+        self.card_keys = [cache_key(site.notes_version, b.episode.notes) for b in public]
 
     def episode_jobs(self) -> Iterable[_EpisodeJob]:
         fp = self.site.fingerprint
@@ -533,53 +561,27 @@ class _Plan:
             newer = public[i - 1].episode if i > 0 else None
             o = _Neighbour(older.title, older.slug) if older else None
             n = _Neighbour(newer.title, newer.slug) if newer else None
-            sha = self.notes_sha[ep.slug]
-            text = _transcript_digest(ep)
-            h = _digest(
+            h = cache_key(
                 fp,
                 "episode",
-                ep.model_dump_json(exclude={"notes"}),
-                sha,
-                text,
-                self._built_inputs(b),
-                (o.title, o.slug) if o else None,
-                (n.title, n.slug) if n else None,
+                self.records[i],
+                _transcript_digest(ep),
+                self.site.image_key(ep),
+                dataclasses.astuple(o) if o else None,
+                dataclasses.astuple(n) if n else None,
             )
-            yield _EpisodeJob(urls.page_key(ep), h, i, sha, b, o, n)
+            yield _EpisodeJob(urls.page_key(ep), h, i, self.card_keys[i], b, o, n)
 
     def index_jobs(self) -> Iterable[_IndexJob]:
         size = self.site.show.page_size
         total = len(self.public)
         for page in range(1, self.pages + 1):
-            items = tuple(self.public[(page - 1) * size : page * size])
-            shas = tuple(self.notes_sha[b.episode.slug] for b in items)
-            cards = [
-                (
-                    b.episode.slug,
-                    b.episode.title,
-                    b.episode.number,
-                    b.episode.season,
-                    b.episode.type,
-                    b.episode.explicit,
-                    b.episode.date.isoformat(),
-                    b.episode.summary,
-                    sha,
-                    round(b.audio.duration),
-                )
-                for b, sha in zip(items, shas, strict=True)
-            ]
-            h = _digest(self.site.fingerprint, "index", page, self.pages, total, cards)
-            yield _IndexJob(urls.index_key(page), h, page, self.pages, total, items, shas)
-
-    def extra_hash(self, key: str) -> str:
-        if key == urls.SITEMAP_KEY:
-            return _digest(
-                self.site.fingerprint,
-                key,
-                self.pages,
-                [(b.episode.slug, b.episode.date.isoformat()) for b in self.public],
+            span = slice((page - 1) * size, page * size)
+            items = tuple(self.public[span])
+            h = cache_key(self.site.fingerprint, "index", page, self.pages, total, self.records[span])
+            yield _IndexJob(
+                urls.index_key(page), h, page, self.pages, total, items, tuple(self.card_keys[span])
             )
-        return _digest(self.site.fingerprint, key)
 
 
 def _transcript_digest(ep: model.Episode) -> str | None:
@@ -588,191 +590,14 @@ def _transcript_digest(ep: model.Episode) -> str | None:
     return hashlib.sha256(ep.transcript.read_bytes()).hexdigest()
 
 
-# --------------------------------------------------------------------------- the render cache
+def _notes_version() -> str:
+    """What rendered notes (and so the index cards) depend on besides their text."""
+    return cache_key(CACHE_VERSION, __version__, library_versions("cmarkgfm", "nh3"))
 
 
-class _Cache:
-    """Rendered pages by input hash, plus the index cards by notes hash, under cache_dir.
-
-    Pages live in append-only pack files (pages/<name>.pack): one file per render however many pages
-    it made, because creating a file per page can cost as much as rendering it. pages.txt maps each
-    input hash to its pack, offset and length, one line each; cards.json holds the cards. Both are
-    replaced whole at the end of a render (and only when they changed), so a crash mid-render leaves
-    the previous ones intact; a stray pack is removed next time. Only the parent process writes here.
-    """
-
-    PAGES = "pages.txt"
-    CARDS = "cards.json"
-    NEW = "new.pack.tmp"
-
-    def __init__(self, root: Path | None) -> None:
-        self.root = root
-        self.cards: dict[str, _Card] = {}
-        self._pages: dict[str, str] = {}  # input hash -> "pack offset length", as read (checked on use)
-        self._used: dict[str, tuple[str, int, int]] = {}
-        self._fds: dict[str, int | None] = {}  # open packs, for reads (None: unreadable)
-        self._new: Any = None  # the pack this render appends to (named when it is complete)
-        self._new_hashes: list[str] = []
-        self._new_size = 0
-        self._saved_cards: dict[str, _Card] = {}
-        if root is None:
-            return
-        (root / "pages").mkdir(parents=True, exist_ok=True)
-        header = f"v {_CODE_VERSION}"
-        try:
-            lines = (root / self.PAGES).read_text().splitlines()
-            cards = json.loads((root / self.CARDS).read_text())
-        except (OSError, ValueError):
-            return
-        if (
-            not lines
-            or lines[0] != header
-            or not isinstance(cards, dict)
-            or cards.get("version") != _CODE_VERSION
-        ):
-            return  # another version of this code wrote them: start over
-        self._pages = dict(line.split(" ", 1) for line in lines[1:] if " " in line)
-        try:
-            self.cards = {k: _Card(int(v[0]), str(v[1])) for k, v in cards["cards"].items()}
-        except (KeyError, TypeError, ValueError, IndexError, AttributeError):
-            self.cards = {}
-        self._saved_cards = dict(self.cards)
-
-    def get(self, h: str) -> bytes | None:
-        """A cached page's bytes, or None."""
-        raw = self._pages.get(h)
-        if raw is None or self.root is None:
-            return None
-        pack, _, place = raw.partition(" ")
-        offset, _, length = place.partition(" ")
-        if not (offset.isdigit() and length.isdigit()):
-            return None
-        entry = (pack, int(offset), int(length))
-        data = self._read(entry)
-        if data is None:
-            return None
-        self._used[h] = entry
-        return data
-
-    def _read(self, entry: tuple[str, int, int]) -> bytes | None:
-        assert self.root is not None
-        pack, offset, length = entry
-        if pack not in self._fds:
-            try:
-                self._fds[pack] = (
-                    os.open(self.root / "pages" / pack, os.O_RDONLY) if "/" not in pack else None
-                )
-            except OSError:
-                self._fds[pack] = None
-        fd = self._fds[pack]
-        if fd is None:
-            return None
-        data = os.pread(fd, length, offset)
-        return data if len(data) == length else None
-
-    def put(self, h: str, data: bytes) -> bytes:
-        """Keep a freshly rendered page (appended to this render's pack); returns the bytes."""
-        if self.root is None:
-            return data
-        if self._new is None:
-            self._new = (self.root / "pages" / self.NEW).open("wb")
-        self._new.write(data)
-        self._used[h] = (self.NEW, self._new_size, len(data))
-        self._new_hashes.append(h)
-        self._new_size += len(data)
-        return data
-
-    def close(self) -> None:
-        """Close the files this render opened (finish() has saved what it should; after an error, nothing is)."""
-        for fd in self._fds.values():
-            if fd is not None:
-                os.close(fd)
-        self._fds.clear()
-        if self._new is not None:
-            self._new.close()
-            self._new = None
-
-    def finish(self, live_notes: Iterable[str]) -> None:
-        """Save what this render used (pages and cards); drop everything else, and packs mostly stale."""
-        if self.root is None:
-            return
-        pages = self.root / "pages"
-        # A pack whose pages this render mostly no longer uses is copied down to the pages still in use.
-        packs: dict[str, int] = {}
-        for pack, _, length in self._used.values():
-            packs[pack] = packs.get(pack, 0) + length
-        for pack, live in packs.items():
-            if pack == self.NEW:
-                continue
-            try:
-                size = (pages / pack).stat().st_size
-            except OSError:
-                size = live
-            if live * 2 < size:
-                for h, entry in list(self._used.items()):
-                    if entry[0] == pack:
-                        data = self._read(entry)
-                        if data is not None:
-                            self.put(h, data)
-        self.close()
-        if self._new_hashes:
-            name = _digest(self._new_hashes)[:32] + ".pack"
-            os.replace(pages / self.NEW, pages / name)
-            self._used = {
-                h: (name, *entry[1:]) if entry[0] == self.NEW else entry for h, entry in self._used.items()
-            }
-        if self._new_hashes or len(self._used) != len(self._pages):
-            lines = [
-                f"v {_CODE_VERSION}",
-                *(f"{h} {p} {o} {n}" for h, (p, o, n) in sorted(self._used.items())),
-            ]
-            self._replace(self.PAGES, "\n".join(lines) + "\n")
-        live = set(live_notes)
-        cards = {k: c for k, c in sorted(self.cards.items()) if k in live}
-        if cards != self._saved_cards or not (self.root / self.CARDS).is_file():
-            doc = {
-                "version": _CODE_VERSION,
-                "cards": {k: [c.reading_minutes, c.summary] for k, c in cards.items()},
-            }
-            self._replace(self.CARDS, json.dumps(doc, ensure_ascii=False, separators=(",", ":")))
-        keep = {entry[0] for entry in self._used.values()}
-        with os.scandir(pages) as entries:
-            for entry in entries:
-                if entry.name not in keep:
-                    Path(entry.path).unlink(missing_ok=True)
-
-    def _replace(self, name: str, text: str) -> None:
-        assert self.root is not None
-        tmp = self.root / (name + ".tmp")
-        tmp.write_text(text)
-        os.replace(tmp, self.root / name)
-
-
-def _source_digest(*paths: Path) -> str:
-    return _digest(*(p.read_bytes() for p in paths))
-
-
-def _library_versions(*names: str) -> list[str]:
-    out = []
-    for name in names:
-        try:
-            out.append(f"{name}=={importlib.metadata.version(name)}")
-        except importlib.metadata.PackageNotFoundError:
-            out.append(f"{name}==?")
-    return out
-
-
-_HERE = Path(__file__).resolve().parent
-#: What the rendered notes depend on (the card cache is dropped when this changes).
-_NOTES_VERSION = _digest(_source_digest(_HERE / "notes.py"), _library_versions("cmarkgfm", "nh3"))
-#: What every page depends on besides its inputs and templates.
-_CODE_VERSION = _digest(
-    RENDER_VERSION,
-    __version__,
-    _NOTES_VERSION,
-    _source_digest(_HERE / "site.py", _HERE / "transcript.py", _HERE / "urls.py"),
-    _library_versions("jinja2", "markupsafe"),
-)
+def _code_version() -> str:
+    """What every page depends on besides its inputs and templates: one declared constant, library versions."""
+    return cache_key(_notes_version(), library_versions("jinja2", "markupsafe"))
 
 
 # --------------------------------------------------------------------------- rendering
@@ -807,8 +632,9 @@ class _Site:
         self.base_path = urlsplit(show.base_url).path or "/"
         self._sizes: dict[Path, tuple[int, int] | None] = {}
         self._shared: dict[str, dict[str, Any]] = {}
-        self.fingerprint = _digest(
-            _CODE_VERSION,
+        self.notes_version = _notes_version()
+        self.fingerprint = cache_key(
+            _code_version(),
             self._template_sources(),
             show.model_dump_json(),
             config.artwork_key,
@@ -862,6 +688,15 @@ class _Site:
         path = host / name if host is not None and (host / name).is_file() else TEMPLATES / name
         return path.read_bytes()
 
+    def compile(self) -> None:
+        """Compile the page templates now (before worker processes fork, so they inherit them compiled).
+
+        A broken template is left for render_template to report, with its file and line.
+        """
+        for name in ("episode.html", "index.html"):
+            with contextlib.suppress(jinja2.TemplateError):
+                self.env.get_template(name)
+
     def render_template(self, name: str, context: dict[str, Any]) -> bytes:
         """Render one template; a host's broken template is a ContentError naming the file and line."""
         try:
@@ -909,13 +744,9 @@ class _Site:
         if path is None:
             return None
         if path not in self._sizes:
-            from PIL import Image, UnidentifiedImageError
+            from pipeline import images  # Pillow's one home, imported only when a page needs an image's size
 
-            try:
-                with Image.open(path) as img:
-                    self._sizes[path] = (int(img.width), int(img.height))
-            except (OSError, UnidentifiedImageError):
-                self._sizes[path] = None
+            self._sizes[path] = images.image_size(path)
         return self._sizes[path]
 
     def _image(self, url: str, alt: str, path: Path | None) -> dict[str, Any]:
@@ -997,7 +828,12 @@ class _Site:
         ep, key = b.episode, job.key
         ctx = self.shared(key)
         summary = notes.shorten(ep.summary) if ep.summary else rendered.summary
-        audio_href = self.link(key, b.audio.key)
+        if b.audio.external:  # an imported episode still at the old host: its URL byte for byte
+            audio_href = b.audio.url
+        elif show.publish.enclosure_prefix:
+            audio_href = urls.enclosure_url(show, b.audio.url)
+        else:
+            audio_href = self.link(key, b.audio.key)
         label, ext = FORMAT_LABELS.get(b.audio.mime, (b.audio.mime.rsplit("/", 1)[-1].upper(), "audio"))
         image_alt = f"Cover art for {ep.title}" if ep.image is not None else f"{show.title} cover art"
         image_path = ep.image if ep.image is not None else show.artwork
@@ -1009,7 +845,14 @@ class _Site:
                 "description": summary,
                 "canonical_url": b.page_url,
                 "og_type": "article",
-                "og_image": self._image(b.image_url, image_alt, image_path),
+                "og_image": {
+                    "url": b.share_card_url,
+                    "alt": f"{ep.title}: {show.title}",
+                    "width": SHARE_CARD_SIZE[0],
+                    "height": SHARE_CARD_SIZE[1],
+                }
+                if b.share_card_url
+                else self._image(b.image_url, image_alt, image_path),
                 "og_audio": {"url": b.audio.url, "type": b.audio.mime},
                 "jsonld": self._episode_jsonld(b, summary),
                 "episode": {
@@ -1035,9 +878,12 @@ class _Site:
                     "duration_hms": transcript.clock(b.audio.duration),
                     "duration_label": duration_label(b.audio.duration),
                     "duration_iso": duration_iso(b.audio.duration),
-                    "sources": _audio_sources(self.link, key, b),
+                    "sources": _audio_sources(self.link, key, b, audio_href),
                 },
                 "clips": _clips(self.link, key, b),
+                "waveform": {"peaks": b.peaks, "url": self.link(key, urls.peaks_key(ep, b.audio.sha256))}
+                if b.peaks
+                else None,
                 "video": video_embed(ep.video),
                 "chapters": [
                     {
@@ -1119,7 +965,7 @@ class _Site:
             text = ep.transcript.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
             raise ContentError("is not UTF-8 text", file=rel, hint="save the transcript as UTF-8") from None
-        fmt = "srt" if ep.transcript.suffix.lower() == ".srt" else "vtt"
+        fmt: Literal["vtt", "srt"] = "srt" if ep.transcript.suffix.lower() == ".srt" else "vtt"
         cues = transcript.parse(text, fmt, file=rel)
         paras = transcript.paragraphs(cues)
         return {
@@ -1207,8 +1053,8 @@ class _Site:
         )
         return self.render_template("index.html", ctx)
 
-    def extra_page(self, key: str, template: str, public: Sequence[BuiltEpisode]) -> bytes:
-        """404.html, sitemap.xml or robots.txt."""
+    def extra_context(self, key: str, public: Sequence[BuiltEpisode]) -> dict[str, Any]:
+        """The context of 404.html, sitemap.xml or robots.txt (cheap to make: the cache key is its hash)."""
         show = self.show
         if key == urls.SITEMAP_KEY:
             size = show.page_size
@@ -1218,9 +1064,9 @@ class _Site:
                 newest = public[(page - 1) * size].episode.date.date().isoformat() if public else None
                 entries.append({"loc": urls.index_url(show, page), "lastmod": newest})
             entries += [{"loc": b.page_url, "lastmod": b.episode.date.date().isoformat()} for b in public]
-            return self.render_template(template, {"urls": entries})
+            return {"urls": entries}
         if key == urls.ROBOTS_KEY:
-            return self.render_template(template, {"sitemap_url": urls.url(show, urls.SITEMAP_KEY)})
+            return {"sitemap_url": urls.url(show, urls.SITEMAP_KEY)}
         ctx = self.shared(key)
         ctx.update(
             {
@@ -1229,30 +1075,33 @@ class _Site:
                 "canonical_url": urls.url(show, key),
             }
         )
-        return self.render_template(template, ctx)
+        return ctx
 
 
 # --------------------------------------------------------------------------- episode pages, in parallel when many
 
 
 def _render_one(site: _Site, job: _EpisodeJob) -> tuple[bytes, _Card]:
-    rendered = job.notes if job.notes is not None else job.built.notes
+    rendered = job.built.notes  # rendered here (in a worker, its own share), unless the build has already
     return site.episode_page(job, rendered), _Card.of(rendered)
 
 
 @dataclass(frozen=True)
 class _Chunk:
-    """One worker task: consecutive episode pages, and the index pages that list only those episodes."""
+    """One share of the work: consecutive episode pages, and the index pages that list only those episodes."""
 
     episodes: tuple[_EpisodeJob, ...]
     indexes: tuple[_IndexJob, ...]
 
 
+_ChunkResult = tuple[list[tuple[bytes, _Card]], list[bytes]]
+
+
 def _chunks(
     episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], page_size: int, n: int
 ) -> list[_Chunk]:
-    """Split the work at index-page boundaries, about four chunks per worker (so none waits long for another)."""
-    target = max(25, math.ceil(len(episodes) / (n * 4)))
+    """Split the work at index-page boundaries, about eight chunks per process (so none waits long for another)."""
+    target = max(10, math.ceil(len(episodes) / (n * 8)))
     groups: dict[int, list[_EpisodeJob]] = {}
     for job in episodes:
         groups.setdefault(job.position // page_size + 1, []).append(job)
@@ -1273,35 +1122,118 @@ def _chunks(
     return chunks
 
 
+def _render_chunk(site: _Site, chunk: _Chunk) -> _ChunkResult:
+    cards: dict[str, _Card] = {}
+    pages: list[tuple[bytes, _Card]] = []
+    for job in chunk.episodes:
+        data, card = _render_one(site, job)
+        cards[job.card_key] = card
+        pages.append((data, card))
+    lists = [
+        site.index_page(job.page, job.pages, job.items, [cards[ck] for ck in job.card_keys], job.total)
+        for job in chunk.indexes
+    ]
+    return pages, lists
+
+
+def _claim(counter: Any, total: int) -> int | None:
+    """The next chunk nobody has taken (every process takes them one by one from a shared counter)."""
+    with counter.get_lock():
+        i = int(counter.value)
+        if i >= total:
+            return None
+        counter.value = i + 1
+    return i
+
+
+def _worker(start: _Site | _Config, chunks: Sequence[_Chunk], counter: Any, conn: Connection) -> None:
+    """A worker process: take chunks until none are left, sending each one's pages back as it goes.
+
+    A forked worker gets the parent's environment (templates compiled) and the chunks as they are, with
+    nothing pickled; a spawned one gets the config and the chunks pickled, and builds its own environment.
+    """
+    try:
+        site = start if isinstance(start, _Site) else _Site(start)
+        while (i := _claim(counter, len(chunks))) is not None:
+            conn.send((i, _render_chunk(site, chunks[i])))
+    except PipelineError as err:
+        conn.send((-1, err))
+    finally:
+        conn.close()
+
+
+def _drain(conn: Connection, into: dict[int, _ChunkResult], errors: list[PipelineError]) -> None:
+    """Receive one worker's results (in a thread of the parent, while the parent renders its own share)."""
+    try:
+        while True:
+            i, result = conn.recv()
+            if i < 0:
+                errors.append(result)
+            else:
+                into[i] = result
+    except (EOFError, OSError):
+        pass  # the worker is done (or died: the parent renders whatever it did not send)
+    finally:
+        conn.close()
+
+
 def _render_parallel(
     site: _Site, episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], n: int
 ) -> Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]]:
-    """Episode pages (and the index pages they complete) rendered by `n` worker processes, in order."""
-    global _FORKED
+    """Episode pages (and the index pages they complete) rendered by this process and n-1 workers, in order.
+
+    This process renders its share too (so two processes use two cores, not three), and each process
+    renders the notes of its own pages.
+    """
     chunks = _chunks(episodes, indexes, site.show.page_size, n)
     context = _pool_context()
     fork = context.get_start_method() == "fork"
-    # Forked workers inherit the environment and the chunks as they are, so a task is just a chunk's number;
-    # spawned ones get the config and their chunks pickled, and build their own environment.
-    tasks: Sequence[int | _Chunk] = range(len(chunks)) if fork else chunks
-    _FORKED = (site, chunks) if fork else None
+    site.compile()  # once, before forking, so no worker compiles the templates again
+    counter = context.Value("i", 0)
+    results: dict[int, _ChunkResult] = {}
+    errors: list[PipelineError] = []
+    workers: list[tuple[multiprocessing.process.BaseProcess, threading.Thread]] = []
+    if fork:
+        gc.freeze()  # the parent's objects stay out of the children's collections: no copy-on-write for them
     try:
-        with ProcessPoolExecutor(
-            max_workers=min(n, len(chunks)),
-            mp_context=context,
-            initializer=_worker_start,
-            initargs=(None if fork else site.config,),
-        ) as pool:
-            for chunk, (pages, lists) in zip(chunks, pool.map(_worker_render, tasks), strict=True):
-                for job, (data, card) in zip(chunk.episodes, pages, strict=True):
-                    yield job, data, card
-                for index_job, data in zip(chunk.indexes, lists, strict=True):
-                    yield index_job, data, None
+        pipes: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+        for _ in range(min(n, len(chunks)) - 1):
+            recv, send = context.Pipe(duplex=False)
+            proc: multiprocessing.process.BaseProcess = context.Process(
+                target=_worker, args=(site if fork else site.config, chunks, counter, send), daemon=True
+            )
+            proc.start()
+            send.close()
+            pipes.append((proc, recv))
     finally:
-        _FORKED = None
+        if fork:
+            gc.unfreeze()
+    for proc, recv in pipes:
+        thread = threading.Thread(target=_drain, args=(recv, results, errors), daemon=True)
+        thread.start()
+        workers.append((proc, thread))
+    try:
+        while not errors and (i := _claim(counter, len(chunks))) is not None:
+            results[i] = _render_chunk(site, chunks[i])
+        for proc, thread in workers:
+            thread.join()
+            proc.join()
+    finally:
+        for proc, _thread in workers:
+            if proc.is_alive():
+                proc.terminate()
+                proc.join()
+    if errors:
+        raise errors[0]
+    for i, chunk in enumerate(chunks):
+        pages, lists = results[i] if i in results else _render_chunk(site, chunk)
+        for job, (data, card) in zip(chunk.episodes, pages, strict=True):
+            yield job, data, card
+        for index_job, data in zip(chunk.indexes, lists, strict=True):
+            yield index_job, data, None
 
 
-def _pool_context() -> multiprocessing.context.BaseContext:
+def _pool_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
     """fork while this process has one thread (fast, and needs no importable __main__); spawn otherwise.
 
     `podcast serve` rebuilds while its server threads run, and forking a threaded process can leave a
@@ -1313,7 +1245,7 @@ def _pool_context() -> multiprocessing.context.BaseContext:
 
 
 def worker_count(requested: int | None) -> int:
-    """Worker processes for a cold render: as asked, else the CPUs this process may use (at most MAX_WORKERS)."""
+    """Processes for a cold render: as asked, else the CPUs this process may use (at most MAX_WORKERS)."""
     if requested is not None:
         return max(1, requested)
     try:
@@ -1321,35 +1253,6 @@ def worker_count(requested: int | None) -> int:
     except AttributeError:  # not on Linux
         cpus = os.cpu_count() or 1
     return max(1, min(cpus, MAX_WORKERS))
-
-
-_WORKER: _Site | None = None
-#: What forked workers inherit rather than receive: the parent's environment and this render's chunks.
-_FORKED: tuple[_Site, list[_Chunk]] | None = None
-
-
-def _worker_start(config: _Config | None) -> None:
-    global _WORKER
-    _WORKER = _Site(config) if config is not None else _FORKED[0] if _FORKED else None
-
-
-def _worker_render(task: int | _Chunk) -> tuple[list[tuple[bytes, _Card]], list[bytes]]:
-    if _WORKER is None:
-        raise PipelineError("site worker was not started")
-    chunk = task if isinstance(task, _Chunk) else _FORKED[1][task] if _FORKED else None
-    if chunk is None:
-        raise PipelineError("site worker has no work")
-    cards: dict[str, _Card] = {}
-    pages: list[tuple[bytes, _Card]] = []
-    for job in chunk.episodes:
-        data, card = _render_one(_WORKER, job)
-        cards[job.notes_sha] = card
-        pages.append((data, card))
-    lists = [
-        _WORKER.index_page(job.page, job.pages, job.items, [cards[sha] for sha in job.shas], job.total)
-        for job in chunk.indexes
-    ]
-    return pages, lists
 
 
 def _paragraph_cues(

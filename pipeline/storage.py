@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import functools
+import hashlib
 import io
 import json
 import logging
@@ -13,6 +14,9 @@ import re
 import shutil
 import socket
 import threading
+import time
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -21,8 +25,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from urllib.parse import quote
 
-from pipeline import model
+from pipeline import rules
 from pipeline.errors import PipelineError, StorageError, TargetLocked
 from pipeline.progress import NullReporter, Reporter, Task
 
@@ -34,6 +39,8 @@ MiB = 1024 * 1024
 
 _NULL_REPORTER = NullReporter()
 _TMP_SUFFIX = ".podcast-tmp"
+_LOCK_SETTLE_READS = 5  # an unreadable lock is read this many more times before it is called unreadable
+_LOCK_SETTLE_WAIT = 0.1  # seconds between those reads
 T = TypeVar("T")
 
 
@@ -219,6 +226,23 @@ class Storage(Protocol):
         """Release connections (safe to call twice; the storage reconnects if used again)."""
         ...
 
+    # Checking the target against what was recorded (issue 14). `cheap_stat` is True when a `head` costs a
+    # system call rather than a request, so a publish can afford one for every published object.
+    cheap_stat: bool
+
+    def holds(self, info: ObjectInfo, data: bytes | Path, sha256: str) -> bool:
+        """True when the stored object `info` (from `list` or `head`) has exactly these bytes, as far as
+        the target can tell (a folder hashes its file; S3 compares the ETag with one computed from `data`)."""
+        ...
+
+    def temp_files(self) -> tuple[str, ...]:
+        """Temporary files a killed write left behind (paths relative to the root); none on S3."""
+        ...
+
+    def sweep_temp_files(self) -> tuple[str, ...]:
+        """Delete `temp_files()` (call it holding the lock); returns what was removed."""
+        ...
+
 
 def _check_key(key: str) -> str:
     parts = key.split("/")
@@ -387,6 +411,10 @@ class _BaseStorage:
             if data is None:
                 continue  # released between our two calls: try again
             held = LockInfo.from_json(data)
+            if held is None:
+                data, tag, held = self._settled_lock(data, tag)
+                if data is None:
+                    continue
             stale = held is not None and stale_after is not None and held.age() > stale_after
             if not (break_lock or stale):
                 raise self._locked_error(held)
@@ -402,6 +430,21 @@ class _BaseStorage:
                 "another publish took the lock at the same moment",
             )
         return Lock(self, info, replaced)
+
+    def _settled_lock(self, data: bytes, tag: object) -> tuple[bytes | None, object, LockInfo | None]:
+        """An unreadable lock read again a few times: a writer that is not atomic (an older version of this
+        tool, or an S3 service without conditional writes) may be halfway through it. (bytes, tag, lock)."""
+        held = None
+        for _ in range(_LOCK_SETTLE_READS):
+            time.sleep(_LOCK_SETTLE_WAIT)
+            data_now, tag = self._read_tagged(LOCK_KEY)
+            if data_now is None:
+                return None, None, None
+            data = data_now
+            held = LockInfo.from_json(data)
+            if held is not None:
+                break
+        return data, tag, held
 
     def _locked_error(self, held: LockInfo | None, why: str = "") -> TargetLocked:
         hint = "wait for that publish to finish; if it crashed, pass --break-lock"
@@ -447,8 +490,14 @@ _OS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+#: `.<name>.<8 hex>.podcast-tmp`: what `LocalStorage._write_atomic` (and the `ensure_ready` probe) writes first.
+_TMP_PATTERN = re.compile(r"^\..+\.[0-9a-f]{8}" + re.escape(_TMP_SUFFIX) + "$")
+
+
 class LocalStorage(_BaseStorage):
     """A folder on disk laid out exactly as served. Writes are atomic (temp file + rename)."""
+
+    cheap_stat = True
 
     def __init__(self, root: str | Path, *, fsync: bool = False, workers: int = 8) -> None:
         self.root = Path(root)
@@ -606,7 +655,7 @@ class LocalStorage(_BaseStorage):
         try:
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             os.close(fd)
-            probe.unlink()
+            probe.unlink(missing_ok=True)  # a concurrent publish's sweep may have removed it already
         except OSError as err:
             problem = self._os_error(err, "write", None)
             raise problem from None
@@ -615,7 +664,76 @@ class LocalStorage(_BaseStorage):
         """Nothing to release for a folder."""
 
     def _create_exclusive(self, key: str, data: bytes) -> bool:
-        return self._write_atomic(key, data, exclusive=True)
+        """Write the whole lock to a temp file, then hard-link it into place (fails if the lock exists).
+
+        The lock appears complete or not at all, so a concurrent publish reads "held", never a half-written
+        (unreadable) lock. Where hard links are not supported, falls back to an exclusive create.
+        """
+        path = self._path(key)
+        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                if self.fsync:
+                    out.flush()
+                    os.fsync(out.fileno())
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            problem = self._os_error(err, "write", key)
+            raise problem from None
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            return False
+        except OSError as err:
+            if err.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+                problem = self._os_error(err, "write", key)
+                raise problem from None
+            return self._write_atomic(key, data, exclusive=True)  # no hard links here
+        finally:
+            tmp.unlink(missing_ok=True)
+        return True
+
+    def holds(self, info: ObjectInfo, data: bytes | Path, sha256: str) -> bool:
+        """Hash the stored file (in chunks) and compare with `sha256`."""
+        path = self._path(info.key)
+        try:
+            with path.open("rb") as f:
+                return hashlib.file_digest(f, "sha256").hexdigest() == sha256
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return False
+        except OSError as err:
+            problem = self._os_error(err, "read", info.key)
+        raise problem
+
+    def temp_files(self) -> tuple[str, ...]:
+        """Every `.*.<8 hex>.podcast-tmp` file under the folder, sorted."""
+        if not self.root.is_dir():
+            return ()
+        return tuple(
+            sorted(
+                Path(dirpath, name).relative_to(self.root).as_posix()
+                for dirpath, _dirs, files in os.walk(self.root)
+                for name in files
+                if name.endswith(_TMP_SUFFIX) and _TMP_PATTERN.match(name)
+            )
+        )
+
+    def sweep_temp_files(self) -> tuple[str, ...]:
+        """Delete the temp files a killed publish left (hold the lock: a running write owns its own)."""
+        removed: tuple[str, ...] = ()
+        for rel in self.temp_files():
+            try:
+                (self.root / rel).unlink()
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                problem = self._os_error(err, "delete", rel)
+                raise problem from None
+            removed += (rel,)
+        return removed
 
     def _read_tagged(self, key: str) -> tuple[bytes | None, object]:
         data = self.get(key)
@@ -812,6 +930,8 @@ class S3Storage(_BaseStorage):
     PutObject; larger files are streamed in `multipart_chunksize` parts by boto3's transfer manager.
     """
 
+    cheap_stat = False  # a HEAD is a request: a publish checks only a handful every time
+
     def __init__(
         self,
         bucket: str,
@@ -945,7 +1065,7 @@ class S3Storage(_BaseStorage):
             code_key = "NoSuchBucket"
         else:
             code_key = code
-        invalid = model.bucket_name_problem(self.bucket)
+        invalid = rules.bucket_name_problem(self.bucket)
         if invalid and code_key in ("NoSuchBucket", "InvalidBucketName", "AccessDenied", "403", "400"):
             code_key = "InvalidBucketName"  # some servers answer "no such bucket" for a name they refuse
         template = _S3_ERRORS.get(code_key)
@@ -1138,6 +1258,37 @@ class S3Storage(_BaseStorage):
             expect=frozenset({"BucketAlreadyOwnedByYou"}),
         )
 
+    def create_bucket(self, *, public_read: bool) -> bool:
+        """Create the bucket (True), or find it already ours (False); a new one gets `public_read_policy`.
+
+        The policy lets anyone GET objects under the prefix, nothing else: listeners need no credentials,
+        and nobody can list or write the bucket.
+        """
+        client = self._client()
+        params: dict[str, Any] = {"Bucket": self.bucket}
+        if self.region and self.region != "us-east-1" and not self.endpoint_url:
+            params["CreateBucketConfiguration"] = {"LocationConstraint": self.region}
+        _, code = self._call(
+            "create",
+            None,
+            lambda: client.create_bucket(**params),
+            expect=frozenset({"BucketAlreadyOwnedByYou"}),
+        )
+        if code is not None:
+            return False
+        if public_read:
+            policy = public_read_policy(self.bucket, self.prefix)
+            self._call("create", None, lambda: client.put_bucket_policy(Bucket=self.bucket, Policy=policy))
+        return True
+
+    def public_url(self, key: str) -> str:
+        """The bucket's own URL for `key`: path style under endpoint_url, or the AWS virtual-host URL."""
+        path = quote(self._full(key), safe="/-._~")
+        if self.endpoint_url:
+            return f"{self.endpoint_url.rstrip('/')}/{self.bucket}/{path}"
+        region = self.region or "us-east-1"
+        return f"https://{self.bucket}.s3.{region}.amazonaws.com/{path}"
+
     def close(self) -> None:
         """Close the client's connections."""
         with self._client_lock:
@@ -1206,6 +1357,50 @@ class S3Storage(_BaseStorage):
 
     def _put_lock(self, key: str, data: bytes) -> None:
         self.put(key, data, content_type="application/json", cache_control="no-store")
+
+    # -- checking the target --------------------------------------------------------------------
+    def expected_etag(self, data: bytes | Path) -> tuple[str, int]:
+        """(ETag, parts) this storage's upload of `data` gets: the MD5 of a single PUT, or for a multipart
+        upload the MD5 of the parts' MD5s with "-<parts>"; parts is 0 for a single PUT."""
+        size = _size(data)
+        if not self._is_large(size):
+            if isinstance(data, Path):
+                with data.open("rb") as f:
+                    return hashlib.file_digest(f, "md5").hexdigest(), 0
+            return hashlib.md5(data, usedforsecurity=False).hexdigest(), 0
+        digests = []
+        source: io.BufferedIOBase = data.open("rb") if isinstance(data, Path) else io.BytesIO(bytes(data))
+        with source:
+            while chunk := source.read(self.multipart_chunksize):
+                digests.append(hashlib.md5(chunk, usedforsecurity=False).digest())
+        combined = hashlib.md5(b"".join(digests), usedforsecurity=False).hexdigest()
+        return f"{combined}-{len(digests)}", len(digests)
+
+    def holds(self, info: ObjectInfo, data: bytes | Path, sha256: str) -> bool:
+        """Compare the object's ETag with the one `data` gets here. Without an ETag, or with a multipart
+        ETag of another part count (stored by another tool), only the size can be compared."""
+        if info.size != _size(data):
+            return False
+        if not info.etag:
+            return True
+        try:
+            etag, parts = self.expected_etag(data)
+        except OSError as err:
+            where = data if isinstance(data, Path) else None
+            raise StorageError(f"cannot read the built file: {err.strerror}", file=where) from err
+        if "-" in info.etag:
+            theirs = info.etag.rpartition("-")[2]
+            if theirs != str(parts):
+                return True  # another part size: the ETag says nothing about the bytes
+        return info.etag == etag
+
+    def temp_files(self) -> tuple[str, ...]:
+        """None: S3 PUTs are atomic, a killed upload leaves no object."""
+        return ()
+
+    def sweep_temp_files(self) -> tuple[str, ...]:
+        """Nothing to sweep on S3."""
+        return ()
 
 
 def _drop_expect_header(request: Any, **kwargs: Any) -> None:
@@ -1296,3 +1491,61 @@ def open_storage(
             f"a {kind} target needs {setting}", field=setting, hint=f"set {setting} in show.yaml"
         )
     return opener(**options)
+
+
+# --------------------------------------------------------------------------- what listeners get
+
+
+def public_read_policy(bucket: str, prefix: str = "") -> str:
+    """A bucket policy letting anyone GET the objects under `prefix` (never list, never write)."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "PodcastPublicRead",
+                    "Effect": "Allow",
+                    "Principal": "*",
+                    "Action": ["s3:GetObject"],
+                    "Resource": [f"arn:aws:s3:::{bucket}/{prefix}*"],
+                }
+            ],
+        },
+        indent=2,
+    )
+
+
+@dataclass(frozen=True)
+class AnonymousResponse:
+    """What a client without credentials got for the first byte of a URL."""
+
+    url: str
+    status: int | None  # None when no HTTP answer came (refused, timed out, TLS)
+    size: int | None = None  # the object's full size (Content-Range total, else Content-Length)
+    content_type: str | None = None
+    error: str | None = None
+
+
+def anonymous_get(url: str, *, timeout: float = 10.0) -> AnonymousResponse:
+    """GET the first byte of `url` with no credentials (Range: bytes=0-0), the way a podcast app would."""
+    if not url.startswith(("https://", "http://")):
+        return AnonymousResponse(url, None, error="not an http(s) URL")
+    request = urllib.request.Request(url, headers={"Range": "bytes=0-0", "User-Agent": "podcast-publish"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status = int(response.status)
+            headers = response.headers
+            response.read(1)
+    except urllib.error.HTTPError as err:
+        return AnonymousResponse(url, err.code, content_type=err.headers.get("Content-Type"))
+    except (urllib.error.URLError, OSError, ValueError) as err:
+        reason = getattr(err, "reason", err)
+        return AnonymousResponse(url, None, error=str(reason))
+    size: int | None = None
+    match = re.match(r"bytes\s+\d+-\d+/(\d+)", headers.get("Content-Range", ""))
+    if match:
+        size = int(match[1])
+    elif status == 200 and (headers.get("Content-Length") or "").isdigit():
+        size = int(headers["Content-Length"])
+    media = (headers.get("Content-Type") or "").split(";")[0].strip() or None
+    return AnonymousResponse(url, status, size, media)

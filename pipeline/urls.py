@@ -71,6 +71,16 @@ def asset_key(ep: Episode | None, digest: str, name: str) -> str:
     return f"{folder}/{digest[:_HASH_CHARS]}/{name}"
 
 
+def peaks_key(ep: Episode, audio_digest: str) -> str:
+    """The waveform JSON beside the audio it describes (same folder, so it changes when the audio does)."""
+    return f"episodes/{ep.slug}/{audio_digest[:_HASH_CHARS]}/peaks.json"
+
+
+def share_card_key(ep: Episode, digest: str, ext: str) -> str:
+    """The episode's Open Graph image, content-addressed (a new title or cover gives a new URL)."""
+    return f"episodes/{ep.slug}/{digest[:_HASH_CHARS]}/share.{ext}"
+
+
 def chapters_key(ep: Episode) -> str:
     return f"episodes/{ep.slug}/chapters.json"
 
@@ -99,3 +109,16 @@ def episode_guid(show: Show, ep: Episode) -> str:
     The derivation lives in the model, which refuses a pinned GUID equal to another episode's.
     """
     return model.episode_guid(show, ep)
+
+
+def enclosure_url(show: Show, raw_url: str) -> str:
+    """The enclosure URL listeners' apps fetch: `raw_url` behind `publish.enclosure_prefix`, if any.
+
+    Prefix services (OP3, Podtrac) take the original URL without its https:// (an http:// one keeps its
+    scheme, as OP3 asks); `{podcast_guid}` in the prefix becomes the show's podcast:guid.
+    """
+    prefix = show.publish.enclosure_prefix
+    if not prefix:
+        return raw_url
+    rest = raw_url.removeprefix("https://")
+    return prefix.replace("{podcast_guid}", show_guid(show)) + rest

@@ -391,11 +391,13 @@ def test_a_new_title_retags_one_episode_and_rewrites_what_shows_it(built: Path) 
         "index.html",
         "feed.xml",
     } <= written
-    # The media key is content-addressed: new tags, new file; the old one is removed from the build folder.
+    # The media key is content-addressed: new tags, new file; the old one is removed from the build folder,
+    # with the waveform peaks beside it and the share card that showed the old title.
     (old_media,) = [k for k in removed if k.endswith(".mp3")]
+    (old_card,) = [k for k in removed if k.endswith("/share.jpg")]
+    (old_opus,) = [k for k in removed if k.endswith(".opus")]
+    assert removed == {old_media, old_media.rsplit("/", 1)[0] + "/peaks.json", old_card, old_opus}
     (new_media,) = [k for k in written if k.endswith(".mp3")]
-    # the Opus alternate carries the title too, so it is retagged and renamed with the main file
-    assert sorted(k.rsplit(".", 1)[-1] for k in removed) == ["mp3", "opus"]
     assert old_media.startswith(f"episodes/{COMING}/") and new_media.startswith(f"episodes/{COMING}/")
     assert str(ID3(out_dir / new_media)["TIT2"]) == "Back after an injury"
     assert not (out_dir / old_media).parent.exists()  # its content-addressed folder went with it

@@ -151,11 +151,12 @@ def test_init_in_an_empty_folder(tmp_path: Path) -> None:
             "jo@example.com",
         )
         assert show.guid is None
-        # a fresh show passes check; it advises pinning the GUID
+        # a fresh show passes check with warnings for its placeholders; no GUID from the placeholder URL
         check = runner.invoke(cli, ["check", "--now", NOW], catch_exceptions=False)
         assert check.exit_code == ExitCode.OK, check.output
-        assert check.stdout.startswith("show.yaml and 0 episodes are clean")
-        assert check.stderr.startswith("Note: show.yaml: guid: not pinned (add `guid: ")
+        assert check.stdout.startswith("show.yaml and 0 episodes are clean (3 warnings)")
+        assert check.stderr.startswith("Warning: show.yaml: description: is the placeholder")
+        assert "guid: not pinned; set url to your real site first" in check.stderr
 
 
 @pytest.mark.parametrize("url", ["https://trailtalk.example.com/", "https://trailtalk.example.com/pod"])
@@ -168,7 +169,13 @@ def test_init_with_url_pins_the_podcast_guid(tmp_path: Path, url: str) -> None:
     assert show.guid == urls.podcast_guid(site + "feed.xml")
     assert show.guid == urls.show_guid(show)
     check = run("check", "--show", tmp_path / "show" / "show.yaml", "--now", NOW)
-    assert check.exit_code == ExitCode.OK and check.stderr == ""
+    assert check.exit_code == ExitCode.OK, check.output
+    # only init's placeholders (description, email, cover) are left: the URL is real, the GUID pinned
+    assert "guid" not in check.stderr and "url:" not in check.stderr
+    assert all(
+        line.startswith("Warning: show.yaml: ") or "placeholders" in line
+        for line in check.stderr.splitlines()
+    )
 
 
 def test_init_twice_refuses_without_overwriting(tmp_path: Path) -> None:
@@ -199,7 +206,7 @@ def test_init_refuses_values_check_would_reject(tmp_path: Path, option: list[str
 
 
 def test_new_creates_a_draft_with_the_next_number(sample_show: Path) -> None:
-    result = run("new", "Hamstrings: the quiet engine!", "--show", sample_show, "--now", NOW)
+    result = run("new", "Hamstrings: the quiet engine!", "--show", sample_show, "--date", NOW)
     assert result.exit_code == ExitCode.OK, result.output
     slug = "hamstrings-the-quiet-engine"
     assert result.output == f"Created episodes/{slug}/episode.md (episode 4, draft).\n"
@@ -209,8 +216,14 @@ def test_new_creates_a_draft_with_the_next_number(sample_show: Path) -> None:
     assert ep.status(dt.datetime(2030, 1, 1, tzinfo=dt.UTC)) == "draft"
     check = run("check", "--show", sample_show, "--now", NOW)
     assert check.exit_code == ExitCode.OK, check.output
-    assert check.stdout == "show.yaml and 4 episodes are clean.\n"
-    assert check.stderr == ""
+    # the scaffold's placeholder text is the only thing check has to say
+    assert check.stdout == "show.yaml and 4 episodes are clean (2 warnings).\n"
+    assert [line.split(": notes: ")[0] for line in check.stderr.splitlines()[:2]] == [
+        f"Warning: episodes/{slug}/episode.md"
+    ] * 2
+    assert check.stderr.splitlines()[2:] == [
+        "Note: placeholders: `podcast publish` to a non-local target refuses them"
+    ]
     # and the next one gets the number after that
     assert "(episode 5, draft)" in run("new", "Calves", "--show", sample_show, "--now", NOW).output
 
@@ -264,16 +277,18 @@ def _added(sample_show: Path, slug: str, recording: Path) -> model.Episode:
 def test_add_with_title_option_and_plain_notes(sample_show: Path, recording: Path, tmp_path: Path) -> None:
     notes = tmp_path / "notes.md"
     notes.write_text(
-        "We talk about **hamstrings**.\n\n## Links\n\n- https://example.com/\n", encoding="utf-8"
+        "We talk about **hamstrings**.\n\n## Links\n\n- https://physio.example.org/\n", encoding="utf-8"
     )
-    result = _add(sample_show, recording, notes, "--title", "Hamstrings")
+    result = _add(sample_show, recording, notes, "--title", "Hamstrings", "--date", NOW, "--publish")
     assert result.exit_code == ExitCode.OK, result.output
-    assert result.output == "Added episodes/hamstrings/ (episode 4: Hamstrings).\n"
+    assert (
+        result.output == "Added episodes/hamstrings/ (episode 4: Hamstrings, ready for the next publish).\n"
+    )
     ep = _added(sample_show, "hamstrings", recording)
     assert (ep.title, ep.number, ep.draft) == ("Hamstrings", 4, False)
     assert ep.date == dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
     assert ep.audio == ep.dir / "audio.wav"
-    assert ep.notes == "We talk about **hamstrings**.\n\n## Links\n\n- https://example.com/"
+    assert ep.notes == "We talk about **hamstrings**.\n\n## Links\n\n- https://physio.example.org/"
 
 
 def test_add_takes_the_title_from_the_first_heading(
@@ -322,7 +337,7 @@ def test_add_refuses_bad_notes_and_leaves_nothing(sample_show: Path, recording: 
     result = _add(sample_show, recording, notes)
     assert result.exit_code == ExitCode.ERROR
     assert result.stderr.splitlines()[0] == (
-        "Error: episodes/typo/episode.md: 'sumary' is not a setting (did you mean 'summary'?)"
+        f"Error: {notes}: 'sumary' is not a setting (did you mean 'summary'?)"  # the file to fix
     )
     assert "Traceback" not in result.output
     assert tree(sample_show.parent) == before
@@ -453,7 +468,7 @@ def test_list_table(sample_show: Path) -> None:
 
 
 def test_list_json(sample_show: Path) -> None:
-    run("new", "Draft idea", "--show", sample_show, "--now", NOW)
+    run("new", "Draft idea", "--show", sample_show, "--date", NOW)
     result = run("list", "--show", sample_show, "--now", NOW, "--format", "json")
     assert result.exit_code == ExitCode.OK
     unmeasured = {"duration": None, "lufs": None, "lra": None, "true_peak": None}  # no build yet
@@ -551,7 +566,9 @@ def test_no_color_leaves_no_ansi_escapes(sample_show: Path) -> None:
     plain = run("check", "--show", sample_show, "--now", NOW, env={"NO_COLOR": "1"}, color=True, ok=False)
     assert plain.exit_code == ExitCode.ERROR
     assert "\x1b[" not in plain.output and "\x1b[" not in plain.stderr
-    assert plain.stderr.splitlines()[0] == "Error: show.yaml: host.photo: image file 'host.jpg' not found"
+    assert plain.stderr.splitlines()[0] == (
+        "Error: show.yaml: host.photo: image file 'host.jpg' not found (this folder has 'cover.jpg')"
+    )
     assert ANSI.sub("", coloured.stderr) == plain.stderr
 
 

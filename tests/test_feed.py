@@ -527,7 +527,21 @@ def test_notes_are_html_and_description_keeps_within_apples_limit(sample: Built)
     assert long_item.findtext("description").endswith(
         f'<p><a href="{sample.base}episodes/{FIRST}/">Full show notes</a></p>'
     )
-    assert "Prevention: what actually works</a></h2>" in long_item.findtext("content:encoded", namespaces=NS)
+    assert "<h2>Prevention: what actually works</h2>" in long_item.findtext("content:encoded", namespaces=NS)
+
+
+def test_feed_headings_are_clean_and_description_is_summary_sized(sample: Built) -> None:
+    """Issue 10 trap 14: no heading anchors in the feed; description is what apps list, content the notes."""
+    for item in sample.items():
+        description = item.findtext("description")
+        content = item.findtext("content:encoded", namespaces=NS)
+        for text in (description, content):
+            assert 'class="anchor"' not in text and "<h2 id=" not in text
+        assert description != content
+        assert description.startswith("<p>") and description.endswith("Full show notes</a></p>")
+        assert len(notes.plain_text(description)) <= notes.SUMMARY_CHARS + len("Full show notes") + 2
+        assert item.findtext("itunes:summary", namespaces=NS) in notes.plain_text(description)
+        assert "<h2>" in content
 
 
 def test_the_feed_renders_no_notes_it_reads_the_build_record(

@@ -548,7 +548,6 @@ def test_episode_has_either_audio_or_audio_url(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- round trip (needs part B)
 
 
-@pytest.mark.xfail(strict=True, reason="part B: build audio_url")
 @pytest.mark.parametrize("host", HOSTS)
 def test_round_trip_builds_offline_with_items_one_for_one(stub: Stub, tmp_path: Path, host: str) -> None:
     """Without downloads: same GUIDs, instants, titles, order, and the old enclosure byte for byte."""
@@ -569,7 +568,15 @@ def test_round_trip_builds_offline_with_items_one_for_one(stub: Stub, tmp_path: 
             (urljoin(url, x.href), x.get("length") or "0", x.type) for x in b.enclosures
         ]
     report = validate.validate(new, source="feed.xml", previous=stub.files[FEEDS[host]], now=now)
-    assert [f for f in report.findings if f.severity == "error"] == []
+    # The build adds no error: none from the cross-build checks, and no offline one the source feed does not
+    # already carry (an old host's `length="0"` is kept byte for byte until the media is downloaded).
+    inherited = {
+        (f.rule, f.message)
+        for f in validate.validate(stub.files[FEEDS[host]], source="old.xml", now=now).findings
+        if f.severity == "error"
+    }
+    added = [f for f in report.findings if f.severity == "error" and (f.rule, f.message) not in inherited]
+    assert added == []
 
 
 def test_frontmatter_dates_keep_their_offset(stub: Stub, tmp_path: Path) -> None:

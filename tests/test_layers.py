@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "ids": 0,  # namespace URIs and podcast:guid
     "rules": 0,  # pure content rules shared by check, build and audio (chapters)
     "images": 1,  # Pillow: image facts, artwork rules, placeholder art
+    "locate": 0,  # where the show.yaml is (no model: an unchanged publish stays light)
     "human": 0,  # sizes, durations, plurals for people
     "model": 1,
     "urls": 2,
@@ -35,10 +36,12 @@ LAYERS: dict[str, int] = {
     "feed_ext": 2,
     "artifacts": 2,
     "transcript": 2,
+    "placeholders": 2,  # what init/new write for the host to replace; check warns, publish refuses
     "audio": 3,
     "feed": 3,
     "site": 3,
     "storage": 3,
+    "notify": 3,
     "validate": 3,
     "transcribe": 3,
     "build": 4,
@@ -69,8 +72,7 @@ SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
 #: module ("audio": pipeline/audio.py, or pipeline/audio/__init__.py once it is a package), a module of a
 #: subpackage ("audio.cover"), or every module of a subpackage ("validate.*").
 CONFINED: dict[str, set[str]] = {
-    # "site" for image_size (to move)
-    "PIL": {"images", "site"},
+    "PIL": {"images"},
     "lxml": {"feed", "feed_ext", "validate.*", "importer"},  # importer reads foreign feeds
     "yaml": {"model", "scaffold", "importer"},  # scaffold and importer write show.yaml/episode.md
     "pydantic": {"model"},

@@ -599,7 +599,8 @@ def test_every_problem_in_show_yaml_at_once(sample_show: Path) -> None:
         [
             "show.yaml: owner.email: 'hello-at-example' is not an email address",
             "show.yaml: language: 'English' is not a language code (write e.g. en or en-US)",
-            "show.yaml: categories[1]: 'Medicine' is not a subcategory of 'Sports'",
+            "show.yaml: categories[1]: 'Medicine' is not a subcategory of 'Sports' "
+            "(did you mean 'Health & Fitness > Medicine'?)",
             "show.yaml: page_size: must be at least 1",
         ]
     )

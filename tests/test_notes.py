@@ -5,6 +5,7 @@ from __future__ import annotations
 import lxml.html
 import pytest
 
+from pipeline import notes
 from pipeline.notes import (
     PAGE_IDS,
     Heading,
@@ -295,3 +296,20 @@ def test_render_inline_unwraps_a_single_paragraph():
 
 def test_render_inline_keeps_several_paragraphs():
     assert render_inline("One.\n\nTwo.") == "<p>One.</p>\n<p>Two.</p>"
+
+
+def test_feed_html_has_the_headings_without_ids_or_anchors() -> None:
+    """Issue 10 trap 14: what the feed carries, made in the same render as the page's HTML."""
+    rendered = notes.render_notes("# Top\n\nText.\n\n## With a [link](https://a.example.org/)\n\nMore.\n")
+    assert rendered.feed_html == (
+        "<h2>Top</h2>\n<p>Text.</p>\n"
+        '<h3>With a <a rel="noopener" href="https://a.example.org/">link</a></h3>\n<p>More.</p>\n'
+    )
+    assert 'class="anchor"' in rendered.html and 'id="top-2"' in rendered.html  # "top" is a page id
+
+
+@pytest.mark.parametrize("title", ["In this episode", "In This Episode:", "in this episode!"])
+def test_a_heading_repeating_the_outline_title_is_not_in_the_outline(title: str) -> None:
+    rendered = notes.render_notes(f"## {title}\n\n## A\n\n## B\n")
+    assert [h.text for h in rendered.headings] == ["A", "B"]
+    assert "id=" in rendered.html.split("</h2>")[0]  # still a heading with its anchor in the notes

@@ -366,16 +366,20 @@ def test_cold_publish_puts_every_output_with_type_and_caching(target: Target) ->
     result = publish_cli(target.show)
     assert result.exit_code == ExitCode.OK, result.output
     outputs = built(target.show)
+    newest = build.build(target.show, now=NOW).public[0].audio  # checked anonymously before the feed
     total = sum(len(data_of(o)) for o in outputs.values())
     assert result.stdout == (
         f"Published 3 episodes to {target.description}: 3 new ({human.size(total)} "
         "uploaded), 0 unchanged, feed updated.\n"
     )
-    assert [line for line in result.stderr.splitlines() if not line.startswith(("Encoding", "Cutting"))] == [
-        "Uploading media: 18 files",  # 11 + 3 Opus alternates, a soundbite clip, 3 artwork sizes
+    building = ("Encoding", "Cutting", "Waveform", "Share card")
+    assert [line for line in result.stderr.splitlines() if not line.startswith(building)] == [
+        "Uploading media: 24 files",  # 11 + 3 peaks, 3 share cards, 3 Opus alternates, a clip, 3 artwork sizes
         "Checking 3 enclosures",
         "Uploading pages: 7 files",
         "Updating feed.xml",
+        f"Listeners can read {target.server.listener_url(target.bucket)}{newest.key} without credentials "
+        f"(HTTP 206, {newest.size} bytes, {newest.mime}).",
     ]
     target.assert_matches(outputs)
     assert {o.kind for o in outputs.values()} == set(Kind)
@@ -435,8 +439,8 @@ def test_republish_without_changes_uploads_nothing(target: Target) -> None:
     assert outcome["uploaded"] == [] and outcome["uploaded_bytes"] == 0
     assert outcome["feed_updated"] is False and outcome["already_present"] == 0
     assert (
-        outcome["unchanged"] == len(built(target.show)) == 26
-    )  # 19 + 3 Opus alternates, a clip, 3 cover sizes
+        outcome["unchanged"] == len(built(target.show)) == 32
+    )  # 19 + 3 peaks, 3 share cards, 3 Opus alternates, a clip, 3 cover sizes
     assert outcome["summary"] == f"Published 3 episodes to {target.description}: 3 unchanged, feed unchanged."
     assert target.state() == before  # same ETags and Last-Modified, the feed's included; no lock left
     target.assert_feed_valid()
@@ -449,13 +453,18 @@ def test_noop_publish_reads_the_manifest_once_and_writes_nothing(target: Target)
     calls = record_requests(store)
     outcome = publish.publish(result.show, result.outputs, result.public, store)
     assert outcome.uploads == ()
-    # A reachability probe (one key at most), "is a publish running?", and the manifest: nothing listed,
-    # nothing written, not even the lock.
-    assert [(op, key, p.get("MaxKeys")) for op, key, p in calls] == [
+    # A reachability probe (one key at most), "is a publish running?", the manifest, then the cheap target
+    # check (DESIGN §4.8): one HEAD each for the feed and the newest enclosures. Nothing listed, nothing
+    # written, not even the lock.
+    newest = sorted(result.public, key=lambda b: b.episode.date, reverse=True)[: publish.CHEAP_ENCLOSURES]
+    assert [(op, key, p.get("MaxKeys")) for op, key, p in calls[:3]] == [
         ("ListObjectsV2", "", 1),
         ("GetObject", LOCK_KEY, None),
         ("GetObject", MANIFEST_KEY, None),
     ]
+    assert sorted((op, key) for op, key, _ in calls[3:]) == sorted(
+        [("HeadObject", "feed.xml"), *(("HeadObject", b.audio.key) for b in newest)]
+    )
 
 
 def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) -> None:
@@ -485,6 +494,9 @@ def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) 
         "would_refuse",
         "new_episodes",
         "changed_episodes",
+        "pages_rewritten",  # issue 10: keys are only ever added
+        "damaged",
+        "verified",
     }
     outcome = publish_json(target.show)
     assert uploaded(outcome) == {f"episodes/{KNEES}/index.html", "feed.xml"}
@@ -493,7 +505,7 @@ def test_one_changed_episode_uploads_only_its_page_and_the_feed(target: Target) 
     assert outcome["summary"] == (
         f"Published 3 episodes to {target.description}: 2 files ("
         f"{outcome['uploaded_bytes'] / 1000:.1f} kB) uploaded, 1 changed, 2 unchanged, "
-        "feed updated."
+        "1 page rewritten, feed updated."
     )
     after = target.state()
     assert {k for k in after if after[k] != before[k]} == uploaded(outcome) | {MANIFEST_KEY}
@@ -508,15 +520,16 @@ def test_corrected_audio_gets_a_new_url_and_uploads_only_its_own_objects(target:
     old = built(target.show)
     replace_audio(target.show, RETURN)
     new = built(target.show)
-    # the MP3 and its Opus alternate are both made from the corrected source
-    assert sorted(k.rsplit(".", 1)[-1] for k in set(new) - set(old)) == ["mp3", "opus"]
-    (new_media,) = [k for k in set(new) - set(old) if k.endswith(".mp3")]
+    # the MP3, its waveform and its Opus alternate are all made from the corrected source
+    new_media = next(k for k in set(new) - set(old) if k.endswith(".mp3"))
+    new_peaks = new_media.rsplit("/", 1)[0] + "/peaks.json"  # the waveform lives beside the audio
+    new_opus = next(k for k in set(new) - set(old) if k.endswith(".opus"))
+    assert set(new) - set(old) == {new_media, new_peaks, new_opus}
     assert new_media.startswith(f"episodes/{RETURN}/") and new_media.endswith(f"/{RETURN}.mp3")
     # The enclosure URL is content-addressed: corrected audio gets a new URL (apps cache by URL) while the
     # GUID stays, so this is a change, not a refusal.
     outcome = publish_json(target.show)
-    new_opus = next(k for k in set(new) - set(old) if k.endswith(".opus"))
-    assert uploaded(outcome) == {new_media, new_opus, f"episodes/{RETURN}/index.html", "feed.xml"}
+    assert uploaded(outcome) == {new_media, new_peaks, new_opus, f"episodes/{RETURN}/index.html", "feed.xml"}
     assert (
         outcome["changed_episodes"] == [RETURN] and outcome["forced"] is False and outcome["refusals"] == []
     )
@@ -580,8 +593,8 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     line = error_line(crashed)
     assert line.startswith(f"Error: {target.description}: ")
     assert ("cannot reach " + server.endpoint_url in line) or ("failed mid-request" in line), line
-    # 24 episodes: an MP3 and an Opus alternate each
-    assert "Uploading media: 48 files" in crashed.stderr and "Updating feed.xml" not in crashed.stderr
+    # 24 episodes: each one's audio, its waveform peaks, its share card and its Opus alternate.
+    assert "Uploading media: 96 files" in crashed.stderr and "Updating feed.xml" not in crashed.stderr
 
     assert target.fetch("feed.xml") == live_feed  # listeners still get the previous feed, unchanged
     after_crash = target.objects()
@@ -928,20 +941,20 @@ def test_prune_deletes_stale_objects_and_keeps_old_media_for_one_more_publish(ta
         md.parent / "transcript.vtt"
     ).unlink()  # a transcript.vtt beside episode.md is used even without the field
     transcripts = [f"episodes/{KNEES}/transcript.srt", f"episodes/{KNEES}/transcript.vtt"]
+    # The old audio's waveform peaks are a page asset, not media apps download: no grace for them.
+    stale = sorted([*transcripts, old_media.rsplit("/", 1)[0] + "/peaks.json"])
 
     plan = publish_cli(target.show, "--dry-run", "--prune")
     assert plan.exit_code == ExitCode.OK, plan.output
-    assert [
-        line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  delete ")
-    ] == transcripts
+    assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  delete ")] == stale
     assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  keep (grace) ")] == [
         old_media
     ]
-    assert set(transcripts) | {old_media} <= set(target.objects())
+    assert set(stale) | {old_media} <= set(target.objects())
 
     first = publish_json(target.show, "--prune")
-    assert first["deleted"] == transcripts and first["kept_for_grace"] == [old_media]
-    assert not set(transcripts) & set(target.objects())
+    assert first["deleted"] == stale and first["kept_for_grace"] == [old_media]
+    assert not set(stale) & set(target.objects())
     assert old_media in target.objects()  # apps holding the previous feed can still download it
     assert target.fetch(old_media) == data_of(old[old_media])
     target.assert_feed_valid()

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from pipeline import build, check, feed, model, serve
+from pipeline import build, check, model, notes, serve
 from pipeline.cli import cli
 from pipeline.errors import ContentErrors, ExitCode, PipelineError
 
@@ -551,7 +551,10 @@ def test_urls_are_validated_at_load(tmp_path: Path, assets: Path, setting: str, 
 
 
 def test_the_feed_description_escapes_the_page_url() -> None:
-    html = feed._short_description("Fish & <chips>", 'https://x.example/"><script>alert(1)</script>')
+    rendered = notes.render_notes("Some notes.")
+    html = notes.feed_text(
+        rendered, "Fish & <chips>", 'https://x.example/"><script>alert(1)</script>'
+    ).description
     assert "<script>" not in html and '"><' not in html
     assert "&amp;" in html and 'href="https://x.example/&quot;&gt;&lt;script&gt;' in html
 

@@ -7,6 +7,7 @@ import hashlib
 import json
 import re
 import shutil
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,8 @@ import lxml.html
 import pytest
 
 from pipeline import build, site
-from pipeline.errors import ContentError
+from pipeline.cache import PagePacks
+from pipeline.errors import ContentError, ContentErrors
 from pipeline.manifest import Kind
 from pipeline.serve import Server
 from tests.conftest import NOW, copy_sample_show
@@ -149,6 +151,19 @@ def html(result: build.BuildResult, key: str) -> lxml.html.HtmlElement:
     return lxml.html.fromstring((result.out_dir / key).read_bytes())
 
 
+def render_site(show: Any, public: Any, *, cache_dir: Path | None = None, **inputs: Any) -> site.SiteRender:
+    """site.render_site with the page cache kept in cache_dir, driven as build.py drives it (site writes nothing)."""
+    packs = PagePacks(cache_dir) if cache_dir is not None else None
+    try:
+        result = site.render_site(show, public, cache=packs, **inputs)
+        if packs is not None:
+            packs.save()
+    finally:
+        if packs is not None:
+            packs.close()
+    return result
+
+
 def site_inputs(result: build.BuildResult) -> dict[str, Any]:
     """The arguments build.py gives site.render, recovered from a build's outputs."""
     keys: dict[Path, str] = {}
@@ -197,12 +212,14 @@ def test_episode_page_content_and_metadata(sample: build.BuildResult):
     assert doc.xpath("//link[@rel='canonical']/@href") == [page_url]
     assert doc.xpath("//link[@rel='alternate'][@type='application/rss+xml']/@href") == [BASE + "feed.xml"]
     assert (meta["og:type"], meta["og:title"], meta["og:url"]) == ("article", built.episode.title, page_url)
-    assert meta["og:image"] == built.image_url and meta["og:image:width"] == "1400"
+    # The episode's share card (tests/test_visuals.py draws and measures it), a large summary card.
+    assert built.share_card_url and built.share_card_url.startswith(f"{BASE}episodes/{KNEES}/")
+    assert meta["og:image"] == built.share_card_url and meta["og:image:width"] == "1200"
     assert (meta["og:audio"], meta["og:audio:type"]) == (built.audio.url, "audio/mpeg")
     assert (meta["twitter:card"], meta["twitter:title"], meta["twitter:image"]) == (
-        "summary",
+        "summary_large_image",
         built.episode.title,
-        built.image_url,
+        built.share_card_url,
     )
     data = json.loads(doc.xpath("//script[@type='application/ld+json']")[0].text)
     assert (data["@type"], data["name"], data["url"], data["episodeNumber"]) == (
@@ -319,10 +336,125 @@ def test_two_builds_give_byte_identical_pages(sample: build.BuildResult, cache: 
 
 def test_parallel_render_gives_the_same_pages(sample: build.BuildResult, tmp_path: Path):
     inputs = site_inputs(sample)
-    serial = site.render_site(sample.show, sample.public, workers=1, **inputs)
-    parallel = site.render_site(sample.show, sample.public, workers=2, cache_dir=tmp_path, **inputs)
+    serial = render_site(sample.show, sample.public, workers=1, **inputs)
+    parallel = render_site(sample.show, sample.public, workers=2, cache_dir=tmp_path, **inputs)
     assert [(o.key, o.data) for o in parallel.outputs] == [(o.key, o.data) for o in serial.outputs]
     assert parallel.rendered == serial.rendered and parallel.reused == ()
+
+
+def many(sample: build.BuildResult, n: int) -> tuple[Any, ...]:
+    """n published episodes made from the sample's (each its own slug, title and notes), newest first."""
+    out = []
+    for i in range(n):
+        b = sample.public[i % len(sample.public)]
+        ep = b.episode.model_copy(
+            update={
+                "slug": f"{b.episode.slug}-{i}",
+                "title": f"{b.episode.title} ({i})",
+                "notes": f"{b.episode.notes}\nPart {i}.\n",
+            }
+        )
+        out.append(dataclasses.replace(b, episode=ep))
+    return tuple(out)
+
+
+def test_pages_are_byte_identical_serial_and_parallel(sample: build.BuildResult, tmp_path: Path):
+    inputs = site_inputs(sample)
+    public = many(sample, 41)  # several chunks, index pages inside and across chunk boundaries
+    serial = render_site(sample.show, public, workers=1, **inputs)
+    fresh = [dataclasses.replace(b) for b in public]  # records whose notes nobody has rendered yet
+    for workers in (2, 3):
+        parallel = render_site(
+            sample.show, fresh, workers=workers, cache_dir=tmp_path / str(workers), **inputs
+        )
+        assert [(o.key, o.data) for o in parallel.outputs] == [(o.key, o.data) for o in serial.outputs]
+        assert parallel.rendered == serial.rendered and parallel.reused == ()
+    # The workers rendered the notes of their own share: the parent did not render every episode's.
+    assert sum("notes" in vars(b) for b in fresh) < len(fresh)
+    again = render_site(sample.show, public, workers=2, cache_dir=tmp_path / "2", **inputs)
+    assert again.rendered == () and [o.data for o in again.outputs] == [o.data for o in serial.outputs]
+
+    # With another thread running (as under `podcast serve`), workers are spawned, not forked: same bytes.
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, daemon=True)
+    thread.start()
+    try:
+        spawned = render_site(sample.show, public, workers=2, **inputs)
+    finally:
+        stop.set()
+        thread.join()
+    assert [(o.key, o.data) for o in spawned.outputs] == [(o.key, o.data) for o in serial.outputs]
+
+
+def test_the_page_cache_is_saved_only_by_its_caller(sample: build.BuildResult, tmp_path: Path):
+    inputs = site_inputs(sample)
+    packs = PagePacks(tmp_path)
+    site.render_site(sample.show, sample.public, cache=packs, **inputs)
+    assert list(tmp_path.iterdir()) == []  # site rendered, and wrote nothing
+    packs.save()
+    assert {p.name for p in tmp_path.iterdir()} == {"pages", "pages.txt", "cards.json"}
+    assert not list(tmp_path.rglob("*.tmp"))
+    assert render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).rendered == ()
+
+
+def test_a_new_record_field_value_re_renders_the_page(sample: build.BuildResult, tmp_path: Path):
+    """Page keys come from the whole build record, not a hand-kept list of its fields."""
+    inputs = site_inputs(sample)
+    render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
+    b = sample.public[1]
+    louder = dataclasses.replace(b, audio=dataclasses.replace(b.audio, sha256="0" * 64))
+    reused = dataclasses.replace(b, audio=dataclasses.replace(b.audio, reused=not b.audio.reused))
+    edited = render_site(
+        sample.show, (sample.public[0], louder, sample.public[2]), cache_dir=tmp_path, **inputs
+    )
+    assert f"episodes/{b.episode.slug}/index.html" in edited.rendered
+    render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
+    same = render_site(
+        sample.show, (sample.public[0], reused, sample.public[2]), cache_dir=tmp_path, **inputs
+    )
+    assert same.rendered == ()  # how the build went (audio reused or not) is not an input of the page
+
+
+def test_the_parse_cache_skips_unchanged_files_and_still_validates(
+    sample_show: Path, cache: Path, tmp_path: Path
+):
+    from pipeline import model
+    from pipeline.cache import ParseCache
+
+    cache_dir = copy_cache(cache, tmp_path / "c")
+    build.build(sample_show, now=NOW, out_dir=tmp_path / "out", cache_dir=cache_dir)
+    store = cache_dir / build.PARSE_CACHE
+    assert store.is_file()
+    _, plain = model.load(sample_show)
+
+    def load() -> tuple[ParseCache, tuple[model.Episode, ...]]:
+        parsed = ParseCache(store, model.parser_versions())
+        _, episodes = model.load(sample_show, parse_cache=parsed)
+        parsed.save()
+        return parsed, episodes
+
+    parsed, episodes = load()
+    assert (parsed.hits, parsed.misses) == (len(plain), 0)
+    assert episodes == plain  # a hit gives the very episodes a parse gives
+
+    notes = sample_show.parent / "episodes" / SHINS / "episode.md"
+    set_front_matter(notes, title="Shin splints are about load")
+    parsed, episodes = load()
+    assert (parsed.hits, parsed.misses) == (len(plain) - 1, 1)
+    assert {e.slug: e.title for e in episodes}[SHINS] == "Shin splints are about load"
+    assert load()[0].misses == 0  # the edit was kept
+
+    # Validation runs on a hit: the unchanged episode.md now names an audio file that is gone.
+    (sample_show.parent / "episodes" / KNEES / "audio.flac").unlink()
+    parsed = ParseCache(store, model.parser_versions())
+    with pytest.raises(ContentErrors) as caught:
+        model.load(sample_show, parse_cache=parsed)
+    assert parsed.misses == 0
+    assert any(KNEES in str(p) and "audio" in str(p) for p in caught.value.problems)
+
+    # Another parser version (or CACHE_VERSION) makes every entry a miss.
+    other = ParseCache(store, "pydantic==0")
+    assert other.get(notes, notes.stat()) is None
 
 
 # --------------------------------------------------------------------------- drafts, scheduled, hostile notes
@@ -454,7 +586,7 @@ def test_render_site_reports_what_it_rendered(sample: build.BuildResult, tmp_pat
     public = sample.public
 
     def render(episodes: tuple[Any, ...], **extra: Any) -> site.SiteRender:
-        return site.render_site(sample.show, episodes, cache_dir=tmp_path / "site", **{**inputs, **extra})
+        return render_site(sample.show, episodes, cache_dir=tmp_path / "site", **{**inputs, **extra})
 
     def edited(slug: str, **fields: Any) -> tuple[Any, ...]:
         return tuple(
@@ -499,18 +631,16 @@ def test_render_site_reports_what_it_rendered(sample: build.BuildResult, tmp_pat
 
 def test_a_damaged_cache_is_rebuilt_not_trusted(sample: build.BuildResult, tmp_path: Path):
     inputs = site_inputs(sample)
-    first = site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
+    first = render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
     for pack in (tmp_path / "pages").iterdir():
         pack.write_bytes(pack.read_bytes()[:100])  # truncated
-    again = site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
+    again = render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs)
     assert [o.data for o in again.outputs] == [o.data for o in first.outputs]
     (tmp_path / "pages.txt").write_text("v 1\nnot an entry\n")
-    assert site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
+    assert render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
     (tmp_path / "cards.json").write_text("{not json")
-    assert site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
-    assert len(site.render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused) == len(
-        PAGES
-    )
+    assert render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused == ()
+    assert len(render_site(sample.show, sample.public, cache_dir=tmp_path, **inputs).reused) == len(PAGES)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -757,9 +887,12 @@ def test_hostile_notes_are_inert_in_the_browser(page: Any, variant_served: Any, 
     # an in-page #t= link in the notes seeks the player instead
     page.locator("#notes a[href='#t=00:00:05']").click()
     page.wait_for_function("() => document.querySelector('audio').currentTime >= 5", timeout=10_000)
-    # the video is a privacy-friendly embed, and the only thing the page may load from elsewhere
+    # the video is a privacy-friendly embed behind a click-to-load poster: the only thing the page may
+    # load from elsewhere, and only once the poster is pressed
+    assert page.locator("#video iframe").count() == 0 and page.log.external_requests == []
+    page.locator("#video a.video-load").click()
     frame = page.locator("#video iframe")
-    assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ"
+    assert frame.get_attribute("src") == "https://www.youtube-nocookie.com/embed/dQw4w9WgXcQ?autoplay=1"
     assert frame.get_attribute("title") == "Video: Coming back after a running injury"
     assert page.log.problems() == []
     assert {urlsplit(u).hostname for u in page.log.external_requests} <= {"www.youtube-nocookie.com"}

@@ -10,6 +10,7 @@ One module per job, as mutagen keeps one per container:
 - `encoding`: delivery formats, `EncodeSettings`, `encode`, the recipe version
 - `chapters`: `ChapterMark` and the rules a chapter list follows
 - `tags`: `TagSpec` and writing ID3 (CHAP/CTOC chapters) and MP4 tags
+- `peaks`: the waveform of a delivered file (`Peaks`, `compute_peaks`), decoded at 8 kHz
 - `cover`: artwork as a JPEG for tags (Pillow)
 
 This module re-exports the public names; the rest of the pipeline imports only these.
@@ -31,21 +32,27 @@ from pipeline.audio.encoding import (
 )
 from pipeline.audio.files import file_digest
 from pipeline.audio.loudness import Loudness, measure_loudness
+from pipeline.audio.peaks import PEAKS_PIXELS, PEAKS_RATE, PEAKS_VERSION, Peaks, compute_peaks
 from pipeline.audio.probing import AudioInfo, probe
 from pipeline.audio.tags import TagSpec, write_tags
 from pipeline.images import cover_jpeg
 
 __all__ = [
     "OPUS_MIME",
+    "PEAKS_PIXELS",
+    "PEAKS_RATE",
+    "PEAKS_VERSION",
     "RECIPE_VERSION",
     "AudioInfo",
     "ChapterMark",
     "EncodeResult",
     "EncodeSettings",
     "Loudness",
+    "Peaks",
     "TagSpec",
     "check_chapters",
     "close_chapters",
+    "compute_peaks",
     "cover_jpeg",
     "cut_clip",
     "encode",

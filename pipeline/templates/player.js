@@ -147,6 +147,8 @@
     ]);
     audio.removeAttribute("controls");
     audio.insertAdjacentElement("afterend", this.root);
+    var wave = audio.closest(".player").querySelector(".waveform");  // the page's SVG goes behind the slider
+    if (wave) this.root.querySelector(".pl-bar").insertBefore(wave, b.seek);
     audio.closest(".player").classList.add("is-enhanced");
 
     var rate = parseFloat(load("speed"));
@@ -607,4 +609,27 @@
     if (link && window.fetch && window.DOMParser) cards.push({ el: card, title: link.textContent, url: link.getAttribute("href") });
   });
   if (cards.length) indexPage(cards);
+})();
+
+/* Click-to-load video (issue 10): the page loads nothing from the video's site until the listener presses
+ * play on the poster; then the embed replaces it and starts. Without JavaScript the poster is a link. */
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("[data-video-src]"), function (frame) {
+    var link = frame.querySelector("a.video-load");
+    if (!link) return;
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      var src = frame.getAttribute("data-video-src");
+      var iframe = document.createElement("iframe");
+      iframe.src = src + (src.indexOf("?") < 0 ? "?" : "&") + "autoplay=1";
+      iframe.title = frame.getAttribute("data-video-title") || "Video";
+      iframe.allow = "autoplay; encrypted-media; fullscreen; picture-in-picture";
+      iframe.referrerPolicy = "strict-origin-when-cross-origin";
+      iframe.setAttribute("allowfullscreen", "");
+      frame.replaceChildren(iframe);
+      frame.classList.remove("video-poster");
+      iframe.focus();
+    });
+  });
 })();

@@ -155,6 +155,7 @@ class Response:
     body: bytes = b""
     truncated: bool = False
     error: str | None = None
+    url: str = ""  # where the answer came from, after redirects (an analytics prefix's, say)
 
     def header(self, name: str) -> str:
         return self.headers.get(name.lower(), "")
@@ -201,11 +202,15 @@ def http_request(
             resp = _open(req, timeout, deadline)
         except urllib.error.HTTPError as err:
             with err:
-                return Response(err.code, {k.lower(): v for k, v in err.headers.items()})
+                return Response(
+                    err.code, {k.lower(): v for k, v in err.headers.items()}, url=err.geturl() or ""
+                )
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as err:
             return Response(error=_timed_out(deadline) or _describe_network_error(err))
         with resp:
-            out = Response(resp.status, {k.lower(): v for k, v in resp.headers.items()})
+            out = Response(
+                resp.status, {k.lower(): v for k, v in resp.headers.items()}, url=resp.geturl() or ""
+            )
             if method != "HEAD" and cap:
                 try:
                     out.body, out.truncated = _read_capped(resp, cap, deadline.at)

@@ -29,13 +29,13 @@ def _reachable(url: str, timeout: float) -> tuple[list[Problem], Response | None
     if head.error:
         return [("PC401", f"{url} cannot be fetched: {head.error}")], None, None
     if head.status in (401, 403, 407):
-        return [("PC401", f"{url} needs authentication (HTTP {head.status})")], None, None
+        return [("PC401", f"{url}{_landed(url, head)} needs authentication (HTTP {head.status})")], None, None
     problems: list[Problem] = []
     if head.status in (405, 501):
         problems.append(("PC402", f"{url} answers HEAD with HTTP {head.status}"))
         head = None
     elif head.status >= 400:
-        return [("PC401", f"{url} answers HTTP {head.status}")], None, None
+        return [("PC401", f"{url}{_landed(url, head)} answers HTTP {head.status}")], None, None
     rng = http_request(url, headers={"Range": "bytes=0-1"}, cap=64, timeout=timeout)
     if rng.error or rng.status >= 400:
         reason = rng.error or f"HTTP {rng.status}"
@@ -46,6 +46,11 @@ def _reachable(url: str, timeout: float) -> tuple[list[Problem], Response | None
     if rng.status != 206:
         problems.append(("PC403", f"{url} answers 'Range: bytes=0-1' with HTTP {rng.status}, not 206"))
     return problems, head, rng
+
+
+def _landed(url: str, resp: Response) -> str:
+    """ " (redirected to X)" when a redirect (an analytics prefix such as OP3 or Podtrac) led elsewhere."""
+    return f" (redirected to {resp.url})" if resp.url and resp.url != url else ""
 
 
 def _range_total(rng: Response | None) -> int | None:
