@@ -9,6 +9,7 @@ import base64
 import dataclasses
 import hashlib
 import io
+import json
 import re
 from pathlib import Path
 
@@ -247,3 +248,27 @@ def test_a_truncated_fragment_file_is_a_miss_not_a_broken_feed(
     broken = FeedFragments(tmp_path / "items.bin")
     out = feed.build_feed(built.show, built.public, artwork_url=built.artwork_url, fragments=broken)
     assert out == feed.build_feed(built.show, built.public, artwork_url=built.artwork_url)
+
+
+def test_manifest_episode_media_round_trips_and_old_manifests_load() -> None:
+    from pipeline.errors import StorageError
+    from pipeline.manifest import EpisodeEntry, Manifest
+
+    entry = {
+        "slug": "a",
+        "enclosure_url": "https://x/a.mp3",
+        "pub_date": "2024-05-01T09:00:00+00:00",
+        "title": "A",
+    }
+    old = json.dumps(
+        {"version": 1, "channel_guid": None, "feed_url": None, "episodes": {"g": entry}}
+    ).encode()
+    loaded = Manifest.from_json(old, "old")
+    assert loaded.episodes["g"].media == ()
+    assert b'"media"' not in loaded.to_json()  # an episode without other media writes what it always did
+    ep = EpisodeEntry(guid="g", **entry, media=("episodes/a/x/a.opus", "episodes/a/y/clip-1.mp3"))
+    again = Manifest.from_json(Manifest(1, None, None, episodes={"g": ep}).to_json(), "new")
+    assert again.episodes["g"] == ep
+    bad = json.dumps({"version": 1, "episodes": {"g": {**entry, "media": "a.opus"}}}).encode()
+    with pytest.raises(StorageError, match="media is not a list of keys"):
+        Manifest.from_json(bad, "bad")
