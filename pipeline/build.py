@@ -638,7 +638,9 @@ def build(
         if not feed_only:
             from pipeline import site
 
-            asset_urls = {artwork.data: artwork.key}
+            asset_urls: dict[Path, str] = {}
+            if isinstance(artwork.data, Path):
+                asset_urls[artwork.data] = artwork.key
             for path in (show.host.photo if show.host else None, show.theme.logo):
                 if path is not None and path not in asset_urls:
                     out = _named_asset(show, None, path, stat)
@@ -758,6 +760,7 @@ def _feed_outputs(
     fragments.save()
     if len(outputs) == 1 and isinstance(outputs[0].data, bytes):
         o = outputs[0]
+        body: bytes = outputs[0].data
         try:
             for old in folder.glob("*.feed"):
                 old.unlink()
@@ -766,7 +769,7 @@ def _feed_outputs(
         head = json.dumps(
             {"key": o.key, "kind": o.kind.name, "content_type": o.content_type, "immutable": o.immutable}
         ).encode()
-        write_atomic(cached, head + b"\n" + o.data)
+        write_atomic(cached, head + b"\n" + body)
     return outputs
 
 
@@ -849,9 +852,8 @@ def _visuals(
         pkey = cache_key("peaks", a.sha256, audio.PEAKS_VERSION, audio.PEAKS_RATE, audio.PEAKS_PIXELS)
         path = peaks_cache.get(pkey)
         peaks = audio.Peaks.from_json(path.read_bytes()) if path is not None else None
-        if (
-            peaks is None and a.path.is_file()
-        ):  # no local file (an enclosure kept at its old host): no waveform
+        # no local file (an enclosure kept at its old host): no waveform
+        if peaks is None and a.path is not None and a.path.is_file():
             reporter.step(f"Waveform {ep.slug}")
             try:
                 peaks = audio.compute_peaks(a.path, a.duration)

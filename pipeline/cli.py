@@ -116,7 +116,7 @@ class ClickReporter:
 class _Failure(click.ClickException):
     def __init__(self, lines: list[str], code: int) -> None:
         super().__init__("\n".join(lines))
-        self.exit_code = code
+        self.exit_code = code  # type: ignore[misc]  # click declares it a class variable; one per failure here
         self.lines = lines
 
     def show(self, file: Any = None) -> None:
@@ -592,7 +592,7 @@ def list_command(show_path: Path, now: dt.datetime, fmt: str, out_dir: Path | No
 
     show, episodes = model.load(show_path)
     measured = build.read_build_info(out_dir or show.root / build.BUILD_DIR)
-    rows = []
+    rows: list[dict[str, Any]] = []
     for ep in sorted(episodes, key=lambda e: (e.date, e.slug), reverse=True):
         rec = measured.get(ep.slug)
         loud = rec.loudness if rec else None

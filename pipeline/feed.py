@@ -81,7 +81,7 @@ def _document(
     else:
         # Nothing published yet, so there is no content date. feedgen starts lastBuildDate at the clock and
         # `lastBuildDate(None)` only reads it back; clearing its field is the one way to leave the tag out.
-        fg._FeedGenerator__rss_lastBuildDate = None  # type: ignore[attr-defined]
+        fg._FeedGenerator__rss_lastBuildDate = None
     fg.image(url=artwork_url, title=show.title, link=show.url)
 
     it = fg.podcast

@@ -569,7 +569,7 @@ class PscEntry(BaseEntryExtension):
 # --- RFC 5005 feed history -------------------------------------------------------------------------------------
 
 
-class FeedHistory(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
+class FeedHistory(BaseExtension):
     """RFC 5005 paging: `<atom:link rel="prev-archive" …>` links and `<fh:archive/>` (feedgen's RSS writes
     only the self link). With no links and no archive flag it writes nothing, not even the namespace.
     """
@@ -593,7 +593,7 @@ class FeedHistory(BaseExtension):  # type: ignore[misc]  # feedgen is untyped
         return rss
 
 
-class FeedHistoryEntry(BaseEntryExtension):  # type: ignore[misc]
+class FeedHistoryEntry(BaseEntryExtension):
     """Nothing per item: RFC 5005 is channel-level only (feedgen wants an entry class for every extension)."""
 
     def extend_rss(self, item: etree._Element) -> etree._Element:

@@ -182,8 +182,9 @@ def _keys(entry: Mapping[str, Any], name: str, source: str, where: str) -> tuple
 
 
 def _field(entry: Mapping[str, Any], name: str, kind: type, source: str, where: str) -> Any:
-    value = entry.get(name)
-    if type(value) is not kind or (kind is int and value < 0):
+    value: Any = entry.get(name)
+    right_type = type(value) is kind  # computed apart: a type() test would narrow `value` to object
+    if not right_type or (kind is int and value < 0):
         raise _corrupt(source, f"{name} is missing or not a {kind.__name__}", where)
     if name == "sha256" and (len(value) != 64 or value.strip("0123456789abcdef")):
         raise _corrupt(source, "sha256 is not a hex digest", where)

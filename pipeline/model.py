@@ -31,13 +31,11 @@ from pipeline import categories as cats
 from pipeline import ids, images, rules
 from pipeline.errors import ContentError, ContentErrors, PipelineError
 from pipeline.ids import KNOWN_LICENSES, SERVICE_SLUGS
-from pipeline.locate import (  # noqa: F401 - re-exported
-    SHOW_FILE,
-    date_without_time_hint,
-    enclosing_show,
-    find_show,
-    parse_datetime,
-)
+from pipeline.locate import SHOW_FILE as SHOW_FILE
+from pipeline.locate import date_without_time_hint as date_without_time_hint
+from pipeline.locate import enclosing_show as enclosing_show
+from pipeline.locate import find_show as find_show
+from pipeline.locate import parse_datetime as parse_datetime
 from pipeline.safeio import read_capped
 
 EPISODES_DIR = "episodes"

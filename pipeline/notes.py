@@ -304,9 +304,10 @@ def _task_checkbox(m: re.Match[str]) -> str:
 
 
 def _markdown_to_html(markdown: str) -> str:
-    return cmarkgfm.markdown_to_html_with_extensions(
+    html: str = cmarkgfm.markdown_to_html_with_extensions(
         markdown, options=_CMARK_OPTIONS, extensions=_CMARK_EXTENSIONS
     )
+    return html
 
 
 def _anchor_headings(markup: str) -> tuple[str, tuple[Heading, ...]]:

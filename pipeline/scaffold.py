@@ -362,10 +362,10 @@ def add_episode(
         fields["draft"] = True
     else:
         fields.pop("draft", None)
-    ordered = {k: fields[k] for k in ("title", "date", "number", "audio") if k in fields}
+    ordered: dict[str, object] = {k: fields[k] for k in ("title", "date", "number", "audio") if k in fields}
     ordered.update({k: v for k, v in fields.items() if k not in ordered})
-    if isinstance(ordered.get("date"), dt.datetime):
-        ordered["date"] = _date_text(ordered["date"])  # type: ignore[arg-type]
+    if isinstance(stamp := ordered.get("date"), dt.datetime):
+        ordered["date"] = _date_text(stamp)
     _, folder = _episode_folder(show, str(final_title))
     folder.mkdir(parents=True)
     try:

@@ -1108,7 +1108,8 @@ class S3Storage(_BaseStorage):
         full = self._full(key)
 
         def fetch() -> bytes:
-            return client.get_object(Bucket=self.bucket, Key=full)["Body"].read()
+            body: bytes = client.get_object(Bucket=self.bucket, Key=full)["Body"].read()
+            return body
 
         data, _code = self._call("read", key, fetch, expect=_MISSING)
         return data
@@ -1199,7 +1200,7 @@ class S3Storage(_BaseStorage):
             response, _ = self._call(
                 "delete",
                 batch[0][len(self.prefix) :],
-                lambda request=request: client.delete_objects(Bucket=self.bucket, Delete=request),
+                functools.partial(client.delete_objects, Bucket=self.bucket, Delete=request),
             )
             errors = (response or {}).get("Errors") or []
             if errors:
@@ -1221,7 +1222,7 @@ class S3Storage(_BaseStorage):
         params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix + prefix}
         while True:
             response, _ = self._call(
-                "list", prefix or None, lambda p=dict(params): client.list_objects_v2(**p)
+                "list", prefix or None, functools.partial(client.list_objects_v2, **dict(params))
             )
             assert response is not None
             for entry in response.get("Contents", []):
@@ -1427,7 +1428,7 @@ def _resolve_endpoint_once_per_bucket(client: Any) -> None:
         return
 
     def without_key(*args: Any, **kwargs: Any) -> dict[str, Any]:
-        params = provider_params(*args, **kwargs)
+        params: dict[str, Any] = provider_params(*args, **kwargs)
         if isinstance(params, dict):
             params.pop("Key", None)
         return params

@@ -369,8 +369,9 @@ def test_pages_are_byte_identical_serial_and_parallel(sample: build.BuildResult,
         )
         assert [(o.key, o.data) for o in parallel.outputs] == [(o.key, o.data) for o in serial.outputs]
         assert parallel.rendered == serial.rendered and parallel.reused == ()
-    # The workers rendered the notes of their own share: the parent did not render every episode's.
-    assert sum("notes" in vars(b) for b in fresh) < len(fresh)
+    # Which process renders which notes is scheduling, not a property: chunks come off a shared counter, and
+    # on a busy machine the parent can take every chunk before a forked worker starts (seen under xdist).
+    # The bytes above are the property; the work sharing is measured in benchmarks/bench_site.py.
     again = render_site(sample.show, public, workers=2, cache_dir=tmp_path / "2", **inputs)
     assert again.rendered == () and [o.data for o in again.outputs] == [o.data for o in serial.outputs]
 

@@ -632,8 +632,11 @@ class Checker:
             self.add("PC312", "the item has no guid", where, line)
         elif guid in guids:
             self.add(
-                "PC313", f"guid '{_clip(guid)}' is also used by {guids[guid]}", where, guid_el.sourceline
-            )  # type: ignore[union-attr]
+                "PC313",
+                f"guid '{_clip(guid)}' is also used by {guids[guid]}",
+                where,
+                guid_el.sourceline if guid_el is not None else line,
+            )
         else:
             guids[guid] = f"item {index}"
 

@@ -339,7 +339,7 @@ def _number(text: str | None) -> float | None:
 
 
 def _positive_int(text: str | None) -> bool:
-    return bool(text) and text.strip().isdigit() and int(text) > 0  # type: ignore[union-attr]
+    return text is not None and text.strip().isdigit() and int(text) > 0
 
 
 def _over_notes_limit(text: str) -> bool:
