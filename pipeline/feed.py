@@ -103,7 +103,7 @@ def _document(
     p20.funding = [feed_ext.Funding(url=f.url, text=f.text) for f in show.funding]
     p20.persons = [_person(p) for p in show.persons]
     _podcast20_channel(p20, show, () if archive else public)
-    p20.images = [feed_ext.ImageSize(url=i.url, width=i.width) for i in images]
+    p20.images = _image_sizes(images)
     fg.history.links, fg.history.archive = list(history), archive
     p20.hubs, p20.podping = list(show.notify.websub), show.notify.podping
 
@@ -127,6 +127,14 @@ _ITEM_START = b"\n    <item>"
 _CHANNEL_END = b"  </channel>\n"
 #: What an item's bytes depend on besides its inputs: this code's version and feedgen's.
 _FRAGMENT_CODE = f"{GENERATOR}; feedgen {importlib.metadata.version('feedgen')}"
+
+
+def _image_sizes(images: Sequence[BuiltImage]) -> list[feed_ext.ImageSize]:
+    """podcast:images entries, or none when the sizes are not served over https (Podcasting 2.0 requires it
+    of every URL in a podcast: tag, so a site at an http address, e.g. an imported show, goes without)."""
+    if not all(i.url.startswith("https://") for i in images):
+        return []
+    return [feed_ext.ImageSize(url=i.url, width=i.width) for i in images]
 
 
 def item_key(show: model.Show, built: BuiltEpisode) -> str:
@@ -402,7 +410,7 @@ def _podcast20_item(p20: feed_ext.Podcast20Entry, built: BuiltEpisode) -> None:
     p20.license = _license(ep.license)
     p20.locations = _location(ep.location)
     p20.social_interacts = _social(ep.social_interact)
-    p20.images = [feed_ext.ImageSize(url=i.url, width=i.width) for i in built.images]
+    p20.images = _image_sizes(built.images)
     p20.alternate_enclosures = [
         feed_ext.AlternateEnclosure(
             type=a.mime,

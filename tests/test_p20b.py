@@ -272,3 +272,17 @@ def test_manifest_episode_media_round_trips_and_old_manifests_load() -> None:
     bad = json.dumps({"version": 1, "episodes": {"g": {**entry, "media": "a.opus"}}}).encode()
     with pytest.raises(StorageError, match="media is not a list of keys"):
         Manifest.from_json(bad, "bad")
+
+
+def test_podcast_images_only_over_https(tmp_path: Path) -> None:
+    from pipeline import feed
+    from pipeline.artifacts import BuiltImage
+
+    def sizes(base: str) -> list[BuiltImage]:
+        return [BuiltImage(tmp_path / f"{w}.jpg", f"a/{w}.jpg", f"{base}/a/{w}.jpg", w) for w in (600, 300)]
+
+    assert [(i.url, i.width) for i in feed._image_sizes(sizes("https://x.example"))] == [
+        ("https://x.example/a/600.jpg", 600),
+        ("https://x.example/a/300.jpg", 300),
+    ]
+    assert feed._image_sizes(sizes("http://x.example")) == []  # the validator's PC112: http in a podcast: tag
