@@ -78,6 +78,48 @@ class BuiltAudio:
 
 
 @dataclass(frozen=True)
+class BuiltAlternate:
+    """One alternate encoding of an episode (podcast:alternateEnclosure, a <source> on the page)."""
+
+    path: Path
+    key: str
+    url: str
+    size: int  # exact bytes
+    mime: str  # "audio/ogg", "audio/mp4", "audio/flac", "audio/mpeg"
+    codecs: str  # RFC 6381: "opus", "mp4a.40.2", "flac", "mp3"
+    bitrate: int  # bits per second (average)
+    duration: float
+    sha256: str  # hex digest of the exact bytes
+    integrity: str  # SRI: "sha256-" + base64 of the digest
+    title: str | None
+    default: bool
+
+
+@dataclass(frozen=True)
+class BuiltClip:
+    """One soundbite's clip file, cut from the delivered audio."""
+
+    path: Path
+    key: str
+    url: str
+    size: int
+    mime: str
+    start: float  # seconds into the episode
+    duration: float  # seconds, as probed from the clip
+    title: str
+
+
+@dataclass(frozen=True)
+class BuiltImage:
+    """One size of an artwork (podcast:images srcset)."""
+
+    path: Path
+    key: str
+    url: str
+    width: int
+
+
+@dataclass(frozen=True)
 class Transcript:
     url: str
     mime: str  # "text/vtt", "application/x-subrip"
@@ -96,6 +138,9 @@ class BuiltEpisode:
     chapters_url: str | None
     transcripts: tuple[Transcript, ...]
     chapter_images: tuple[tuple[Path, str], ...] = ()  # chapter image file -> its URL
+    alternates: tuple[BuiltAlternate, ...] = ()  # in show.yaml's order
+    clips: tuple[BuiltClip, ...] = ()  # one per soundbite, in front matter's order
+    images: tuple[BuiltImage, ...] = ()  # the item artwork's sizes, largest first
     peaks: tuple[float, ...] | None = None  # waveform bar heights, 0 to 1 (the loudest is 1)
     share_card_url: str | None = None  # the 1200x630 Open Graph image
     rendered: Notes | None = field(

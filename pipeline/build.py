@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pipeline import __version__, audio, images, model, notes, rules, transcript, urls
-from pipeline.artifacts import BuiltAudio, BuiltEpisode, EpisodeRecord, Loudness, Transcript
+from pipeline import __version__, alternates, audio, images, model, notes, rules, transcript, urls
+from pipeline.artifacts import BuiltAudio, BuiltEpisode, BuiltImage, EpisodeRecord, Loudness, Transcript
 from pipeline.cache import (
     CACHE_VERSION,
     EncodedEntry,
+    FeedFragments,
     FileCache,
     MediaCache,
     PagePacks,
@@ -64,6 +65,7 @@ class BuildResult:
     reused: int
     written: int
     removed: int
+    artwork_sizes: tuple[BuiltImage, ...] = ()  # the show artwork's sizes (podcast:images on the channel)
     remote_hits: int = 0  # encoded or tagged files fetched from the remote cache
     uploaded: int = 0  # new results put into the remote cache
 
@@ -626,8 +628,13 @@ def build(
         built, outputs = _gather(show, episodes, now, audio_built, artwork_url, stat, rendered)
         built = _visuals(show, built, outputs, cache_dir, stat, reporter, feed_only)
         outputs.append(artwork)
+        # Alternates, soundbite clips and artwork sizes: one step after the audio stage (pipeline/alternates.py).
+        built, derived, art_sizes = alternates.attach(
+            show, built, cache_dir, stat, tools=stage.tools, tag_spec=tag_spec, reporter=reporter
+        )
+        outputs.extend(derived)
         public = tuple(built)
-        outputs.extend(_feed_outputs(show, public, artwork_url, cache_dir))
+        outputs.extend(_feed_outputs(show, public, artwork_url, cache_dir, art_sizes))
         if not feed_only:
             from pipeline import site
 
@@ -684,6 +691,7 @@ def build(
         stage.reused,
         written,
         removed,
+        artwork_sizes=tuple(art_sizes),
         remote_hits=stage.remote_hits,
         uploaded=stage.media.uploaded,
     )
@@ -721,27 +729,35 @@ def _feed_code() -> str:
     return cache_key("feed-code", __version__, CACHE_VERSION, versions)
 
 
-def _feed_key(show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str) -> str:
-    """The key of everything feed.render reads: the show and each public episode's whole typed record
-    (cache.plain dumps every field, so a new one is in the key without anybody listing it)."""
-    return cache_key("feed", _feed_code(), artwork_url, show, list(public))
+def _feed_key(
+    show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str, art_sizes: Sequence[BuiltImage] = ()
+) -> str:
+    """The key of everything feed.render reads: the show, the show artwork's sizes and each public episode's
+    whole typed record (cache.plain dumps every field, so a new one is in the key without anybody listing it)."""
+    return cache_key("feed", _feed_code(), artwork_url, show, list(art_sizes), list(public))
 
 
 def _feed_outputs(
-    show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str, cache_dir: Path
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    artwork_url: str,
+    cache_dir: Path,
+    art_sizes: Sequence[BuiltImage] = (),
 ) -> list[Output]:
     """feed.render, or its last result when none of its inputs changed (rendering 1,000 notes costs ~0.5 s)."""
     from pipeline import feed
 
     folder = cache_dir / FEED_CACHE
-    cached = folder / f"{_feed_key(show, public, artwork_url)}.feed"
+    cached = folder / f"{_feed_key(show, public, artwork_url, art_sizes)}.feed"
     try:
         head, _, data = cached.read_bytes().partition(b"\n")
         meta = json.loads(head)
         return [Output(meta["key"], data, Kind[meta["kind"]], meta["content_type"], meta["immutable"])]
     except (OSError, ValueError, KeyError, TypeError):  # a truncated or wrong-shaped entry is a miss
         pass
-    outputs = feed.render(show, public, artwork_url=artwork_url)
+    fragments = FeedFragments(folder / "items.bin")  # unchanged items are reused, not rendered again
+    outputs = feed.render(show, public, artwork_url=artwork_url, images=art_sizes, fragments=fragments)
+    fragments.save()
     if len(outputs) == 1 and isinstance(outputs[0].data, bytes):
         o = outputs[0]
         body: bytes = outputs[0].data

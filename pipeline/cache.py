@@ -10,7 +10,7 @@ import json
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -631,3 +631,90 @@ class FileCache:
         path = self.path(key)
         write_atomic(path, data)
         return path
+
+
+# --------------------------------------------------------------------------- derived media, feed fragments
+
+
+class DerivedMedia:
+    """Derived media files (alternate encodes, soundbite clips) filed by key, each with a JSON record beside it.
+
+    A file counts as cached only when both it and its record exist; a record that cannot be read is a miss.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, kind: str, digest: str, ext: str) -> Path:
+        return self.folder / kind / f"{digest}.{ext}"
+
+    def get(self, kind: str, digest: str, ext: str) -> tuple[Path, dict[str, object]] | None:
+        """(file, its record) when both are there, else None."""
+        file = self.path(kind, digest, ext)
+        try:
+            record = json.loads(file.with_suffix(".json").read_text())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(record, dict) or not file.is_file():
+            return None
+        return file, record
+
+    def put(self, kind: str, digest: str, ext: str, record: Mapping[str, object]) -> None:
+        """Record the file already written at path(kind, digest, ext)."""
+        meta = self.path(kind, digest, ext).with_suffix(".json")
+        write_atomic(meta, json.dumps(record, sort_keys=True).encode())
+
+
+class FeedFragments:
+    """Serialised feed items by a key of their typed inputs, so a feed whose items did not change reuses them.
+
+    The feed module asks `get`/`put` and stays pure (it is handed this object); `load` and `save` are the only
+    I/O, one file of `<key> <length>\\n<bytes>` records. Entries not used by the last render are dropped on save.
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.path = path
+        self.entries: dict[str, bytes] = {}
+        self._used: set[str] = set()
+        self.hits = self.misses = 0
+        if path is not None:
+            self.load()
+
+    def load(self) -> None:
+        assert self.path is not None
+        try:
+            data = self.path.read_bytes()
+        except OSError:
+            return
+        pos, entries = 0, {}
+        try:
+            while pos < len(data):
+                nl = data.index(b"\n", pos)
+                k, n = data[pos:nl].split(b" ")
+                end = nl + 1 + int(n)
+                if end > len(data):
+                    return  # a truncated file is a miss, never a half item
+                entries[k.decode()] = data[nl + 1 : end]
+                pos = end
+        except ValueError:
+            return
+        self.entries = entries
+
+    def get(self, digest: str) -> bytes | None:
+        found = self.entries.get(digest)
+        if found is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+            self._used.add(digest)
+        return found
+
+    def put(self, digest: str, fragment: bytes) -> None:
+        self.entries[digest] = fragment
+        self._used.add(digest)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        keep = {k: v for k, v in self.entries.items() if k in self._used}
+        write_atomic(self.path, b"".join(f"{k} {len(v)}\n".encode() + v for k, v in keep.items()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import re
 from collections.abc import Sequence
 from email.utils import format_datetime
@@ -11,7 +12,8 @@ from feedgen.feed import FeedGenerator
 from lxml.etree import CDATA
 
 from pipeline import __version__, feed_ext, model, notes, urls
-from pipeline.artifacts import BuiltEpisode
+from pipeline.artifacts import BuiltEpisode, BuiltImage
+from pipeline.cache import FeedFragments
 from pipeline.errors import FeedError
 from pipeline.manifest import Kind, Output
 
@@ -31,9 +33,20 @@ def item_description(built: BuiltEpisode) -> tuple[str, str]:
     return built.feed_text.description, built.feed_text.content
 
 
-def build_feed(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> bytes:
-    """The feed document. `public` is newest first; the same input gives the same bytes."""
-    return _document(show, public, artwork_url=artwork_url)
+def build_feed(
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    artwork_url: str,
+    images: Sequence[BuiltImage] = (),
+    fragments: FeedFragments | None = None,
+) -> bytes:
+    """The feed document. `public` is newest first; the same input gives the same bytes.
+
+    `images` are the show artwork's sizes (podcast:images); itunes:image stays the artwork itself. With
+    `fragments` (cache.FeedFragments), items whose inputs did not change are reused, not rendered again.
+    """
+    return _document(show, public, artwork_url=artwork_url, images=images, fragments=fragments)
 
 
 def _document(
@@ -44,6 +57,8 @@ def _document(
     self_url: str | None = None,
     history: Sequence[tuple[str, str]] = (),
     archive: bool = False,
+    images: Sequence[BuiltImage] = (),
+    fragments: FeedFragments | None = None,
 ) -> bytes:
     """One RSS document: feed.xml, or (with `archive`) an RFC 5005 archive page holding older items."""
     fg = FeedGenerator()
@@ -88,16 +103,114 @@ def _document(
     p20.funding = [feed_ext.Funding(url=f.url, text=f.text) for f in show.funding]
     p20.persons = [_person(p) for p in show.persons]
     _podcast20_channel(p20, show, () if archive else public)
+    p20.images = _image_sizes(images)
     fg.history.links, fg.history.archive = list(history), archive
     p20.hubs, p20.podping = list(show.notify.websub), show.notify.podping
 
+    if fragments is not None:
+        return _with_fragments(fg, show, public, fragments)
     for built in public:
         _add_item(fg, show, built)
+    return _serialise(fg, show, public)
+
+
+def _serialise(fg: FeedGenerator, show: model.Show, public: Sequence[BuiltEpisode]) -> bytes:
     try:
         data: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
-        return data
     except ValueError as err:  # lxml refuses text XML cannot carry; say where it is, not a traceback
         raise _unwritable(show, public, err) from None
+    return data
+
+
+#: Where items start in the pretty-printed document (feedgen writes them last in the channel, indented 4).
+_ITEM_START = b"\n    <item>"
+_CHANNEL_END = b"  </channel>\n"
+#: What an item's bytes depend on besides its inputs: this code's version and feedgen's.
+_FRAGMENT_CODE = f"{GENERATOR}; feedgen {importlib.metadata.version('feedgen')}"
+
+
+def _image_sizes(images: Sequence[BuiltImage]) -> list[feed_ext.ImageSize]:
+    """podcast:images entries, or none when the sizes are not served over https (Podcasting 2.0 requires it
+    of every URL in a podcast: tag, so a site at an http address, e.g. an imported show, goes without)."""
+    if not all(i.url.startswith("https://") for i in images):
+        return []
+    return [feed_ext.ImageSize(url=i.url, width=i.width) for i in images]
+
+
+def item_key(show: model.Show, built: BuiltEpisode) -> str:
+    """A digest of everything one <item> is made from: the episode, what the build made of it, two show facts.
+
+    Plain tuples of primitives only (a dataclass repr costs several times more, on 10,000 items per build).
+    """
+    ep, a = built.episode, built.audio
+    h = hashlib.sha256(_FRAGMENT_CODE.encode())
+    h.update(ep.__pydantic_serializer__.to_json(ep))
+    parts: tuple[object, ...] = (
+        show.explicit,
+        show.language,
+        built.guid,
+        built.page_url,
+        a.url,
+        a.size,
+        a.mime,
+        a.duration,
+        built.image_url,
+        built.chapters_url,
+        tuple((t.url, t.mime, t.fmt) for t in built.transcripts),
+    )
+    if built.chapter_images:
+        parts += ("chapter images", tuple((str(p), u) for p, u in built.chapter_images))
+    if built.alternates:
+        parts += tuple(
+            (x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default)
+            for x in built.alternates
+        )
+    if built.images:
+        parts += ("images", tuple((i.url, i.width) for i in built.images))
+    h.update(repr(parts).encode())
+    return h.hexdigest()
+
+
+def _items_alone(show: model.Show, items: Sequence[BuiltEpisode]) -> list[bytes]:
+    """The serialised <item>s of `items`, each as it appears in a whole feed (same namespaces, indentation)."""
+    fg = FeedGenerator()
+    feed_ext.install(fg)
+    fg.title(show.title)
+    fg.link(href=show.url, rel="alternate")
+    fg.description(show.title)
+    fg._FeedGenerator__rss_lastBuildDate = None
+    for built in items:
+        _add_item(fg, show, built)
+    data = _serialise(fg, show, items)
+    first = data.find(_ITEM_START)
+    end = data.rindex(_CHANNEL_END)
+    if first < 0 or data.count(_ITEM_START) != len(items):
+        return []  # an item's text holds the marker itself: the caller renders the whole feed instead
+    starts = [first]
+    while len(starts) < len(items):
+        starts.append(data.index(_ITEM_START, starts[-1] + 1))
+    return [data[a + 1 : b + 1] for a, b in zip(starts, [*starts[1:], end - 1], strict=True)]
+
+
+def _with_fragments(
+    fg: FeedGenerator, show: model.Show, public: Sequence[BuiltEpisode], fragments: FeedFragments
+) -> bytes:
+    """The same bytes as a whole render, with unchanged items taken from `fragments` (only new ones rendered)."""
+    keys = [item_key(show, b) for b in public]
+    found = [fragments.get(k) for k in keys]
+    missing = [i for i, f in enumerate(found) if f is None]
+    if missing:
+        made = _items_alone(show, [public[i] for i in missing])
+        if len(made) != len(missing):
+            for built in public:
+                _add_item(fg, show, built)
+            return _serialise(fg, show, public)
+        for i, frag in zip(missing, made, strict=True):
+            fragments.put(keys[i], frag)
+            found[i] = frag
+    channel = _serialise(fg, show, public)
+    cut = channel.rindex(_CHANNEL_END)
+    return b"".join([channel[:cut], *(f for f in found if f is not None), channel[cut:]])
 
 
 #: Characters no XML 1.0 document may contain (C0 controls other than tab, newline and carriage return).
@@ -297,6 +410,20 @@ def _podcast20_item(p20: feed_ext.Podcast20Entry, built: BuiltEpisode) -> None:
     p20.license = _license(ep.license)
     p20.locations = _location(ep.location)
     p20.social_interacts = _social(ep.social_interact)
+    p20.images = _image_sizes(built.images)
+    p20.alternate_enclosures = [
+        feed_ext.AlternateEnclosure(
+            type=a.mime,
+            length=a.size,
+            sources=(feed_ext.AlternateSource(uri=a.url, content_type=a.mime),),
+            bitrate=a.bitrate,
+            codecs=a.codecs,
+            title=a.title,
+            default=a.default,
+            integrity=a.integrity,
+        )
+        for a in built.alternates
+    ]
 
 
 # --------------------------------------------------------------------------- RFC 5005 archives
@@ -320,7 +447,13 @@ def archive_pages(
 
 
 def _archives(
-    show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str, size: int
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    artwork_url: str,
+    size: int,
+    images: Sequence[BuiltImage] = (),
+    fragments: FeedFragments | None = None,
 ) -> list[Output]:
     pages, current = archive_pages(public, size)
     outputs: list[Output] = []
@@ -331,7 +464,13 @@ def _archives(
         if prev:
             links.append(("prev-archive", prev))
         draft = _document(
-            show, page, artwork_url=artwork_url, self_url=placeholder, history=links, archive=True
+            show,
+            page,
+            artwork_url=artwork_url,
+            self_url=placeholder,
+            history=links,
+            archive=True,
+            images=images,
         )
         key = urls.archive_key(hashlib.sha256(draft).hexdigest())
         url = urls.url(show, key)
@@ -339,12 +478,26 @@ def _archives(
         outputs.append(Output(key, data, Kind.ASSET, FEED_MIME, immutable=True))
         first, prev = first or url, url
     links = [("first", first), ("last", show.feed_url), ("prev-archive", prev)] if pages else []
-    feed = _document(show, current, artwork_url=artwork_url, history=links)
+    feed = _document(
+        show, current, artwork_url=artwork_url, history=links, images=images, fragments=fragments
+    )
     return [*outputs, Output(urls.FEED_KEY, feed, Kind.FEED, FEED_MIME)]
 
 
-def render(show: model.Show, public: Sequence[BuiltEpisode], *, artwork_url: str) -> list[Output]:
-    """feed.xml as a build output (uploaded last, as one PUT), and its archive pages when the show pages."""
+def render(
+    show: model.Show,
+    public: Sequence[BuiltEpisode],
+    *,
+    artwork_url: str,
+    images: Sequence[BuiltImage] = (),
+    fragments: FeedFragments | None = None,
+) -> list[Output]:
+    """feed.xml as a build output (uploaded last, as one PUT), and its archive pages when the show pages.
+
+    `fragments` (cache.FeedFragments) lets unchanged items be reused; the bytes are the same either way.
+    """
     if show.feed.archive_after:
-        return _archives(show, public, artwork_url=artwork_url, size=show.feed.archive_after)
-    return [Output(urls.FEED_KEY, build_feed(show, public, artwork_url=artwork_url), Kind.FEED, FEED_MIME)]
+        size = show.feed.archive_after
+        return _archives(show, public, artwork_url=artwork_url, size=size, images=images, fragments=fragments)
+    feed = build_feed(show, public, artwork_url=artwork_url, images=images, fragments=fragments)
+    return [Output(urls.FEED_KEY, feed, Kind.FEED, FEED_MIME)]

@@ -225,6 +225,38 @@ def image_size(path: Path) -> tuple[int, int] | None:
         return None
 
 
+#: The artwork sizes a build publishes for podcast:images (Apple's largest, its smallest, and two for lists).
+ARTWORK_WIDTHS = (3000, 1400, 600, 300)
+
+
+def artwork_sizes(image: Path, widths: tuple[int, ...] = ARTWORK_WIDTHS) -> list[tuple[int, bytes]]:
+    """(width, JPEG bytes) for each width up to the image's own, largest first; never scaled up.
+
+    Deterministic: the same image gives the same bytes (Pillow's encoder has no clock or randomness).
+    """
+    image = Path(image)
+    largest = cover_jpeg(image, max_px=max(widths))
+    try:
+        with Image.open(io.BytesIO(largest)) as im:
+            im.load()
+            own = max(im.size)
+            out: list[tuple[int, bytes]] = []
+            for width in sorted({min(w, own) for w in widths}, reverse=True):
+                if width == own:
+                    out.append((width, largest))
+                    continue
+                picture = im.copy()
+                picture.thumbnail((width, width), Image.Resampling.LANCZOS)
+                buf = io.BytesIO()
+                picture.save(buf, "JPEG", quality=_JPEG_QUALITY, optimize=True)
+                out.append((width, buf.getvalue()))
+    except (UnidentifiedImageError, OSError, ValueError) as err:
+        raise AudioError(
+            "is not an image that can be read", file=image, hint="use a JPEG or PNG file"
+        ) from err
+    return out
+
+
 def pillow_version() -> str:
     """The Pillow release that makes the cover JPEGs (part of the build cache key)."""
     version: str = PIL.__version__

@@ -57,6 +57,9 @@ class EpisodeEntry:
     enclosure_url: str
     pub_date: str  # RFC 3339, e.g. "2024-05-01T09:00:00+01:00"
     title: str
+    # Object keys of the episode's other media (alternates, soundbite clips): kept one more publish, like the
+    # enclosure, once the feed stops pointing at them. Absent from older manifests (and from JSON when empty).
+    media: tuple[str, ...] = ()
 
 
 def _frozen(mapping: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -93,6 +96,7 @@ class Manifest:
                     "enclosure_url": e.enclosure_url,
                     "pub_date": e.pub_date,
                     "title": e.title,
+                    **({"media": list(e.media)} if e.media else {}),
                 }
                 for guid, e in self.episodes.items()
             },
@@ -140,6 +144,7 @@ class Manifest:
                     enclosure_url=_field(entry, "enclosure_url", str, source, f"episodes.{guid}"),
                     pub_date=_field(entry, "pub_date", str, source, f"episodes.{guid}"),
                     title=_field(entry, "title", str, source, f"episodes.{guid}"),
+                    media=_keys(entry, "media", source, f"episodes.{guid}"),
                 )
                 for guid, entry in _section(doc, "episodes", source).items()
             },
@@ -166,6 +171,14 @@ def _section(doc: Mapping[str, Any], name: str, source: str) -> dict[str, Any]:
     if not isinstance(value, dict) or not all(isinstance(v, dict) for v in value.values()):
         raise _corrupt(source, f"{name} is not a mapping of entries")
     return value
+
+
+def _keys(entry: Mapping[str, Any], name: str, source: str, where: str) -> tuple[str, ...]:
+    """An optional list of object keys (missing in manifests written before it existed)."""
+    value = entry.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _corrupt(source, f"{name} is not a list of keys", where)
+    return tuple(value)
 
 
 def _field(entry: Mapping[str, Any], name: str, kind: type, source: str, where: str) -> Any:

@@ -123,6 +123,7 @@ def episode_entries(public: Sequence[BuiltEpisode]) -> dict[str, EpisodeEntry]:
             enclosure_url=b.audio.url,
             pub_date=b.episode.date.isoformat(),
             title=b.episode.title,
+            media=tuple(sorted([*(a.key for a in b.alternates), *(c.key for c in b.clips)])),
         )
         for b in public
     }
@@ -726,18 +727,21 @@ def _enclosure_problems(target: storage.Storage, todo: Sequence[BuiltEpisode]) -
 
 
 def _prune_sets(the_plan: UploadPlan, remote: Manifest | None) -> tuple[list[str], list[str]]:
-    """(delete, keep): stale objects, except media the previous feed still pointed at (kept one more publish)."""
+    """(delete, keep): stale objects, except media the previous feed still pointed at (kept one more publish):
+    each episode's enclosure, and its alternates and clips as the manifest recorded them."""
     if remote is None:
         return [], []
     referenced = set()
+    other_media: set[str] = set()
     for ep in remote.episodes.values():
         if ep.enclosure_url:
             referenced.add(ep.enclosure_url)
+        other_media.update(ep.media)
     delete, keep = [], []
     for key in the_plan.stale:
         if key == MANIFEST_KEY or key.startswith(".podcast/"):
             continue
-        if any(url.endswith("/" + key) for url in referenced):
+        if key in other_media or any(url.endswith("/" + key) for url in referenced):
             keep.append(key)
         else:
             delete.append(key)

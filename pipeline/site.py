@@ -225,6 +225,41 @@ class SiteRender:
     reused: tuple[str, ...]  # keys served from the page cache without Markdown or Jinja work
 
 
+_BROWSER_ORDER = ("audio/mpeg", "audio/mp4", "audio/ogg", "audio/flac")  # what browsers play most widely
+
+
+def _audio_sources(
+    link: Callable[[str, str], str], key: str, b: BuiltEpisode, main_href: str
+) -> list[dict[str, str]]:
+    """<source> elements: the main file first (the default, at `main_href`), then alternates in order of
+    browser support."""
+    rank = {mime: i for i, mime in enumerate(_BROWSER_ORDER)}
+    alts = sorted(b.alternates, key=lambda a: rank.get(a.mime, len(rank)))
+    out = [{"url": main_href, "type": b.audio.mime}]
+    return out + [{"url": link(key, a.key), "type": f'{a.mime}; codecs="{a.codecs}"'} for a in alts]
+
+
+def _clips(link: Callable[[str, str], str], key: str, b: BuiltEpisode) -> list[dict[str, Any]]:
+    """Soundbite clips: each playable on its own, with a share link to the page at its start (#t=MM:SS)."""
+    out = []
+    for c in b.clips:
+        total = int(c.start)
+        h, m, sec = total // 3600, total % 3600 // 60, total % 60
+        at = f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"
+        out.append(
+            {
+                "title": c.title,
+                "url": link(key, c.key),
+                "mime": c.mime,
+                "at": at,
+                "share_url": f"{b.page_url}#t={at}",
+                "start": seconds_attr(c.start),
+                "seconds": round(c.duration),
+            }
+        )
+    return out
+
+
 def p20_context(show: model.Show, ep: model.Episode | None) -> dict[str, Any]:
     """Podcasting 2.0 facts a listener sees (templates _value, _podroll, _location); `ep` None: the index."""
     loc = (ep.location if ep else None) or show.location
@@ -843,7 +878,9 @@ class _Site:
                     "duration_hms": transcript.clock(b.audio.duration),
                     "duration_label": duration_label(b.audio.duration),
                     "duration_iso": duration_iso(b.audio.duration),
+                    "sources": _audio_sources(self.link, key, b, audio_href),
                 },
+                "clips": _clips(self.link, key, b),
                 "waveform": {"peaks": b.peaks, "url": self.link(key, urls.peaks_key(ep, b.audio.sha256))}
                 if b.peaks
                 else None,

@@ -43,6 +43,22 @@ def audio_key(ep: Episode, digest: str, ext: str) -> str:
     return f"episodes/{ep.slug}/{digest[:_HASH_CHARS]}/{ep.slug}.{ext}"
 
 
+def alternate_key(ep: Episode, digest: str, ext: str) -> str:
+    """An alternate encoding (podcast:alternateEnclosure), content-addressed like the main file."""
+    return audio_key(ep, digest, ext)
+
+
+def clip_key(ep: Episode, digest: str, index: int, ext: str) -> str:
+    """Soundbite clip N (1-based) of an episode, content-addressed."""
+    return f"episodes/{ep.slug}/clips/{digest[:_HASH_CHARS]}/{ep.slug}-clip-{index}.{ext}"
+
+
+def artwork_size_key(ep: Episode | None, digest: str, width: int) -> str:
+    """One size of the artwork (podcast:images srcset): a JPEG `width` pixels square."""
+    folder = "artwork" if ep is None else f"episodes/{ep.slug}"
+    return f"{folder}/{digest[:_HASH_CHARS]}/cover-{width}.jpg"
+
+
 def image_key(ep: Episode | None, digest: str, ext: str) -> str:
     """Artwork, content-addressed like audio: the show's under artwork/, an episode's in its folder."""
     folder = "artwork" if ep is None else f"episodes/{ep.slug}"

@@ -395,7 +395,8 @@ def test_a_new_title_retags_one_episode_and_rewrites_what_shows_it(built: Path) 
     # with the waveform peaks beside it and the share card that showed the old title.
     (old_media,) = [k for k in removed if k.endswith(".mp3")]
     (old_card,) = [k for k in removed if k.endswith("/share.jpg")]
-    assert removed == {old_media, old_media.rsplit("/", 1)[0] + "/peaks.json", old_card}
+    (old_opus,) = [k for k in removed if k.endswith(".opus")]
+    assert removed == {old_media, old_media.rsplit("/", 1)[0] + "/peaks.json", old_card, old_opus}
     (new_media,) = [k for k in written if k.endswith(".mp3")]
     assert old_media.startswith(f"episodes/{COMING}/") and new_media.startswith(f"episodes/{COMING}/")
     assert str(ID3(out_dir / new_media)["TIT2"]) == "Back after an injury"
@@ -453,7 +454,9 @@ def test_the_feed_is_rendered_again_only_when_its_inputs_change(built: Path) -> 
     out_dir = built.parent / build.BUILD_DIR
     result = rebuild(built)
     assert result.written == 0
-    fresh = feed.render(result.show, result.public, artwork_url=result.artwork_url)
+    fresh = feed.render(
+        result.show, result.public, artwork_url=result.artwork_url, images=result.artwork_sizes
+    )
     assert [o.data for o in fresh] == [
         (out_dir / "feed.xml").read_bytes()
     ]  # the reused feed is what a render gives
@@ -467,7 +470,9 @@ def test_the_feed_is_rendered_again_only_when_its_inputs_change(built: Path) -> 
     changed = rebuild(built)
     assert b"<title>The Stride Clinic Podcast</title>" in (out_dir / "feed.xml").read_bytes()
     assert "feed.xml" in {o.key for o in changed.outputs}
-    fresh = feed.render(changed.show, changed.public, artwork_url=changed.artwork_url)
+    fresh = feed.render(
+        changed.show, changed.public, artwork_url=changed.artwork_url, images=changed.artwork_sizes
+    )
     assert [o.data for o in fresh] == [(out_dir / "feed.xml").read_bytes()]
 
 

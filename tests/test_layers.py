@@ -45,6 +45,7 @@ LAYERS: dict[str, int] = {
     "validate": 3,
     "transcribe": 3,
     "build": 4,
+    "alternates": 4,  # the build's derived media (alternates, soundbite clips, artwork sizes)
     "publish": 4,
     "importer": 4,
     "scaffold": 4,
@@ -62,6 +63,7 @@ SHARED = {"errors", "progress"}
 SAME_LAYER_ALLOWED: set[tuple[str, str]] = {
     ("__main__", "cli"),  # `python -m pipeline` is the CLI
     ("serve", "build"),  # the preview server rebuilds on change: serving a build is its whole job
+    ("build", "alternates"),  # one step of the build, after the audio stage
     ("artifacts", "notes"),  # the build record renders each episode's notes once, when first read
     ("model", "images"),  # an image a show names is validated on load by decoding it (images.decode_problem)
 }

@@ -117,7 +117,11 @@ def test_sample_show_loads_with_every_field(sample_show: Path) -> None:
     )
     assert show.theme == model.Theme(color="#b4381f", logo=None)
     assert show.page_size == 20
-    assert show.audio == model.AudioSettings(format="mp3", loudness=-16.0)
+    assert show.audio == model.AudioSettings(
+        format="mp3",
+        loudness=-16.0,
+        alternates=(model.Alternate(format="opus", bitrate=32, channels=1, title="Low data"),),
+    )
     assert show.audio.bitrate is None and show.audio.channels is None
     assert show.audio.sample_rate == 44100 and show.audio.true_peak == -1.0 and show.audio.id3_version == 4
     assert show.publish.target == "local"

@@ -325,14 +325,14 @@ def test_the_sample_shows_value_splits_podroll_and_location_on_its_pages(tmp_pat
         ),
         (
             "show.yaml",
-            "  loudness: -16\n",
-            "  loudness: -16\n  alternates:\n    - format: flac\n      bitrate: 64\n",
+            "    - format: opus\n      bitrate: 32\n",  # the sample show's one alternate
+            "    - format: flac\n      bitrate: 64\n",
             "show.yaml: audio.alternates[0]: flac is lossless and takes no bitrate",
         ),
         (
             "show.yaml",
-            "  loudness: -16\n",
-            "  loudness: -16\n  alternates:\n    - {format: opus, default: true}\n    - {format: m4a, default: true}\n",
+            "      title: Low data\n",
+            "      title: Low data\n      default: true\n    - {format: m4a, default: true}\n",
             "show.yaml: audio.alternates: more than one alternate says default: true",
         ),
         (

@@ -372,9 +372,9 @@ def test_cold_publish_puts_every_output_with_type_and_caching(target: Target) ->
         f"Published 3 episodes to {target.description}: 3 new ({human.size(total)} "
         "uploaded), 0 unchanged, feed updated.\n"
     )
-    building = ("Encoding", "Waveform", "Share card")
+    building = ("Encoding", "Cutting", "Waveform", "Share card")
     assert [line for line in result.stderr.splitlines() if not line.startswith(building)] == [
-        "Uploading media: 17 files",
+        "Uploading media: 24 files",  # 11 + 3 peaks, 3 share cards, 3 Opus alternates, a clip, 3 artwork sizes
         "Checking 3 enclosures",
         "Uploading pages: 7 files",
         "Updating feed.xml",
@@ -438,7 +438,9 @@ def test_republish_without_changes_uploads_nothing(target: Target) -> None:
     outcome = publish_json(target.show)
     assert outcome["uploaded"] == [] and outcome["uploaded_bytes"] == 0
     assert outcome["feed_updated"] is False and outcome["already_present"] == 0
-    assert outcome["unchanged"] == len(built(target.show)) == 25
+    assert (
+        outcome["unchanged"] == len(built(target.show)) == 32
+    )  # 19 + 3 peaks, 3 share cards, 3 Opus alternates, a clip, 3 cover sizes
     assert outcome["summary"] == f"Published 3 episodes to {target.description}: 3 unchanged, feed unchanged."
     assert target.state() == before  # same ETags and Last-Modified, the feed's included; no lock left
     target.assert_feed_valid()
@@ -518,14 +520,16 @@ def test_corrected_audio_gets_a_new_url_and_uploads_only_its_own_objects(target:
     old = built(target.show)
     replace_audio(target.show, RETURN)
     new = built(target.show)
+    # the MP3, its waveform and its Opus alternate are all made from the corrected source
     new_media = next(k for k in set(new) - set(old) if k.endswith(".mp3"))
     new_peaks = new_media.rsplit("/", 1)[0] + "/peaks.json"  # the waveform lives beside the audio
-    assert set(new) - set(old) == {new_media, new_peaks}
+    new_opus = next(k for k in set(new) - set(old) if k.endswith(".opus"))
+    assert set(new) - set(old) == {new_media, new_peaks, new_opus}
     assert new_media.startswith(f"episodes/{RETURN}/") and new_media.endswith(f"/{RETURN}.mp3")
     # The enclosure URL is content-addressed: corrected audio gets a new URL (apps cache by URL) while the
     # GUID stays, so this is a change, not a refusal.
     outcome = publish_json(target.show)
-    assert uploaded(outcome) == {new_media, new_peaks, f"episodes/{RETURN}/index.html", "feed.xml"}
+    assert uploaded(outcome) == {new_media, new_peaks, new_opus, f"episodes/{RETURN}/index.html", "feed.xml"}
     assert (
         outcome["changed_episodes"] == [RETURN] and outcome["forced"] is False and outcome["refusals"] == []
     )
@@ -589,8 +593,8 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     line = error_line(crashed)
     assert line.startswith(f"Error: {target.description}: ")
     assert ("cannot reach " + server.endpoint_url in line) or ("failed mid-request" in line), line
-    # 24 episodes: each one's audio, its waveform peaks and its share card.
-    assert "Uploading media: 72 files" in crashed.stderr and "Updating feed.xml" not in crashed.stderr
+    # 24 episodes: each one's audio, its waveform peaks, its share card and its Opus alternate.
+    assert "Uploading media: 96 files" in crashed.stderr and "Updating feed.xml" not in crashed.stderr
 
     assert target.fetch("feed.xml") == live_feed  # listeners still get the previous feed, unchanged
     after_crash = target.objects()
@@ -598,7 +602,7 @@ def test_server_killed_during_media_upload_keeps_the_live_feed_and_resumes(
     landed = set(after_crash) - set(before)
     outputs = built(target.show)
     media = {k for k, o in outputs.items() if o.kind is Kind.MEDIA} - set(before)
-    assert len(media) == 24 and landed <= media | {LOCK_KEY}
+    assert len(media) == 48 and landed <= media | {LOCK_KEY}  # 24 MP3s and their 24 Opus alternates
     assert landed & media  # the crash came after the first media object was stored
 
     resumed = publish_cli(target.show, "--format", "json")  # the lock the crash left is ours, and abandoned
@@ -927,9 +931,12 @@ def test_identity_changes_are_refused_listed_and_forced(target: Target, change: 
 def test_prune_deletes_stale_objects_and_keeps_old_media_for_one_more_publish(target: Target) -> None:
     assert publish_cli(target.show).exit_code == ExitCode.OK
     old = built(target.show)
-    old_media = next(
+    # The episode's MP3 and its Opus alternate: both made from the audio that is replaced below.
+    old_media = sorted(
         k for k, o in old.items() if o.kind is Kind.MEDIA and k.startswith(f"episodes/{RETURN}/")
     )
+    assert sorted(k.rsplit(".", 1)[-1] for k in old_media) == ["mp3", "opus"]
+    (old_mp3,) = [k for k in old_media if k.endswith(".mp3")]
     replace_audio(target.show, RETURN)
     md = episode_md(target.show, KNEES)
     md.write_text(md.read_text().replace("transcript: transcript.vtt\n", ""))
@@ -938,25 +945,24 @@ def test_prune_deletes_stale_objects_and_keeps_old_media_for_one_more_publish(ta
     ).unlink()  # a transcript.vtt beside episode.md is used even without the field
     transcripts = [f"episodes/{KNEES}/transcript.srt", f"episodes/{KNEES}/transcript.vtt"]
     # The old audio's waveform peaks are a page asset, not media apps download: no grace for them.
-    stale = sorted([*transcripts, old_media.rsplit("/", 1)[0] + "/peaks.json"])
+    stale = sorted([*transcripts, old_mp3.rsplit("/", 1)[0] + "/peaks.json"])
 
     plan = publish_cli(target.show, "--dry-run", "--prune")
     assert plan.exit_code == ExitCode.OK, plan.output
     assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  delete ")] == stale
-    assert [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  keep (grace) ")] == [
-        old_media
-    ]
-    assert set(stale) | {old_media} <= set(target.objects())
+    grace = [line.split()[-1] for line in plan.stdout.splitlines() if line.startswith("  keep (grace) ")]
+    assert grace == old_media  # the old alternate gets the enclosure's one-publish grace too
+    assert set(stale) | set(old_media) <= set(target.objects())
 
     first = publish_json(target.show, "--prune")
-    assert first["deleted"] == stale and first["kept_for_grace"] == [old_media]
+    assert first["deleted"] == stale and first["kept_for_grace"] == old_media
     assert not set(stale) & set(target.objects())
-    assert old_media in target.objects()  # apps holding the previous feed can still download it
-    assert target.fetch(old_media) == data_of(old[old_media])
+    for key in old_media:  # apps holding the previous feed can still download them
+        assert target.fetch(key) == data_of(old[key])
     target.assert_feed_valid()
 
     second = publish_json(target.show, "--prune")
-    assert second["deleted"] == [old_media] and second["kept_for_grace"] == [] and second["uploaded"] == []
+    assert second["deleted"] == old_media and second["kept_for_grace"] == [] and second["uploaded"] == []
     target.assert_matches(built(target.show))
     manifest = Manifest.from_json(target.get(MANIFEST_KEY), "test")
     assert set(manifest.objects) == set(built(target.show))
@@ -1066,7 +1072,7 @@ def test_local_default_target_publishes_to_public_and_reports_status(show: Path)
     files = {p.relative_to(public).as_posix(): p.read_bytes() for p in public.rglob("*") if p.is_file()}
     assert files == {**{k: data_of(o) for k, o in outputs.items()}, MANIFEST_KEY: files[MANIFEST_KEY]}
     assert {"feed.xml", "index.html", f"episodes/{KNEES}/index.html", "sitemap.xml"} <= set(files)
-    assert sum(1 for k in files if k.endswith(".mp3")) == 3
+    assert sum(1 for k in files if k.endswith(".mp3")) == 3 + 1  # three episodes and one soundbite clip
 
     again = publish_json(show)
     assert again["uploaded"] == [] and again["feed_updated"] is False

@@ -20,11 +20,14 @@ from __future__ import annotations
 
 from pipeline.audio.chapters import ChapterMark, check_chapters, close_chapters
 from pipeline.audio.encoding import (
+    OPUS_MIME,
     RECIPE_VERSION,
     EncodeResult,
     EncodeSettings,
+    cut_clip,
     encode,
     plan_encode,
+    probe_delivered,
     tool_versions,
 )
 from pipeline.audio.files import file_digest
@@ -35,6 +38,7 @@ from pipeline.audio.tags import TagSpec, write_tags
 from pipeline.images import cover_jpeg
 
 __all__ = [
+    "OPUS_MIME",
     "PEAKS_PIXELS",
     "PEAKS_RATE",
     "PEAKS_VERSION",
@@ -50,11 +54,13 @@ __all__ = [
     "close_chapters",
     "compute_peaks",
     "cover_jpeg",
+    "cut_clip",
     "encode",
     "file_digest",
     "measure_loudness",
     "plan_encode",
     "probe",
+    "probe_delivered",
     "tool_versions",
     "write_tags",
 ]

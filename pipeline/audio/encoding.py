@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Literal
 
 import mutagen
+import mutagen.oggopus
 
 from pipeline.audio.ffmpeg import Run, ffmpeg_message, ffmpeg_version, run_ffmpeg
 from pipeline.audio.files import REEXPORT_HINT, same_file, temp_beside
@@ -26,7 +27,7 @@ RECIPE_VERSION = 2  # 2: loudness is checked on the delivered file and corrected
 class EncodeSettings:
     """The delivery format, in show.yaml's terms (`audio:`)."""
 
-    format: str = "mp3"  # "mp3" or "m4a"
+    format: str = "mp3"  # "mp3" or "m4a"; alternates also "opus" (Ogg Opus) and "flac"
     bitrate: int | None = None  # kbps; None -> 128 for stereo, 96 for mono
     channels: int | None = None  # 1 or 2; None keeps the source's count (at most 2)
     sample_rate: int = 44100  # Hz
@@ -65,8 +66,15 @@ _DELIVERY: dict[str, _Delivery] = {
     ),
     # moov first so apps can start playing before the download ends.
     "m4a": _Delivery("m4a", "aac", "aac", "ipod", ("-movflags", "+faststart")),
+    # Alternates (podcast:alternateEnclosure). Opus runs at 48 kHz only; VBR off so the bitrate is the one
+    # the feed announces. FLAC is lossless and takes no bitrate.
+    "opus": _Delivery("ogg", "opus", "libopus", "ogg", ("-vbr", "off", "-application", "audio")),
+    "flac": _Delivery("flac", "flac", "flac", "flac", ("-compression_level", "8")),
 }
+#: Formats only offered as alternates (the main file is MP3 or M4A).
+ALTERNATE_ONLY = ("opus", "flac")
 _DEFAULT_KBPS = {1: 96, 2: 128}
+_FORMAT_KBPS: dict[str, dict[int, int]] = {"opus": {1: 32, 2: 48}}
 _BITRATE_TOLERANCE = 0.10  # a source within 10% of the target bitrate is delivered as is
 _SAMPLE_RATES = (22050, 24000, 32000, 44100, 48000)
 # Channel conversions that ffmpeg's default matrix gets wrong for podcasts: it sums stereo to mono at -3 dB
@@ -84,6 +92,8 @@ def _check_settings(settings: EncodeSettings) -> None:
         raise AudioError(
             f"'{settings.format}' is not a delivery format", field="audio.format", hint="use 'mp3' or 'm4a'"
         )
+    if settings.format == "opus" and settings.sample_rate != 48000:
+        raise AudioError("Opus runs at 48000 Hz only", field="audio.sample_rate", hint="use 48000")
     if settings.channels not in (None, 1, 2):
         raise AudioError(f"channels must be 1 or 2, not {settings.channels}", field="audio.channels")
     if settings.sample_rate not in _SAMPLE_RATES:
@@ -94,6 +104,8 @@ def _check_settings(settings: EncodeSettings) -> None:
         )
     for name, (low, high) in _SETTING_RANGES.items():
         value = getattr(settings, name)
+        if name == "bitrate" and settings.format == "opus":
+            low = 6  # Opus speech is clear well below MP3's floor
         if value is not None and not low <= value <= high:
             raise AudioError(f"{value} is outside {low:g}..{high:g}", field=f"audio.{name}")
 
@@ -103,7 +115,7 @@ def _target_channels(info: AudioInfo, settings: EncodeSettings) -> int:
 
 
 def _target_kbps(channels: int, settings: EncodeSettings) -> int:
-    return settings.bitrate or _DEFAULT_KBPS[channels]
+    return settings.bitrate or _FORMAT_KBPS.get(settings.format, _DEFAULT_KBPS)[channels]
 
 
 def plan_encode(info: AudioInfo, settings: EncodeSettings) -> Literal["copy", "encode"]:
@@ -117,7 +129,8 @@ def plan_encode(info: AudioInfo, settings: EncodeSettings) -> Literal["copy", "e
     channels = _target_channels(info, settings)
     target_bps = _target_kbps(channels, settings) * 1000
     same = (
-        settings.loudness is None
+        settings.format not in ALTERNATE_ONLY  # our alternates are always encoded here (their probe is ours)
+        and settings.loudness is None
         and info.container == delivery.container
         and info.codec == delivery.codec
         and info.sample_rate == settings.sample_rate
@@ -206,7 +219,7 @@ def encode(
                 reporter.warn(
                     f"{src}: ffmpeg reported {len(problems)} problem(s): {ffmpeg_message(problems)}"
                 )
-        info = probe(tmp)
+        info = probe_delivered(tmp, settings.format)
         if abs(info.duration - source.duration) > 0.1 + 0.001 * source.duration:
             raise AudioError(
                 f"the encoded audio lasts {info.duration:.3f} s but the source lasts {source.duration:.3f} s",
@@ -242,13 +255,66 @@ def _encode_args(
     src: Path, out: Path, settings: EncodeSettings, channels: int, filters: list[str]
 ) -> list[str]:
     delivery = _DELIVERY[settings.format]
+    rate = () if settings.format == "flac" else ("-b:a", f"{_target_kbps(channels, settings)}k")
     return [
         *("-i", str(src), "-map", "0:a:0", "-map_metadata", "-1", "-map_chapters", "-1"),
         *(("-af", ",".join(filters)) if filters else ()),
         *("-ar", str(settings.sample_rate), "-ac", str(channels)),
-        *("-c:a", delivery.encoder, "-b:a", f"{_target_kbps(channels, settings)}k", *delivery.options),
+        *("-c:a", delivery.encoder, *rate, *delivery.options),
         *("-fflags", "+bitexact", "-flags:a", "+bitexact", "-f", delivery.muxer, "-y", str(out)),
     ]
+
+
+def probe_delivered(path: Path, fmt: str) -> AudioInfo:
+    """probe(), and for Ogg Opus (which probe does not take as a source) the same facts read by mutagen."""
+    if fmt != "opus":
+        return probe(path)
+    try:
+        f = mutagen.oggopus.OggOpus(path)  # type: ignore[no-untyped-call]
+    except (mutagen.MutagenError, OSError) as err:
+        raise AudioError(f"cannot read the Opus file: {err}", file=path) from err
+    if f.info is None:
+        raise AudioError("not an Opus file", file=path)
+    size = path.stat().st_size
+    duration = float(f.info.length)
+    return AudioInfo(
+        path=path,
+        size=size,
+        mime=OPUS_MIME,
+        container="ogg",
+        codec="opus",
+        duration=duration,
+        bitrate=round(size * 8 / duration) if duration else 0,
+        sample_rate=48000,
+        channels=int(f.info.channels),
+        vbr=False,
+    )
+
+
+#: The MIME type of an Ogg Opus file (RFC 7845); podcast:alternateEnclosure type and <source type>.
+OPUS_MIME = "audio/ogg"
+
+
+def cut_clip(src: Path, dst: Path, start: float, duration: float, settings: EncodeSettings) -> AudioInfo:
+    """A clip of `src` from `start` for `duration` seconds, re-encoded in `settings`' format (bit-exact).
+
+    Re-encoding (not stream copy) cuts at the sample, not the frame, and the same input gives the same bytes.
+    """
+    src, dst = Path(src), Path(dst)
+    _check_settings(settings)
+    source = probe_delivered(src, settings.format)
+    channels = _target_channels(source, settings)
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temp_beside(dst, ".part")
+    try:
+        args = ["-ss", f"{start:.3f}", "-t", f"{duration:.3f}"]
+        args += _encode_args(src, tmp, settings, channels, [])
+        run_ffmpeg(args, file=src, doing=f"cut a clip to {settings.format}")
+        info = probe_delivered(tmp, settings.format)
+        os.replace(tmp, dst)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return replace(info, path=dst)
 
 
 def tool_versions() -> str:

@@ -1,10 +1,12 @@
-"""Tags: a built MP3's ID3v2 (2.4 or 2.3) or an M4A's iTunes atoms, chapters included, from one TagSpec (mutagen)."""
+"""Tags: a built MP3's ID3v2 (2.4 or 2.3), an M4A's iTunes atoms, or an Ogg Opus/FLAC file's Vorbis comments,
+chapters included, from one TagSpec (mutagen)."""
 
 # mypy: disallow-untyped-calls=False
 # (mutagen's frame classes and ID3/MP4 methods carry no annotations, and calling them is this module's job.)
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 from collections.abc import Callable, Sequence
@@ -13,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import mutagen
+from mutagen.flac import FLAC, Picture, VCFLACDict
 from mutagen.id3 import (
     APIC,
     CHAP,
@@ -39,8 +42,10 @@ from mutagen.id3 import (
 )
 from mutagen.id3._tags import save_frame  # the one private helper: see _OrderedID3
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
+from mutagen.oggopus import OggOpus
 
 from pipeline.audio.chapters import ChapterMark, close_chapters
+from pipeline.audio.encoding import probe_delivered
 from pipeline.audio.ffmpeg import run_ffmpeg_with_input
 from pipeline.audio.files import REEXPORT_HINT, open_audio, temp_beside
 from pipeline.audio.probing import probe, sniff
@@ -288,18 +293,98 @@ def _write_mp4(path: Path, spec: TagSpec, date: str, chapters: Sequence[ChapterM
         tmp.unlink(missing_ok=True)
 
 
+# TagSpec field -> Vorbis comment (Ogg Opus and FLAC), after the Xiph recommendations and what players read.
+VORBIS_TEXT: dict[str, str] = {
+    "title": "TITLE",
+    "author": "ARTIST",
+    "show": "ALBUM",
+    "genre": "GENRE",
+    "description": "DESCRIPTION",
+    "page_url": "CONTACT",
+    "feed_url": "PODCASTURL",
+}
+VORBIS_NUMBER: dict[str, str] = {"episode": "TRACKNUMBER", "season": "DISCNUMBER"}
+_FLAC_PADDING = 1024
+
+
+def _vorbis_clock(seconds: float) -> str:
+    """CHAPTERxxx=HH:MM:SS.mmm (the Vorbis chapter extension read by foobar2000, VLC, mpv, Podcast Addict)."""
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def _picture(data: bytes, kind: int, desc: str, field: str) -> Picture:
+    mime, _ = _image_kind(data, field)
+    pic = Picture()
+    pic.type, pic.mime, pic.desc, pic.data = kind, mime, desc, data
+    return pic
+
+
+def _vorbis_comments(spec: TagSpec, date: str, chapters: Sequence[ChapterMark]) -> list[tuple[str, str]]:
+    pairs: list[tuple[str, str]] = []
+    for name, tag in VORBIS_TEXT.items():
+        if value := getattr(spec, name):
+            pairs.append((tag, value))
+    for name, tag in VORBIS_NUMBER.items():
+        if (value := getattr(spec, name)) is not None:
+            pairs.append((tag, str(value)))
+    pairs.append(("DATE", date))
+    for i, mark in enumerate(chapters, start=1):
+        pairs.append((f"CHAPTER{i:03d}", _vorbis_clock(mark.start)))
+        pairs.append((f"CHAPTER{i:03d}NAME", mark.title))
+        if mark.url:
+            pairs.append((f"CHAPTER{i:03d}URL", mark.url))
+    return pairs
+
+
+def _write_opus(path: Path, spec: TagSpec, date: str, chapters: Sequence[ChapterMark]) -> None:
+    try:
+        f = OggOpus(path)
+        assert f.tags is not None
+        f.tags.clear()
+        for tag, value in _vorbis_comments(spec, date, chapters):
+            f.tags[tag] = [*f.tags.get(tag, []), value]
+        if spec.cover is not None:  # Ogg has no picture block: the FLAC one, base64, as a comment
+            pic = _picture(spec.cover, PictureType.COVER_FRONT, "Cover", "cover")
+            f.tags["METADATA_BLOCK_PICTURE"] = [base64.b64encode(pic.write()).decode("ascii")]
+        f.save()
+    except (mutagen.MutagenError, OSError) as err:
+        raise AudioError(f"cannot write Opus tags: {err}", file=path) from err
+
+
+def _write_flac(path: Path, spec: TagSpec, date: str, chapters: Sequence[ChapterMark]) -> None:
+    try:
+        f = FLAC(path)
+        f.clear_pictures()
+        if f.tags is None:
+            f.add_tags()
+        tags = f.tags
+        assert isinstance(tags, VCFLACDict)
+        tags.clear()
+        for tag, value in _vorbis_comments(spec, date, chapters):
+            tags[tag] = [*tags.get(tag, []), value]
+        if spec.cover is not None:
+            f.add_picture(_picture(spec.cover, PictureType.COVER_FRONT, "Cover", "cover"))
+        f.save(padding=lambda _info: _FLAC_PADDING)
+    except (mutagen.MutagenError, OSError) as err:
+        raise AudioError(f"cannot write FLAC tags: {err}", file=path) from err
+
+
 _TAG_WRITERS: dict[str, Callable[[Path, TagSpec, str, Sequence[ChapterMark]], None]] = {
     "mp3": _write_id3,
     "m4a": _write_mp4,
+    "ogg": _write_opus,
+    "flac": _write_flac,
 }
 
 
 def write_tags(path: Path, spec: TagSpec) -> None:
-    """Replace all tags of an MP3 (ID3v2.4, or 2.3) or M4A file with exactly `spec`, chapters included.
+    """Replace all tags of an MP3 (ID3v2.4, or 2.3), M4A, Ogg Opus or FLAC file with exactly `spec`, chapters included.
 
     Writes the file it is given (a build copy; sources only through `podcast tag --in-place`). The same spec
     on the same audio always gives the same bytes. MP3 chapters are CHAP frames under one ordered top-level
-    CTOC; M4A chapters are a QuickTime chapter track plus a Nero `chpl` list, written by ffmpeg.
+    CTOC; M4A chapters are a QuickTime chapter track plus a Nero `chpl` list, written by ffmpeg; Opus and FLAC
+    chapters are CHAPTERxxx/CHAPTERxxxNAME comments, and their cover a (base64, for Ogg) FLAC picture block.
     """
     path = Path(path)
     _check_spec(spec)
@@ -308,14 +393,22 @@ def write_tags(path: Path, spec: TagSpec) -> None:
         if os.fstat(fh.fileno()).st_size == 0:
             raise AudioError("the audio file is empty (0 bytes)", file=path, hint=REEXPORT_HINT)
         container, _ = sniff(fh)
+        if not container:
+            fh.seek(0)
+            if fh.read(4) == b"OggS":
+                container = "ogg"
     writer = _TAG_WRITERS.get(container)
     if writer is None:
         what = f"a {container.upper()} file" if container else "not an audio file we can read"
-        raise AudioError(f"cannot tag {what}", file=path, hint="tags are written to the built MP3 or M4A")
+        raise AudioError(
+            f"cannot tag {what}",
+            file=path,
+            hint="tags are written to built MP3, M4A, Ogg Opus and FLAC files",
+        )
     chapters: Sequence[ChapterMark] = spec.chapters
     if chapters:
         if any(mark.end is None for mark in chapters):
-            duration = probe(path).duration
+            duration = probe_delivered(path, "opus").duration if container == "ogg" else probe(path).duration
         else:
             duration = max(mark.end or 0.0 for mark in chapters)
         try:
