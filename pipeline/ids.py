@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Literal, get_args
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"
@@ -32,7 +33,7 @@ KNOWN_NAMESPACES: dict[str, tuple[str, ...]] = {
 # --- Podcasting 2.0 vocabularies (the model checks show.yaml against them, the validator any feed) ----------
 
 #: podcast:medium values (docs/tags/medium.md): each medium, its "L" list variant, and "mixed".
-MEDIUMS = (
+Medium = Literal[
     "podcast",
     "music",
     "video",
@@ -52,7 +53,8 @@ MEDIUMS = (
     "publisherL",
     "courseL",
     "mixed",
-)
+]
+MEDIUMS: tuple[str, ...] = get_args(Medium)
 #: socialprotocols.txt of the namespace repository.
 SOCIAL_PROTOCOLS = ("activitypub", "twitter", "lightning", "atproto", "hive", "matrix", "nostr", "disabled")
 #: serviceslugs.txt of the namespace repository (podcast:block id).

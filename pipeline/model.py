@@ -445,28 +445,7 @@ class PublishTarget(_Frozen):
 
 # --------------------------------------------------------------------------- Podcasting 2.0 (issue 13)
 
-#: podcast:medium values (docs/tags/medium.md), each also with an "L" list variant, plus "mixed".
-Medium = Literal[
-    "podcast",
-    "music",
-    "video",
-    "film",
-    "audiobook",
-    "newsletter",
-    "blog",
-    "publisher",
-    "course",
-    "podcastL",
-    "musicL",
-    "videoL",
-    "filmL",
-    "audiobookL",
-    "newsletterL",
-    "blogL",
-    "publisherL",
-    "courseL",
-    "mixed",
-]
+Medium = ids.Medium  # the one list: pipeline/ids.py (the validator checks feeds against it too)
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 NODE_PUBKEY_RE = re.compile(r"^(02|03)[0-9a-f]{64}$")
 GEO_RE = re.compile(r"^geo:-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?(,-?\d+(\.\d+)?)?(;[a-z0-9=.-]+)*$", re.I)
