@@ -104,9 +104,10 @@
     return s;
   }
 
-  function play(audio) {
+  // Starts playback; `settled` runs again if the browser refuses or fails (the promise rejects).
+  function play(audio, settled) {
     var started = audio.play();
-    if (started && started.catch) started.catch(function () {});
+    if (started && started.catch) started.catch(function () { if (settled) settled(); });
   }
 
   // ------------------------------------------------------------------ the player
@@ -195,9 +196,13 @@
     this.state();
   }
 
+  // The button follows `paused` at once: play() flips it synchronously but fires "play" a task later,
+  // and a listener (or a screen reader) acting in between must not meet a stale "Play" label.
   Player.prototype.toggle = function () {
-    if (this.audio.paused) play(this.audio);
+    var self = this;
+    if (this.audio.paused) play(this.audio, function () { self.state(); });
     else this.audio.pause();
+    this.state();
   };
 
   Player.prototype.seek = function (seconds, andPlay) {
@@ -206,7 +211,11 @@
     // Before metadata has loaded this sets the default start position; the browser seeks once it can.
     this.audio.currentTime = Math.max(0, isFinite(d) && d > 0 ? Math.min(seconds, d) : seconds);
     this.ui.resumeRow.hidden = true;
-    if (andPlay) play(this.audio);
+    if (andPlay) {
+      var self = this;
+      play(this.audio, function () { self.state(); });
+      this.state();
+    }
     this.tick();
   };
 
