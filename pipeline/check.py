@@ -19,8 +19,21 @@ _LEVEL: dict[Severity, Level] = {Severity.ERROR: "error", Severity.WARNING: "war
 
 @dataclass(frozen=True)
 class Problem:
+    """One finding: where it is (file, field), what is wrong, how to fix it; the CLI words and prints it."""
+
     level: Level
-    text: str  # "file: field: message (hint)"
+    message: str
+    file: str | None = None  # relative to the show's folder
+    field: str | None = None
+    hint: str = ""
+    rule: str | None = None  # the validator's rule id, when one of its rules found it
+
+    @property
+    def text(self) -> str:
+        """`file: field: message (hint)`, the one line the CLI prints (the shape of a PipelineError)."""
+        where = ": ".join(p for p in (self.file, self.field) if p)
+        line = f"{where}: {self.message}" if where else self.message
+        return line + (f" ({self.hint})" if self.hint else "")
 
 
 @dataclass(frozen=True)
@@ -35,23 +48,22 @@ class CheckReport:
         return tuple(p for p in self.problems if p.level == "error")
 
     @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.level == "warning")
+
+    @property
     def ok(self) -> bool:
         return not self.errors
 
-    def summary(self) -> str:
-        if self.ok:
-            warns = sum(1 for p in self.problems if p.level == "warning")
-            extra = f" ({warns} warning{'s' if warns != 1 else ''})" if warns else ""
-            return (
-                f"show.yaml and {self.episodes} episode{'s' if self.episodes != 1 else ''} are clean{extra}."
-            )
-        n = len(self.errors)
-        files = len({p.text.split(": ", 1)[0] for p in self.errors})
-        return f"Aborted: {n} problem{'s' if n != 1 else ''} in {files} file{'s' if files != 1 else ''}."
+    @property
+    def files_with_errors(self) -> int:
+        """How many files the errors are in (an error naming no file counts by what it names first)."""
+        return len({p.file or p.text.split(": ", 1)[0] for p in self.errors})
 
 
 def _err(e: PipelineError) -> Problem:
-    return Problem("error", str(e))
+    file = None if e.file in (None, "") else str(e.file)
+    return Problem("error", e.message, file=file, field=e.field or None, hint=e.hint)
 
 
 def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
@@ -64,25 +76,30 @@ def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
     if show is not None:
         problems.extend(_artwork_problems(show.root, show.artwork, "show.yaml", "artwork"))
         left = placeholders.find(show, episodes)
-        problems.extend(Problem("warning", str(p)) for p in left)
+        problems.extend(Problem("warning", p.message, file=p.file, field=p.field) for p in left)
         if left:
             problems.append(
-                Problem("info", "placeholders: `podcast publish` to a non-local target refuses them")
+                Problem("info", "`podcast publish` to a non-local target refuses them", field="placeholders")
             )
         if show.guid is None and placeholders.is_placeholder_url(show.url):
             problems.append(
                 Problem(
                     "info",
-                    "show.yaml: guid: not pinned; set url to your real site first, "
+                    "not pinned; set url to your real site first, "
                     "then `podcast check` prints the podcast:guid to pin",
+                    file=model.SHOW_FILE,
+                    field="guid",
                 )
             )
         elif show.guid is None:
             problems.append(
                 Problem(
                     "info",
-                    f"show.yaml: guid: not pinned (add `guid: {urls.show_guid(show)}` "
-                    "so a later change of URL cannot change your podcast:guid)",
+                    "not pinned",
+                    file=model.SHOW_FILE,
+                    field="guid",
+                    hint=f"add `guid: {urls.show_guid(show)}` so a later change of URL cannot change your "
+                    "podcast:guid",
                 )
             )
     if show is not None:
@@ -114,7 +131,7 @@ def _episode_problems(root: Path, ep: model.Episode, now: dt.datetime) -> list[P
         except PipelineError as err:
             problems.append(_err(err))
     if ep.status(now) == "scheduled":
-        problems.append(Problem("info", f"{rel}: scheduled for {ep.date.isoformat()}"))
+        problems.append(Problem("info", f"scheduled for {ep.date.isoformat()}", file=rel))
     return problems
 
 
@@ -126,12 +143,14 @@ def _artwork_problems(root: Path, path: Path, rel: str, fld: str) -> list[Proble
     try:
         found = images.artwork_file_problems(path)
     except OSError:
-        return [Problem("error", f"{rel}: {fld}: {model.show_rel(root, path)} is not a readable image")]
+        return [
+            Problem("error", f"{model.show_rel(root, path)} is not a readable image", file=rel, field=fld)
+        ]
     out: list[Problem] = []
     for rid, message in found:
         rule = RULES[rid]
         level = "warning" if fld == "image" and rid == "PC408" else _LEVEL[rule.severity]
-        out.append(Problem(level, f"{rel}: {fld}: {message} ({rule.hint})"))
+        out.append(Problem(level, message, file=rel, field=fld, hint=rule.hint, rule=rid))
     return out
 
 
@@ -159,6 +178,10 @@ def _feed_url_problems(show: model.Show, episodes: Sequence[model.Episode]) -> l
         before = len(checker.findings)
         checker.url(value, model.SHOW_FILE, None, podcast_tag=tag)
         for f in checker.findings[before:]:
-            text = f"{model.SHOW_FILE}: {fld}: {f.message} ({f.rule}: {f.hint})"
-            out.append(Problem(_LEVEL[f.severity], text))
+            hint = f"{f.rule}: {f.hint}"  # the rule id in the line too, as `validate` names it
+            out.append(
+                Problem(
+                    _LEVEL[f.severity], f.message, file=model.SHOW_FILE, field=fld, hint=hint, rule=f.rule
+                )
+            )
     return out

@@ -6,6 +6,7 @@ import datetime as dt
 import importlib
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -427,6 +428,127 @@ def status_json(state: publish.Status) -> dict[str, Any]:
     }
 
 
+def build_json(result: build.BuildResult, shard: tuple[int, int] | None = None) -> dict[str, Any]:
+    """`podcast build --format json` (a stable shape: keys are only ever added; README documents them)."""
+    return {
+        "out_dir": str(result.out_dir),
+        "episodes": [b.episode.slug for b in result.public],
+        "encoded": result.encoded,
+        "tagged": result.tagged,
+        "unchanged": result.reused,
+        "written": result.written,
+        "removed": result.removed,
+        "shard": None if shard is None else f"{shard[0]}/{shard[1]}",
+        "remote_hits": result.remote_hits,
+        "uploaded": result.uploaded,
+        "summary": shard_summary(result, shard) if shard else build_summary(result),
+    }
+
+
+def shard_summary(result: build.BuildResult, shard: tuple[int, int]) -> str:
+    """`Shard 1/2: 1 encoded, 1 tagged, 0 unchanged, 0 from the remote cache, 2 uploaded to it.`"""
+    return (
+        f"Shard {shard[0]}/{shard[1]}: {result.encoded} encoded, {result.tagged} tagged, "
+        f"{result.reused} unchanged, {result.remote_hits} from the remote cache, "
+        f"{result.uploaded} uploaded to it."
+    )
+
+
+def feed_json(result: build.BuildResult) -> dict[str, Any]:
+    """`podcast feed --format json`."""
+    return {
+        "feed": str(result.out_dir / "feed.xml"),
+        "episodes": [b.episode.slug for b in result.public],
+        "written": result.written,
+        "summary": feed_summary(result),
+    }
+
+
+def feed_summary(result: build.BuildResult) -> str:
+    n = len(result.public)
+    return f"Feed written to {result.out_dir / 'feed.xml'} ({human.plural(n, 'episode')})."
+
+
+def check_summary(report: check.CheckReport) -> str:
+    """`show.yaml and 3 episodes are clean (1 warning).` or `Aborted: 3 problems in 2 files.`"""
+    if report.ok:
+        warns = len(report.warnings)
+        extra = f" ({human.plural(warns, 'warning')})" if warns else ""
+        return f"show.yaml and {human.plural(report.episodes, 'episode')} are clean{extra}."
+    problems = human.plural(len(report.errors), "problem")
+    return f"Aborted: {problems} in {human.plural(report.files_with_errors, 'file')}."
+
+
+def check_json(report: check.CheckReport) -> dict[str, Any]:
+    """`podcast check --format json` (a stable shape: keys are only ever added; README documents them)."""
+    return {
+        "ok": report.ok,
+        "episodes": report.episodes,
+        "files": report.files,
+        "errors": len(report.errors),
+        "warnings": len(report.warnings),
+        "problems": [
+            {
+                "level": p.level,
+                "file": p.file,
+                "field": p.field,
+                "message": p.message,
+                "hint": p.hint,
+                "rule": p.rule,
+                "text": p.text,
+            }
+            for p in report.problems
+        ],
+        "summary": check_summary(report),
+    }
+
+
+def _shell_word(text: str) -> str:
+    return text if re.fullmatch(r"[A-Za-z0-9_./~+-]+", text) else "'" + text.replace("'", "'\\''") + "'"
+
+
+def started_line(created: scaffold.Created) -> str:
+    """What `podcast init` says: where the show is and the next step."""
+    folder = created.root
+    here = folder.resolve() == Path.cwd().resolve()
+    step = "edit show.yaml" if here else f"cd {_shell_word(str(folder))}, edit show.yaml"
+    return f"Started {created.title!r} in {folder}: {step}, then `podcast new TITLE`."
+
+
+def new_line(created: scaffold.Created) -> str:
+    """`Created episodes/<slug>/episode.md (episode 4, draft).`"""
+    return f"Created {model.show_rel(created.root, created.paths[-1])} (episode {created.number}, draft)."
+
+
+def added_line(created: scaffold.Created, audio_file: Path) -> str:
+    """What `podcast add` says: the folder, the number and title, whether it is a draft, where the title
+    came from when that was the file name."""
+    rel = model.show_rel(created.root, created.folder or created.root)
+    state = "draft: remove `draft: true` when it is ready" if created.draft else "ready for the next publish"
+    named = ""
+    if created.title_from == "file name":
+        named = (
+            f" Title from the file name {audio_file.name!r}: the notes have no title: and no # heading; "
+            "pass --title to set one."
+        )
+    return f"Added {rel}/ (episode {created.number}: {created.title}, {state}).{named}"
+
+
+def created_json(created: scaffold.Created, scheduled: bool = False) -> dict[str, Any]:
+    """`podcast init|new|add --format json`: what was written (paths relative to the show's folder)."""
+    episode = created.folder is not None
+    return {
+        "root": str(created.root),
+        "files": [model.show_rel(created.root, p) for p in created.paths],
+        "title": created.title,
+        "slug": created.folder.name if created.folder is not None else None,
+        "number": created.number,
+        "draft": created.draft if episode else None,
+        "scheduled": scheduled if episode else None,
+        "title_from": created.title_from,
+    }
+
+
 def emit(fmt: str, data: Any, lines: Callable[[], list[str]]) -> None:
     """The one output path for data: JSON as data, text as the lines `lines()` words it in."""
     if fmt == "json":
@@ -468,8 +590,9 @@ def cli(debug: bool, quiet: bool, show_path: Path | None, now: dt.datetime | Non
     is_flag=True,
     help="Do not write the GitHub Actions workflow (.github/workflows/podcast.yml).",
 )
+@format_option()
 def init_command(
-    folder: Path, title: str, author: str, email: str, url: str | None, no_workflow: bool
+    folder: Path, title: str, author: str, email: str, url: str | None, no_workflow: bool, fmt: str
 ) -> None:
     """Start a new show: a commented show.yaml, episodes/, .gitignore, placeholder art, a CI workflow.
 
@@ -480,7 +603,7 @@ def init_command(
     created = scaffold.init_show(
         folder, title=title, author=author, email=email, url=url, workflow=not no_workflow
     )
-    click.echo(created.message)
+    emit(fmt, created_json(created), lambda: [started_line(created)])
 
 
 @cli.command(name="new")
@@ -488,7 +611,8 @@ def init_command(
 @date_option
 @show_option
 @now_option
-def new_command(title: str, date: dt.datetime | None, show_path: Path, now: dt.datetime) -> None:
+@format_option()
+def new_command(title: str, date: dt.datetime | None, show_path: Path, now: dt.datetime, fmt: str) -> None:
     """Scaffold episodes/<slug>/episode.md as a draft with the next episode number.
 
     The date is --date, else the current time (--now only pretends a time for what counts as scheduled).
@@ -498,11 +622,12 @@ def new_command(title: str, date: dt.datetime | None, show_path: Path, now: dt.d
         podcast new "Why your knees hurt when you run" --date 2025-06-03T07:00:00+01:00
     """
     created = scaffold.new_episode(show_path, title, when=date or _clock())
-    click.echo(created.message + _scheduled(date, now))
+    later = bool(date and date > now)
+    emit(fmt, created_json(created, later), lambda: [new_line(created) + _scheduled(later, now)])
 
 
-def _scheduled(date: dt.datetime | None, now: dt.datetime) -> str:
-    return f" It is dated after {now.isoformat()}: scheduled until then." if date and date > now else ""
+def _scheduled(later: bool, now: dt.datetime) -> str:
+    return f" It is dated after {now.isoformat()}: scheduled until then." if later else ""
 
 
 @cli.command(name="add")
@@ -523,6 +648,7 @@ def _scheduled(date: dt.datetime | None, now: dt.datetime) -> str:
 )
 @show_option
 @now_option
+@format_option()
 def add_command(
     audio_file: Path,
     notes_file: Path,
@@ -531,6 +657,7 @@ def add_command(
     draft: bool,
     show_path: Path,
     now: dt.datetime,
+    fmt: str,
 ) -> None:
     """Create an episode (a draft unless --publish) from an existing recording and a Markdown notes file.
 
@@ -544,20 +671,30 @@ def add_command(
     created = scaffold.add_episode(
         show_path, audio_file, notes_file, title=title, when=_clock(), date=date, draft=draft
     )
-    click.echo(created.message + _scheduled(date, now))
+    later = bool(date and date > now)
+    emit(
+        fmt, created_json(created, later), lambda: [added_line(created, audio_file) + _scheduled(later, now)]
+    )
 
 
 @cli.command(name="check")
 @show_option
 @now_option
-def check_command(show_path: Path, now: dt.datetime) -> None:
+@format_option()
+def check_command(show_path: Path, now: dt.datetime, fmt: str) -> None:
     """Lint show.yaml and every episode (fields, audio, chapters, transcripts) without building.
 
     \b
     Example:
         podcast check
+        podcast check --format json
     """
     report = check.check(show_path, now=now)
+    if fmt == "json":  # one document on stdout, problems included; the exit code still says ok or not
+        emit(fmt, check_json(report), list)
+        if not report.ok:
+            raise SystemExit(int(ExitCode.ERROR))
+        return
     for p in report.problems:
         if p.level == "error":
             click.echo(_style("Error:", fg="red", bold=True) + " " + p.text, err=True)
@@ -566,8 +703,8 @@ def check_command(show_path: Path, now: dt.datetime) -> None:
         elif not _quiet():
             click.echo("Note: " + p.text, err=True)
     if not report.ok:
-        _fail([report.summary()])
-    click.echo(report.summary())
+        _fail([check_summary(report)])
+    emit(fmt, None, lambda: [check_summary(report)])
 
 
 @cli.command(name="list")
@@ -668,8 +805,14 @@ def _shard(ctx: click.Context, param: click.Parameter, value: str | None) -> tup
     default=None,
     help="Only encode and tag share K of N (for a CI matrix with build.remote_cache); writes no build folder.",
 )
+@format_option()
 def build_command(
-    show_path: Path, now: dt.datetime, out_dir: Path | None, jobs: int | None, shard: tuple[int, int] | None
+    show_path: Path,
+    now: dt.datetime,
+    out_dir: Path | None,
+    jobs: int | None,
+    shard: tuple[int, int] | None,
+    fmt: str,
 ) -> None:
     """Build audio, feed and pages into the build folder (sources are never modified).
 
@@ -681,21 +824,16 @@ def build_command(
     from pipeline import build
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter(), jobs=jobs, shard=shard)
-    if shard is not None:
-        click.echo(
-            f"Shard {shard[0]}/{shard[1]}: {result.encoded} encoded, {result.tagged} tagged, "
-            f"{result.reused} unchanged, {result.remote_hits} from the remote cache, "
-            f"{result.uploaded} uploaded to it."
-        )
-        return
-    click.echo(build_summary(result))
+    summary = shard_summary(result, shard) if shard else build_summary(result)
+    emit(fmt, build_json(result, shard), lambda: [summary])
 
 
 @cli.command(name="feed")
 @show_option
 @now_option
 @out_option
-def feed_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> None:
+@format_option()
+def feed_command(show_path: Path, now: dt.datetime, out_dir: Path | None, fmt: str) -> None:
     """Regenerate only feed.xml and its sidecar files (chapters, transcripts, artwork).
 
     \b
@@ -705,8 +843,7 @@ def feed_command(show_path: Path, now: dt.datetime, out_dir: Path | None) -> Non
     from pipeline import build
 
     result = build.build(show_path, now=now, out_dir=out_dir, reporter=_reporter(), feed_only=True)
-    n = len(result.public)
-    click.echo(f"Feed written to {result.out_dir / 'feed.xml'} ({human.plural(n, 'episode')}).")
+    emit(fmt, feed_json(result), lambda: [feed_summary(result)])
 
 
 @cli.command(name="serve")

@@ -9,6 +9,7 @@ import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
 
@@ -123,12 +124,22 @@ def field_reference(topic: str | None = None) -> str:
     return next(section for section in sections if section.startswith(heading))
 
 
+#: Where `add` took an episode's title from: --title, the notes' front matter, their first `# heading`,
+#: or the audio file's name (the notes had neither).
+TitleSource = Literal["option", "front matter", "heading", "file name"]
+
+
 @dataclass(frozen=True)
 class Created:
-    """What a scaffolding command wrote, for the CLI to report."""
+    """What a scaffolding command wrote, as data; the CLI words it (text) or prints it (json)."""
 
-    paths: tuple[Path, ...]
-    message: str
+    root: Path  # the show's folder (`init`: as given, not resolved)
+    paths: tuple[Path, ...]  # every file written, in the order written
+    title: str  # the show's title (`init`) or the episode's
+    folder: Path | None = None  # the new episode's folder (`new`, `add`)
+    number: int | None = None  # the new episode's number
+    draft: bool = True  # the new episode is a draft
+    title_from: TitleSource | None = None  # `add` only
 
 
 def slugify(title: str) -> str:
@@ -197,13 +208,7 @@ def init_show(
     if not cover.exists():
         images.placeholder_art(cover, title)
         written.append(cover)
-    here = folder.resolve() == Path.cwd().resolve()
-    step = "edit show.yaml" if here else f"cd {_shell_word(str(folder))}, edit show.yaml"
-    return Created(tuple(written), f"Started {title!r} in {folder}: {step}, then `podcast new TITLE`.")
-
-
-def _shell_word(text: str) -> str:
-    return text if re.fullmatch(r"[A-Za-z0-9_./~+-]+", text) else "'" + text.replace("'", "'\\''") + "'"
+    return Created(folder, tuple(written), title)
 
 
 def _yaml_scalar(value: str) -> str:
@@ -260,8 +265,7 @@ def new_episode(show_path: Path, title: str, *, when: dt.datetime) -> Created:
         encoding="utf-8",
     )
     _keep_only_if_valid(show, folder)
-    rel = model.show_rel(show.root, path)
-    return Created((path,), f"Created {rel} (episode {number}, draft).")
+    return Created(show.root, (path,), title, folder=folder, number=number)
 
 
 def _keep_only_if_valid(show: model.Show, folder: Path, sources: dict[str, str] | None = None) -> None:
@@ -346,12 +350,12 @@ def add_episode(
         fields.update(data)
     heading = re.match(r"^#\s+(.+?)\s*#*\s*$", body.lstrip().split("\n", 1)[0])
     final_title = title or fields.get("title") or (heading.group(1) if heading else None)
-    origin = "" if title or fields.get("title") else "its first heading"
+    origin: TitleSource = "option" if title else "front matter" if fields.get("title") else "heading"
     if heading and final_title == heading.group(1):
         body = body.lstrip().split("\n", 1)[1] if "\n" in body.lstrip() else ""
     if not final_title:
         final_title = audio.stem.replace("-", " ").replace("_", " ").strip().capitalize() or "Untitled"
-        origin = f"the file name {audio.name!r}: the notes have no title: and no # heading"
+        origin = "file name"
     fields["title"] = str(final_title)
     if date is not None:
         fields["date"] = _date_text(date)
@@ -376,10 +380,13 @@ def add_episode(
         shutil.rmtree(folder, ignore_errors=True)
         raise ContentError(f"cannot create the episode: {err.strerror}", file=str(folder)) from None
     _keep_only_if_valid(show, folder, {"": str(notes), "audio": str(audio)})
-    rel = model.show_rel(show.root, folder)
-    state = "draft: remove `draft: true` when it is ready" if draft else "ready for the next publish"
-    named = f" Title from {origin}; pass --title to set one." if origin.startswith("the file") else ""
+    number = ordered["number"]
     return Created(
-        (folder / model.NOTES_FILE, folder / f"audio{ext}"),
-        f"Added {rel}/ (episode {ordered['number']}: {final_title}, {state}).{named}",
+        show.root,
+        (folder / f"audio{ext}", folder / model.NOTES_FILE),
+        str(final_title),
+        folder=folder,
+        number=int(number) if isinstance(number, int | str) and str(number).isdigit() else None,
+        draft=draft,
+        title_from=origin,
     )
