@@ -32,9 +32,10 @@ class _Lazy:
 
 
 if TYPE_CHECKING:
-    from pipeline import build, check, model, publish, scaffold
+    from pipeline import build, check, importer, model, publish, scaffold, transcribe, validate
 else:
     check, model, scaffold = _Lazy("pipeline.check"), _Lazy("pipeline.model"), _Lazy("pipeline.scaffold")
+    validate = _Lazy("pipeline.validate")
 
 # --------------------------------------------------------------------------- output
 
@@ -549,13 +550,109 @@ def created_json(created: scaffold.Created, scheduled: bool = False) -> dict[str
     }
 
 
-def emit(fmt: str, data: Any, lines: Callable[[], list[str]]) -> None:
-    """The one output path for data: JSON as data, text as the lines `lines()` words it in."""
+def validate_summary(report: validate.Report) -> str:
+    """`public/feed.xml: 1 error, 1 warning, 0 info in 2 episodes`"""
+    c = report.counts
+    counts = f"{human.plural(c['error'], 'error')}, {human.plural(c['warning'], 'warning')}, {c['info']} info"
+    return f"{report.source}: {counts} in {human.plural(report.items, 'episode')}"
+
+
+def validate_lines(report: validate.Report) -> list[str]:
+    """Findings for people: one line each (`source:line: severity ID where: message`), a fix hint, a summary."""
+    lines = []
+    for f in report.findings:
+        at = f"{report.source}:{f.line}" if f.line else report.source
+        lines.append(f"{at}: {f.severity.value} {f.rule} {f.where}: {f.message}")
+        lines.append(f"    fix: {f.hint}")
+    return [*lines, validate_summary(report)]
+
+
+def validate_json(report: validate.Report) -> dict[str, Any]:
+    """`podcast validate --format json`: a stable document (keys sorted, findings in report order)."""
+    return {
+        "counts": dict(sorted(report.counts.items())),
+        "findings": [
+            {
+                "hint": f.hint,
+                "line": f.line,
+                "message": f.message,
+                "rule": f.rule,
+                "severity": f.severity.value,
+                "title": validate.RULES[f.rule].title,
+                "where": f.where,
+            }
+            for f in report.findings
+        ],
+        "items": report.items,
+        "ok": not report.has_errors,
+        "source": report.source,
+    }
+
+
+_GITHUB_LEVEL = {"error": "error", "warning": "warning", "info": "notice"}
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_prop(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def validate_github(report: validate.Report) -> list[str]:
+    """GitHub Actions workflow commands: `::error file=…,line=…,title=PC101::message (fix: hint)`."""
+    from pipeline.validate.http import is_url
+
+    lines = []
+    for f in report.findings:
+        props = []
+        if not is_url(report.source):
+            props.append(f"file={_gh_prop(report.source)}")
+            if f.line:
+                props.append(f"line={f.line}")
+        props.append(f"title={_gh_prop(f.rule)}")
+        lines.append(
+            f"::{_GITHUB_LEVEL[f.severity.value]} {','.join(props)}::"
+            f"{_gh_data(f'{f.where}: {f.message} (fix: {f.hint})')}"
+        )
+    return [*lines, validate_summary(report)]
+
+
+def rules_json(profiles: tuple[str, ...]) -> list[dict[str, Any]]:
+    """`podcast validate --rules --format json`: the rule catalogue (of these profiles; all by default)."""
+    active = validate.active_rules(profiles or None)
+    return [
+        {
+            "rule": rid,
+            "severity": rule.severity.value,
+            "profiles": sorted(rule.profiles),
+            "title": rule.title,
+            "hint": rule.hint,
+        }
+        for rid, rule in validate.RULES.items()
+        if rid in active
+    ]
+
+
+def rules_lines(profiles: tuple[str, ...]) -> list[str]:
+    """The rule catalogue as a table: id, severity, profiles, title."""
+    lines = [f"{'rule':<6} {'severity':<8} {'profiles':<28} title"]
+    for r in rules_json(profiles):
+        lines.append(f"{r['rule']:<6} {r['severity']:<8} {','.join(r['profiles']):<28} {r['title']}")
+    return lines
+
+
+def emit(
+    fmt: str, data: Any, lines: Callable[[], list[str]], github: Callable[[], list[str]] | None = None
+) -> None:
+    """The one output path for results: `json` prints the data (UTF-8, two-space indent), `text` the lines
+    `lines()` words it in, `github` (where a command offers it) the annotations `github()` makes."""
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2))
-    else:
-        for line in lines():
-            click.echo(line)
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    for line in (github if fmt == "github" and github is not None else lines)():
+        click.echo(line)
 
 
 # --------------------------------------------------------------------------- the group
@@ -746,13 +843,15 @@ def list_command(show_path: Path, now: dt.datetime, fmt: str, out_dir: Path | No
                 "true_peak": round(loud.true_peak, 1) if loud else None,
             }
         )
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        if row["duration"] is not None:
-            row["duration"] = model.format_timestamp(round(row["duration"]))
-    click.echo(_table(rows, ["number", "slug", "date", "status", "audio", "duration", "lufs", "true_peak"]))
+
+    def table() -> list[str]:
+        shown = [
+            {**r, "duration": None if r["duration"] is None else model.format_timestamp(round(r["duration"]))}
+            for r in rows
+        ]
+        return [_table(shown, ["number", "slug", "date", "status", "audio", "duration", "lufs", "true_peak"])]
+
+    emit(fmt, rows, table)
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
@@ -885,7 +984,7 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
 
 
 @cli.command(name="validate")
-@click.argument("feed")
+@click.argument("feed", required=False)
 @click.option(
     "--profile",
     "profiles",
@@ -903,15 +1002,17 @@ def serve_command(show_path: Path, now: dt.datetime, out_dir: Path | None, port:
     metavar="FEED",
     help="The last published feed (path or URL): check GUIDs, pubDates and podcast:guid kept.",
 )
+@click.option("--rules", "list_rules", is_flag=True, help="List the rules (of --profile) instead; no FEED.")
 @format_option("github", help="For people, machines, or GitHub Actions annotations.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per HTTP request.")
 @click.option("--max-mb", type=float, default=50.0, show_default=True, help="Refuse feeds larger than this.")
 @now_option
 def validate_command(
-    feed: str,
+    feed: str | None,
     profiles: tuple[str, ...],
     online: bool,
     previous: str | None,
+    list_rules: bool,
     fmt: str,
     timeout: float,
     max_mb: float,
@@ -925,19 +1026,22 @@ def validate_command(
     Example:
         podcast validate build/feed.xml --format github
         podcast validate https://example.com/feed.xml --online --previous last-feed.xml
+        podcast validate --rules --profile spotify
     """
     from pipeline import validate
 
+    if list_rules:
+        emit(fmt, rules_json(profiles), lambda: rules_lines(profiles))
+        return
+    if feed is None:
+        raise click.UsageError("Missing argument 'FEED' (or give --rules).")
     limit = int(max_mb * 2**20)
     data = validate.read_source(feed, timeout=timeout, max_bytes=limit)
     before = validate.read_source(previous, timeout=timeout, max_bytes=limit) if previous else None
     report = validate.validate(
         data, source=feed, profiles=profiles or None, previous=before, online=online, timeout=timeout, now=now
     )
-    render = {"text": validate.format_text, "json": validate.format_json, "github": validate.format_github}[
-        fmt
-    ]
-    click.echo(render(report), nl=False)
+    emit(fmt, validate_json(report), lambda: validate_lines(report), lambda: validate_github(report))
     if report.exit_code != ExitCode.OK:
         raise SystemExit(int(report.exit_code))
 
@@ -1145,14 +1249,20 @@ def probe_command(files: tuple[Path, ...], loudness: bool, fmt: str) -> None:
                 lufs=round(loud.integrated, 1), lra=round(loud.lra, 1), true_peak=round(loud.true_peak, 1)
             )
         rows.append(row)
-    if fmt == "json":
-        click.echo(json.dumps(rows, indent=2))
-        return
-    for row in rows:
-        row["duration"] = model.format_timestamp(row["duration"])
-        row["bitrate"] = f"{row['bitrate'] // 1000} kbps"
-    cols = ["file", "mime", "codec", "duration", "bitrate", "sample_rate", "channels", "size"]
-    click.echo(_table(rows, cols + (["lufs", "lra", "true_peak"] if loudness else [])))
+
+    def table() -> list[str]:
+        shown = [
+            {
+                **r,
+                "duration": model.format_timestamp(r["duration"]),
+                "bitrate": f"{r['bitrate'] // 1000} kbps",
+            }
+            for r in rows
+        ]
+        cols = ["file", "mime", "codec", "duration", "bitrate", "sample_rate", "channels", "size"]
+        return [_table(shown, cols + (["lufs", "lra", "true_peak"] if loudness else []))]
+
+    emit(fmt, rows, table)
 
 
 def _recordings_near(path: Path) -> str:
@@ -1225,7 +1335,10 @@ def docs_command(topic: str | None) -> None:
     "--force", is_flag=True, help="Replace an existing transcript.vtt (the audio is never touched)."
 )
 @show_option
-def transcribe_command(slugs: tuple[str, ...], model_name: str, force: bool, show_path: Path) -> None:
+@format_option()
+def transcribe_command(
+    slugs: tuple[str, ...], model_name: str, force: bool, show_path: Path, fmt: str
+) -> None:
     """Write transcript.vtt beside episode.md, offline, with faster-whisper.
 
     SLUGS are episodes (default: every episode that has audio and no transcript). Needs the extra:
@@ -1240,20 +1353,47 @@ def transcribe_command(slugs: tuple[str, ...], model_name: str, force: bool, sho
 
     show = model.load_show(show_path)
     results = transcribe.transcribe(show, slugs, model_name=model_name, force=force, reporter=_reporter())
+    emit(fmt, transcribe_json(show.root, results), lambda: transcribe_lines(show.root, results))
+
+
+def transcribe_json(root: Path, results: list[transcribe.Result]) -> dict[str, Any]:
+    """`podcast transcribe --format json`: one entry per episode, in the order they were done."""
+    return {
+        "episodes": [
+            {
+                "slug": r.slug,
+                "status": r.status,
+                "file": model.show_rel(root, r.path),
+                "cues": r.cues,
+                "audio_seconds": round(r.audio_seconds, 3),
+                "elapsed": round(r.elapsed, 3),
+            }
+            for r in results
+        ],
+        "transcribed": sum(r.status != "skipped" for r in results),
+        "kept": sum(r.status == "skipped" for r in results),
+    }
+
+
+def transcribe_lines(root: Path, results: list[transcribe.Result]) -> list[str]:
+    from pipeline import transcribe
+
+    lines = []
     for r in results:
-        rel = model.show_rel(show.root, r.path)
+        rel = model.show_rel(root, r.path)
         if r.status == "skipped":
-            click.echo(f"{r.slug}: kept {rel} (use --force to replace {transcribe.OUTPUT_NAME})")
+            lines.append(f"{r.slug}: kept {rel} (use --force to replace {transcribe.OUTPUT_NAME})")
         elif r.status == "cached":
-            click.echo(f"{r.slug}: wrote {rel} ({r.cues} cues, from the cache)")
+            lines.append(f"{r.slug}: wrote {rel} ({r.cues} cues, from the cache)")
         else:
             rtf = r.realtime_factor
             speed = f", {rtf:.1f}x real time" if rtf else ""
-            click.echo(
+            lines.append(
                 f"{r.slug}: wrote {rel} ({r.cues} cues, {r.audio_seconds / 60:.1f} min of audio{speed})"
             )
     made = sum(r.status != "skipped" for r in results)
-    click.echo(f"Transcribed {made} episode{'s' if made != 1 else ''}, {len(results) - made} kept.")
+    lines.append(f"Transcribed {human.plural(made, 'episode')}, {len(results) - made} kept.")
+    return lines
 
 
 # --------------------------------------------------------------------------- import (issue 11)
@@ -1284,6 +1424,7 @@ def transcribe_command(slugs: tuple[str, ...], model_name: str, force: bool, sho
 )
 @click.option("--jobs", type=click.IntRange(1, 32), default=4, show_default=True, help="Parallel downloads.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per HTTP request.")
+@format_option()
 def import_command(
     source: str,
     folder: Path,
@@ -1292,6 +1433,7 @@ def import_command(
     owner_email: str | None,
     jobs: int,
     timeout: float,
+    fmt: str,
 ) -> None:
     """Move a show in: turn another host's feed (file or URL) into show.yaml and episodes/.
 
@@ -1314,37 +1456,67 @@ def import_command(
         timeout=timeout,
         reporter=_reporter(),
     )
+    emit(fmt, import_json(result), lambda: import_lines(result))
+    if any(d.status == "failed" for d in result.downloads):
+        raise SystemExit(int(ExitCode.ERROR))
+
+
+def import_json(result: importer.ImportResult) -> dict[str, Any]:
+    """`podcast import --format json`."""
+    return {
+        "root": str(result.root),
+        "title": result.title,
+        "source": result.source,
+        "old_feed_url": result.old_feed_url,
+        "pages": result.pages,
+        "merged": result.merged,
+        "written": list(result.written),
+        "kept": list(result.kept),
+        "skipped": [{"item": s.item, "reason": s.reason} for s in result.skipped],
+        "fixes": [{"key": key, "count": count, "what": what} for key, count, what in result.fixes],
+        "tracking": dict(sorted(result.tracking.items())),
+        "downloads": [
+            {
+                "slug": d.slug,
+                "url": d.url,
+                "file": d.file,
+                "bytes": d.bytes,
+                "status": d.status,
+                "error": d.error,
+            }
+            for d in result.downloads
+        ],
+        "moving_day": list(result.moving_day),
+    }
+
+
+def import_lines(result: importer.ImportResult) -> list[str]:
+    """What `podcast import` says: the count, what was fixed and skipped, downloads, the moving-day steps."""
     verb = "Merged" if result.merged else "Imported"
     pages = f" from {result.pages} feed pages" if result.pages > 1 else ""
     n = len(result.written)
-    click.echo(f"{verb} {n} episode{'s' if n != 1 else ''} of {result.title!r}{pages} into {result.root}")
+    lines = [f"{verb} {human.plural(n, 'episode')} of {result.title!r}{pages} into {result.root}"]
     if result.fixes:
-        click.echo("\nFixed on import:")
+        lines.append("\nFixed on import:")
         width = max(len(str(c)) for _k, c, _w in result.fixes)
-        for _key, count, what in result.fixes:
-            click.echo(f"  {count:>{width}}  {what}")
+        lines += [f"  {count:>{width}}  {what}" for _key, count, what in result.fixes]
     if result.skipped:
-        click.echo(f"\nSkipped {len(result.skipped)} item{'s' if len(result.skipped) != 1 else ''}:")
-        for s in result.skipped:
-            click.echo(f"  {s.item}: {s.reason}")
+        lines.append(f"\nSkipped {human.plural(len(result.skipped), 'item')}:")
+        lines += [f"  {s.item}: {s.reason}" for s in result.skipped]
     for name, count in sorted(result.tracking.items()):
-        click.echo(
+        lines.append(
             f"\n{count} enclosure URL{'s go' if count != 1 else ' goes'} through {name} (kept byte for byte; "
             "the new feed keeps counting there until the media moves)"
         )
-    failed = [d for d in result.downloads if d.status == "failed"]
     if result.downloads:
         got: dict[str, int] = {}
         for d in result.downloads:
             got[d.status] = got.get(d.status, 0) + 1
-        click.echo("\nDownloads: " + ", ".join(f"{v} {k}" for k, v in sorted(got.items())))
-        for d in failed:
-            click.echo(f"  {d.slug}: {d.url}: {d.error}")
-    click.echo("\nMoving day:")
-    for i, step in enumerate(result.moving_day, 1):
-        click.echo(f"  {i}. {step}")
-    if failed:
-        raise SystemExit(int(ExitCode.ERROR))
+        lines.append("\nDownloads: " + ", ".join(f"{v} {k}" for k, v in sorted(got.items())))
+        lines += [f"  {d.slug}: {d.url}: {d.error}" for d in result.downloads if d.status == "failed"]
+    lines.append("\nMoving day:")
+    lines += [f"  {i}. {step}" for i, step in enumerate(result.moving_day, 1)]
+    return lines
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ import pytest
 from lxml import etree
 from PIL import Image
 
+from pipeline.cli import rules_lines, validate_github, validate_json, validate_lines
 from pipeline.errors import ExitCode, PipelineError, UnreadableFeed
 from pipeline.progress import ListReporter
 from pipeline.validate import (
@@ -27,10 +28,6 @@ from pipeline.validate import (
     RULES,
     Report,
     Severity,
-    format_github,
-    format_json,
-    format_rules,
-    format_text,
     parse_rfc2822,
     podcast_guid,
     read_source,
@@ -1017,7 +1014,7 @@ def test_an_unreadable_previous_feed_is_refused() -> None:
         run(BASE, previous=b"<rss><channel>")
 
 
-# --- output formats ------------------------------------------------------------------------------------------------
+# --- output formats (worded by the CLI from the typed Report) ------------------------------------------------------------------------------------------------
 
 
 def _two_problem_report() -> Report:
@@ -1027,8 +1024,7 @@ def _two_problem_report() -> Report:
 
 
 def test_text_format() -> None:
-    out = format_text(_two_problem_report())
-    lines = out.splitlines()
+    lines = validate_lines(_two_problem_report())
     assert (
         lines[0].startswith("public/feed.xml:")
         and " warning PC213 channel: itunes:explicit is 'yes'" in lines[0]
@@ -1036,39 +1032,40 @@ def test_text_format() -> None:
     assert lines[1] == f"    fix: {RULES['PC213'].hint}"
     assert " error PC312 item 1 ('Why your knees hurt when you run'): the item has no guid" in lines[2]
     assert lines[-1] == "public/feed.xml: 1 error, 1 warning, 0 info in 2 episodes"
-    assert format_text(run(BASE)) == "feed.xml: 0 errors, 0 warnings, 0 info in 2 episodes\n"
+    assert validate_lines(run(BASE)) == ["feed.xml: 0 errors, 0 warnings, 0 info in 2 episodes"]
 
 
 def test_json_format_is_stable_and_complete() -> None:
     report = _two_problem_report()
-    doc = json.loads(format_json(report))
+    doc = validate_json(report)
     assert doc["source"] == "public/feed.xml" and doc["items"] == 2 and doc["ok"] is False
     assert doc["counts"] == {"error": 1, "warning": 1, "info": 0}
     assert [f["rule"] for f in doc["findings"]] == ["PC213", "PC312"]
     assert set(doc["findings"][0]) == {"rule", "severity", "title", "message", "where", "line", "hint"}
-    assert format_json(report) == format_json(_two_problem_report())
+    assert json.dumps(doc) == json.dumps(validate_json(_two_problem_report()))
+    assert list(doc) == sorted(doc) and all(list(f) == sorted(f) for f in doc["findings"])
 
 
 def test_github_format_escapes_and_annotates() -> None:
     report = run(text(f"{I1}/itunes:duration", "30 min, roughly: 100%")(BASE), source="public/feed.xml")
-    (line, summary) = format_github(report).splitlines()
+    (line, summary) = validate_github(report)
     assert summary == "public/feed.xml: 0 errors, 1 warning, 0 info in 2 episodes"
     assert line.startswith("::warning file=public/feed.xml,line=")
     assert ",title=PC318::" in line
     assert "roughly%3A" not in line and "100%25" in line  # data escapes only %, CR, LF
     url_report = run(BASE.replace("<itunes:explicit>false", "<itunes:explicit>clean", 1), source=FEED_URL)
-    first = format_github(url_report).splitlines()[0]
+    first = validate_github(url_report)[0]
     assert first.startswith("::warning title=PC213::")  # no file= for a URL
-    errors = format_github(_two_problem_report()).splitlines()
+    errors = validate_github(_two_problem_report())
     assert errors[1].startswith("::error file=public/feed.xml,line=")
 
 
 def test_the_rule_table_lists_rules_for_a_profile() -> None:
-    table = format_rules({"spotify"}).splitlines()
+    table = rules_lines(("spotify",))
     assert table[0].split() == ["rule", "severity", "profiles", "title"]
     ids = [line.split()[0] for line in table[1:]]
     assert "PC215" in ids and "PC216" not in ids and "PC224" not in ids
-    assert len(format_rules().splitlines()) == len(RULES) + 1
+    assert len(rules_lines(())) == len(RULES) + 1
 
 
 def test_report_counts_and_exit_code() -> None:
