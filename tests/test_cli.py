@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import click
 import imageio_ffmpeg
 import pytest
 import yaml
@@ -589,3 +590,179 @@ def test_yaml_written_by_new_is_plain(sample_show: Path) -> None:
     text = (sample_show.parent / "episodes" / "hip-drop" / "episode.md").read_text(encoding="utf-8")
     front = text.split("---\n")[1]
     assert list(yaml.safe_load(front)) == ["title", "date", "number", "draft"]
+
+
+# --------------------------------------------------------------------------- --format json (one emitter)
+
+
+def _documented_keys(heading: str) -> list[str]:
+    """The keys of the README table under the heading line `##### {heading}` (first column, in backticks)."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    marker = f"\n##### {heading}\n"
+    assert marker in readme, f"no README heading {heading!r}"
+    section = readme.split(marker, 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| `([a-z_]+)` \|", section, re.MULTILINE)
+    assert rows, f"no key table under {heading!r}"
+    return rows
+
+
+def _break_two_dates(root: Path) -> None:
+    for slug in (KNEES, SHINS):
+        md = root / "episodes" / slug / "episode.md"
+        md.write_text(md.read_text(encoding="utf-8").replace("+00:00", "", 1), encoding="utf-8")
+
+
+def test_check_json_has_the_documented_keys_and_the_text_lines(sample_show: Path) -> None:
+    when = "2025-03-12T00:00:00+00:00"  # episode 3 is scheduled then: one note
+    result = run("check", "--show", sample_show, "--now", when, "--format", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert list(doc) == _documented_keys("`podcast check --format json`")
+    (note,) = doc["problems"]
+    assert list(note) == _documented_keys("`podcast check --format json`: each of `problems`")
+    assert note == {
+        "level": "info",
+        "file": f"episodes/{RETURN}/episode.md",
+        "field": None,
+        "message": "scheduled for 2025-03-18T07:00:00+00:00",
+        "hint": "",
+        "rule": None,
+        "text": f"episodes/{RETURN}/episode.md: scheduled for 2025-03-18T07:00:00+00:00",
+    }
+    assert (doc["ok"], doc["episodes"], doc["files"], doc["errors"], doc["warnings"]) == (True, 3, 4, 0, 0)
+    # text is the same words: the note's line on stderr, the summary on stdout
+    text = run("check", "--show", sample_show, "--now", when)
+    assert text.stderr == f"Note: {note['text']}\n"
+    assert text.stdout == doc["summary"] + "\n" == "show.yaml and 3 episodes are clean.\n"
+    # --quiet hides notes from people, not from machines
+    quiet = run("check", "-q", "--show", sample_show, "--now", when, "--format", "json")
+    assert json.loads(quiet.stdout)["problems"] == [note]
+
+
+def test_check_json_on_a_broken_show_is_one_document_and_exit_1(sample_show: Path) -> None:
+    _break_two_dates(sample_show.parent)
+    result = run("check", "--show", sample_show, "--now", NOW, "--format", "json", ok=False)
+    assert result.exit_code == ExitCode.ERROR
+    assert result.stderr == ""
+    doc = json.loads(result.stdout)
+    assert (doc["ok"], doc["errors"], doc["summary"]) == (False, 2, "Aborted: 2 problems in 2 files.")
+    assert [(p["level"], p["file"], p["field"], p["hint"]) for p in doc["problems"]] == [
+        ("error", f"episodes/{SHINS}/episode.md", "date", "write 2025-03-11T07:00:00+00:00"),
+        ("error", f"episodes/{KNEES}/episode.md", "date", "write 2025-03-04T07:00:00+00:00"),
+    ]
+    text = run("check", "--show", sample_show, "--now", NOW, ok=False)
+    assert text.exit_code == ExitCode.ERROR
+    assert text.stdout == ""
+    assert text.stderr.splitlines() == [
+        f"Error: episodes/{SHINS}/episode.md: date: '2025-03-11 07:00:00' has no time zone "
+        "(write 2025-03-11T07:00:00+00:00)",
+        f"Error: episodes/{KNEES}/episode.md: date: '2025-03-04 07:00:00' has no time zone "
+        "(write 2025-03-04T07:00:00+00:00)",
+        "Aborted: 2 problems in 2 files.",
+    ]
+    assert [f"Error: {p['text']}" for p in doc["problems"]] == text.stderr.splitlines()[:2]
+
+
+def test_check_json_names_the_validator_rule(sample_show: Path) -> None:
+    show = sample_show.read_text(encoding="utf-8")
+    sample_show.write_text(
+        show.replace("https://stride-clinic.example.com/support/", "http://tips.example.com/"),
+        encoding="utf-8",
+    )
+    result = run("check", "--show", sample_show, "--now", NOW, "--format", "json", ok=False)
+    assert result.exit_code == ExitCode.ERROR
+    (pc112,) = [p for p in json.loads(result.stdout)["problems"] if p["rule"] == "PC112"]
+    assert (pc112["level"], pc112["file"], pc112["field"]) == ("error", "show.yaml", "funding[0].url")
+    assert pc112["text"] == (
+        "show.yaml: funding[0].url: podcast:funding URL http://tips.example.com/ is http, not https "
+        "(PC112: Podcasting 2.0 requires https for every URL in a podcast: tag)"
+    )
+
+
+def test_build_and_feed_json_have_the_documented_keys(sample_show: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = run("build", "--show", sample_show, "--now", NOW, "--out", out, "--format", "json")
+    assert first.exit_code == ExitCode.OK, first.output
+    doc = json.loads(first.stdout)  # progress went to stderr: stdout is one document
+    assert list(doc) == _documented_keys("`podcast build --format json`")
+    assert doc["episodes"] == [RETURN, SHINS, KNEES]  # newest first
+    assert (doc["out_dir"], doc["encoded"], doc["tagged"], doc["unchanged"], doc["shard"]) == (
+        str(out),
+        3,
+        3,
+        0,
+        None,
+    )
+    assert doc["written"] == len([p for p in out.rglob("*") if p.is_file()])
+    assert doc["summary"] == (
+        f"Built 3 episodes: 3 encoded, 3 tagged, 0 unchanged; {doc['written']} files written to {out}."
+    )
+    again = run("build", "--show", sample_show, "--now", NOW, "--out", out)
+    assert again.stdout == f"Built 3 episodes: 0 encoded, 0 tagged, 3 unchanged; 0 files written to {out}.\n"
+    quiet = run("build", "-q", "--show", sample_show, "--now", NOW, "--out", out, "--format", "json")
+    assert quiet.stderr == ""
+    assert {k: v for k, v in json.loads(quiet.stdout).items() if k != "summary"} == {
+        **{k: v for k, v in doc.items() if k != "summary"},
+        "encoded": 0,
+        "tagged": 0,
+        "unchanged": 3,
+        "written": 0,
+    }
+    feed = json.loads(
+        run("feed", "--show", sample_show, "--now", NOW, "--out", out, "--format", "json").stdout
+    )
+    assert feed == {
+        "feed": str(out / "feed.xml"),
+        "episodes": [RETURN, SHINS, KNEES],
+        "written": 0,
+        "summary": f"Feed written to {out / 'feed.xml'} (3 episodes).",
+    }
+    assert run("feed", "--show", sample_show, "--now", NOW, "--out", out).stdout == feed["summary"] + "\n"
+
+
+def test_new_and_init_json_say_what_was_written(sample_show: Path, tmp_path: Path) -> None:
+    later = "2025-07-01T07:00:00+00:00"
+    result = run("new", "Calves", "--show", sample_show, "--now", NOW, "--date", later, "--format", "json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout) == {
+        "root": str(sample_show.parent),
+        "files": ["episodes/calves/episode.md"],
+        "title": "Calves",
+        "slug": "calves",
+        "number": 4,
+        "draft": True,
+        "scheduled": True,
+        "title_from": None,
+    }
+    text = run("new", "Quads", "--show", sample_show, "--now", NOW, "--date", later)
+    assert text.stdout == (
+        "Created episodes/quads/episode.md (episode 5, draft). "
+        f"It is dated after {dt.datetime.fromisoformat(NOW).isoformat()}: scheduled until then.\n"
+    )
+    started = json.loads(run("init", tmp_path / "new-show", "--no-workflow", "--format", "json").stdout)
+    assert started["files"] == ["show.yaml", "episodes/.gitkeep", ".gitignore", "cover.jpg"]
+    assert all((tmp_path / "new-show" / f).is_file() for f in started["files"])
+    assert (started["title"], started["slug"], started["draft"]) == ("My Podcast", None, None)
+
+
+def test_validate_rules_list_the_catalogue(tmp_path: Path) -> None:
+    from pipeline.validate import RULES
+
+    rows = json.loads(run("validate", "--rules", "--profile", "spotify", "--format", "json").stdout)
+    assert {r["rule"] for r in rows} < set(RULES)
+    assert all("spotify" in r["profiles"] for r in rows)
+    assert list(rows[0]) == ["rule", "severity", "profiles", "title", "hint"]
+    table = run("validate", "--rules").stdout.splitlines()
+    assert table[0].split() == ["rule", "severity", "profiles", "title"] and len(table) == len(RULES) + 1
+    missing = run("validate", ok=False)
+    assert missing.exit_code == ExitCode.USAGE and "Missing argument 'FEED'" in missing.stderr
+
+
+@pytest.mark.parametrize("name", sorted(set(cli.commands) - {"serve", "docs", "tag"}))
+def test_every_command_that_prints_a_result_takes_the_one_format_option(name: str) -> None:
+    options = {p.name: p for p in cli.commands[name].params if isinstance(p, click.Option)}
+    assert "fmt" in options, f"{name} has no --format"
+    fmt = options["fmt"]
+    assert fmt.opts == ["--format"] and fmt.default == "text"
+    assert isinstance(fmt.type, click.Choice) and list(fmt.type.choices)[:2] == ["text", "json"]
