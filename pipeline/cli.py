@@ -139,6 +139,16 @@ def _to_root(ctx: click.Context, param: click.Parameter, value: bool) -> None:
         ctx.find_root().params[param.name] = True
 
 
+def _root_show(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().params["show_path"] = Path(value)
+
+
+def _root_now(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().params["now"] = _parse_now(ctx, param, value)
+
+
 #: The group's flags, also accepted after any subcommand; `--show` and `--now` are per command (see below).
 GLOBAL_FLAGS: tuple[tuple[tuple[str, ...], str], ...] = (
     (("--debug",), "Show full tracebacks (credentials are still never printed)."),
@@ -154,6 +164,14 @@ class _Group(click.Group):
             cmd.params.append(
                 click.Option(decls, is_flag=True, expose_value=False, callback=_to_root, help=help_text)
             )
+        # --show and --now are the group's too: a command that does not use them still accepts them after
+        # its name, as it does before it (hidden from its help, since they change nothing there)
+        have = {opt for p in cmd.params for opt in getattr(p, "opts", [])}
+        for decl, dest, parse in (("--show", "show_path", _root_show), ("--now", "now", _root_now)):
+            if decl not in have:
+                cmd.params.append(
+                    click.Option([decl, dest], expose_value=False, callback=parse, hidden=True, metavar="X")
+                )
         super().add_command(cmd, name)
 
     def invoke(self, ctx: click.Context) -> Any:

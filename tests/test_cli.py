@@ -766,3 +766,13 @@ def test_every_command_that_prints_a_result_takes_the_one_format_option(name: st
     fmt = options["fmt"]
     assert fmt.opts == ["--format"] and fmt.default == "text"
     assert isinstance(fmt.type, click.Choice) and list(fmt.type.choices)[:2] == ["text", "json"]
+
+
+def test_show_and_now_are_accepted_after_any_command(tmp_path: Path) -> None:
+    before = run("--show", tmp_path / "x", "--now", NOW, "docs", "episode")
+    after = run("docs", "episode", "--show", tmp_path / "x", "--now", NOW)
+    assert before.exit_code == after.exit_code == ExitCode.OK, after.output
+    assert after.stdout == before.stdout and after.stdout.startswith("#### Episode front matter")
+    naive = run("docs", "--now", "2025-03-12 00:00", ok=False)  # parsed as strictly as before the command
+    assert naive.exit_code == ExitCode.USAGE and "has no time zone" in naive.stderr
+    assert "--now" not in run("docs", "--help").stdout  # hidden where it changes nothing
