@@ -107,7 +107,11 @@ def check(show_path: Path, *, now: dt.datetime) -> CheckReport:
     root = show.root if show is not None else Path(show_path).resolve().parent
     for ep in sorted(episodes, key=lambda e: (e.date, e.slug)):
         problems.extend(_episode_problems(root, ep, now))
-    return CheckReport(tuple(problems), len(episodes), 1 + len(episodes), show)
+    try:  # every episode folder was checked, the ones that failed to load too
+        checked = len(model.episode_folders(root))
+    except PipelineError:
+        checked = len(episodes)
+    return CheckReport(tuple(problems), len(episodes), 1 + checked, show)
 
 
 def _episode_problems(root: Path, ep: model.Episode, now: dt.datetime) -> list[Problem]:
