@@ -1286,8 +1286,11 @@ def _stage_and_move(
     timeout: float,
     reporter: Reporter,
 ) -> ImportResult:
+    staged = os.path.join(stage, model.EPISODES_DIR)  # plain strings: 10,000 folders, no Path per step
+    if p.episodes:
+        os.mkdir(staged)
     for ep in p.episodes:
-        (stage / model.EPISODES_DIR / ep.slug).mkdir(parents=True)
+        os.mkdir(os.path.join(staged, ep.slug))
     downloads: list[Download] = []
     if download_media and p.episodes:
         reporter.step(f"downloading media for {len(p.episodes)} episodes")
@@ -1302,9 +1305,8 @@ def _stage_and_move(
         text += yaml.safe_dump(p.show, sort_keys=False, allow_unicode=True, width=100)
         (stage / model.SHOW_FILE).write_text(text, encoding="utf-8")
     for ep in p.episodes:
-        (stage / model.EPISODES_DIR / ep.slug / model.NOTES_FILE).write_text(
-            _front_matter(ep.fields, ep.body), encoding="utf-8"
-        )
+        with open(os.path.join(staged, ep.slug, model.NOTES_FILE), "w", encoding="utf-8") as fh:
+            fh.write(_front_matter(ep.fields, ep.body))
     # what we wrote must load: a value we could not map is a refusal, not a broken show
     try:
         if not merge:
@@ -1319,16 +1321,22 @@ def _stage_and_move(
 
     # move into place: episodes first, show.yaml last; undo on any failure
     done: list[tuple[Path, Path]] = []
+    episodes = root / model.EPISODES_DIR
     try:
-        (root / model.EPISODES_DIR).mkdir(exist_ok=True)
-        for ep in p.episodes:
-            target = root / model.EPISODES_DIR / ep.slug
-            if target.exists():
-                raise ImportRefused(
-                    f"{target.relative_to(root)} already exists", file=source, hint="move it away first"
-                )
-            os.replace(stage / model.EPISODES_DIR / ep.slug, target)
-            done.append((target, stage / model.EPISODES_DIR / ep.slug))
+        if p.episodes and not episodes.exists():
+            os.replace(staged, episodes)  # a new show: every episode folder in one rename
+            done.append((episodes, Path(staged)))
+        elif p.episodes:
+            for ep in p.episodes:
+                target = episodes / ep.slug
+                if target.exists():
+                    raise ImportRefused(
+                        f"{target.relative_to(root)} already exists", file=source, hint="move it away first"
+                    )
+                os.replace(os.path.join(staged, ep.slug), target)
+                done.append((target, Path(staged, ep.slug)))
+        else:
+            episodes.mkdir(exist_ok=True)
         if not merge:
             for name in (*moved, model.SHOW_FILE):
                 if name != model.SHOW_FILE and (root / name).exists():
