@@ -371,6 +371,35 @@ def _all(el: etree._Element, name: str, ns: str) -> list[etree._Element]:
     return out
 
 
+class _Children:
+    """An item's direct children by tag, read in one pass: an item is asked for some twenty of them."""
+
+    def __init__(self, el: etree._Element) -> None:
+        self._by_tag: dict[str, list[etree._Element]] = {}
+        for child in el:
+            if isinstance(child.tag, str):
+                self._by_tag.setdefault(child.tag, []).append(child)
+
+    def find(self, tag: str) -> etree._Element | None:
+        """The first child with this tag (as `el.find(tag)`)."""
+        found = self._by_tag.get(tag)
+        return found[0] if found else None
+
+    def ns(self, name: str, ns: str) -> etree._Element | None:
+        """As `_ns`."""
+        found = self.find(f"{{{ns}}}{name}")
+        if found is None and ns == PODCAST:
+            found = self.find(f"{{{PODCAST_ALIAS}}}{name}")
+        return found
+
+    def all(self, name: str, ns: str) -> list[etree._Element]:
+        """As `_all`."""
+        out = list(self._by_tag.get(f"{{{ns}}}{name}", ()))
+        if ns == PODCAST:
+            out += self._by_tag.get(f"{{{PODCAST_ALIAS}}}{name}", ())
+        return out
+
+
 def _owner(channel: etree._Element) -> etree._Element:
     owner = _ns(channel, "owner", ITUNES)
     return owner if owner is not None else channel
@@ -611,9 +640,9 @@ def ascii_slug(text: str) -> str:
     return slug
 
 
-def _persons(el: etree._Element, fixes: Counter[str]) -> list[dict[str, str]]:
+def _persons(people: list[etree._Element], fixes: Counter[str]) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
-    for p in _all(el, "person", PODCAST):
+    for p in people:
         name = _text(p)[:128]
         if not name:
             continue
@@ -632,8 +661,7 @@ def _persons(el: etree._Element, fixes: Counter[str]) -> list[dict[str, str]]:
     return out
 
 
-def _psc_chapters(item: etree._Element, fixes: Counter[str]) -> list[dict[str, Any]]:
-    block = _ns(item, "chapters", PSC)
+def _psc_chapters(block: etree._Element | None, fixes: Counter[str]) -> list[dict[str, Any]]:
     if block is None:
         return []
     out: list[dict[str, Any]] = []
@@ -850,7 +878,7 @@ def plan(
     ]
     if funding:
         show["funding"] = funding
-    if persons := _persons(channel, fixes):
+    if persons := _persons(_all(channel, "person", PODCAST), fixes):
         show["persons"] = persons
     if old_feed:
         show["moved_from"] = old_feed
@@ -895,15 +923,16 @@ def _items(
     parsed: list[tuple[dt.datetime, int, str, dict[str, Any], str, list[_Fetch]]] = []
     for index, item in enumerate(items):
         fixes: Counter[str] = Counter()  # counted only if the item is written
-        raw_title = _text(item.find("title")) or _text(_ns(item, "title", ITUNES))
+        kids = _Children(item)
+        raw_title = _text(kids.find("title")) or _text(kids.ns("title", ITUNES))
         title = _clean_title(raw_title, fixes) if raw_title else ""
-        label = title or _text(item.find("guid")) or f"item {index + 1}"
-        enc = item.find("enclosure")
+        label = title or _text(kids.find("guid")) or f"item {index + 1}"
+        enc = kids.find("enclosure")
         enc_url = _url(enc.get("url") or "", base, fixes) if enc is not None else ""
         if not enc_url:
             skipped.append(Skipped(label, "no enclosure (nothing to play)"))
             continue
-        guid = _text(item.find("guid"))
+        guid = _text(kids.find("guid"))
         if not guid:
             fixes["no_guid"] += 1
             guid = enc_url
@@ -917,7 +946,7 @@ def _items(
         if not title:
             skipped.append(Skipped(label, "no title"))
             continue
-        raw_date = _text(item.find("pubDate"))
+        raw_date = _text(kids.find("pubDate"))
         when = parse_date(raw_date, fixes) if raw_date else None
         if when is None:
             why = f"pubDate {raw_date[:40]!r} is not a date" if raw_date else "no pubDate"
@@ -937,9 +966,9 @@ def _items(
             fixes["type_guessed"] += 1
             mime = _TYPE_BY_EXT.get(ext, "audio/mpeg")
         fields: dict[str, Any] = {"title": title, "date": when.isoformat(), "guid": guid}
-        number = _positive(_text(_ns(item, "episode", ITUNES)) or _text(_ns(item, "episode", PODCAST)), fixes)
-        season = _positive(_text(_ns(item, "season", ITUNES)) or _text(_ns(item, "season", PODCAST)), fixes)
-        etype_raw = _text(_ns(item, "episodeType", ITUNES))
+        number = _positive(_text(kids.ns("episode", ITUNES)) or _text(kids.ns("episode", PODCAST)), fixes)
+        season = _positive(_text(kids.ns("season", ITUNES)) or _text(kids.ns("season", PODCAST)), fixes)
+        etype_raw = _text(kids.ns("episodeType", ITUNES))
         etype = etype_raw.lower()
         if etype_raw and etype_raw != etype and etype in ("full", "trailer", "bonus"):
             fixes["episode_type"] += 1
@@ -953,13 +982,13 @@ def _items(
             fields["season"] = season
         if etype != "full":
             fields["type"] = etype
-        explicit = parse_explicit(_text(_ns(item, "explicit", ITUNES)), fixes)
+        explicit = parse_explicit(_text(kids.ns("explicit", ITUNES)), fixes)
         if explicit is not None:
             fields["explicit"] = explicit
         fields["audio_url"] = enc_url
         fields["audio_length"] = length
         fields["audio_type"] = mime
-        duration = _seconds(_text(_ns(item, "duration", ITUNES)))
+        duration = _seconds(_text(kids.ns("duration", ITUNES)))
         if duration is not None:
             fields["audio_duration"] = model.format_timestamp(duration)
         fetches = [
@@ -970,18 +999,18 @@ def _items(
                 length,
             )
         ]
-        img = _ns(item, "image", ITUNES)
+        img = kids.ns("image", ITUNES)
         if img is not None and (img_url := _url(img.get("href") or "", base, fixes)):
             fixes["image_remote"] += 1
             fetches.append(_Fetch("image", img_url, "cover"))
-        if chapters := _psc_chapters(item, fixes):
+        if chapters := _psc_chapters(kids.ns("chapters", PSC), fixes):
             fields["chapters"] = chapters
         else:
-            ch = _ns(item, "chapters", PODCAST)
+            ch = kids.ns("chapters", PODCAST)
             if ch is not None and (ch_url := _url(ch.get("url") or "", base, fixes)):
                 fixes["chapters_remote"] += 1
                 fetches.append(_Fetch("chapters", ch_url, "chapters.json"))
-        for tr in _all(item, "transcript", PODCAST):
+        for tr in kids.all("transcript", PODCAST):
             ttype = (tr.get("type") or "").strip().lower()
             tr_ext = {"text/vtt": ".vtt", "application/x-subrip": ".srt", "application/srt": ".srt"}.get(
                 ttype
@@ -990,12 +1019,12 @@ def _items(
                 fixes["transcript_remote"] += 1
                 fetches.append(_Fetch("transcript", tr_url, "transcript" + tr_ext))
                 break
-        if persons := _persons(item, fixes):
+        if persons := _persons(kids.all("person", PODCAST), fixes):
             fields["persons"] = persons
         raw_notes = (
-            _text(item.find(f"{{{CONTENT}}}encoded"))
-            or _text(item.find("description"))
-            or _text(_ns(item, "summary", ITUNES))
+            _text(kids.find(f"{{{CONTENT}}}encoded"))
+            or _text(kids.find("description"))
+            or _text(kids.ns("summary", ITUNES))
         )
         body = converter.markdown(raw_notes, fixes) if raw_notes else ""
         total.update(fixes)
