@@ -450,6 +450,10 @@ class PagePacks:
             self._used[key] = entry
         return data
 
+    def empty(self) -> bool:
+        """True when no page is kept (a first build, or the cache was cleared): no lookup can hit."""
+        return not self._index and not self._new
+
     def put(self, key: str, data: bytes) -> None:
         """Keep a freshly rendered page (in memory until save)."""
         self._new[key] = data
