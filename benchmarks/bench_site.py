@@ -272,8 +272,8 @@ class Split:
 
 
 class SectionClock:
-    """Times site._render_parallel from outside: the CPU this process and its workers spend inside the
-    parallel section (from the call until the first page comes back, every worker joined), for Split.
+    """Times site._render_parallel from outside, for Split: this process's CPU inside the parallel section
+    (from the call until the first page comes back), and its workers' (theirs is counted once they exit).
     """
 
     def __init__(self) -> None:
@@ -291,6 +291,7 @@ class SectionClock:
                     marks.append((own_cpu(), children_cpu()))
                     first = False
                 yield item
+            marks.append((own_cpu(), children_cpu()))
 
         site._render_parallel = clocked  # type: ignore[assignment]
         return self
@@ -300,11 +301,11 @@ class SectionClock:
 
     def split(self, own: float, total_own: float) -> Split:
         """The Split of a render that took `total_own` s of this process's CPU (`own` = its start)."""
-        if len(self.marks) < 2:
+        if len(self.marks) < 3:
             return Split(serial=total_own)
-        (own_a, kids_a), (own_b, kids_b) = self.marks[:2]
+        (own_a, kids_a), (own_b, _), (_, kids_c) = self.marks[:3]
         inside = own_b - own_a
-        return Split(total_own - inside, inside, kids_b - kids_a)
+        return Split(total_own - inside, inside, kids_c - kids_a)
 
 
 def _spin(_: object) -> float:

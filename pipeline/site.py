@@ -391,9 +391,22 @@ def _render_all(
     indexes = [job for job in plan.index_jobs() if not reuse(job.key, job.hash)]
     n = worker_count(workers)
     keys = cache is not None  # pages are only keyed to be kept
+    extras: list[tuple[str, bytes, str, bool, str]] = []
+
+    def make_extras() -> None:
+        for key, (template, content_type) in EXTRA_PAGES.items():
+            context = site.extra_context(key, public)
+            h = cache_key(site.fingerprint, key, context)
+            hit = cache.get(h) if cache is not None else None
+            if hit is not None:
+                extras.append((key, hit, content_type, False, h))
+            else:
+                extras.append((key, site.render_template(template, context), content_type, True, h))
+
     results: Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None, str]]
     if n >= 2 and len(episodes) >= (2 if workers else PARALLEL_MIN_PAGES):
-        results = _render_parallel(site, episodes, indexes, n, keys)
+        # The sitemap (every page's URL) and the other extra pages are made while the workers start.
+        results = _render_parallel(site, episodes, indexes, n, keys, aside=make_extras)
     else:
         results = ((job, *_render_one(site, job), job.hash) for job in episodes)
     for job, data, card, h in results:
@@ -426,14 +439,10 @@ def _render_all(
             else:
                 cache.card(ck)
 
-    for key, (template, content_type) in EXTRA_PAGES.items():
-        context = site.extra_context(key, public)
-        h = cache_key(site.fingerprint, key, context)
-        hit = cache.get(h) if cache is not None else None
-        if hit is not None:
-            take(key, hit, content_type, False, h)
-        else:
-            take(key, site.render_template(template, context), content_type, True, h)
+    if not extras:
+        make_extras()
+    for key, data, content_type, made, h in extras:
+        take(key, data, content_type, made, h)
 
     static = [
         Output(urls.static_key(name), site.static[name], Kind.ASSET, content_type)
@@ -1147,8 +1156,10 @@ _ChunkResult = tuple[list[tuple[bytes, _Card, str]], list[tuple[bytes, str]]]
 def _chunks(
     episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], page_size: int, n: int
 ) -> list[_Chunk]:
-    """Split the work at index-page boundaries, about eight chunks per process (so none waits long for another)."""
-    target = max(10, math.ceil(len(episodes) / (n * 8)))
+    """Split the work at index-page boundaries, about 32 chunks per process: the last chunk one process takes
+    while the other has none left is idle time for that other, so chunks stay small (sending one costs
+    next to nothing)."""
+    target = max(10, math.ceil(len(episodes) / (n * 32)))
     groups: dict[int, list[_EpisodeJob]] = {}
     for job in episodes:
         groups.setdefault(job.position // page_size + 1, []).append(job)
@@ -1240,13 +1251,19 @@ def _drain(conn: Connection, into: dict[int, _ChunkResult], errors: list[Pipelin
 
 
 def _render_parallel(
-    site: _Site, episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], n: int, keys: bool
+    site: _Site,
+    episodes: Sequence[_EpisodeJob],
+    indexes: Sequence[_IndexJob],
+    n: int,
+    keys: bool,
+    aside: Callable[[], None] | None = None,
 ) -> Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None, str]]:
     """Episode pages (and the index pages they complete) rendered by this process and n-1 workers, in order,
     each with its key (see _render_chunk).
 
     This process renders its share too (so two processes use two cores, not three), and each process
-    renders the notes of its own pages and keys them.
+    renders the notes of its own pages and keys them. `aside` is other work for this process, done once
+    the workers have started (the workers take more chunks meanwhile), so it adds nothing to the serial part.
     """
     chunks = _chunks(episodes, indexes, site.show.page_size, n)
     context = _pool_context()
@@ -1275,25 +1292,28 @@ def _render_parallel(
         thread = threading.Thread(target=_drain, args=(recv, results, errors), daemon=True)
         thread.start()
         workers.append((proc, thread))
+    done = False
     try:
+        if aside is not None:
+            aside()
         while not errors and (i := _claim(counter, len(chunks))) is not None:
             results[i] = _render_chunk(site, chunks[i], keys)
-        for proc, thread in workers:
-            thread.join()
-            proc.join()
+        for _proc, thread in workers:
+            thread.join()  # the worker has sent everything; it exits on its own core while this one goes on
+        if errors:
+            raise errors[0]
+        for i, chunk in enumerate(chunks):
+            pages, lists = results[i] if i in results else _render_chunk(site, chunk, keys)
+            for job, (data, card, h) in zip(chunk.episodes, pages, strict=True):
+                yield job, data, card, h
+            for index_job, (data, h) in zip(chunk.indexes, lists, strict=True):
+                yield index_job, data, None, h
+        done = True
     finally:
         for proc, _thread in workers:
-            if proc.is_alive():
+            if not done and proc.is_alive():
                 proc.terminate()
-                proc.join()
-    if errors:
-        raise errors[0]
-    for i, chunk in enumerate(chunks):
-        pages, lists = results[i] if i in results else _render_chunk(site, chunk, keys)
-        for job, (data, card, h) in zip(chunk.episodes, pages, strict=True):
-            yield job, data, card, h
-        for index_job, (data, h) in zip(chunk.indexes, lists, strict=True):
-            yield index_job, data, None, h
+            proc.join()
 
 
 def _pool_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:
