@@ -418,8 +418,8 @@ def bench_size(
     bound = one_cpu / (serial + (parent + kids) / 2)
     speedups = [a / b for a, b in zip(walls["1 process"], walls["2 processes"], strict=True)]
     notes.append(
-        f"{n:,} pages: 2 processes are {one / two:.2f}x as fast as 1 (target >= {SPEEDUP_TARGET}x; "
-        f"run by run {', '.join(f'{x:.2f}' for x in speedups)})"
+        f"{n:,} pages: 2 processes are {one / two:.2f}x as fast as 1 (target >= {SPEEDUP_TARGET}x: "
+        f"{'met' if one / two >= SPEEDUP_TARGET else 'missed'}; run by run {', '.join(f'{x:.2f}' for x in speedups)})"
     )
     notes.append(
         f"  CPU, 1 process: {one_cpu:.2f}s. 2 processes: {serial:.2f}s serial in this process "
@@ -429,12 +429,13 @@ def bench_size(
     )
     notes.append(
         f"  so on two free cores 2 processes could be at most {bound:.2f}x as fast as 1 "
-        f"(1-process CPU / (serial + parallel/2)); the wall figure above is that, times what the other jobs "
-        "on this machine leave us"
+        f"(1-process CPU / (serial + parallel/2); {'enough for' if bound >= SPEEDUP_TARGET else 'short of'} "
+        f"the target): the wall figure above is that, times what the other jobs on this machine leave us"
     )
     if n >= 10_000:
         notes.append(
-            f"  {n:,} pages, all CPUs: {med[runs[-1][1]] / base:.2f}x the baseline (target <= {COLD_TARGET}x); "
+            f"  {n:,} pages, all CPUs: {med[runs[-1][1]] / base:.2f}x the baseline (target <= {COLD_TARGET}x: "
+            f"{'met' if med[runs[-1][1]] / base <= COLD_TARGET else 'missed'}); "
             f"one process from Markdown costs {one_cpu / cpu['baseline']:.2f}x the baseline's CPU, so "
             f"{COLD_TARGET}x needs a {one_cpu / cpu['baseline'] / COLD_TARGET:.2f}x speed-up from the workers"
         )
