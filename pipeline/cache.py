@@ -450,6 +450,10 @@ class PagePacks:
             self._used[key] = entry
         return data
 
+    def empty(self) -> bool:
+        """True when no page is kept (a first build, or the cache was cleared): no lookup can hit."""
+        return not self._index and not self._new
+
     def put(self, key: str, data: bytes) -> None:
         """Keep a freshly rendered page (in memory until save)."""
         self._new[key] = data
@@ -516,7 +520,12 @@ class PagePacks:
                 used[k] = (name, offset, len(data))
                 chunks.append(data)
                 offset += len(data)
-            _replace(pages / name, b"".join(chunks))
+
+            def write(tmp: Path) -> None:  # page by page: no second copy of every page in memory
+                with tmp.open("wb") as fh:
+                    fh.writelines(chunks)
+
+            write_atomic(pages / name, write)
         if self._new or len(used) != len(self._index):
             lines = [f"v {CACHE_VERSION}", *(f"{k} {p} {o} {n}" for k, (p, o, n) in sorted(used.items()))]
             _replace(self.root / self.PAGES, ("\n".join(lines) + "\n").encode())

@@ -367,7 +367,9 @@ def _render_all(
     public: Sequence[BuiltEpisode],
     workers: int | None,
 ) -> SiteRender:
-    plan = _Plan(site, public)
+    # A page cache that holds no page (a cold build) can serve none: then nobody looks pages up, and each
+    # page's key is worked out by the process that renders it, in parallel with the others.
+    plan = _Plan(site, public, keyed=cache is not None and not cache.empty())
     outputs: dict[str, Output] = {}
     rendered: list[str] = []
     cards: dict[str, _Card] = {}  # by card key (notes text + notes code)
@@ -388,13 +390,29 @@ def _render_all(
     episodes = [job for job in plan.episode_jobs() if not reuse(job.key, job.hash)]
     indexes = [job for job in plan.index_jobs() if not reuse(job.key, job.hash)]
     n = worker_count(workers)
-    results: Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]]
+    keys = cache is not None  # pages are only keyed to be kept
+    extras: list[tuple[str, bytes, str, bool, str]] = []
+
+    def make_extras() -> None:
+        for key, (template, content_type) in EXTRA_PAGES.items():
+            context = site.extra_context(key, public)
+            h = cache_key(site.fingerprint, key, context)
+            hit = cache.get(h) if cache is not None else None
+            if hit is not None:
+                extras.append((key, hit, content_type, False, h))
+            else:
+                extras.append((key, site.render_template(template, context), content_type, True, h))
+
+    results: Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None, str]]
     if n >= 2 and len(episodes) >= (2 if workers else PARALLEL_MIN_PAGES):
-        results = _render_parallel(site, episodes, indexes, n)
+        # The sitemap (every page's URL) and the other extra pages are made while the workers start.
+        results = _render_parallel(site, episodes, indexes, n, keys, aside=make_extras)
     else:
-        results = ((job, *_render_one(site, job)) for job in episodes)
-    for job, data, card in results:
-        take(job.key, data, HTML, True, job.hash)
+        results = ((job, *_render_one(site, job), job.hash) for job in episodes)
+    for job, data, card, h in results:
+        if keys and not h:
+            h = plan.episode_hash(job) if isinstance(job, _EpisodeJob) else plan.index_hash(job)
+        take(job.key, data, HTML, True, h)
         if isinstance(job, _EpisodeJob) and card is not None:
             cards[job.card_key] = card
 
@@ -413,7 +431,7 @@ def _render_all(
             [cards[ck] for ck in index_job.card_keys],
             index_job.total,
         )
-        take(index_job.key, data, HTML, True, index_job.hash)
+        take(index_job.key, data, HTML, True, index_job.hash or (plan.index_hash(index_job) if keys else ""))
     if cache is not None:  # every public episode's card is kept, for the index page its next edit re-renders
         for ck in plan.card_keys:
             if ck in cards:
@@ -421,14 +439,10 @@ def _render_all(
             else:
                 cache.card(ck)
 
-    for key, (template, content_type) in EXTRA_PAGES.items():
-        context = site.extra_context(key, public)
-        h = cache_key(site.fingerprint, key, context)
-        hit = cache.get(h) if cache is not None else None
-        if hit is not None:
-            take(key, hit, content_type, False, h)
-        else:
-            take(key, site.render_template(template, context), content_type, True, h)
+    if not extras:
+        make_extras()
+    for key, data, content_type, made, h in extras:
+        take(key, data, content_type, made, h)
 
     static = [
         Output(urls.static_key(name), site.static[name], Kind.ASSET, content_type)
@@ -470,7 +484,7 @@ class _Neighbour:
 @dataclass(frozen=True)
 class _EpisodeJob:
     key: str
-    hash: str
+    hash: str  # "" when the plan was not keyed (see _Plan): then whoever renders the page keys it
     position: int  # in `public`, newest first
     card_key: str
     built: BuiltEpisode
@@ -481,10 +495,11 @@ class _EpisodeJob:
 @dataclass(frozen=True)
 class _IndexJob:
     key: str
-    hash: str
+    hash: str  # "" when the plan was not keyed
     page: int
     pages: int
     total: int
+    first: int  # the position of items[0] in `public`
     items: tuple[BuiltEpisode, ...]
     card_keys: tuple[str, ...]  # the items' card keys
 
@@ -543,17 +558,33 @@ def _typed(value: object) -> object:
 
 
 class _Plan:
-    """Which pages exist and the key of each one's inputs, computed without any Markdown or Jinja work."""
+    """Which pages exist and the key of each one's inputs, computed without any Markdown or Jinja work.
 
-    def __init__(self, site: _Site, public: Sequence[BuiltEpisode]) -> None:
+    `keyed=False` (nothing can be reused) leaves the jobs' keys empty: record(), episode_hash() and
+    index_hash() work them out for whoever renders the page (a worker process has its own copy of the plan).
+    """
+
+    def __init__(self, site: _Site, public: Sequence[BuiltEpisode], *, keyed: bool = True) -> None:
         self.site = site
         self.public = public
+        self.keyed = keyed
         self.pages = max(1, math.ceil(len(public) / site.show.page_size))
-        self.records = [cache_key(_typed(b)) for b in public]
+        self.records: list[str | None] = [None] * len(public)  # each episode's record key, once worked out
         self.card_keys = [cache_key(site.notes_version, b.episode.notes) for b in public]
 
+    def record(self, i: int) -> str:
+        found = self.records[i]
+        if found is None:
+            found = self.records[i] = _record_key(self.public[i])
+        return found
+
+    def episode_hash(self, job: _EpisodeJob) -> str:
+        return _episode_key(self.site, job, self.record(job.position))
+
+    def index_hash(self, job: _IndexJob) -> str:
+        return _index_key(self.site, job, [self.record(job.first + j) for j in range(len(job.items))])
+
     def episode_jobs(self) -> Iterable[_EpisodeJob]:
-        fp = self.site.fingerprint
         public = self.public
         for i, b in enumerate(public):
             ep = b.episode
@@ -561,27 +592,50 @@ class _Plan:
             newer = public[i - 1].episode if i > 0 else None
             o = _Neighbour(older.title, older.slug) if older else None
             n = _Neighbour(newer.title, newer.slug) if newer else None
-            h = cache_key(
-                fp,
-                "episode",
-                self.records[i],
-                _transcript_digest(ep),
-                self.site.image_key(ep),
-                dataclasses.astuple(o) if o else None,
-                dataclasses.astuple(n) if n else None,
-            )
-            yield _EpisodeJob(urls.page_key(ep), h, i, self.card_keys[i], b, o, n)
+            job = _EpisodeJob(urls.page_key(ep), "", i, self.card_keys[i], b, o, n)
+            yield dataclasses.replace(job, hash=self.episode_hash(job)) if self.keyed else job
 
     def index_jobs(self) -> Iterable[_IndexJob]:
         size = self.site.show.page_size
         total = len(self.public)
         for page in range(1, self.pages + 1):
-            span = slice((page - 1) * size, page * size)
-            items = tuple(self.public[span])
-            h = cache_key(self.site.fingerprint, "index", page, self.pages, total, self.records[span])
-            yield _IndexJob(
-                urls.index_key(page), h, page, self.pages, total, items, tuple(self.card_keys[span])
+            first = (page - 1) * size
+            items = tuple(self.public[first : first + size])
+            job = _IndexJob(
+                urls.index_key(page),
+                "",
+                page,
+                self.pages,
+                total,
+                first,
+                items,
+                tuple(self.card_keys[first : first + size]),
             )
+            yield dataclasses.replace(job, hash=self.index_hash(job)) if self.keyed else job
+
+
+def _record_key(b: BuiltEpisode) -> str:
+    """The key of an episode's build record (every field but the bookkeeping)."""
+    return cache_key(_typed(b))
+
+
+def _episode_key(site: _Site, job: _EpisodeJob, record: str) -> str:
+    """An episode page's key: its record's key, its transcript's bytes, its image and its neighbours."""
+    ep = job.built.episode
+    return cache_key(
+        site.fingerprint,
+        "episode",
+        record,
+        _transcript_digest(ep),
+        site.image_key(ep),
+        dataclasses.astuple(job.older) if job.older else None,
+        dataclasses.astuple(job.newer) if job.newer else None,
+    )
+
+
+def _index_key(site: _Site, job: _IndexJob, records: Sequence[str]) -> str:
+    """An index page's key: its place among the pages and its items' record keys."""
+    return cache_key(site.fingerprint, "index", job.page, job.pages, job.total, list(records))
 
 
 def _transcript_digest(ep: model.Episode) -> str | None:
@@ -1094,14 +1148,18 @@ class _Chunk:
     indexes: tuple[_IndexJob, ...]
 
 
-_ChunkResult = tuple[list[tuple[bytes, _Card]], list[bytes]]
+#: A chunk's pages: (bytes, card, key) per episode page, (bytes, key) per index page; a key is "" when the
+#: job had none and none was asked for.
+_ChunkResult = tuple[list[tuple[bytes, _Card, str]], list[tuple[bytes, str]]]
 
 
 def _chunks(
     episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], page_size: int, n: int
 ) -> list[_Chunk]:
-    """Split the work at index-page boundaries, about eight chunks per process (so none waits long for another)."""
-    target = max(10, math.ceil(len(episodes) / (n * 8)))
+    """Split the work at index-page boundaries, about 32 chunks per process: the last chunk one process takes
+    while the other has none left is idle time for that other, so chunks stay small (sending one costs
+    next to nothing)."""
+    target = max(10, math.ceil(len(episodes) / (n * 32)))
     groups: dict[int, list[_EpisodeJob]] = {}
     for job in episodes:
         groups.setdefault(job.position // page_size + 1, []).append(job)
@@ -1122,17 +1180,30 @@ def _chunks(
     return chunks
 
 
-def _render_chunk(site: _Site, chunk: _Chunk) -> _ChunkResult:
+def _render_chunk(site: _Site, chunk: _Chunk, keys: bool) -> _ChunkResult:
+    """Render a chunk; with `keys`, also key the pages whose job has no key yet (a cold render's)."""
     cards: dict[str, _Card] = {}
-    pages: list[tuple[bytes, _Card]] = []
+    records: dict[int, str] = {}  # by position in `public`
+
+    def record(i: int, b: BuiltEpisode) -> str:
+        if i not in records:
+            records[i] = _record_key(b)
+        return records[i]
+
+    pages: list[tuple[bytes, _Card, str]] = []
     for job in chunk.episodes:
         data, card = _render_one(site, job)
         cards[job.card_key] = card
-        pages.append((data, card))
-    lists = [
-        site.index_page(job.page, job.pages, job.items, [cards[ck] for ck in job.card_keys], job.total)
-        for job in chunk.indexes
-    ]
+        h = job.hash or (_episode_key(site, job, record(job.position, job.built)) if keys else "")
+        pages.append((data, card, h))
+    lists = []
+    for ij in chunk.indexes:
+        data = site.index_page(ij.page, ij.pages, ij.items, [cards[ck] for ck in ij.card_keys], ij.total)
+        if not ij.hash and keys:
+            h = _index_key(site, ij, [record(ij.first + j, b) for j, b in enumerate(ij.items)])
+        else:
+            h = ij.hash
+        lists.append((data, h))
     return pages, lists
 
 
@@ -1146,7 +1217,9 @@ def _claim(counter: Any, total: int) -> int | None:
     return i
 
 
-def _worker(start: _Site | _Config, chunks: Sequence[_Chunk], counter: Any, conn: Connection) -> None:
+def _worker(
+    start: _Site | _Config, chunks: Sequence[_Chunk], keys: bool, counter: Any, conn: Connection
+) -> None:
     """A worker process: take chunks until none are left, sending each one's pages back as it goes.
 
     A forked worker gets the parent's environment (templates compiled) and the chunks as they are, with
@@ -1155,7 +1228,7 @@ def _worker(start: _Site | _Config, chunks: Sequence[_Chunk], counter: Any, conn
     try:
         site = start if isinstance(start, _Site) else _Site(start)
         while (i := _claim(counter, len(chunks))) is not None:
-            conn.send((i, _render_chunk(site, chunks[i])))
+            conn.send((i, _render_chunk(site, chunks[i], keys)))
     except PipelineError as err:
         conn.send((-1, err))
     finally:
@@ -1178,12 +1251,19 @@ def _drain(conn: Connection, into: dict[int, _ChunkResult], errors: list[Pipelin
 
 
 def _render_parallel(
-    site: _Site, episodes: Sequence[_EpisodeJob], indexes: Sequence[_IndexJob], n: int
-) -> Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None]]:
-    """Episode pages (and the index pages they complete) rendered by this process and n-1 workers, in order.
+    site: _Site,
+    episodes: Sequence[_EpisodeJob],
+    indexes: Sequence[_IndexJob],
+    n: int,
+    keys: bool,
+    aside: Callable[[], None] | None = None,
+) -> Iterable[tuple[_EpisodeJob | _IndexJob, bytes, _Card | None, str]]:
+    """Episode pages (and the index pages they complete) rendered by this process and n-1 workers, in order,
+    each with its key (see _render_chunk).
 
     This process renders its share too (so two processes use two cores, not three), and each process
-    renders the notes of its own pages.
+    renders the notes of its own pages and keys them. `aside` is other work for this process, done once
+    the workers have started (the workers take more chunks meanwhile), so it adds nothing to the serial part.
     """
     chunks = _chunks(episodes, indexes, site.show.page_size, n)
     context = _pool_context()
@@ -1200,7 +1280,7 @@ def _render_parallel(
         for _ in range(min(n, len(chunks)) - 1):
             recv, send = context.Pipe(duplex=False)
             proc: multiprocessing.process.BaseProcess = context.Process(
-                target=_worker, args=(site if fork else site.config, chunks, counter, send), daemon=True
+                target=_worker, args=(site if fork else site.config, chunks, keys, counter, send), daemon=True
             )
             proc.start()
             send.close()
@@ -1212,25 +1292,28 @@ def _render_parallel(
         thread = threading.Thread(target=_drain, args=(recv, results, errors), daemon=True)
         thread.start()
         workers.append((proc, thread))
+    done = False
     try:
+        if aside is not None:
+            aside()
         while not errors and (i := _claim(counter, len(chunks))) is not None:
-            results[i] = _render_chunk(site, chunks[i])
-        for proc, thread in workers:
-            thread.join()
-            proc.join()
+            results[i] = _render_chunk(site, chunks[i], keys)
+        for _proc, thread in workers:
+            thread.join()  # the worker has sent everything; it exits on its own core while this one goes on
+        if errors:
+            raise errors[0]
+        for i, chunk in enumerate(chunks):
+            pages, lists = results[i] if i in results else _render_chunk(site, chunk, keys)
+            for job, (data, card, h) in zip(chunk.episodes, pages, strict=True):
+                yield job, data, card, h
+            for index_job, (data, h) in zip(chunk.indexes, lists, strict=True):
+                yield index_job, data, None, h
+        done = True
     finally:
         for proc, _thread in workers:
-            if proc.is_alive():
+            if not done and proc.is_alive():
                 proc.terminate()
-                proc.join()
-    if errors:
-        raise errors[0]
-    for i, chunk in enumerate(chunks):
-        pages, lists = results[i] if i in results else _render_chunk(site, chunk)
-        for job, (data, card) in zip(chunk.episodes, pages, strict=True):
-            yield job, data, card
-        for index_job, data in zip(chunk.indexes, lists, strict=True):
-            yield index_job, data, None
+            proc.join()
 
 
 def _pool_context() -> multiprocessing.context.ForkContext | multiprocessing.context.SpawnContext:

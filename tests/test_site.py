@@ -387,6 +387,29 @@ def test_pages_are_byte_identical_serial_and_parallel(sample: build.BuildResult,
     assert [(o.key, o.data) for o in spawned.outputs] == [(o.key, o.data) for o in serial.outputs]
 
 
+def test_a_cold_render_keeps_its_pages_under_the_keys_a_warm_one_looks_up(
+    sample: build.BuildResult, tmp_path: Path
+):
+    """An empty page cache can serve no page, so nothing is looked up and each page is keyed by the process
+    that renders it (a worker, for most of them): the cache it leaves is the one a keyed render leaves."""
+    inputs = site_inputs(sample)
+    public = many(sample, 41)
+    keyed = tmp_path / "keyed"
+    packs = PagePacks(keyed)
+    packs.put("0" * 64, b"a page of some other show")  # not empty: every page is looked up, so keyed first
+    packs.save()
+    packs.close()
+    render_site(sample.show, public, workers=1, cache_dir=keyed, **inputs)
+    for workers in (1, 2):
+        cold = tmp_path / f"cold-{workers}"
+        made = render_site(
+            sample.show, [dataclasses.replace(b) for b in public], workers=workers, cache_dir=cold, **inputs
+        )
+        assert made.reused == ()
+        for name in ("pages.txt", "cards.json"):
+            assert (cold / name).read_bytes() == (keyed / name).read_bytes(), (workers, name)
+
+
 def test_the_page_cache_is_saved_only_by_its_caller(sample: build.BuildResult, tmp_path: Path):
     inputs = site_inputs(sample)
     packs = PagePacks(tmp_path)
