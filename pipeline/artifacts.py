@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+from array import array
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -162,3 +165,31 @@ class BuiltEpisode:
     def summary(self) -> str:
         """The episode's summary, or the first paragraph of its notes."""
         return self.episode.summary or self.notes.summary
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 of every fact of this record, worked out once per object: the episode's own fingerprint and
+        every other compared field, nested records field by field (see `facts`), so a field added to any of
+        them is in it with nobody listing it. What the feed files an item's rendered bytes under."""
+        return hashlib.sha256(repr(facts(self)).encode()).hexdigest()
+
+
+def facts(value: object) -> object:
+    """A record as plain, stably printable values: a dataclass as (type, (field, value)...) over its compared
+    fields (`compare=False` marks what is not a fact, like `reused`), an Episode as its fingerprint. Anything
+    else whose repr might not be stable from one process to the next is refused, so it cannot slip into a key.
+    """
+    if value is None or isinstance(value, str | int | float | Path):
+        return value
+    if isinstance(value, tuple | list):
+        if value and set(map(type, value)) == {float}:  # peaks: ~160 floats, packed rather than printed
+            return ("floats", hashlib.sha256(array("d", value).tobytes()).hexdigest())
+        return tuple(facts(v) for v in value)
+    if isinstance(value, Episode):
+        return value.fingerprint
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (
+            type(value).__name__,
+            *((f.name, facts(getattr(value, f.name))) for f in dataclasses.fields(value) if f.compare),
+        )
+    raise TypeError(f"{type(value).__name__} has no stable form for a cache key")
