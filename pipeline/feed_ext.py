@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.ext.podcast_entry import PodcastEntryExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from lxml import etree
@@ -19,6 +21,15 @@ from pipeline.ids import PSC as PSC_NS
 
 CHAPTERS_TYPE = "application/json+chapters"
 PSC_VERSION = "1.2"
+
+# Clark names of the tags every item carries, spelled once
+_SEASON = f"{{{PODCAST_NS}}}season"
+_EPISODE = f"{{{PODCAST_NS}}}episode"
+_TRANSCRIPT = f"{{{PODCAST_NS}}}transcript"
+_CHAPTERS = f"{{{PODCAST_NS}}}chapters"
+_PERSON = f"{{{PODCAST_NS}}}person"
+_PSC_CHAPTERS = f"{{{PSC_NS}}}chapters"
+_PSC_CHAPTER = f"{{{PSC_NS}}}chapter"
 
 
 # --- plain values the extensions take (no knowledge of our model) -------------------------------------
@@ -218,6 +229,15 @@ def _attrs(elem: etree._Element, pairs: Iterable[tuple[str, object]]) -> None:
             elem.set(name, str(value))
 
 
+def _attrib(pairs: Iterable[tuple[str, object]]) -> dict[str, str]:
+    """`_attrs` as a mapping for `_sub`: the same attributes in the same order, set as the element is made."""
+    return {name: str(value) for name, value in pairs if value is not None and value != ""}
+
+
+#: lxml's SubElement (feedgen's xml_elem less a call): parent, tag, attributes in order.
+_sub = etree.SubElement
+
+
 def _number(value: float | int | str) -> str:
     """A decimal as the namespace writes it: 3, 3.5 (never 3.0)."""
     if isinstance(value, str):
@@ -246,11 +266,8 @@ def npt(seconds: float) -> str:
 def _persons(parent: etree._Element, persons: Iterable[Person]) -> None:
     for person in persons:
         _require(person.name, "podcast:person")
-        elem = xml_elem(f"{{{PODCAST_NS}}}person", parent)
-        _attrs(
-            elem, (("role", person.role), ("group", person.group), ("href", person.href), ("img", person.img))
-        )
-        elem.text = person.name
+        pairs = (("role", person.role), ("group", person.group), ("href", person.href), ("img", person.img))
+        _sub(parent, _PERSON, _attrib(pairs)).text = person.name
 
 
 def _p(tag: str) -> str:
@@ -438,54 +455,62 @@ class Podcast20Entry(BaseEntryExtension):
     """Item-level `podcast:` tags (season, episode, transcript, chapters, person, funding, txt, license,
     location, soundbite, images, alternateEnclosure, value, socialInteract)."""
 
-    def __init__(self) -> None:
-        self.season: int | None = None
-        self.season_name: str | None = None
-        self.episode: float | int | None = None  #: a decimal: 3 or 3.5
-        self.episode_display: str | None = None  #: e.g. "Ch. 3"; at most 32 characters
-        self.transcripts: list[Transcript] = []
-        self.chapters_url: str | None = None
-        self.chapters_type: str = CHAPTERS_TYPE
-        self.persons: list[Person] = []
-        self.value: Value | None = None
-        self.funding: list[Funding] = []
-        self.soundbites: list[Soundbite] = []
-        self.txt: list[Txt] = []
-        self.license: License | None = None
-        self.locations: list[Location] = []
-        self.social_interacts: list[SocialInteract] = []
-        self.images: list[ImageSize] = []
-        self.alternate_enclosures: list[AlternateEnclosure] = []
+    # Class-level defaults, all immutable: an entry costs no allocation for the tags it leaves out (a feed
+    # makes one of these per item, and 10,000 items' worth of empty lists kept the garbage collector busy).
+    season: int | None = None
+    season_name: str | None = None
+    episode: float | int | None = None  #: a decimal: 3 or 3.5
+    episode_display: str | None = None  #: e.g. "Ch. 3"; at most 32 characters
+    transcripts: Sequence[Transcript] = ()
+    chapters_url: str | None = None
+    chapters_type: str = CHAPTERS_TYPE
+    persons: Sequence[Person] = ()
+    value: Value | None = None
+    funding: Sequence[Funding] = ()
+    soundbites: Sequence[Soundbite] = ()
+    txt: Sequence[Txt] = ()
+    license: License | None = None
+    locations: Sequence[Location] = ()
+    social_interacts: Sequence[SocialInteract] = ()
+    images: Sequence[ImageSize] = ()
+    alternate_enclosures: Sequence[AlternateEnclosure] = ()
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
+        # Every item of a feed passes here: each tag is one SubElement call with its attributes, and each
+        # list is looked at only when it holds something.
         if self.season is not None:
-            season = xml_elem(f"{{{PODCAST_NS}}}season", item)
-            _attrs(season, (("name", self.season_name),))
-            season.text = str(int(self.season))
+            name = self.season_name
+            _sub(item, _SEASON, {"name": name} if name else {}).text = str(int(self.season))
         if self.episode is not None:
-            episode = xml_elem(f"{{{PODCAST_NS}}}episode", item)
-            _attrs(episode, (("display", self.episode_display),))
-            episode.text = _number(self.episode)
+            display = self.episode_display
+            _sub(item, _EPISODE, {"display": display} if display else {}).text = _number(self.episode)
         for transcript in self.transcripts:
             _require(transcript.url, "podcast:transcript url")
             _require(transcript.type, "podcast:transcript type")
-            elem = xml_elem(f"{{{PODCAST_NS}}}transcript", item)
-            _attrs(
-                elem,
-                (
-                    ("url", transcript.url),
-                    ("type", transcript.type),
-                    ("language", transcript.language),
-                    ("rel", transcript.rel),
+            _sub(
+                item,
+                _TRANSCRIPT,
+                _attrib(
+                    (
+                        ("url", transcript.url),
+                        ("type", transcript.type),
+                        ("language", transcript.language),
+                        ("rel", transcript.rel),
+                    )
                 ),
             )
         if self.chapters_url:
-            xml_elem(f"{{{PODCAST_NS}}}chapters", item, url=self.chapters_url, type=self.chapters_type)
-        _persons(item, self.persons)
-        _funding(item, self.funding)
-        _txt(item, self.txt)
-        _license(item, self.license)
-        _locations(item, self.locations)
+            _sub(item, _CHAPTERS, {"url": self.chapters_url, "type": self.chapters_type})
+        if self.persons:
+            _persons(item, self.persons)
+        if self.funding:
+            _funding(item, self.funding)
+        if self.txt:
+            _txt(item, self.txt)
+        if self.license is not None:
+            _license(item, self.license)
+        if self.locations:
+            _locations(item, self.locations)
         for bite in self.soundbites:
             if bite.start < 0 or bite.duration <= 0:
                 raise FeedError(
@@ -495,11 +520,14 @@ class Podcast20Entry(BaseEntryExtension):
                 _p("soundbite"), item, startTime=_number(bite.start), duration=_number(bite.duration)
             )
             elem.text = bite.title
-        _images(item, self.images)
+        if self.images:
+            _images(item, self.images)
         for alt in self.alternate_enclosures:
             _alternate(item, alt)
-        _value(item, self.value)
-        _social(item, self.social_interacts)
+        if self.value is not None:
+            _value(item, self.value)
+        if self.social_interacts:
+            _social(item, self.social_interacts)
         return item
 
 
@@ -541,8 +569,7 @@ class Psc(BaseExtension):
 class PscEntry(BaseEntryExtension):
     """`<psc:chapters version="1.2">` with one `<psc:chapter>` per chapter, inside the item (Spotify reads it)."""
 
-    def __init__(self) -> None:
-        self.chapters: list[PscChapter] = []
+    chapters: Sequence[PscChapter] = ()
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if not self.chapters:
@@ -550,17 +577,19 @@ class PscEntry(BaseEntryExtension):
         starts = [c.start for c in self.chapters]
         if starts != sorted(starts):
             raise FeedError("chapters are not in ascending order of start time", field="psc:chapters")
-        wrapper = xml_elem(f"{{{PSC_NS}}}chapters", item, version=PSC_VERSION)
+        wrapper = _sub(item, _PSC_CHAPTERS, {"version": PSC_VERSION})
         for chapter in self.chapters:
             _require(chapter.title, "psc:chapter title")
-            elem = xml_elem(f"{{{PSC_NS}}}chapter", wrapper)
-            _attrs(
-                elem,
-                (
-                    ("start", npt(chapter.start)),
-                    ("title", chapter.title),
-                    ("href", chapter.href),
-                    ("image", chapter.image),
+            _sub(
+                wrapper,
+                _PSC_CHAPTER,
+                _attrib(
+                    (
+                        ("start", npt(chapter.start)),
+                        ("title", chapter.title),
+                        ("href", chapter.href),
+                        ("image", chapter.image),
+                    )
                 ),
             )
         return item
@@ -628,9 +657,8 @@ class ItunesExtra(BaseExtension):
 class ItunesExtraEntry(BaseEntryExtension):
     """Item-level `itunes:explicit` (true/false) and `itunes:image` (feedgen raises on ".jpeg" or a query)."""
 
-    def __init__(self) -> None:
-        self.explicit: bool | None = None
-        self.image: str | None = None
+    explicit: bool | None = None
+    image: str | None = None
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         _write_itunes(item, self.explicit, self.image)
@@ -662,3 +690,13 @@ def install(fg: FeedGenerator) -> None:
     fg.load_extension("podcast")
     for key, (channel_cls, entry_cls) in EXTENSIONS.items():
         fg.register_extension(key, channel_cls, entry_cls)
+
+
+def new_entry() -> FeedEntry:
+    """A FeedEntry with the entry extensions `install` gives a feed's entries, registered in the same order
+    (feedgen's own `podcast` first), for an item rendered on its own with `FeedEntry.rss_entry()`."""
+    entry = FeedEntry()
+    entry.register_extension("podcast", PodcastEntryExtension)
+    for key, (_, entry_cls) in EXTENSIONS.items():
+        entry.register_extension(key, entry_cls)
+    return entry
