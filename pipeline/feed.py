@@ -265,23 +265,20 @@ def _item(show: model.Show, built: BuiltEpisode) -> etree._Element:
     p20.episode = ep.number
     if built.transcripts:
         language = show.language
-        p20.transcripts = tuple(
-            feed_ext.Transcript(url=t.url, type=t.mime, language=language, rel="captions")
-            for t in built.transcripts
-        )
+        p20.transcripts = [
+            feed_ext.Transcript(t.url, t.mime, language, "captions") for t in built.transcripts
+        ]
     p20.chapters_url = built.chapters_url
     if ep.persons:
-        p20.persons = tuple(_person(p) for p in ep.persons)
+        p20.persons = [feed_ext.Person(p.name, p.role, p.group, p.href, p.img) for p in ep.persons]
     _podcast20_item(p20, built)
 
     if ep.chapters:
         images = dict(built.chapter_images) if built.chapter_images else {}
-        fe.psc.chapters = tuple(
-            feed_ext.PscChapter(
-                start=c.start, title=c.title, href=c.url, image=images.get(c.image) if c.image else None
-            )
+        fe.psc.chapters = [
+            feed_ext.PscChapter(c.start, c.title, c.url, images.get(c.image) if c.image else None)
             for c in ep.chapters
-        )
+        ]
     return fe.rss_entry()
 
 

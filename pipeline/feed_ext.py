@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
@@ -33,18 +33,18 @@ _PSC_CHAPTER = f"{{{PSC_NS}}}chapter"
 
 
 # --- plain values the extensions take (no knowledge of our model) -------------------------------------
+# Named tuples: immutable, and cheap to make (a frozen dataclass sets each field through object.__setattr__;
+# a feed makes several of these per item).
 
 
-@dataclass(frozen=True)
-class Funding:
+class Funding(NamedTuple):
     """`<podcast:funding url="…">text</podcast:funding>`; text is at most 128 characters."""
 
     url: str
     text: str = ""
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     """`<podcast:person role group href img>name</podcast:person>`; role/group from the P2.0 taxonomy."""
 
     name: str
@@ -54,16 +54,14 @@ class Person:
     img: str | None = None
 
 
-@dataclass(frozen=True)
-class Txt:
+class Txt(NamedTuple):
     """`<podcast:txt purpose="…">text</podcast:txt>` (Apple reads purpose="applepodcastsverify")."""
 
     text: str
     purpose: str | None = None
 
 
-@dataclass(frozen=True)
-class ValueRecipient:
+class ValueRecipient(NamedTuple):
     """`<podcast:valueRecipient name type address split customKey customValue fee/>`."""
 
     address: str
@@ -75,8 +73,7 @@ class ValueRecipient:
     fee: bool = False
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """`<podcast:value type method suggested>` holding one valueRecipient per split."""
 
     recipients: tuple[ValueRecipient, ...]
@@ -85,8 +82,7 @@ class Value:
     suggested: float | None = None
 
 
-@dataclass(frozen=True)
-class RemoteItem:
+class RemoteItem(NamedTuple):
     """`<podcast:remoteItem feedGuid feedUrl itemGuid medium title/>` (inside podroll, or elsewhere)."""
 
     feed_guid: str
@@ -96,16 +92,14 @@ class RemoteItem:
     title: str | None = None
 
 
-@dataclass(frozen=True)
-class License:
+class License(NamedTuple):
     """`<podcast:license url="…">identifier</podcast:license>`; the identifier is lower case."""
 
     identifier: str
     url: str | None = None
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """`<podcast:location rel geo osm country>name</podcast:location>`."""
 
     name: str
@@ -115,8 +109,7 @@ class Location:
     rel: str | None = None
 
 
-@dataclass(frozen=True)
-class Trailer:
+class Trailer(NamedTuple):
     """`<podcast:trailer pubdate url length type season>title</podcast:trailer>`; pubdate is RFC 2822 text."""
 
     title: str
@@ -127,8 +120,7 @@ class Trailer:
     season: int | None = None
 
 
-@dataclass(frozen=True)
-class UpdateFrequency:
+class UpdateFrequency(NamedTuple):
     """`<podcast:updateFrequency complete dtstart rrule>text</podcast:updateFrequency>`."""
 
     text: str
@@ -137,8 +129,7 @@ class UpdateFrequency:
     dtstart: str | None = None  #: ISO 8601 text
 
 
-@dataclass(frozen=True)
-class SocialInteract:
+class SocialInteract(NamedTuple):
     """`<podcast:socialInteract priority protocol uri accountId accountUrl/>`."""
 
     protocol: str
@@ -148,24 +139,21 @@ class SocialInteract:
     priority: int | None = None
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """`<podcast:block id="slug">yes</podcast:block>`; no id blocks every platform."""
 
     blocked: bool = True
     id: str | None = None
 
 
-@dataclass(frozen=True)
-class ImageSize:
+class ImageSize(NamedTuple):
     """One entry of `<podcast:images srcset>` (and one `<podcast:image href width>`): a URL and its width."""
 
     url: str
     width: int
 
 
-@dataclass(frozen=True)
-class Soundbite:
+class Soundbite(NamedTuple):
     """`<podcast:soundbite startTime duration>title</podcast:soundbite>`; times in seconds."""
 
     start: float
@@ -173,16 +161,14 @@ class Soundbite:
     title: str = ""
 
 
-@dataclass(frozen=True)
-class AlternateSource:
+class AlternateSource(NamedTuple):
     """`<podcast:source uri contentType/>` inside an alternateEnclosure."""
 
     uri: str
     content_type: str | None = None
 
 
-@dataclass(frozen=True)
-class AlternateEnclosure:
+class AlternateEnclosure(NamedTuple):
     """`<podcast:alternateEnclosure type length bitrate codecs title default>` with sources and an SRI hash."""
 
     type: str
@@ -195,8 +181,7 @@ class AlternateEnclosure:
     integrity: str | None = None  #: SRI, e.g. "sha256-…" (base64 of the exact bytes' digest)
 
 
-@dataclass(frozen=True)
-class Transcript:
+class Transcript(NamedTuple):
     """`<podcast:transcript url type language rel/>`; rel="captions" only for timed formats (VTT, SRT)."""
 
     url: str
@@ -205,8 +190,7 @@ class Transcript:
     rel: str | None = None
 
 
-@dataclass(frozen=True)
-class PscChapter:
+class PscChapter(NamedTuple):
     """One Podlove Simple Chapter; `start` is seconds from the beginning of the media."""
 
     start: float
@@ -227,11 +211,6 @@ def _attrs(elem: etree._Element, pairs: Iterable[tuple[str, object]]) -> None:
     for name, value in pairs:
         if value is not None and value != "":
             elem.set(name, str(value))
-
-
-def _attrib(pairs: Iterable[tuple[str, object]]) -> dict[str, str]:
-    """`_attrs` as a mapping for `_sub`: the same attributes in the same order, set as the element is made."""
-    return {name: str(value) for name, value in pairs if value is not None and value != ""}
 
 
 #: lxml's SubElement (feedgen's xml_elem less a call): parent, tag, attributes in order.
@@ -256,18 +235,25 @@ def npt(seconds: float) -> str:
     """Seconds as Normal Play Time with milliseconds, the form psc:chapter start uses: 01:02:03.500."""
     if seconds < 0:
         raise FeedError(f"chapter start {seconds} is negative", field="psc:chapter")
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
+    secs, millis = divmod(round(seconds * 1000), 1000)
+    minutes, secs = divmod(secs, 60)
+    hours, minutes = divmod(minutes, 60)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
 def _persons(parent: etree._Element, persons: Iterable[Person]) -> None:
     for person in persons:
         _require(person.name, "podcast:person")
-        pairs = (("role", person.role), ("group", person.group), ("href", person.href), ("img", person.img))
-        _sub(parent, _PERSON, _attrib(pairs)).text = person.name
+        attrib = {}
+        if person.role:
+            attrib["role"] = person.role
+        if person.group:
+            attrib["group"] = person.group
+        if person.href:
+            attrib["href"] = person.href
+        if person.img:
+            attrib["img"] = person.img
+        _sub(parent, _PERSON, attrib).text = person.name
 
 
 def _p(tag: str) -> str:
@@ -476,8 +462,9 @@ class Podcast20Entry(BaseEntryExtension):
     alternate_enclosures: Sequence[AlternateEnclosure] = ()
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
-        # Every item of a feed passes here: each tag is one SubElement call with its attributes, and each
-        # list is looked at only when it holds something.
+        # Every item of a feed passes here: each tag is one SubElement call with its attributes (in the
+        # order `_attrs` would set them, leaving out the empty ones), and each list is looked at only when
+        # it holds something.
         if self.season is not None:
             name = self.season_name
             _sub(item, _SEASON, {"name": name} if name else {}).text = str(int(self.season))
@@ -485,20 +472,16 @@ class Podcast20Entry(BaseEntryExtension):
             display = self.episode_display
             _sub(item, _EPISODE, {"display": display} if display else {}).text = _number(self.episode)
         for transcript in self.transcripts:
-            _require(transcript.url, "podcast:transcript url")
-            _require(transcript.type, "podcast:transcript type")
-            _sub(
-                item,
-                _TRANSCRIPT,
-                _attrib(
-                    (
-                        ("url", transcript.url),
-                        ("type", transcript.type),
-                        ("language", transcript.language),
-                        ("rel", transcript.rel),
-                    )
-                ),
-            )
+            url, kind = transcript.url, transcript.type
+            if not url or url.isspace() or not kind or kind.isspace():  # `_require`'s test, inline
+                _require(url, "podcast:transcript url")
+                _require(kind, "podcast:transcript type")
+            attrib = {"url": url, "type": kind}
+            if transcript.language:
+                attrib["language"] = transcript.language
+            if transcript.rel:
+                attrib["rel"] = transcript.rel
+            _sub(item, _TRANSCRIPT, attrib)
         if self.chapters_url:
             _sub(item, _CHAPTERS, {"url": self.chapters_url, "type": self.chapters_type})
         if self.persons:
@@ -579,19 +562,15 @@ class PscEntry(BaseEntryExtension):
             raise FeedError("chapters are not in ascending order of start time", field="psc:chapters")
         wrapper = _sub(item, _PSC_CHAPTERS, {"version": PSC_VERSION})
         for chapter in self.chapters:
-            _require(chapter.title, "psc:chapter title")
-            _sub(
-                wrapper,
-                _PSC_CHAPTER,
-                _attrib(
-                    (
-                        ("start", npt(chapter.start)),
-                        ("title", chapter.title),
-                        ("href", chapter.href),
-                        ("image", chapter.image),
-                    )
-                ),
-            )
+            title = chapter.title
+            if not title or title.isspace():
+                _require(title, "psc:chapter title")
+            attrib = {"start": npt(chapter.start), "title": title}
+            if chapter.href:
+                attrib["href"] = chapter.href
+            if chapter.image:
+                attrib["image"] = chapter.image
+            _sub(wrapper, _PSC_CHAPTER, attrib)
         return item
 
 
@@ -623,10 +602,8 @@ class FeedHistory(BaseExtension):
 
 
 class FeedHistoryEntry(BaseEntryExtension):
-    """Nothing per item: RFC 5005 is channel-level only (feedgen wants an entry class for every extension)."""
-
-    def extend_rss(self, item: etree._Element) -> etree._Element:
-        return item
+    """Nothing per item: RFC 5005 is channel-level only (feedgen wants an entry class for every extension;
+    this one keeps BaseEntryExtension's extend_rss, which writes nothing, so `new_entry` leaves it out)."""
 
 
 # --- itunes: tags feedgen's own podcast extension gets wrong --------------------------------------------------
@@ -694,9 +671,11 @@ def install(fg: FeedGenerator) -> None:
 
 def new_entry() -> FeedEntry:
     """A FeedEntry with the entry extensions `install` gives a feed's entries, registered in the same order
-    (feedgen's own `podcast` first), for an item rendered on its own with `FeedEntry.rss_entry()`."""
+    (feedgen's own `podcast` first), for an item rendered on its own with `FeedEntry.rss_entry()`. An entry
+    extension whose extend_rss is feedgen's do-nothing one is not registered: it would only cost time."""
     entry = FeedEntry()
     entry.register_extension("podcast", PodcastEntryExtension)
     for key, (_, entry_cls) in EXTENSIONS.items():
-        entry.register_extension(key, entry_cls)
+        if entry_cls.extend_rss is not BaseEntryExtension.extend_rss:  # one that writes nothing is left out
+            entry.register_extension(key, entry_cls)
     return entry
