@@ -387,8 +387,10 @@ def _podcast20_item(p20: feed_ext.Podcast20Entry, built: BuiltEpisode) -> None:
     ep = built.episode
     p20.season_name = ep.season_name
     p20.episode_display = ep.episode_display
-    p20.value = _value(ep.value)
-    p20.license = _license(ep.license)
+    if ep.value is not None:
+        p20.value = _value(ep.value)
+    if ep.license is not None:
+        p20.license = _license(ep.license)
     if ep.funding:
         p20.funding = tuple(feed_ext.Funding(url=f.url, text=f.text) for f in ep.funding)
     if ep.soundbites:

@@ -642,11 +642,15 @@ class ItunesExtraEntry(BaseEntryExtension):
         return item
 
 
+_ITUNES_IMAGE = f"{{{ITUNES_NS}}}image"
+_ITUNES_EXPLICIT = f"{{{ITUNES_NS}}}explicit"
+
+
 def _write_itunes(parent: etree._Element, explicit: bool | None, image: str | None) -> None:
     if image:
-        _set_child(parent, f"{{{ITUNES_NS}}}image").set("href", image)
+        _set_child(parent, _ITUNES_IMAGE).set("href", image)
     if explicit is not None:
-        _set_child(parent, f"{{{ITUNES_NS}}}explicit").text = "true" if explicit else "false"
+        _set_child(parent, _ITUNES_EXPLICIT).text = "true" if explicit else "false"
 
 
 #: Registry key -> (channel class, entry class), in the order they must be registered.
