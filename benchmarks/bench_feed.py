@@ -418,14 +418,16 @@ def child(variant: str, n: int, repeats: int, work: Path) -> dict[str, object]:
     ) in public:  # Markdown -> sanitised HTML (+ the cut description), once per episode, into feed's caches
         feed.item_description(b)
     markdown = time.perf_counter() - t0
+    c0 = time.process_time()
     channel, items = prerender(show, public, artwork)
+    prerendered = time.process_time() - c0
     builders: dict[str, Callable[[], bytes]] = {
         "ours": lambda: feed.build_feed(show, public, artwork_url=artwork),
         "feedgen": lambda: build_feedgen(channel, items, show.language),
         "lxml": lambda: build_lxml(channel, items, show.language),
     }
     if variant == "incremental":
-        return incremental(show, public, artwork, repeats)
+        return incremental(show, public, artwork, repeats, work)
     build = builders[variant]
     gc.collect()
     _trim_heap()
@@ -446,6 +448,7 @@ def child(variant: str, n: int, repeats: int, work: Path) -> dict[str, object]:
         "wall": statistics.median(times),
         "cpu": statistics.median(cpu),
         "markdown": markdown,
+        "prerender": prerendered,
         "rss_before": before,
         "rss_peak": _peak_mb(),
         "bytes": size,
@@ -454,31 +457,66 @@ def child(variant: str, n: int, repeats: int, work: Path) -> dict[str, object]:
 
 
 def incremental(
-    show: model.Show, public: list[BuiltEpisode], artwork: str, repeats: int
+    show: model.Show, public: list[BuiltEpisode], artwork: str, repeats: int, work: Path
 ) -> dict[str, object]:
-    """One changed item (the newest episode's title) with every other item's fragment reused, timed."""
+    """One changed item (the newest episode's title) with every other item's fragment reused, timed twice:
+
+    - resident: the records the previous render read (their fingerprints worked out already), the fragments
+      in memory: a long-lived process such as `podcast serve`, and the 0.2 s target;
+    - fresh: as a new build process meets them, the records new objects (no fingerprint yet) and the
+      fragments read from their file, load included. Its extra cost, fingerprinting every record, is
+      timed apart: the pydantic dump of each episode and the walk over each record's other fields.
+    """
     fragments = FeedFragments()
     feed.build_feed(show, public, artwork_url=artwork, fragments=fragments)  # the previous build, untimed
     times, cpu, same = [], [], True
     for r in range(repeats):
-        newest = public[0]
-        changed = dataclasses.replace(
-            newest, episode=newest.episode.model_copy(update={"title": f"{newest.episode.title} ({r})"})
-        )
-        now = [changed, *public[1:]]
+        now = [_retitled(public[0], r), *public[1:]]
         w0, c0 = time.perf_counter(), time.process_time()
         out = feed.build_feed(show, now, artwork_url=artwork, fragments=fragments)
         times.append(time.perf_counter() - w0)
         cpu.append(time.process_time() - c0)
         if r == 0:
             same = out == feed.build_feed(show, now, artwork_url=artwork)  # a cold render of the same input
+    store = work / f"items-{len(public)}.bin"
+    saved = FeedFragments(store)
+    feed.build_feed(show, public, artwork_url=artwork, fragments=saved)
+    saved.save()
+    fresh_cpu, dumps, walks = [], [], []
+    for r in range(repeats):
+        now = [_retitled(public[0], r), *(_afresh(b) for b in public[1:])]
+        c0 = time.process_time()
+        out = feed.build_feed(show, now, artwork_url=artwork, fragments=FeedFragments(store))
+        fresh_cpu.append(time.process_time() - c0)
+        if r == 0:
+            same &= out == feed.build_feed(show, now, artwork_url=artwork)
+        again = [_afresh(b) for b in public]
+        c0 = time.process_time()
+        [b.episode.fingerprint for b in again]  # worked out, and kept on each object
+        c1 = time.process_time()
+        [b.fingerprint for b in again]
+        dumps.append(c1 - c0)
+        walks.append(time.process_time() - c1)
     return {
         "variant": "incremental",
         "n": len(public),
         "wall": statistics.median(times),
         "cpu": statistics.median(cpu),
+        "fresh_cpu": statistics.median(fresh_cpu),
+        "dumps": statistics.median(dumps),
+        "walks": statistics.median(walks),
         "same": same,
     }
+
+
+def _retitled(built: BuiltEpisode, r: int) -> BuiltEpisode:
+    ep = built.episode
+    return dataclasses.replace(built, episode=ep.model_copy(update={"title": f"{ep.title} ({r})"}))
+
+
+def _afresh(built: BuiltEpisode) -> BuiltEpisode:
+    """The same record as new objects, as a new process loads it: nothing worked out on it yet."""
+    return dataclasses.replace(built, episode=built.episode.model_copy())
 
 
 def _trim_heap() -> None:
@@ -567,11 +605,17 @@ def main(argv: list[str] | None = None) -> int:
             ok &= report(n, results)
             inc = run_child("incremental", n, repeats, work)
             wall, cpu = float(str(inc["wall"])), float(str(inc["cpu"]))
-            met = inc["same"] is True and wall < TARGET_INCREMENTAL
+            fresh, dumps, walks = (float(str(inc[k])) for k in ("fresh_cpu", "dumps", "walks"))
+            met = inc["same"] is True and cpu < TARGET_INCREMENTAL
             print(
-                f"one changed item in {n:,}, other fragments reused: {wall:.3f} s wall, {cpu:.3f} s CPU "
-                f"({'byte-identical to a cold render' if inc['same'] else 'DIFFERS from a cold render'}): "
+                f"one changed item in {n:,}, other fragments reused: {cpu:.3f} s CPU ({wall:.3f} s wall; "
+                f"{'byte-identical to a cold render' if inc['same'] else 'DIFFERS from a cold render'}): "
                 f"{'meets' if met else 'misses'} the {TARGET_INCREMENTAL} s target"
+            )
+            print(
+                f"  the same in a fresh build process (records new, fragments read from their file): "
+                f"{fresh:.3f} s CPU, of which fingerprinting {n:,} records once: {dumps:.3f} s of "
+                f"pydantic dumps + {walks:.3f} s of record walks"
             )
             ok &= met
     return 0 if ok else 1
@@ -601,12 +645,20 @@ def report(n: int, results: dict[str, dict[str, object]]) -> bool:
         f"Markdown -> sanitised HTML (+ cut description) for {n:,} notes, untimed above for all three: "
         f"{md:.3f} s ({md / n * 1e6:.0f} µs/item)"
     )
+    pre = r["feedgen"]["prerender"]
+    print(
+        f"The baselines' plain strings, made from the same records untimed: {pre:.3f} s CPU "
+        f"({pre / n * 1e6:.1f} µs/item: chapter times, durations, persons, transcripts, lengths), work ours "
+        f"does inside its timed build; ours/(raw feedgen + that) {r['ours']['cpu'] / (r['feedgen']['cpu'] + pre):.2f}x"
+    )
     ratio = r["ours"]["cpu"] / r["lxml"]["cpu"]
     over_feedgen = r["ours"]["cpu"] / r["feedgen"]["cpu"]
     rss_delta = r["ours"]["rss_peak"] - r["feedgen"]["rss_peak"]
+    floor = r["feedgen"]["cpu"] / r["lxml"]["cpu"]
     print(
         f"ours/lxml CPU {ratio:.2f}x: {'meets' if ratio <= TARGET_TIME else 'misses'} the {TARGET_TIME}x target "
-        f"(raw feedgen/lxml {r['feedgen']['cpu'] / r['lxml']['cpu']:.2f}x; ours/raw feedgen {over_feedgen:.2f}x)"
+        f"(the floor for any feed feedgen builds is raw feedgen/lxml, {floor:.2f}x here; "
+        f"ours/raw feedgen {over_feedgen:.2f}x)"
     )
     print(
         f"cold build ours/raw feedgen CPU {over_feedgen:.2f}x: "
@@ -616,7 +668,7 @@ def report(n: int, results: dict[str, dict[str, object]]) -> bool:
         f"peak RSS ours {rss_delta:+.0f} MB against raw feedgen: "
         f"{'meets' if rss_delta <= 0 else 'misses'} the target (no higher than raw feedgen)"
     )
-    return same and ratio <= TARGET_TIME and rss_delta <= 0
+    return same and ratio <= TARGET_TIME and over_feedgen <= TARGET_FEEDGEN and rss_delta <= 0
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 from pipeline.model import Episode
 from pipeline.notes import FeedText, Notes, feed_text, render_notes
@@ -162,3 +166,45 @@ class BuiltEpisode:
     def summary(self) -> str:
         """The episode's summary, or the first paragraph of its notes."""
         return self.episode.summary or self.notes.summary
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 of every fact of this record, worked out once per object: the episode's own fingerprint and
+        every other compared field, nested records field by field (see `facts`), so a field added to any of
+        them is in it with nobody listing it. What the feed files an item's rendered bytes under."""
+        return hashlib.sha256(repr(facts(self)).encode()).hexdigest()
+
+
+#: The types `facts` passes through as they are (their repr is their value, in every process).
+_ATOMS = frozenset({str, int, float, bool, type(None)})
+
+
+def facts(value: object) -> object:
+    """A record as plain, stably printable values: a dataclass as (type, value...) over its compared
+    fields (`compare=False` marks what is not a fact, like `reused`), an Episode as its fingerprint. Anything
+    else whose repr might not be stable from one process to the next is refused, so it cannot slip into a key.
+    Every public episode's record passes here once per build, so the common cases are tested first.
+    """
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is tuple or kind is list:
+        items: Sequence[Any] = value  # type: ignore[assignment]
+        if items and set(map(type, items)) == {float}:  # peaks: ~160 floats, packed rather than printed
+            return ("floats", hashlib.sha256(array("d", items).tobytes()).hexdigest())
+        return tuple([v if type(v) in _ATOMS else facts(v) for v in items])
+    if isinstance(value, Path | str | int | float):
+        return value
+    if isinstance(value, Episode):
+        return value.fingerprint
+    fields = getattr(kind, "__dataclass_fields__", None)
+    if fields is not None and not isinstance(value, type):
+        # the type, then the values in field order (a class's fields are part of its code); plain values
+        # are taken as they are here, not through a call each
+        out: list[object] = [kind.__name__]
+        for name, f in fields.items():
+            if f.compare:
+                v = getattr(value, name)
+                out.append(v if type(v) in _ATOMS else facts(v))
+        return tuple(out)
+    raise TypeError(f"{kind.__name__} has no stable form for a cache key")

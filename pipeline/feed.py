@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import re
 from collections.abc import Sequence
 from email.utils import format_datetime
 
 from feedgen.feed import FeedGenerator
+from lxml import etree
 from lxml.etree import CDATA
 
 from pipeline import __version__, feed_ext, model, notes, urls
 from pipeline.artifacts import BuiltEpisode, BuiltImage
-from pipeline.cache import FeedFragments
+from pipeline.cache import CACHE_VERSION, FeedFragments, library_versions
 from pipeline.errors import FeedError
 from pipeline.manifest import Kind, Output
 
@@ -109,14 +109,27 @@ def _document(
 
     if fragments is not None:
         return _with_fragments(fg, show, public, fragments)
-    for built in public:
-        _add_item(fg, show, built)
-    return _serialise(fg, show, public)
+    return _serialise(fg, show, public, public)
 
 
-def _serialise(fg: FeedGenerator, show: model.Show, public: Sequence[BuiltEpisode]) -> bytes:
+def _serialise(
+    fg: FeedGenerator, show: model.Show, public: Sequence[BuiltEpisode], items: Sequence[BuiltEpisode]
+) -> bytes:
+    """The document: `fg`'s channel, then one <item> per episode of `items` (`public` names the culprit of
+    an error). The same bytes as `fg.rss_str(pretty=True)` with those items added as entries.
+
+    feedgen keeps every FeedEntry (each with its five extension objects) until rss_str writes them all;
+    for 10,000 items that is ~230,000 live objects, and the full garbage-collector passes they set off
+    cost a third of the build. So each item is made by feedgen alone (`FeedEntry.rss_entry`, the call
+    rss_str makes) and appended to the channel `_create_rss` builds (rss_str's own first step), and its
+    objects go at once.
+    """
     try:
-        data: bytes = fg.rss_str(pretty=True, xml_declaration=True, encoding="UTF-8")
+        rss, doc = fg._create_rss()
+        channel = rss[0]
+        for built in items:
+            channel.append(_item(show, built))
+        data: bytes = etree.tostring(doc, pretty_print=True, xml_declaration=True, encoding="UTF-8")
     except ValueError as err:  # lxml refuses text XML cannot carry; say where it is, not a traceback
         raise _unwritable(show, public, err) from None
     return data
@@ -125,8 +138,8 @@ def _serialise(fg: FeedGenerator, show: model.Show, public: Sequence[BuiltEpisod
 #: Where items start in the pretty-printed document (feedgen writes them last in the channel, indented 4).
 _ITEM_START = b"\n    <item>"
 _CHANNEL_END = b"  </channel>\n"
-#: What an item's bytes depend on besides its inputs: this code's version and feedgen's.
-_FRAGMENT_CODE = f"{GENERATOR}; feedgen {importlib.metadata.version('feedgen')}"
+#: What an item's bytes depend on besides its inputs: this code's declared versions and its libraries'.
+_FRAGMENT_CODE = " ".join([GENERATOR, CACHE_VERSION, *library_versions("feedgen", "lxml", "cmarkgfm", "nh3")])
 
 
 def _image_sizes(images: Sequence[BuiltImage]) -> list[feed_ext.ImageSize]:
@@ -137,80 +150,46 @@ def _image_sizes(images: Sequence[BuiltImage]) -> list[feed_ext.ImageSize]:
     return [feed_ext.ImageSize(url=i.url, width=i.width) for i in images]
 
 
-def item_key(show: model.Show, built: BuiltEpisode) -> str:
-    """A digest of everything one <item> is made from: the episode, what the build made of it, two show facts.
-
-    Plain tuples of primitives only (a dataclass repr costs several times more, on 10,000 items per build).
-    """
-    ep, a = built.episode, built.audio
-    h = hashlib.sha256(_FRAGMENT_CODE.encode())
-    h.update(ep.__pydantic_serializer__.to_json(ep))
-    parts: tuple[object, ...] = (
-        show.explicit,
-        show.language,
-        built.guid,
-        built.page_url,
-        a.url,
-        a.size,
-        a.mime,
-        a.duration,
-        built.image_url,
-        built.chapters_url,
-        tuple((t.url, t.mime, t.fmt) for t in built.transcripts),
-    )
-    if built.chapter_images:
-        parts += ("chapter images", tuple((str(p), u) for p, u in built.chapter_images))
-    if built.alternates:
-        parts += tuple(
-            (x.url, x.size, x.mime, x.codecs, x.bitrate, x.integrity, x.title, x.default)
-            for x in built.alternates
-        )
-    if built.images:
-        parts += ("images", tuple((i.url, i.width) for i in built.images))
-    h.update(repr(parts).encode())
-    return h.hexdigest()
+def item_keys(show: model.Show, public: Sequence[BuiltEpisode]) -> list[str]:
+    """One key per item: a digest of everything its <item> is made from. That is the show (every field),
+    the build's record of the episode (every field, its episode's included: `BuiltEpisode.fingerprint`) and
+    this code's versions, so a field added anywhere is in the key with nobody listing it. Each fingerprint
+    is worked out once per object, so an unchanged show's keys cost a hash each, not a dump."""
+    base = hashlib.sha256(f"{_FRAGMENT_CODE}\0{show.fingerprint}\0".encode()).digest()
+    return [hashlib.sha256(base + b.fingerprint.encode()).hexdigest() for b in public]
 
 
-def _items_alone(show: model.Show, items: Sequence[BuiltEpisode]) -> list[bytes]:
-    """The serialised <item>s of `items`, each as it appears in a whole feed (same namespaces, indentation)."""
-    fg = FeedGenerator()
-    feed_ext.install(fg)
-    fg.title(show.title)
-    fg.link(href=show.url, rel="alternate")
-    fg.description(show.title)
-    fg._FeedGenerator__rss_lastBuildDate = None
-    for built in items:
-        _add_item(fg, show, built)
-    data = _serialise(fg, show, items)
-    first = data.find(_ITEM_START)
+def _cut(data: bytes, n: int) -> tuple[bytes, list[bytes], bytes] | None:
+    """A serialised document as (channel up to its items, each of its `n` items, the rest), every item as it
+    appears in any whole feed; None when an item's own text holds the marker an item starts with."""
     end = data.rindex(_CHANNEL_END)
-    if first < 0 or data.count(_ITEM_START) != len(items):
-        return []  # an item's text holds the marker itself: the caller renders the whole feed instead
-    starts = [first]
-    while len(starts) < len(items):
+    if data.count(_ITEM_START) != n:
+        return None
+    if n == 0:
+        return data[:end], [], data[end:]
+    starts = [data.index(_ITEM_START)]
+    while len(starts) < n:
         starts.append(data.index(_ITEM_START, starts[-1] + 1))
-    return [data[a + 1 : b + 1] for a, b in zip(starts, [*starts[1:], end - 1], strict=True)]
+    items = [data[a + 1 : b + 1] for a, b in zip(starts, [*starts[1:], end - 1], strict=True)]
+    return data[: starts[0] + 1], items, data[end:]
 
 
 def _with_fragments(
     fg: FeedGenerator, show: model.Show, public: Sequence[BuiltEpisode], fragments: FeedFragments
 ) -> bytes:
-    """The same bytes as a whole render, with unchanged items taken from `fragments` (only new ones rendered)."""
-    keys = [item_key(show, b) for b in public]
+    """The same bytes as a whole render, with unchanged items taken from `fragments` (only new ones rendered,
+    in the same document as the channel, which is then cut apart)."""
+    keys = item_keys(show, public)
     found = [fragments.get(k) for k in keys]
     missing = [i for i, f in enumerate(found) if f is None]
-    if missing:
-        made = _items_alone(show, [public[i] for i in missing])
-        if len(made) != len(missing):
-            for built in public:
-                _add_item(fg, show, built)
-            return _serialise(fg, show, public)
-        for i, frag in zip(missing, made, strict=True):
-            fragments.put(keys[i], frag)
-            found[i] = frag
-    channel = _serialise(fg, show, public)
-    cut = channel.rindex(_CHANNEL_END)
-    return b"".join([channel[:cut], *(f for f in found if f is not None), channel[cut:]])
+    parts = _cut(_serialise(fg, show, public, [public[i] for i in missing]), len(missing))
+    if parts is None:  # an item's text holds the marker: the whole feed, rendered, and nothing kept
+        return _serialise(fg, show, public, public)
+    head, made, tail = parts
+    for i, frag in zip(missing, made, strict=True):
+        fragments.put(keys[i], frag)
+        found[i] = frag
+    return b"".join([head, *(f for f in found if f is not None), tail])
 
 
 #: Characters no XML 1.0 document may contain (C0 controls other than tab, newline and carriage return).
@@ -251,49 +230,56 @@ def _person(p: model.Person) -> feed_ext.Person:
     return feed_ext.Person(name=p.name, role=p.role, group=p.group, href=p.href, img=p.img)
 
 
-def _add_item(fg: FeedGenerator, show: model.Show, built: BuiltEpisode) -> None:
+def _item(show: model.Show, built: BuiltEpisode) -> etree._Element:
+    """One <item>, made by feedgen and our extensions. An extension attribute is set only when the episode
+    has something for it: the entry extensions default to empty, and empty lists per item were most of
+    the objects a big feed made."""
     ep = built.episode
-    description, content = item_description(built)
-    fe = fg.add_entry(order="append")
+    text = built.feed_text
+    fe = feed_ext.new_entry()
     fe.title(ep.title)
     fe.link(href=built.page_url)
     fe.guid(built.guid, permalink=False)
     fe.pubDate(ep.date)
-    fe.description(CDATA(description))
-    fe.content(content, type="CDATA")
-    enclosure = built.audio.url if built.audio.external else urls.enclosure_url(show, built.audio.url)
-    fe.enclosure(enclosure, str(built.audio.size), built.audio.mime)
+    fe.description(CDATA(text.description))
+    fe.content(text.content, type="CDATA")
+    audio = built.audio
+    enclosure = audio.url if audio.external else urls.enclosure_url(show, audio.url)
+    fe.enclosure(enclosure, str(audio.size), audio.mime)
 
     it = fe.podcast
-    it.itunes_duration(hms(built.audio.duration))
+    it.itunes_duration(hms(audio.duration))
     it.itunes_summary(built.summary)
     it.itunes_episode_type(ep.type)
     if ep.number is not None:
         it.itunes_episode(ep.number)
     if ep.season is not None:
         it.itunes_season(ep.season)
-    fe.itunes_extra.explicit = show.explicit if ep.explicit is None else ep.explicit
+    extra = fe.itunes_extra
+    extra.explicit = show.explicit if ep.explicit is None else ep.explicit
     if ep.image is not None:
-        fe.itunes_extra.image = built.image_url
+        extra.image = built.image_url
 
     p20 = fe.podcast20
     p20.season = ep.season
     p20.episode = ep.number
-    p20.transcripts = [
-        feed_ext.Transcript(url=t.url, type=t.mime, language=show.language, rel="captions")
-        for t in built.transcripts
-    ]
+    if built.transcripts:
+        language = show.language
+        p20.transcripts = [
+            feed_ext.Transcript(t.url, t.mime, language, "captions") for t in built.transcripts
+        ]
     p20.chapters_url = built.chapters_url
-    p20.persons = [_person(p) for p in ep.persons]
+    if ep.persons:
+        p20.persons = [feed_ext.Person(p.name, p.role, p.group, p.href, p.img) for p in ep.persons]
     _podcast20_item(p20, built)
 
-    images = dict(built.chapter_images)
-    fe.psc.chapters = [
-        feed_ext.PscChapter(
-            start=c.start, title=c.title, href=c.url, image=images.get(c.image) if c.image else None
-        )
-        for c in ep.chapters
-    ]
+    if ep.chapters:
+        images = dict(built.chapter_images) if built.chapter_images else {}
+        fe.psc.chapters = [
+            feed_ext.PscChapter(c.start, c.title, c.url, images.get(c.image) if c.image else None)
+            for c in ep.chapters
+        ]
+    return fe.rss_entry()
 
 
 # --------------------------------------------------------------------------- Podcasting 2.0 (issue 13)
@@ -401,29 +387,38 @@ def _podcast20_item(p20: feed_ext.Podcast20Entry, built: BuiltEpisode) -> None:
     ep = built.episode
     p20.season_name = ep.season_name
     p20.episode_display = ep.episode_display
-    p20.value = _value(ep.value)
-    p20.funding = [feed_ext.Funding(url=f.url, text=f.text) for f in ep.funding]
-    p20.soundbites = [
-        feed_ext.Soundbite(start=b.start, duration=b.duration, title=b.title or "") for b in ep.soundbites
-    ]
-    p20.txt = [feed_ext.Txt(text=t.text, purpose=t.purpose) for t in ep.txt]
-    p20.license = _license(ep.license)
-    p20.locations = _location(ep.location)
-    p20.social_interacts = _social(ep.social_interact)
-    p20.images = _image_sizes(built.images)
-    p20.alternate_enclosures = [
-        feed_ext.AlternateEnclosure(
-            type=a.mime,
-            length=a.size,
-            sources=(feed_ext.AlternateSource(uri=a.url, content_type=a.mime),),
-            bitrate=a.bitrate,
-            codecs=a.codecs,
-            title=a.title,
-            default=a.default,
-            integrity=a.integrity,
+    if ep.value is not None:
+        p20.value = _value(ep.value)
+    if ep.license is not None:
+        p20.license = _license(ep.license)
+    if ep.funding:
+        p20.funding = tuple(feed_ext.Funding(url=f.url, text=f.text) for f in ep.funding)
+    if ep.soundbites:
+        p20.soundbites = tuple(
+            feed_ext.Soundbite(start=b.start, duration=b.duration, title=b.title or "") for b in ep.soundbites
         )
-        for a in built.alternates
-    ]
+    if ep.txt:
+        p20.txt = tuple(feed_ext.Txt(text=t.text, purpose=t.purpose) for t in ep.txt)
+    if ep.location is not None:
+        p20.locations = _location(ep.location)
+    if ep.social_interact:
+        p20.social_interacts = _social(ep.social_interact)
+    if built.images:
+        p20.images = _image_sizes(built.images)
+    if built.alternates:
+        p20.alternate_enclosures = tuple(
+            feed_ext.AlternateEnclosure(
+                type=a.mime,
+                length=a.size,
+                sources=(feed_ext.AlternateSource(uri=a.url, content_type=a.mime),),
+                bitrate=a.bitrate,
+                codecs=a.codecs,
+                title=a.title,
+                default=a.default,
+                integrity=a.integrity,
+            )
+            for a in built.alternates
+        )
 
 
 # --------------------------------------------------------------------------- RFC 5005 archives

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
+from feedgen.entry import FeedEntry
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
+from feedgen.ext.podcast_entry import PodcastEntryExtension
 from feedgen.feed import FeedGenerator
 from feedgen.util import xml_elem
 from lxml import etree
@@ -20,20 +22,29 @@ from pipeline.ids import PSC as PSC_NS
 CHAPTERS_TYPE = "application/json+chapters"
 PSC_VERSION = "1.2"
 
+# Clark names of the tags every item carries, spelled once
+_SEASON = f"{{{PODCAST_NS}}}season"
+_EPISODE = f"{{{PODCAST_NS}}}episode"
+_TRANSCRIPT = f"{{{PODCAST_NS}}}transcript"
+_CHAPTERS = f"{{{PODCAST_NS}}}chapters"
+_PERSON = f"{{{PODCAST_NS}}}person"
+_PSC_CHAPTERS = f"{{{PSC_NS}}}chapters"
+_PSC_CHAPTER = f"{{{PSC_NS}}}chapter"
+
 
 # --- plain values the extensions take (no knowledge of our model) -------------------------------------
+# Named tuples: immutable, and cheap to make (a frozen dataclass sets each field through object.__setattr__;
+# a feed makes several of these per item).
 
 
-@dataclass(frozen=True)
-class Funding:
+class Funding(NamedTuple):
     """`<podcast:funding url="…">text</podcast:funding>`; text is at most 128 characters."""
 
     url: str
     text: str = ""
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     """`<podcast:person role group href img>name</podcast:person>`; role/group from the P2.0 taxonomy."""
 
     name: str
@@ -43,16 +54,14 @@ class Person:
     img: str | None = None
 
 
-@dataclass(frozen=True)
-class Txt:
+class Txt(NamedTuple):
     """`<podcast:txt purpose="…">text</podcast:txt>` (Apple reads purpose="applepodcastsverify")."""
 
     text: str
     purpose: str | None = None
 
 
-@dataclass(frozen=True)
-class ValueRecipient:
+class ValueRecipient(NamedTuple):
     """`<podcast:valueRecipient name type address split customKey customValue fee/>`."""
 
     address: str
@@ -64,8 +73,7 @@ class ValueRecipient:
     fee: bool = False
 
 
-@dataclass(frozen=True)
-class Value:
+class Value(NamedTuple):
     """`<podcast:value type method suggested>` holding one valueRecipient per split."""
 
     recipients: tuple[ValueRecipient, ...]
@@ -74,8 +82,7 @@ class Value:
     suggested: float | None = None
 
 
-@dataclass(frozen=True)
-class RemoteItem:
+class RemoteItem(NamedTuple):
     """`<podcast:remoteItem feedGuid feedUrl itemGuid medium title/>` (inside podroll, or elsewhere)."""
 
     feed_guid: str
@@ -85,16 +92,14 @@ class RemoteItem:
     title: str | None = None
 
 
-@dataclass(frozen=True)
-class License:
+class License(NamedTuple):
     """`<podcast:license url="…">identifier</podcast:license>`; the identifier is lower case."""
 
     identifier: str
     url: str | None = None
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):
     """`<podcast:location rel geo osm country>name</podcast:location>`."""
 
     name: str
@@ -104,8 +109,7 @@ class Location:
     rel: str | None = None
 
 
-@dataclass(frozen=True)
-class Trailer:
+class Trailer(NamedTuple):
     """`<podcast:trailer pubdate url length type season>title</podcast:trailer>`; pubdate is RFC 2822 text."""
 
     title: str
@@ -116,8 +120,7 @@ class Trailer:
     season: int | None = None
 
 
-@dataclass(frozen=True)
-class UpdateFrequency:
+class UpdateFrequency(NamedTuple):
     """`<podcast:updateFrequency complete dtstart rrule>text</podcast:updateFrequency>`."""
 
     text: str
@@ -126,8 +129,7 @@ class UpdateFrequency:
     dtstart: str | None = None  #: ISO 8601 text
 
 
-@dataclass(frozen=True)
-class SocialInteract:
+class SocialInteract(NamedTuple):
     """`<podcast:socialInteract priority protocol uri accountId accountUrl/>`."""
 
     protocol: str
@@ -137,24 +139,21 @@ class SocialInteract:
     priority: int | None = None
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """`<podcast:block id="slug">yes</podcast:block>`; no id blocks every platform."""
 
     blocked: bool = True
     id: str | None = None
 
 
-@dataclass(frozen=True)
-class ImageSize:
+class ImageSize(NamedTuple):
     """One entry of `<podcast:images srcset>` (and one `<podcast:image href width>`): a URL and its width."""
 
     url: str
     width: int
 
 
-@dataclass(frozen=True)
-class Soundbite:
+class Soundbite(NamedTuple):
     """`<podcast:soundbite startTime duration>title</podcast:soundbite>`; times in seconds."""
 
     start: float
@@ -162,16 +161,14 @@ class Soundbite:
     title: str = ""
 
 
-@dataclass(frozen=True)
-class AlternateSource:
+class AlternateSource(NamedTuple):
     """`<podcast:source uri contentType/>` inside an alternateEnclosure."""
 
     uri: str
     content_type: str | None = None
 
 
-@dataclass(frozen=True)
-class AlternateEnclosure:
+class AlternateEnclosure(NamedTuple):
     """`<podcast:alternateEnclosure type length bitrate codecs title default>` with sources and an SRI hash."""
 
     type: str
@@ -184,8 +181,7 @@ class AlternateEnclosure:
     integrity: str | None = None  #: SRI, e.g. "sha256-…" (base64 of the exact bytes' digest)
 
 
-@dataclass(frozen=True)
-class Transcript:
+class Transcript(NamedTuple):
     """`<podcast:transcript url type language rel/>`; rel="captions" only for timed formats (VTT, SRT)."""
 
     url: str
@@ -194,8 +190,7 @@ class Transcript:
     rel: str | None = None
 
 
-@dataclass(frozen=True)
-class PscChapter:
+class PscChapter(NamedTuple):
     """One Podlove Simple Chapter; `start` is seconds from the beginning of the media."""
 
     start: float
@@ -218,6 +213,10 @@ def _attrs(elem: etree._Element, pairs: Iterable[tuple[str, object]]) -> None:
             elem.set(name, str(value))
 
 
+#: lxml's SubElement (feedgen's xml_elem less a call): parent, tag, attributes in order.
+_sub = etree.SubElement
+
+
 def _number(value: float | int | str) -> str:
     """A decimal as the namespace writes it: 3, 3.5 (never 3.0)."""
     if isinstance(value, str):
@@ -236,21 +235,25 @@ def npt(seconds: float) -> str:
     """Seconds as Normal Play Time with milliseconds, the form psc:chapter start uses: 01:02:03.500."""
     if seconds < 0:
         raise FeedError(f"chapter start {seconds} is negative", field="psc:chapter")
-    millis = round(seconds * 1000)
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
+    secs, millis = divmod(round(seconds * 1000), 1000)
+    minutes, secs = divmod(secs, 60)
+    hours, minutes = divmod(minutes, 60)
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
 def _persons(parent: etree._Element, persons: Iterable[Person]) -> None:
     for person in persons:
         _require(person.name, "podcast:person")
-        elem = xml_elem(f"{{{PODCAST_NS}}}person", parent)
-        _attrs(
-            elem, (("role", person.role), ("group", person.group), ("href", person.href), ("img", person.img))
-        )
-        elem.text = person.name
+        attrib = {}
+        if person.role:
+            attrib["role"] = person.role
+        if person.group:
+            attrib["group"] = person.group
+        if person.href:
+            attrib["href"] = person.href
+        if person.img:
+            attrib["img"] = person.img
+        _sub(parent, _PERSON, attrib).text = person.name
 
 
 def _p(tag: str) -> str:
@@ -438,54 +441,59 @@ class Podcast20Entry(BaseEntryExtension):
     """Item-level `podcast:` tags (season, episode, transcript, chapters, person, funding, txt, license,
     location, soundbite, images, alternateEnclosure, value, socialInteract)."""
 
-    def __init__(self) -> None:
-        self.season: int | None = None
-        self.season_name: str | None = None
-        self.episode: float | int | None = None  #: a decimal: 3 or 3.5
-        self.episode_display: str | None = None  #: e.g. "Ch. 3"; at most 32 characters
-        self.transcripts: list[Transcript] = []
-        self.chapters_url: str | None = None
-        self.chapters_type: str = CHAPTERS_TYPE
-        self.persons: list[Person] = []
-        self.value: Value | None = None
-        self.funding: list[Funding] = []
-        self.soundbites: list[Soundbite] = []
-        self.txt: list[Txt] = []
-        self.license: License | None = None
-        self.locations: list[Location] = []
-        self.social_interacts: list[SocialInteract] = []
-        self.images: list[ImageSize] = []
-        self.alternate_enclosures: list[AlternateEnclosure] = []
+    # Class-level defaults, all immutable: an entry costs no allocation for the tags it leaves out (a feed
+    # makes one of these per item, and 10,000 items' worth of empty lists kept the garbage collector busy).
+    season: int | None = None
+    season_name: str | None = None
+    episode: float | int | None = None  #: a decimal: 3 or 3.5
+    episode_display: str | None = None  #: e.g. "Ch. 3"; at most 32 characters
+    transcripts: Sequence[Transcript] = ()
+    chapters_url: str | None = None
+    chapters_type: str = CHAPTERS_TYPE
+    persons: Sequence[Person] = ()
+    value: Value | None = None
+    funding: Sequence[Funding] = ()
+    soundbites: Sequence[Soundbite] = ()
+    txt: Sequence[Txt] = ()
+    license: License | None = None
+    locations: Sequence[Location] = ()
+    social_interacts: Sequence[SocialInteract] = ()
+    images: Sequence[ImageSize] = ()
+    alternate_enclosures: Sequence[AlternateEnclosure] = ()
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
+        # Every item of a feed passes here: each tag is one SubElement call with its attributes (in the
+        # order `_attrs` would set them, leaving out the empty ones), and each list is looked at only when
+        # it holds something.
         if self.season is not None:
-            season = xml_elem(f"{{{PODCAST_NS}}}season", item)
-            _attrs(season, (("name", self.season_name),))
-            season.text = str(int(self.season))
+            name = self.season_name
+            _sub(item, _SEASON, {"name": name} if name else {}).text = str(int(self.season))
         if self.episode is not None:
-            episode = xml_elem(f"{{{PODCAST_NS}}}episode", item)
-            _attrs(episode, (("display", self.episode_display),))
-            episode.text = _number(self.episode)
+            display = self.episode_display
+            _sub(item, _EPISODE, {"display": display} if display else {}).text = _number(self.episode)
         for transcript in self.transcripts:
-            _require(transcript.url, "podcast:transcript url")
-            _require(transcript.type, "podcast:transcript type")
-            elem = xml_elem(f"{{{PODCAST_NS}}}transcript", item)
-            _attrs(
-                elem,
-                (
-                    ("url", transcript.url),
-                    ("type", transcript.type),
-                    ("language", transcript.language),
-                    ("rel", transcript.rel),
-                ),
-            )
+            url, kind = transcript.url, transcript.type
+            if not url or url.isspace() or not kind or kind.isspace():  # `_require`'s test, inline
+                _require(url, "podcast:transcript url")
+                _require(kind, "podcast:transcript type")
+            attrib = {"url": url, "type": kind}
+            if transcript.language:
+                attrib["language"] = transcript.language
+            if transcript.rel:
+                attrib["rel"] = transcript.rel
+            _sub(item, _TRANSCRIPT, attrib)
         if self.chapters_url:
-            xml_elem(f"{{{PODCAST_NS}}}chapters", item, url=self.chapters_url, type=self.chapters_type)
-        _persons(item, self.persons)
-        _funding(item, self.funding)
-        _txt(item, self.txt)
-        _license(item, self.license)
-        _locations(item, self.locations)
+            _sub(item, _CHAPTERS, {"url": self.chapters_url, "type": self.chapters_type})
+        if self.persons:
+            _persons(item, self.persons)
+        if self.funding:
+            _funding(item, self.funding)
+        if self.txt:
+            _txt(item, self.txt)
+        if self.license is not None:
+            _license(item, self.license)
+        if self.locations:
+            _locations(item, self.locations)
         for bite in self.soundbites:
             if bite.start < 0 or bite.duration <= 0:
                 raise FeedError(
@@ -495,11 +503,14 @@ class Podcast20Entry(BaseEntryExtension):
                 _p("soundbite"), item, startTime=_number(bite.start), duration=_number(bite.duration)
             )
             elem.text = bite.title
-        _images(item, self.images)
+        if self.images:
+            _images(item, self.images)
         for alt in self.alternate_enclosures:
             _alternate(item, alt)
-        _value(item, self.value)
-        _social(item, self.social_interacts)
+        if self.value is not None:
+            _value(item, self.value)
+        if self.social_interacts:
+            _social(item, self.social_interacts)
         return item
 
 
@@ -541,8 +552,7 @@ class Psc(BaseExtension):
 class PscEntry(BaseEntryExtension):
     """`<psc:chapters version="1.2">` with one `<psc:chapter>` per chapter, inside the item (Spotify reads it)."""
 
-    def __init__(self) -> None:
-        self.chapters: list[PscChapter] = []
+    chapters: Sequence[PscChapter] = ()
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         if not self.chapters:
@@ -550,19 +560,17 @@ class PscEntry(BaseEntryExtension):
         starts = [c.start for c in self.chapters]
         if starts != sorted(starts):
             raise FeedError("chapters are not in ascending order of start time", field="psc:chapters")
-        wrapper = xml_elem(f"{{{PSC_NS}}}chapters", item, version=PSC_VERSION)
+        wrapper = _sub(item, _PSC_CHAPTERS, {"version": PSC_VERSION})
         for chapter in self.chapters:
-            _require(chapter.title, "psc:chapter title")
-            elem = xml_elem(f"{{{PSC_NS}}}chapter", wrapper)
-            _attrs(
-                elem,
-                (
-                    ("start", npt(chapter.start)),
-                    ("title", chapter.title),
-                    ("href", chapter.href),
-                    ("image", chapter.image),
-                ),
-            )
+            title = chapter.title
+            if not title or title.isspace():
+                _require(title, "psc:chapter title")
+            attrib = {"start": npt(chapter.start), "title": title}
+            if chapter.href:
+                attrib["href"] = chapter.href
+            if chapter.image:
+                attrib["image"] = chapter.image
+            _sub(wrapper, _PSC_CHAPTER, attrib)
         return item
 
 
@@ -594,10 +602,8 @@ class FeedHistory(BaseExtension):
 
 
 class FeedHistoryEntry(BaseEntryExtension):
-    """Nothing per item: RFC 5005 is channel-level only (feedgen wants an entry class for every extension)."""
-
-    def extend_rss(self, item: etree._Element) -> etree._Element:
-        return item
+    """Nothing per item: RFC 5005 is channel-level only (feedgen wants an entry class for every extension;
+    this one keeps BaseEntryExtension's extend_rss, which writes nothing, so `new_entry` leaves it out)."""
 
 
 # --- itunes: tags feedgen's own podcast extension gets wrong --------------------------------------------------
@@ -628,20 +634,23 @@ class ItunesExtra(BaseExtension):
 class ItunesExtraEntry(BaseEntryExtension):
     """Item-level `itunes:explicit` (true/false) and `itunes:image` (feedgen raises on ".jpeg" or a query)."""
 
-    def __init__(self) -> None:
-        self.explicit: bool | None = None
-        self.image: str | None = None
+    explicit: bool | None = None
+    image: str | None = None
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         _write_itunes(item, self.explicit, self.image)
         return item
 
 
+_ITUNES_IMAGE = f"{{{ITUNES_NS}}}image"
+_ITUNES_EXPLICIT = f"{{{ITUNES_NS}}}explicit"
+
+
 def _write_itunes(parent: etree._Element, explicit: bool | None, image: str | None) -> None:
     if image:
-        _set_child(parent, f"{{{ITUNES_NS}}}image").set("href", image)
+        _set_child(parent, _ITUNES_IMAGE).set("href", image)
     if explicit is not None:
-        _set_child(parent, f"{{{ITUNES_NS}}}explicit").text = "true" if explicit else "false"
+        _set_child(parent, _ITUNES_EXPLICIT).text = "true" if explicit else "false"
 
 
 #: Registry key -> (channel class, entry class), in the order they must be registered.
@@ -662,3 +671,15 @@ def install(fg: FeedGenerator) -> None:
     fg.load_extension("podcast")
     for key, (channel_cls, entry_cls) in EXTENSIONS.items():
         fg.register_extension(key, channel_cls, entry_cls)
+
+
+def new_entry() -> FeedEntry:
+    """A FeedEntry with the entry extensions `install` gives a feed's entries, registered in the same order
+    (feedgen's own `podcast` first), for an item rendered on its own with `FeedEntry.rss_entry()`. An entry
+    extension whose extend_rss is feedgen's do-nothing one is not registered: it would only cost time."""
+    entry = FeedEntry()
+    entry.register_extension("podcast", PodcastEntryExtension)
+    for key, (_, entry_cls) in EXTENSIONS.items():
+        if entry_cls.extend_rss is not BaseEntryExtension.extend_rss:  # one that writes nothing is left out
+            entry.register_extension(key, entry_cls)
+    return entry

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import hashlib
 import math
 import os
 import re
 import stat
 import uuid
 from collections.abc import Iterable, Mapping
+from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol, Self
 from urllib.parse import urlsplit
 
 import yaml
@@ -222,6 +224,19 @@ class _Frozen(BaseModel):
                 f"contains the {kind} U+{ord(m.group()):04X} at position {m.start() + 1} (delete it)"
             )
         return v
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """sha256 of this value's JSON dump (every field, so a new one is in it with nobody listing it), worked
+        out once per object: the feed's item keys read each episode's on every render, 10,000 for a big show."""
+        return hashlib.sha256(self.__pydantic_serializer__.to_json(self)).hexdigest()
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """pydantic's copy, less the original's fingerprint (pydantic copies `__dict__`, where it is kept,
+        and a copy with `update` is another value)."""
+        copy = super().model_copy(update=update, deep=deep)
+        copy.__dict__.pop("fingerprint", None)
+        return copy
 
 
 # --------------------------------------------------------------------------- the show
