@@ -3,6 +3,7 @@ OS errors as one line, parallel encodes identical to serial, shards and the remo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -334,6 +335,31 @@ def test_shard_builds_fill_the_remote_cache_and_the_final_build_encodes_nothing(
     assert code == 0 and "0 encoded, 0 tagged" in out, out
     assert "Encoding" not in out and "Cutting" not in out, out
     assert ran == []
+
+
+def test_derived_media_are_shared_and_a_half_uploaded_or_damaged_entry_is_a_miss(tmp_path: Path) -> None:
+    remote = open_storage("local", path=tmp_path / "bucket")
+    made = cache.DerivedMedia(tmp_path / "a", remote, "podcast-cache/")
+    made.path("clip", "k1", "mp3").parent.mkdir(parents=True)
+    made.path("clip", "k1", "mp3").write_bytes(b"clip bytes")
+    record = {"duration": 1.5, "sha256": hashlib.sha256(b"clip bytes").hexdigest(), "size": 10}
+    made.put("clip", "k1", "mp3", record)
+    assert made.uploaded == 1
+    other = cache.DerivedMedia(tmp_path / "b", remote, "podcast-cache/")
+    assert other.record("clip", "k1", "mp3") == record, "the record alone, without fetching the file"
+    assert not other.path("clip", "k1", "mp3").exists()
+    hit = other.get("clip", "k1", "mp3")
+    assert hit is not None and hit[0].read_bytes() == b"clip bytes" and hit[1] == record
+    assert other.remote_hits == 1
+    assert other.get("clip", "k1", "mp3", fetch=False) is not None, "now a local hit"
+
+    rkey = "podcast-cache/derived/clip/k1.mp3"
+    remote.put(rkey, b"clip bytez", content_type="application/octet-stream", cache_control="")
+    assert cache.DerivedMedia(tmp_path / "c", remote, "podcast-cache/").get("clip", "k1", "mp3") is None
+    remote.delete([rkey])  # the record is there, its file is not: an upload cut short
+    fresh = cache.DerivedMedia(tmp_path / "d", remote, "podcast-cache/")
+    assert fresh.get("clip", "k1", "mp3") is None and fresh.remote_hits == 0
+    assert not fresh.path("clip", "k1", "mp3").with_suffix(".json").exists()
 
 
 def test_remote_cache_needs_an_s3_target(sample_show: Path) -> None:
