@@ -15,7 +15,7 @@ from pathlib import Path
 
 from pipeline import audio, images, model, notes, urls
 from pipeline.artifacts import BuiltAlternate, BuiltClip, BuiltEpisode, BuiltImage
-from pipeline.cache import CACHE_VERSION, DerivedMedia, StatCache
+from pipeline.cache import CACHE_VERSION, DerivedMedia, RemoteStore, StatCache
 from pipeline.cache import key as cache_key
 from pipeline.errors import AudioError
 from pipeline.manifest import Kind, Output
@@ -70,13 +70,15 @@ class Derived:
         tools: str,
         tag_spec: TagSpecFor,
         reporter: Reporter | None = None,
+        remote: RemoteStore | None = None,
     ) -> None:
         self.show, self.stat, self.tools = show, stat, tools
-        self.media = DerivedMedia(cache_dir / "derived")
+        # alternates and clips are shared through the remote cache (`build.remote_cache`); artwork sizes are not
+        self.media = DerivedMedia(cache_dir / "derived", remote, show.build.cache_prefix)
         self.tag_spec = tag_spec
         self._covers: dict[Path, bytes] = {}
         self.reporter = reporter or NullReporter()
-        self.encoded = self.reused = 0
+        self.encoded = self.cut = self.reused = 0  # alternates encoded, clips cut, alternates reused
         self._sizes: dict[Path, tuple[BuiltImage, ...]] = {}
 
     # ------------------------------------------------------------------ alternates
@@ -101,23 +103,10 @@ class Derived:
         settings = alternate_settings(show, alt)
         src_digest = self.stat.digest(ep.audio)
         enc_key = cache_key("alt-encode", src_digest, dataclasses.asdict(settings), self.tools, CACHE_VERSION)
-        encoded = self.media.get("encoded", enc_key, ext)
-        if encoded is None:
-            rel = model.show_rel(show.root, ep.audio)
-            self.reporter.step(f"Encoding {rel} as {alt.format} (alternate)")
-            dst = self.media.path("encoded", enc_key, ext)
-            try:
-                result = audio.encode(ep.audio, dst, settings, reporter=self.reporter)
-            except AudioError as err:
-                err.file = rel
-                raise
-            # The encoder's bitrate, read before tags and cover art are added (the feed's `bitrate`).
-            record = {"duration": result.info.duration, "bitrate": result.info.bitrate}
-            self.media.put("encoded", enc_key, ext, record)
-            self.encoded += 1
-            encoded = self.media.get("encoded", enc_key, ext)
-            assert encoded is not None
-        enc_path, enc_meta = encoded
+        # The record alone first: a tagged alternate in the remote cache needs no encoded file here.
+        enc_meta = self.media.record("encoded", enc_key, ext)
+        if enc_meta is None:
+            enc_meta = self._encode(ep, alt, settings, enc_key, ext)[1]
         duration = float(str(enc_meta["duration"]))
         bitrate = int(str(enc_meta.get("bitrate", 0)))
         spec = self.tag_spec(show, ep, duration, None, b.notes)
@@ -125,6 +114,8 @@ class Derived:
         tag_key = cache_key("alt-tag", enc_key, dataclasses.asdict(spec), art, ALT_COVER_PX, CACHE_VERSION)
         tagged = self.media.get("alternate", tag_key, ext)
         if tagged is None:
+            encoded = self.media.get("encoded", enc_key, ext)
+            enc_path = (encoded or self._encode(ep, alt, settings, enc_key, ext))[0]
             final = self.media.path("alternate", tag_key, ext)
             tmp = final.with_suffix(".tagging" + final.suffix)
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -158,6 +149,24 @@ class Derived:
             title=alt.title,
             default=alt.default,
         )
+
+    def _encode(
+        self, ep: model.Episode, alt: model.Alternate, settings: audio.EncodeSettings, enc_key: str, ext: str
+    ) -> tuple[Path, dict[str, object]]:
+        assert ep.audio is not None
+        rel = model.show_rel(self.show.root, ep.audio)
+        self.reporter.step(f"Encoding {rel} as {alt.format} (alternate)")
+        dst = self.media.path("encoded", enc_key, ext)
+        try:
+            result = audio.encode(ep.audio, dst, settings, reporter=self.reporter)
+        except AudioError as err:
+            err.file = rel
+            raise
+        # The encoder's bitrate, read before tags and cover art are added (the feed's `bitrate`).
+        record: dict[str, object] = {"duration": result.info.duration, "bitrate": result.info.bitrate}
+        self.media.put("encoded", enc_key, ext, record)
+        self.encoded += 1
+        return dst, record
 
     # ------------------------------------------------------------------ soundbite clips
 
@@ -212,6 +221,7 @@ class Derived:
                 fmt,
                 {"duration": info.duration, "sha256": audio.file_digest(dst), "size": dst.stat().st_size},
             )
+            self.cut += 1
             hit = self.media.get("clip", clip_key, fmt)
             assert hit is not None
         path, meta = hit
@@ -237,7 +247,7 @@ class Derived:
         size_key = cache_key(
             "art-sizes", digest, images.ARTWORK_WIDTHS, images.pillow_version(), CACHE_VERSION
         )
-        hit = self.media.get("art", size_key, "json")
+        hit = self.media.get("art", size_key, "json", fetch=False)
         recorded = hit[1].get("widths") if hit is not None else None
         widths: list[int]
         if isinstance(recorded, list):
@@ -250,7 +260,7 @@ class Derived:
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(data)
                 widths.append(width)
-            self.media.put("art", size_key, "json", {"widths": widths})
+            self.media.put("art", size_key, "json", {"widths": widths}, upload=False)
         built = []
         for width in widths:
             file = self.media.path("art", f"{size_key}-{width}", "jpg")
@@ -276,9 +286,11 @@ def attach(
     tools: str,
     tag_spec: TagSpecFor,
     reporter: Reporter | None = None,
-) -> tuple[list[BuiltEpisode], list[Output], tuple[BuiltImage, ...]]:
-    """(episodes with alternates, clips and artwork sizes; their outputs; the show artwork's sizes)."""
-    d = Derived(show, cache_dir, stat, tools=tools, tag_spec=tag_spec, reporter=reporter)
+    remote: RemoteStore | None = None,
+) -> tuple[list[BuiltEpisode], list[Output], tuple[BuiltImage, ...], Derived]:
+    """(episodes with alternates, clips and artwork sizes; their outputs; the show artwork's sizes; the
+    Derived that made them, for its counts)."""
+    d = Derived(show, cache_dir, stat, tools=tools, tag_spec=tag_spec, reporter=reporter, remote=remote)
     outputs: list[Output] = []
     channel = d.sizes(None, show.artwork)
     outputs += [Output(i.key, i.path, Kind.ASSET, "image/jpeg", immutable=True) for i in channel]
@@ -292,4 +304,24 @@ def attach(
         if ep.image is not None:
             outputs += [Output(i.key, i.path, Kind.ASSET, "image/jpeg", immutable=True) for i in sizes]
         done.append(dataclasses.replace(b, alternates=alts, clips=clips, images=sizes))
-    return done, outputs, channel
+    return done, outputs, channel, d
+
+
+def share(
+    show: model.Show,
+    built: Sequence[BuiltEpisode],
+    cache_dir: Path,
+    stat: StatCache,
+    *,
+    tools: str,
+    tag_spec: TagSpecFor,
+    reporter: Reporter | None = None,
+    remote: RemoteStore | None = None,
+) -> Derived:
+    """A shard's part (`podcast build --shard`): the alternates and clips of its episodes, made or found and
+    put in the remote cache for the final build. No artwork sizes (no encode), no outputs."""
+    d = Derived(show, cache_dir, stat, tools=tools, tag_spec=tag_spec, reporter=reporter, remote=remote)
+    for b in built:
+        d.alternates(b)
+        d.clips(b)
+    return d

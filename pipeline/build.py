@@ -66,8 +66,9 @@ class BuildResult:
     written: int
     removed: int
     artwork_sizes: tuple[BuiltImage, ...] = ()  # the show artwork's sizes (podcast:images on the channel)
-    remote_hits: int = 0  # encoded or tagged files fetched from the remote cache
+    remote_hits: int = 0  # encoded or tagged files, alternates and clips fetched from the remote cache
     uploaded: int = 0  # new results put into the remote cache
+    derived_made: int = 0  # alternates encoded and soundbite clips cut on this machine
 
 
 # --------------------------------------------------------------------------- the audio stage
@@ -564,9 +565,9 @@ def build(
 ) -> BuildResult:
     """Build the show into `out_dir` (default build/ next to show.yaml). Sources are never modified.
 
-    `jobs` threads encode and tag (default: every core). With `shard` (K, N) only the audio stage runs, for
-    the episodes in_shard() gives shard K; it writes no build folder and fills the cache (and the remote
-    cache) for a final build. `remote` is the shared cache store; by default show.yaml's
+    `jobs` threads encode and tag (default: every core). With `shard` (K, N) only the audio stage and the
+    alternates and clips run, for the episodes in_shard() gives shard K; it writes no build folder and fills
+    the cache (and the remote cache) for a final build. `remote` is the shared cache store; by default show.yaml's
     `build.remote_cache` opens the publish target's bucket.
     """
 
@@ -597,7 +598,32 @@ def build(
             mine = [
                 ep for ep in episodes if not ep.draft and ep.audio is not None and in_shard(ep.slug, shard)
             ]
-            stage.build_all(mine)
+            rendered_mine: dict[str, notes.Notes] = {}
+            audio_mine = stage.build_all(mine, rendered_mine)
+            # The same episodes' alternates and clips, so the final build encodes and cuts none of them.
+            # Only what the derived step reads is filled in (URLs, audio, notes); nothing here is published.
+            shared = alternates.share(
+                show,
+                [
+                    BuiltEpisode(
+                        episode=ep,
+                        guid=urls.episode_guid(show, ep),
+                        page_url=urls.page_url(show, ep),
+                        audio=audio_mine[ep.slug],
+                        image_url="",
+                        chapters_url=None,
+                        transcripts=(),
+                        rendered=rendered_mine.get(ep.slug),
+                    )
+                    for ep in mine
+                ],
+                cache_dir,
+                stat,
+                tools=stage.tools,
+                tag_spec=tag_spec,
+                reporter=reporter,
+                remote=remote,
+            )
         finally:
             stat.save()
         return BuildResult(
@@ -612,8 +638,9 @@ def build(
             stage.reused,
             0,
             0,
-            remote_hits=stage.remote_hits,
-            uploaded=stage.media.uploaded,
+            remote_hits=stage.remote_hits + shared.media.remote_hits,
+            uploaded=stage.media.uploaded + shared.media.uploaded,
+            derived_made=shared.encoded + shared.cut,
         )
     try:
         artwork = _image_output(show, None, show.artwork, stat)
@@ -629,8 +656,15 @@ def build(
         built = _visuals(show, built, outputs, cache_dir, stat, reporter, feed_only)
         outputs.append(artwork)
         # Alternates, soundbite clips and artwork sizes: one step after the audio stage (pipeline/alternates.py).
-        built, derived, art_sizes = alternates.attach(
-            show, built, cache_dir, stat, tools=stage.tools, tag_spec=tag_spec, reporter=reporter
+        built, derived, art_sizes, made = alternates.attach(
+            show,
+            built,
+            cache_dir,
+            stat,
+            tools=stage.tools,
+            tag_spec=tag_spec,
+            reporter=reporter,
+            remote=remote,
         )
         outputs.extend(derived)
         public = tuple(built)
@@ -692,8 +726,9 @@ def build(
         written,
         removed,
         artwork_sizes=tuple(art_sizes),
-        remote_hits=stage.remote_hits,
-        uploaded=stage.media.uploaded,
+        remote_hits=stage.remote_hits + made.media.remote_hits,
+        uploaded=stage.media.uploaded + made.media.uploaded,
+        derived_made=made.encoded + made.cut,
     )
 
 

@@ -649,29 +649,86 @@ class DerivedMedia:
     """Derived media files (alternate encodes, soundbite clips) filed by key, each with a JSON record beside it.
 
     A file counts as cached only when both it and its record exist; a record that cannot be read is a miss.
+    With a remote store (as MediaCache has), a local miss is looked up there under
+    `remote_prefix` + `derived/` and every new result is put there (the file first, then its record, so a
+    half-uploaded entry is a miss): shard builds on other machines share the work.
     """
 
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
+    def __init__(self, folder: Path, remote: RemoteStore | None = None, remote_prefix: str = "") -> None:
+        self.folder, self.remote, self.remote_prefix = folder, remote, remote_prefix
+        self.remote_hits = self.uploaded = 0
 
     def path(self, kind: str, digest: str, ext: str) -> Path:
         return self.folder / kind / f"{digest}.{ext}"
 
-    def get(self, kind: str, digest: str, ext: str) -> tuple[Path, dict[str, object]] | None:
-        """(file, its record) when both are there, else None."""
+    def _local(self, kind: str, digest: str, ext: str) -> tuple[Path, dict[str, object]] | None:
         file = self.path(kind, digest, ext)
-        try:
-            record = json.loads(file.with_suffix(".json").read_text())
-        except (OSError, ValueError):
-            return None
+        record = read_json(file.with_suffix(".json"))
         if not isinstance(record, dict) or not file.is_file():
             return None
         return file, record
 
-    def put(self, kind: str, digest: str, ext: str, record: Mapping[str, object]) -> None:
-        """Record the file already written at path(kind, digest, ext)."""
-        meta = self.path(kind, digest, ext).with_suffix(".json")
-        write_atomic(meta, json.dumps(record, sort_keys=True).encode())
+    def _remote_key(self, kind: str, digest: str, ext: str) -> str:
+        return f"{self.remote_prefix}derived/{kind}/{digest}.{ext}"
+
+    def _remote_record(self, kind: str, digest: str, ext: str) -> tuple[bytes, dict[str, object]] | None:
+        assert self.remote is not None
+        raw = self.remote.get(self._remote_key(kind, digest, ext) + ".json")
+        record = None if raw is None else _loads(raw)
+        return (raw, record) if raw is not None and isinstance(record, dict) else None
+
+    def get(
+        self, kind: str, digest: str, ext: str, *, fetch: bool = True
+    ) -> tuple[Path, dict[str, object]] | None:
+        """(file, its record) when both are here, or fetched from the remote store (unless fetch=False)."""
+        found = self._local(kind, digest, ext)
+        if found is not None or self.remote is None or not fetch:
+            return found
+        remote = self._remote_record(kind, digest, ext)
+        if remote is None:
+            return None
+        raw, record = remote
+        data = self.remote.get(self._remote_key(kind, digest, ext))
+        if data is None:
+            return None
+        size, sha = record.get("size"), record.get("sha256")
+        if (size is not None and size != len(data)) or (
+            sha is not None and sha != hashlib.sha256(data).hexdigest()
+        ):
+            return None  # a damaged remote copy is a miss, never a wrong file
+        file = self.path(kind, digest, ext)
+        write_atomic(file, data)
+        write_atomic(file.with_suffix(".json"), raw)
+        self.remote_hits += 1
+        return file, record
+
+    def record(self, kind: str, digest: str, ext: str) -> dict[str, object] | None:
+        """The record alone: this machine's (with its file here), else the remote store's, whose file is
+        fetched later by `get`, only if something needs it."""
+        found = self._local(kind, digest, ext)
+        if found is not None:
+            return found[1]
+        if self.remote is None:
+            return None
+        remote = self._remote_record(kind, digest, ext)
+        return None if remote is None else remote[1]
+
+    def put(
+        self, kind: str, digest: str, ext: str, record: Mapping[str, object], *, upload: bool = True
+    ) -> None:
+        """Record the file already written at path(kind, digest, ext), and put both in the remote store."""
+        file = self.path(kind, digest, ext)
+        raw = json.dumps(record, sort_keys=True).encode()
+        write_atomic(file.with_suffix(".json"), raw)
+        if self.remote is not None and upload:
+            rkey = self._remote_key(kind, digest, ext)
+            if self.remote.head(rkey + ".json") is None:
+                self.remote.put(rkey, file, content_type="application/octet-stream", cache_control=_IMMUTABLE)
+                # the record last: it vouches for the file beside it
+                self.remote.put(
+                    rkey + ".json", raw, content_type="application/json", cache_control=_IMMUTABLE
+                )
+            self.uploaded += 1
 
 
 class FeedFragments:

@@ -3,6 +3,7 @@ OS errors as one line, parallel encodes identical to serial, shards and the remo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -275,11 +276,16 @@ def _remote_show(folder: Path, s3_env: object, bucket: str) -> Path:
 
 
 def test_shard_builds_fill_the_remote_cache_and_the_final_build_encodes_nothing(
-    s3_env: object, bucket: str, tmp_path: Path
+    s3_env: object, bucket: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from pipeline import audio
+
     serial = copy_sample_show(tmp_path / "serial")
-    assert build.build(serial, now=NOW, jobs=1).encoded == 3
-    encoded_by_shards = 0
+    plain = build.build(serial, now=NOW, jobs=1)
+    assert plain.encoded == 3
+    # the sample show has an Opus alternate and one soundbite: 3 alternates and 1 clip to make
+    assert plain.derived_made == 4
+    encoded_by_shards = alternates_by_shards = clips_by_shards = 0
     for k in (1, 2):
         show = _remote_show(tmp_path / f"shard{k}", s3_env, bucket)
         code, out = _cli("--show", str(show), "--now", NOW.isoformat(), "build", "--shard", f"{k}/2")
@@ -287,22 +293,73 @@ def test_shard_builds_fill_the_remote_cache_and_the_final_build_encodes_nothing(
         m = re.search(r"Shard \d/2: (\d+) encoded, (\d+) tagged", out)
         assert m, out
         encoded_by_shards += int(m.group(1))
+        alternates_by_shards += len(re.findall(r"^Encoding .* as opus \(alternate\)$", out, re.MULTILINE))
+        clips_by_shards += len(re.findall(r"^Cutting soundbite ", out, re.MULTILINE))
         assert not (show.parent / "build").exists(), "a shard build writes no build folder"
     assert encoded_by_shards == 3, "the shards split the episodes between them, each encoded once"
+    assert (alternates_by_shards, clips_by_shards) == (3, 1), (
+        "each shard makes its own episodes' derived media"
+    )
     store = open_storage("s3", bucket=bucket, endpoint_url=s3_env.endpoint_url, region=s3_env.region)  # type: ignore[attr-defined]
     keys = [o.key for o in store.list("podcast-cache/")]
     assert len([k for k in keys if k.startswith("podcast-cache/media/") and k.endswith(".json")]) == 3
+    for kind, n in (("alternate", 3), ("clip", 1)):
+        records = [k for k in keys if k.startswith(f"podcast-cache/derived/{kind}/") and k.endswith(".json")]
+        assert len(records) == n, (kind, keys)
+        assert all(k.removesuffix(".json") in keys for k in records), "each record's file is there too"
 
+    # Every encode and clip cut of the final build goes through these: count the calls that really happen.
+    ran: list[str] = []
+    real_encode, real_cut = audio.encode, audio.cut_clip
+
+    def encode(*args: object, **kwargs: object) -> object:
+        ran.append(f"encode {args[0]}")
+        return real_encode(*args, **kwargs)  # type: ignore[arg-type]
+
+    def cut_clip(*args: object, **kwargs: object) -> object:
+        ran.append(f"cut {args[0]}")
+        return real_cut(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(audio, "encode", encode)
+    monkeypatch.setattr(audio, "cut_clip", cut_clip)
     final = _remote_show(tmp_path / "final", s3_env, bucket)
     result = build.build(final, now=NOW)
-    assert (result.encoded, result.tagged) == (0, 0)
-    assert result.remote_hits == 3
+    assert ran == [], "the final build runs no encode and cuts no clip"
+    assert (result.encoded, result.tagged, result.derived_made) == (0, 0, 0)
+    assert result.remote_hits == 3 + 3 + 1, "3 delivery files, 3 alternates and 1 clip came from the bucket"
     # The final build's folder equals a serial build's (show.yaml differs only in publish/build settings,
     # which neither the feed nor the pages contain... except the enclosure URLs, which follow the same url:).
     assert _tree(result.out_dir) == _tree(serial.parent / "build")
     shutil.rmtree(final.parent / build.CACHE_DIR)
     code, out = _cli("--show", str(final), "--now", NOW.isoformat(), "build")
     assert code == 0 and "0 encoded, 0 tagged" in out, out
+    assert "Encoding" not in out and "Cutting" not in out, out
+    assert ran == []
+
+
+def test_derived_media_are_shared_and_a_half_uploaded_or_damaged_entry_is_a_miss(tmp_path: Path) -> None:
+    remote = open_storage("local", path=tmp_path / "bucket")
+    made = cache.DerivedMedia(tmp_path / "a", remote, "podcast-cache/")
+    made.path("clip", "k1", "mp3").parent.mkdir(parents=True)
+    made.path("clip", "k1", "mp3").write_bytes(b"clip bytes")
+    record = {"duration": 1.5, "sha256": hashlib.sha256(b"clip bytes").hexdigest(), "size": 10}
+    made.put("clip", "k1", "mp3", record)
+    assert made.uploaded == 1
+    other = cache.DerivedMedia(tmp_path / "b", remote, "podcast-cache/")
+    assert other.record("clip", "k1", "mp3") == record, "the record alone, without fetching the file"
+    assert not other.path("clip", "k1", "mp3").exists()
+    hit = other.get("clip", "k1", "mp3")
+    assert hit is not None and hit[0].read_bytes() == b"clip bytes" and hit[1] == record
+    assert other.remote_hits == 1
+    assert other.get("clip", "k1", "mp3", fetch=False) is not None, "now a local hit"
+
+    rkey = "podcast-cache/derived/clip/k1.mp3"
+    remote.put(rkey, b"clip bytez", content_type="application/octet-stream", cache_control="")
+    assert cache.DerivedMedia(tmp_path / "c", remote, "podcast-cache/").get("clip", "k1", "mp3") is None
+    remote.delete([rkey])  # the record is there, its file is not: an upload cut short
+    fresh = cache.DerivedMedia(tmp_path / "d", remote, "podcast-cache/")
+    assert fresh.get("clip", "k1", "mp3") is None and fresh.remote_hits == 0
+    assert not fresh.path("clip", "k1", "mp3").with_suffix(".json").exists()
 
 
 def test_remote_cache_needs_an_s3_target(sample_show: Path) -> None:
