@@ -454,6 +454,7 @@ def build_json(result: build.BuildResult, shard: tuple[int, int] | None = None) 
         "episodes": [b.episode.slug for b in result.public],
         "encoded": result.encoded,
         "tagged": result.tagged,
+        "derived": result.derived_made,
         "unchanged": result.reused,
         "written": result.written,
         "removed": result.removed,

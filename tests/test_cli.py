@@ -695,6 +695,7 @@ def test_build_and_feed_json_have_the_documented_keys(sample_show: Path, tmp_pat
         None,
     )
     assert doc["written"] == len([p for p in out.rglob("*") if p.is_file()])
+    assert doc["derived"] == 4  # the sample show's three Opus alternates and its one soundbite clip
     assert doc["summary"] == (
         f"Built 3 episodes: 3 encoded, 3 tagged, 0 unchanged; {doc['written']} files written to {out}."
     )
@@ -706,6 +707,7 @@ def test_build_and_feed_json_have_the_documented_keys(sample_show: Path, tmp_pat
         **{k: v for k, v in doc.items() if k != "summary"},
         "encoded": 0,
         "tagged": 0,
+        "derived": 0,
         "unchanged": 3,
         "written": 0,
     }
