@@ -9,6 +9,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import stat as stat_module
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -509,12 +510,18 @@ class BuildWriter:
     def _write_one(dest: Path, data: bytes | Path) -> bool:
         if isinstance(data, Path):
             st = data.stat()
-            if dest.is_file():
-                dst = dest.stat()
-                if dst.st_ino == st.st_ino or (
-                    dst.st_size == st.st_size and dst.st_mtime_ns == st.st_mtime_ns
-                ):
-                    return False
+            try:
+                dst = os.stat(dest)  # one stat answers both "is it there" and "is it this file"
+            except (FileNotFoundError, NotADirectoryError):
+                dst = None
+            if (
+                dst is not None
+                and stat_module.S_ISREG(dst.st_mode)
+                and (
+                    dst.st_ino == st.st_ino or (dst.st_size, dst.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+                )
+            ):
+                return False
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(dest.name + ".tmp")
             tmp.unlink(missing_ok=True)
@@ -536,15 +543,21 @@ class BuildWriter:
         """Delete files no output wants, then folders left empty (deepest first)."""
         removed = 0
         root = str(self.out_dir)
-        for dirpath, _dirs, filenames in os.walk(root, topdown=False):
+        gone: set[str] = set()  # folders removed so far (deepest first, so a parent learns of them in time)
+        for dirpath, dirs, filenames in os.walk(root, topdown=False):
             rel = os.path.relpath(dirpath, root)
             prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            left = 0
             for name in filenames:
                 if prefix + name not in keep:
                     os.unlink(os.path.join(dirpath, name))
                     removed += 1
-            if prefix and not os.listdir(dirpath):
+                else:
+                    left += 1
+            # empty now when every file and every subfolder went (what walk listed: no listdir per folder)
+            if prefix and not left and all(os.path.join(dirpath, d) in gone for d in dirs):
                 os.rmdir(dirpath)
+                gone.add(dirpath)
         return removed
 
 
