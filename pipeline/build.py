@@ -9,6 +9,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+import stat as stat_module
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -24,6 +25,7 @@ from pipeline.cache import (
     FeedFragments,
     FileCache,
     MediaCache,
+    Memo,
     PagePacks,
     ParseCache,
     RemoteStore,
@@ -509,12 +511,18 @@ class BuildWriter:
     def _write_one(dest: Path, data: bytes | Path) -> bool:
         if isinstance(data, Path):
             st = data.stat()
-            if dest.is_file():
-                dst = dest.stat()
-                if dst.st_ino == st.st_ino or (
-                    dst.st_size == st.st_size and dst.st_mtime_ns == st.st_mtime_ns
-                ):
-                    return False
+            try:
+                dst = os.stat(dest)  # one stat answers both "is it there" and "is it this file"
+            except (FileNotFoundError, NotADirectoryError):
+                dst = None
+            if (
+                dst is not None
+                and stat_module.S_ISREG(dst.st_mode)
+                and (
+                    dst.st_ino == st.st_ino or (dst.st_size, dst.st_mtime_ns) == (st.st_size, st.st_mtime_ns)
+                )
+            ):
+                return False
             dest.parent.mkdir(parents=True, exist_ok=True)
             tmp = dest.with_name(dest.name + ".tmp")
             tmp.unlink(missing_ok=True)
@@ -536,15 +544,21 @@ class BuildWriter:
         """Delete files no output wants, then folders left empty (deepest first)."""
         removed = 0
         root = str(self.out_dir)
-        for dirpath, _dirs, filenames in os.walk(root, topdown=False):
+        gone: set[str] = set()  # folders removed so far (deepest first, so a parent learns of them in time)
+        for dirpath, dirs, filenames in os.walk(root, topdown=False):
             rel = os.path.relpath(dirpath, root)
             prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            left = 0
             for name in filenames:
                 if prefix + name not in keep:
                     os.unlink(os.path.join(dirpath, name))
                     removed += 1
-            if prefix and not os.listdir(dirpath):
+                else:
+                    left += 1
+            # empty now when every file and every subfolder went (what walk listed: no listdir per folder)
+            if prefix and not left and all(os.path.join(dirpath, d) in gone for d in dirs):
                 os.rmdir(dirpath)
+                gone.add(dirpath)
         return removed
 
 
@@ -626,6 +640,7 @@ def build(
             )
         finally:
             stat.save()
+            stage.media.save()
         return BuildResult(
             show,
             episodes,
@@ -701,6 +716,7 @@ def build(
                 packs.close()
     finally:
         stat.save()
+        stage.media.save()
     outputs = list(dict.fromkeys(outputs))  # one file named twice (episode and chapter image) is one output
     info = _build_info(audio_built)
     if feed_only:
@@ -879,24 +895,37 @@ def _visuals(
 
     colours = theme_colours(show.theme.color)
     peaks_cache = FileCache(cache_dir / "peaks", ".json")
+    bars = Memo(cache_dir / "peaks" / "bars.json")  # each peaks file's bar heights: 10,000 files not re-read
     card_cache = FileCache(cache_dir / "share-cards", ".jpg")
     site_host = urlsplit(show.base_url).netloc
+    card_code = (images.SHARE_CARD_VERSION, images.pillow_version(), images.fonts_version())  # asked once
     out: list[BuiltEpisode] = []
     for b in built:
         ep, a = b.episode, b.audio
         pkey = cache_key("peaks", a.sha256, audio.PEAKS_VERSION, audio.PEAKS_RATE, audio.PEAKS_PIXELS)
         path = peaks_cache.get(pkey)
-        peaks = audio.Peaks.from_json(path.read_bytes()) if path is not None else None
-        # no local file (an enclosure kept at its old host): no waveform
-        if peaks is None and a.path is not None and a.path.is_file():
-            reporter.step(f"Waveform {ep.slug}")
-            try:
-                peaks = audio.compute_peaks(a.path, a.duration)
-            except AudioError as err:
-                err.file = model.show_rel(show.root, ep.audio) if ep.audio else err.file
-                raise
-            path = peaks_cache.put(pkey, peaks.to_json())
-        if peaks is not None and path is not None:
+        levels: tuple[float, ...] | None = None
+        kept = bars.get(pkey) if path is not None else None
+        if isinstance(kept, list) and all(isinstance(v, float | int) for v in kept):
+            # the peaks file is content-addressed (its key holds the delivered file's sha256): so are its bars
+            levels = tuple(float(v) for v in kept)
+        else:
+            peaks = audio.Peaks.from_json(path.read_bytes()) if path is not None else None
+            # no local file (an enclosure kept at its old host): no waveform
+            if peaks is None and a.path is not None and a.path.is_file():
+                reporter.step(f"Waveform {ep.slug}")
+                try:
+                    peaks = audio.compute_peaks(a.path, a.duration)
+                except AudioError as err:
+                    err.file = model.show_rel(show.root, ep.audio) if ep.audio else err.file
+                    raise
+                path = peaks_cache.put(pkey, peaks.to_json())
+            if peaks is not None:
+                levels = peaks.levels()
+                bars.put(pkey, list(levels))
+            else:
+                path = None
+        if levels is not None and path is not None:
             outputs.append(
                 Output(urls.peaks_key(ep, a.sha256), path, Kind.ASSET, "application/json", immutable=True)
             )
@@ -905,9 +934,7 @@ def _visuals(
         text = images.CardText(show.title, ep.title, " · ".join(p for p in parts if p) or None, site_host)
         ckey = cache_key(
             "share-card",
-            images.SHARE_CARD_VERSION,
-            images.pillow_version(),
-            images.fonts_version(),
+            *card_code,
             stat.digest(art),
             dataclasses.asdict(text),
             colours["color"],
@@ -919,8 +946,8 @@ def _visuals(
             card = card_cache.put(ckey, images.share_card(art, text, colours["color"], colours["on_color"]))
         card_key = urls.share_card_key(ep, stat.digest(card), "jpg")
         outputs.append(Output(card_key, card, Kind.ASSET, "image/jpeg", immutable=True))
-        levels = peaks.levels() if peaks is not None else None
         out.append(dataclasses.replace(b, peaks=levels, share_card_url=urls.url(show, card_key)))
+    bars.save()
     return out
 
 
