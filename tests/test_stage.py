@@ -104,7 +104,10 @@ def test_a_truncated_or_wrong_shaped_media_entry_is_a_miss_and_rebuilt(sample_sh
     first = build.build(sample_show, now=NOW)
     before = _tree(first.out_dir)
     cache_dir = sample_show.parent / build.CACHE_DIR
-    for entry in [*(cache_dir / "encoded").glob("*.json"), *(cache_dir / "media").glob("*.json")]:
+    index = cache_dir / cache.MediaCache.INDEX
+    index.write_bytes(bad)  # the index alone damaged: the entries beside the media answer, nothing is redone
+    assert (build.build(sample_show, now=NOW).reused, _tree(first.out_dir)) == (3, before)
+    for entry in [index, *(cache_dir / "encoded").glob("*.json"), *(cache_dir / "media").glob("*.json")]:
         entry.write_bytes(bad)
     again = build.build(sample_show, now=NOW)
     assert (again.encoded, again.tagged) == (3, 3)
