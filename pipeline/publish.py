@@ -9,18 +9,15 @@ publish again resumes (content-addressed files already there are not sent twice)
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import hashlib
 import json
 import os
-import socket
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline import human, notify, storage
+from pipeline import human, storage
 from pipeline.errors import ContentError, ContentErrors, PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
     MANIFEST_KEY,
@@ -40,7 +37,7 @@ from pipeline.progress import NullReporter, Reporter
 if TYPE_CHECKING:
     # Only annotations: the unchanged-show fast path (`unchanged_publish`) must not load the model
     # (pydantic, YAML); `urls` is imported where a plan needs it.
-    from pipeline import model
+    from pipeline import model, notify
     from pipeline.artifacts import BuiltEpisode
 
 IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed: the bytes under a key never change
@@ -140,6 +137,9 @@ def _parse_manifest(data: bytes | None, target: storage.Storage) -> Manifest | N
 
 
 def _owner() -> str:
+    import getpass
+    import socket
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -285,6 +285,8 @@ def _abandoned_lock(target: storage.Storage) -> storage.LockInfo | None:
     re-run that should resume the publish would be refused. Locks from other hosts are never judged.
     """
     data = target.get(storage.LOCK_KEY)
+    import socket
+
     held = None if data is None else storage.LockInfo.from_json(data)
     if held is None or os.name != "posix" or held.host != socket.gethostname():
         return None
@@ -606,6 +608,8 @@ def announce(show: model.Show, outcome: Outcome) -> tuple[notify.Result, ...]:
     """Podping and WebSub after a publish that changed the feed (never a dry run or an unchanged feed)."""
     if outcome.dry_run or not outcome.feed_updated:
         return ()
+    from pipeline import notify
+
     n = show.notify
     return notify.notify(
         notify.pings(show.feed_url, podping=n.podping, podping_hub=n.podping_hub, websub=n.websub)
@@ -721,6 +725,8 @@ def _enclosure_problems(target: storage.Storage, todo: Sequence[BuiltEpisode]) -
         if info.content_type is not None and info.content_type.split(";")[0] != b.audio.mime:
             return f"{b.audio.key} is served as {info.content_type}, expected {b.audio.mime}"
         return None
+
+    from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         return list(pool.map(problem, todo))
@@ -862,6 +868,8 @@ def _target_damage(
         if target.cheap_stat:
             infos = [target.head(key) for key in keys]
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
                 infos = list(pool.map(target.head, keys))
 
@@ -878,6 +886,8 @@ def _target_damage(
     if not verify:
         found = [problem(key, info) for key, info in zip(keys, infos, strict=True)]
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
             found = list(pool.map(problem, keys, infos))
     return tuple(d for d in found if d is not None)
@@ -988,20 +998,35 @@ def unchanged_publish(show_path: Path, out_dir: Path | None, now: Any, stamp: st
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a record of another shape: the usual way
+    lite = storage.open_lite(**record["target"])
+    if lite is not None:  # the plain S3 case: a few requests without importing boto3 (~0.3 s)
+        try:
+            return outcome if _serves_record(lite, record, checks) else None
+        except storage.NoPlainAnswer:
+            pass  # refused, timed out, 403...: boto3 asks again, and words the error if there is one
+        finally:
+            lite.close()
+    return outcome if _serves_record(target, record, checks) else None
+
+
+def _serves_record(target: Any, record: Mapping[str, Any], checks: Mapping[str, int]) -> bool:
+    """True when the target holds the manifest the record names, byte for byte, and each checked key at
+    its recorded size. `target` is a Storage, or a `storage.LiteS3` (its HEADs go one after another on
+    one kept-alive connection, faster than starting threads for a handful)."""
     if target.temp_files():
-        return None
+        return False
     data = target.get(MANIFEST_KEY)
     if data is None or hashlib.md5(data, usedforsecurity=False).hexdigest() != record.get("manifest_md5"):
-        return None
+        return False
     keys = sorted(checks)
-    if target.cheap_stat:
+    if target.cheap_stat or isinstance(target, storage.LiteS3):
         infos = [target.head(k) for k in keys]
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
             infos = list(pool.map(target.head, keys))
-    if any(info is None or info.size != checks[k] for k, info in zip(keys, infos, strict=True)):
-        return None
-    return outcome
+    return not any(info is None or info.size != checks[k] for k, info in zip(keys, infos, strict=True))
 
 
 def _output_size(o: Output) -> int:

@@ -8,18 +8,11 @@ import functools
 import hashlib
 import io
 import json
-import logging
 import os
 import re
-import shutil
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +25,12 @@ from pipeline.errors import PipelineError, StorageError, TargetLocked
 from pipeline.progress import NullReporter, Reporter, Task
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import botocore.exceptions as bce
+
+# An unchanged publish imports this module and makes a few requests: what only a write, a lock or boto3
+# needs (uuid, socket, shutil, concurrent.futures, urllib.request, logging) is imported where it is used.
 
 LOCK_KEY = ".podcast/lock.json"
 MiB = 1024 * 1024
@@ -77,6 +75,9 @@ class LockInfo:
 
     @classmethod
     def new(cls, owner: str) -> LockInfo:
+        import socket
+        import uuid
+
         created = datetime.now(UTC).isoformat(timespec="seconds")
         return cls(owner, socket.gethostname(), os.getpid(), created, uuid.uuid4().hex)
 
@@ -374,6 +375,8 @@ class _BaseStorage:
             if progress is None:
                 task.advance(size)
 
+        from concurrent.futures import ThreadPoolExecutor
+
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="storage-put")
         futures: list[Future[None]] = []
         try:
@@ -490,6 +493,11 @@ _OS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+def _random_hex() -> str:
+    """8 random hex digits for a temp file's name."""
+    return os.urandom(4).hex()
+
+
 #: `.<name>.<8 hex>.podcast-tmp`: what `LocalStorage._write_atomic` (and the `ensure_ready` probe) writes first.
 _TMP_PATTERN = re.compile(r"^\..+\.[0-9a-f]{8}" + re.escape(_TMP_SUFFIX) + "$")
 
@@ -527,7 +535,7 @@ class LocalStorage(_BaseStorage):
                     pass
             except OSError as err:
                 raise StorageError(f"cannot read the file to upload: {err.strerror}", file=data) from err
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}")
+        tmp = path.with_name(f".{path.name}.{_random_hex()}{_TMP_SUFFIX}")
         target = path if exclusive else tmp
         opened = False
         problem: StorageError | None = None
@@ -541,8 +549,10 @@ class LocalStorage(_BaseStorage):
             opened = True
             with os.fdopen(fd, "wb") as out:
                 if isinstance(data, Path):
+                    from shutil import copyfileobj
+
                     with data.open("rb") as src:
-                        shutil.copyfileobj(src, out, 1024 * 1024)
+                        copyfileobj(src, out, 1024 * 1024)
                 else:
                     out.write(data)
                 if self.fsync:
@@ -651,7 +661,7 @@ class LocalStorage(_BaseStorage):
             except OSError as err:
                 problem = self._os_error(err, "create the folder", None)
                 raise problem from None
-        probe = self.root / f".probe.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}"
+        probe = self.root / f".probe.{_random_hex()}{_TMP_SUFFIX}"
         try:
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             os.close(fd)
@@ -670,7 +680,7 @@ class LocalStorage(_BaseStorage):
         (unreadable) lock. Where hard links are not supported, falls back to an exclusive create.
         """
         path = self._path(key)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}")
+        tmp = path.with_name(f".{path.name}.{_random_hex()}{_TMP_SUFFIX}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -805,6 +815,7 @@ def _load_aws() -> SimpleNamespace:
     """boto3, botocore and s3transfer, imported on first S3 use: they cost ~0.2 s, which local targets skip.
 
     Each S3Storage keeps the result (`S3Storage._aws`); nothing is kept at module level."""
+    _quiet_aws_loggers()
     import boto3
     import botocore.exceptions as bce
     from boto3.s3.transfer import TransferConfig, create_transfer_manager
@@ -885,11 +896,15 @@ _PRECONDITION = frozenset({"PreconditionFailed", "412", "ConditionalRequestConfl
 _UNSUPPORTED = frozenset({"NotImplemented", "501"})
 _KEY_PATTERN = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA)[A-Z0-9]{12,}\b")
 
-# botocore at DEBUG logs request headers and signing material that name the access key id.
-for _name in ("botocore", "boto3", "s3transfer"):
-    _logger = logging.getLogger(_name)
-    if _logger.level < logging.WARNING:
-        _logger.setLevel(logging.WARNING)
+
+def _quiet_aws_loggers() -> None:
+    """botocore at DEBUG logs request headers and signing material that name the access key id."""
+    import logging
+
+    for name in ("botocore", "boto3", "s3transfer"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
 
 
 class S3Failure(Exception):
@@ -1459,6 +1474,79 @@ def _strip_etag(etag: str | None) -> str | None:
     return etag.strip('"') if etag else None
 
 
+class NoPlainAnswer(Exception):
+    """A `LiteS3` request got no plain answer: ask the target again through `S3Storage` (boto3)."""
+
+
+class LiteS3:
+    """GET and HEAD on an S3 target without boto3 (`s3lite`), for the checks of an unchanged publish.
+
+    Only `get`, `head` and `temp_files` of `Storage`; any answer but 200 or 404 raises NoPlainAnswer, and
+    the caller asks `S3Storage`, whose retries and error messages then decide.
+    """
+
+    cheap_stat = False
+
+    def __init__(self, description: str, reader: Any) -> None:
+        self.description = description
+        self._reader = reader  # an s3lite.LiteReader
+
+    def __repr__(self) -> str:
+        return f"LiteS3({self.description!r})"
+
+    def get(self, key: str) -> bytes | None:
+        from pipeline import s3lite
+
+        try:
+            data: bytes | None = self._reader.get(_check_key(key))
+        except s3lite.Unsure as err:
+            raise NoPlainAnswer(str(err)) from None
+        return data
+
+    def head(self, key: str) -> ObjectInfo | None:
+        from pipeline import s3lite
+
+        try:
+            got = self._reader.head(_check_key(key))
+        except s3lite.Unsure as err:
+            raise NoPlainAnswer(str(err)) from None
+        return None if got is None else ObjectInfo(key, got.size, got.content_type, got.etag, got.cache_control)
+
+    def temp_files(self) -> tuple[str, ...]:
+        return ()  # S3 PUTs are atomic
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def open_lite(
+    kind: str,
+    *,
+    bucket: str | None = None,
+    prefix: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    **_: object,
+) -> LiteS3 | None:
+    """A boto3-free reader for an S3 target whose setting is the plain case (static credentials in the
+    environment, a known region, no profile; see `s3lite`), else None. No I/O."""
+    if kind != "s3" or not bucket:
+        return None
+    from pipeline import s3lite
+
+    like = S3Storage(bucket, prefix, region=region, endpoint_url=endpoint_url, profile=profile)
+    reader = s3lite.LiteReader.open(
+        bucket,
+        like.prefix,
+        region=region,
+        endpoint_url=endpoint_url,
+        profile=profile,
+        timeout=like.read_timeout,
+    )
+    return None if reader is None else LiteS3(like.description, reader)
+
+
 # kind -> factory; the `publish:` section of show.yaml names the kind.
 _OPENERS: dict[str, Callable[..., Storage]] = {
     "local": lambda path, **_: LocalStorage(path),
@@ -1541,6 +1629,9 @@ def anonymous_get(url: str, *, timeout: float = 10.0) -> AnonymousResponse:
     """GET the first byte of `url` with no credentials (Range: bytes=0-0), the way a podcast app would."""
     if not url.startswith(("https://", "http://")):
         return AnonymousResponse(url, None, error="not an http(s) URL")
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"Range": "bytes=0-0", "User-Agent": "podcast-publish"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
