@@ -1510,7 +1510,9 @@ class LiteS3:
             got = self._reader.head(_check_key(key))
         except s3lite.Unsure as err:
             raise NoPlainAnswer(str(err)) from None
-        return None if got is None else ObjectInfo(key, got.size, got.content_type, got.etag, got.cache_control)
+        return (
+            None if got is None else ObjectInfo(key, got.size, got.content_type, got.etag, got.cache_control)
+        )
 
     def temp_files(self) -> tuple[str, ...]:
         return ()  # S3 PUTs are atomic
