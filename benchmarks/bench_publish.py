@@ -267,9 +267,11 @@ def point_at(show_yaml: Path, server: object, bucket: str) -> None:
     """Make the show publish to `bucket` on the benchmark's server (show.yaml's one-line `publish:`)."""
     text = re.sub(r"^publish:.*(?:\n[ \t]+.*)*", "", show_yaml.read_text(), flags=re.MULTILINE).rstrip("\n")
     endpoint = server.endpoint_url  # type: ignore[attr-defined]
+    # The feed's podcast: URLs must be https (the validator refuses http ones, PC112), so listeners' URLs
+    # name a CDN in front of the bucket; `aws s3 sync` makes no anonymous read, and neither does ours here.
     show_yaml.write_text(
         text + f"\npublish: {{target: s3, bucket: {bucket}, prefix: {PREFIX}, region: us-east-1, "
-        f"endpoint_url: '{endpoint}', public_base_url: '{endpoint}/{bucket}/{PREFIX}/'}}\n"
+        f"endpoint_url: '{endpoint}', public_base_url: 'https://cdn.example.com/{PREFIX}/', public_read: false}}\n"
     )
 
 

@@ -459,18 +459,20 @@ def _run(
 
     # 1. media, artwork, chapters, transcripts, CSS: nothing that is live refers to them yet.
     first = by_kind[Kind.MEDIA] + by_kind[Kind.ASSET]
-    _put(target, first, reporter, "Uploading media")
+    _put(target, first, reporter, "Uploading media", the_plan.entries)
     done.update({o.key: the_plan.entries[o.key] for o in first})
     done.update({k: the_plan.entries[k] for k in present})
     _checkpoint(target, remote, done, still_ours)
     # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
-    # One the target no longer serves (lost after it was stored or listed) is sent again first.
-    repaired = _verify_enclosures(target, public, remote, reporter)
+    # One stored just now is confirmed by its PUT's answer (a 200 for exactly its bytes), any other by a
+    # HEAD; one the target no longer serves (lost after it was stored or listed) is sent again first.
+    stored = {o.key for o in first}
+    repaired = _verify_enclosures(target, public, remote, reporter, stored=stored)
     read_check = check_public_read(show, target, public, uploads) if by_kind[Kind.FEED] else None
     # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
     if by_kind[Kind.PAGE]:
         still_ours()
-    _put(target, by_kind[Kind.PAGE], reporter, "Uploading pages")
+    _put(target, by_kind[Kind.PAGE], reporter, "Uploading pages", the_plan.entries)
     done.update({o.key: the_plan.entries[o.key] for o in by_kind[Kind.PAGE]})
     still_ours()
     for o in by_kind[Kind.FEED]:
@@ -616,12 +618,28 @@ def announce(show: model.Show, outcome: Outcome) -> tuple[notify.Result, ...]:
     )
 
 
-def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter, label: str) -> None:
+def _put(
+    target: storage.Storage,
+    outputs: Sequence[Output],
+    reporter: Reporter,
+    label: str,
+    entries: Mapping[str, ObjectEntry],
+) -> None:
+    """Upload `outputs`, each with the sha256 the plan knows (so S3 can take it without boto3)."""
     if not outputs:
         return
     reporter.step(f"{label}: {human.plural(len(outputs), 'file')}")
     target.put_many(
-        [storage.PutItem(o.key, o.data, o.content_type, _cache_control(o)) for o in outputs],
+        [
+            storage.PutItem(
+                o.key,
+                o.data,
+                o.content_type,
+                _cache_control(o),
+                entries[o.key].sha256 if o.key in entries else None,
+            )
+            for o in outputs
+        ],
         reporter=reporter,
     )
 
@@ -667,6 +685,7 @@ def _verify_enclosures(
     reporter: Reporter,
     *,
     feed_live: bool = False,
+    stored: set[str] | frozenset[str] = frozenset(),
 ) -> list[Output]:
     """HEAD every enclosure a previous feed did not already name; re-send (from the build) any that is missing
     or wrong, then HEAD those again. Returns the re-sent ones; raises StorageError if one still fails.
@@ -681,7 +700,10 @@ def _verify_enclosures(
         return []
     if not feed_live:
         reporter.step(f"Checking {human.plural(len(todo), 'enclosure')}")
-    bad = [b for b, p in zip(todo, _enclosure_problems(target, todo), strict=True) if p]
+    # Stored by this publish a moment ago: the PUT's 200 said so (never HEAD twice); the rest are asked.
+    asked = [b for b in todo if b.audio.key not in stored]
+    found = dict(zip((b.audio.key for b in asked), _enclosure_problems(target, asked), strict=True))
+    bad = [b for b in todo if found.get(b.audio.key)]
     if not bad:
         return []
     redo = [
@@ -689,7 +711,7 @@ def _verify_enclosures(
         for b in {b.audio.key: b for b in bad}.values()
         if b.audio.path is not None
     ]
-    _put(target, redo, reporter, "Uploading media")
+    _put(target, redo, reporter, "Uploading media", {b.audio.key: _audio_entry(b) for b in bad})
     problems = [p for p in _enclosure_problems(target, bad) if p]
     if problems:
         raise StorageError(
@@ -700,6 +722,10 @@ def _verify_enclosures(
             else "the feed was not updated; publish again",
         )
     return redo
+
+
+def _audio_entry(b: BuiltEpisode) -> ObjectEntry:
+    return ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
 
 
 def _confirmed_enclosures(remote: Manifest | None) -> dict[str, str]:
@@ -714,10 +740,10 @@ def _confirmed_enclosures(remote: Manifest | None) -> dict[str, str]:
 
 
 def _enclosure_problems(target: storage.Storage, todo: Sequence[BuiltEpisode]) -> list[str | None]:
-    """For each enclosure (HEADs, 16 at a time): None when served whole and as its type, else what is wrong."""
+    """For each enclosure (HEADs, the target's worker count at a time): None when served whole and as its
+    type, else what is wrong."""
 
-    def problem(b: BuiltEpisode) -> str | None:
-        info = target.head(b.audio.key)
+    def problem(b: BuiltEpisode, info: storage.ObjectInfo | None) -> str | None:
         if info is None:
             return f"{b.audio.key} is missing"
         if info.size != b.audio.size:
@@ -726,10 +752,8 @@ def _enclosure_problems(target: storage.Storage, todo: Sequence[BuiltEpisode]) -
             return f"{b.audio.key} is served as {info.content_type}, expected {b.audio.mime}"
         return None
 
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        return list(pool.map(problem, todo))
+    infos = target.head_many([b.audio.key for b in todo])
+    return [problem(b, info) for b, info in zip(todo, infos, strict=True)]
 
 
 def _prune_sets(the_plan: UploadPlan, remote: Manifest | None) -> tuple[list[str], list[str]]:

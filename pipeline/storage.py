@@ -61,6 +61,9 @@ class PutItem:
     data: bytes | Path  # bytes in memory, or a file that is streamed (never read whole when large)
     content_type: str
     cache_control: str
+    #: The bytes' sha256 (hex) when the caller knows it (a publish's plan does): on S3 a small object then
+    #: goes up in one PUT signed over it, without boto3 (see `S3Storage._put_lite`).
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -191,6 +194,10 @@ class Storage(Protocol):
         """Size, type and ETag of an object, or None when it does not exist."""
         ...
 
+    def head_many(self, keys: Sequence[str]) -> list[ObjectInfo | None]:
+        """`head` of each key (concurrently where a HEAD is a request), in the order given."""
+        ...
+
     def put(
         self,
         key: str,
@@ -297,6 +304,12 @@ class _BaseStorage:
     def get(self, key: str) -> bytes | None:
         raise NotImplementedError
 
+    def head(self, key: str) -> ObjectInfo | None:
+        raise NotImplementedError
+
+    def _head_one(self, key: str) -> ObjectInfo | None:
+        return self.head(key)
+
     def delete(self, keys: Sequence[str]) -> None:
         raise NotImplementedError
 
@@ -319,6 +332,15 @@ class _BaseStorage:
         raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------------
+    def head_many(self, keys: Sequence[str]) -> list[ObjectInfo | None]:
+        """`head` of each key, `workers` at a time, in the order given."""
+        if len(keys) <= 1:
+            return [self._head_one(key) for key in keys]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="storage-head") as pool:
+            return list(pool.map(self._head_one, keys))
+
     def put(
         self,
         key: str,
@@ -984,10 +1006,26 @@ class S3Storage(_BaseStorage):
         self._client_lock = threading.Lock()
         self._client_obj: Any = None
         self._aws_ns: SimpleNamespace | None = None
+        # The boto3-free PUT (s3lite): one connection per upload thread; off for good after any answer
+        # that is not a plain 200, so boto3's retries and error messages decide from then on.
+        self._lite_local = threading.local()
+        self._lite_readers: list[Any] = []
+        self._lite_on: bool | None = None  # None: not tried yet
+        self._observers: list[Callable[[str, str, dict[str, Any]], None]] = []
 
     def __repr__(self) -> str:
         endpoint = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
         return f"S3Storage({self.description!r}{endpoint})"
+
+    def observe(self, callback: Callable[[str, str, dict[str, Any]], None]) -> None:
+        """Call `callback(operation, key with prefix, params)` before each request, by either transport
+        (boto3 or the small PUT client): what a test or a diagnosis sees of the conversation."""
+        self._observers.append(callback)
+
+    def _tell(self, model: Any = None, params: dict[str, Any] | None = None, **_: Any) -> None:
+        """boto3's before-parameter-build event, passed on to the observers."""
+        for callback in self._observers:
+            callback(model.name, str((params or {}).get("Key", "")), dict(params or {}))
 
     # -- the client and error translation ------------------------------------------------------
     def _aws(self) -> SimpleNamespace:
@@ -1031,6 +1069,7 @@ class S3Storage(_BaseStorage):
             ) from err
         client.meta.events.register("before-sign.s3.PutObject", _drop_expect_header)
         client.meta.events.register("needs-retry.s3", self._note_retry)
+        client.meta.events.register("before-parameter-build.s3", self._tell)
         _resolve_endpoint_once_per_bucket(client)
         return client
 
@@ -1159,7 +1198,83 @@ class S3Storage(_BaseStorage):
     def _is_large(self, size: int) -> bool:
         return size >= self.multipart_threshold
 
+    def _lite(self) -> Any:
+        """This thread's s3lite client, or None when the setting is not the plain case or it failed once."""
+        if self._lite_on is False:
+            return None
+        reader = getattr(self._lite_local, "reader", None)
+        if reader is None:
+            from pipeline import s3lite
+
+            reader = s3lite.LiteReader.open(
+                self.bucket,
+                self.prefix,
+                region=self.region,
+                endpoint_url=self.endpoint_url,
+                profile=self.profile,
+                timeout=self.read_timeout,
+            )
+            if reader is None:
+                self._lite_on = False
+                return None
+            self._lite_on = True
+            self._lite_local.reader = reader
+            with self._client_lock:
+                self._lite_readers.append(reader)
+        return reader
+
+    def _head_one(self, key: str) -> ObjectInfo | None:
+        """A HEAD without boto3 where the setting allows (see `_lite`); boto3's `head` otherwise or after
+        any answer but 200/404."""
+        lite = self._lite()
+        if lite is not None:
+            from pipeline import s3lite
+
+            full = self._full(key)
+            for callback in self._observers:
+                callback("HeadObject", full, {"Key": full, "transport": "s3lite"})
+            try:
+                got = lite.head(key)
+            except s3lite.Unsure:
+                self._lite_on = False
+            else:
+                if got is None:
+                    return None
+                return ObjectInfo(key, got.size, got.content_type, got.etag, got.cache_control)
+        return self.head(key)
+
+    def _put_lite(self, item: PutItem, size: int) -> bool:
+        """One PUT without boto3, signed over `item.sha256` (AWS S3 refuses a body that does not match it;
+        the 200 for a body of `size` bytes is the target's word that it stored them). False when it was
+        not sent or not plainly accepted: then boto3 sends it, and any error is worded there."""
+        if item.sha256 is None:
+            return False
+        lite = self._lite()
+        if lite is None:
+            return False
+        from pipeline import s3lite
+
+        for callback in self._observers:
+            callback("PutObject", self._full(item.key), {"Key": self._full(item.key), "transport": "s3lite"})
+        try:
+            lite.put(
+                item.key,
+                item.data,
+                size=size,
+                sha256=item.sha256,
+                content_type=item.content_type,
+                cache_control=item.cache_control,
+            )
+        except s3lite.Unsure:
+            self._lite_on = False
+            return False
+        return True
+
     def _put_one(self, item: PutItem, size: int, progress: Callable[[float], None] | None) -> None:
+        if not self._is_large(size) and self._put_lite(item, size):
+            if progress is not None:
+                progress(size)
+            return
         client = self._client()
         full = self._full(item.key)
         extra = {"ContentType": item.content_type, "CacheControl": item.cache_control}
@@ -1318,6 +1433,10 @@ class S3Storage(_BaseStorage):
     def close(self) -> None:
         """Close the client's connections."""
         with self._client_lock:
+            for reader in self._lite_readers:
+                reader.close()
+            self._lite_readers.clear()
+            self._lite_local = threading.local()
             if self._client_obj is not None:
                 self._client_obj.close()
                 self._client_obj = None
