@@ -180,3 +180,63 @@ def test_plain_settings_are_taken(tmp_path: Path) -> None:
     env.pop("AWS_DEFAULT_REGION")
     assert opened() is None  # no region known
     assert opened(region="us-west-2") is not None
+
+
+def test_put_stores_bytes_and_files_with_type_and_caching(
+    s3_env: SeaweedServer, bucket: str, tmp_path: Path
+) -> None:
+    import hashlib
+
+    lite = reader(s3_env, bucket, plain_env(s3_env, tmp_path))
+    small = b"<html>hi</html>"
+    big = tmp_path / "a.mp3"
+    big.write_bytes(bytes(range(256)) * 4000)  # ~1 MB, sent with sendfile
+    for key, data, size in (("p/index.html", small, len(small)), ("m/a.mp3", big, big.stat().st_size)):
+        raw = data if isinstance(data, bytes) else data.read_bytes()
+        etag = lite.put(
+            key,
+            data,
+            size=size,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            content_type="text/html",
+            cache_control="public, max-age=300",
+        )
+        got = s3_env.admin.get_object(Bucket=bucket, Key="show/" + key)
+        assert got["Body"].read() == raw
+        assert (got["ContentType"], got["CacheControl"]) == ("text/html", "public, max-age=300")
+        assert etag == got["ETag"].strip('"') == hashlib.md5(raw).hexdigest()
+
+
+def test_storage_puts_known_digests_without_boto3_and_hands_failures_to_boto3(
+    s3_env: SeaweedServer, bucket: str, tmp_path: Path
+) -> None:
+    import hashlib
+
+    store = storage.S3Storage(bucket, "show", region=s3_env.region, endpoint_url=s3_env.endpoint_url)
+    seen: list[tuple[str, str, str]] = []
+    store.observe(lambda op, key, params: seen.append((op, key, params.get("transport", "boto3"))))
+    body = b"page"
+    store.put_many(
+        [
+            storage.PutItem("a.html", body, "text/html", "x", hashlib.sha256(body).hexdigest()),
+            storage.PutItem("b.html", body, "text/html", "x"),  # no digest: boto3
+        ]
+    )
+    assert sorted(seen) == [("PutObject", "show/a.html", "s3lite"), ("PutObject", "show/b.html", "boto3")]
+    assert store.head_many(["a.html", "b.html", "c.html"]) == [
+        store.head("a.html"),
+        store.head("b.html"),
+        None,
+    ]
+
+    # A "file" that cannot be read (a folder): the small client gives up, boto3 tries and words the error,
+    # and later PUTs go by boto3 only.
+    seen.clear()
+    folder = tmp_path / "folder.mp3"
+    folder.mkdir()
+    with pytest.raises(storage.StorageError, match="cannot read the file to upload"):
+        store.put_many([storage.PutItem("folder.mp3", folder, "audio/mpeg", "x", "0" * 64)])
+    assert [t for _, _, t in seen] == ["s3lite"]  # boto3 stopped at reading it, before any request
+    store.put_many([storage.PutItem("c.html", body, "text/html", "x", hashlib.sha256(body).hexdigest())])
+    assert seen[-1] == ("PutObject", "show/c.html", "boto3")
+    store.close()
