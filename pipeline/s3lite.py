@@ -1,13 +1,15 @@
-"""A small S3 reader for the unchanged-publish check: SigV4-signed GET and HEAD over a socket, stdlib only.
+"""A small S3 client: SigV4-signed GET, HEAD and single PUT over a socket, stdlib only.
 
-An unchanged `podcast publish` needs one manifest GET and a handful of HEADs; importing boto3 and botocore
-for them costs more than everything else that process does (~0.3 s; even `http.client` costs ~15 ms of
-imports, so the HTTP/1.1 here is its own, the few lines S3 answers need). This reader serves that path only,
-and only in the plain case: static credentials in the environment, a region that is known, no profile,
-proxy, custom CA or other AWS setting it would have to interpret. `LiteReader.open` returns None for
-anything else, and every request that does not get a plain answer (200, or 404 for "no such key") raises
-`Unsure`: the caller then takes the usual boto3 path, which has the retries and the worded errors. So this
-module never words an error for people and never sees a credential in any message it raises.
+boto3 and botocore cost ~0.3 s to import and about 1 ms of CPU per request here; an unchanged
+`podcast publish` needs only one manifest GET and a handful of HEADs, and a cold one thousands of small
+PUTs the server answers in about as long. (Even `http.client` costs ~15 ms of imports, so the HTTP/1.1
+here is its own: the few lines S3 answers need.) It serves those paths only, and only in the plain case:
+static credentials in the environment, a known region, no profile, proxy, endpoint override or other AWS
+setting it would have to interpret (`LiteReader.open` returns None for anything else). A PUT's signature
+covers the body's sha256, which the caller already knows (the plan's digests), so AWS S3 refuses bytes
+that differ. Every request that does not get a plain answer (200, or 404 for "no such key") raises `Unsure`:
+the caller then asks boto3, which has the retries and the worded errors. So this module never words an
+error for people and never puts a credential in any message it raises.
 """
 
 from __future__ import annotations
@@ -42,7 +44,6 @@ _PLAIN_AWS_VARS = frozenset(
         "AWS_DEFAULT_OUTPUT",
         "AWS_MAX_ATTEMPTS",
         "AWS_RETRY_MODE",
-        "AWS_CREDENTIAL_EXPIRATION",
     }
 )
 _PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
@@ -95,7 +96,7 @@ def _plain_config(env: Mapping[str, str]) -> bool:
 
 
 class LiteReader:
-    """GET and HEAD of objects under one bucket and prefix, signed with AWS Signature Version 4."""
+    """GET, HEAD and PUT of objects under one bucket and prefix, signed with AWS Signature Version 4."""
 
     def __init__(
         self,
