@@ -20,7 +20,7 @@ import hmac
 import os
 import re
 import socket
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ _DNS_BUCKET = re.compile(r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$")
 
 
 _MAX_HEADER_LINE = 16 * 1024
+_SEND_CHUNK = 8 * 1024 * 1024
 _MAX_HEADERS = 200
 
 
@@ -228,13 +229,24 @@ class LiteReader:
         self._sock, self._file = sock, sock.makefile("rb")
 
     def put(
-        self, key: str, data: bytes | Path, *, size: int, sha256: str, content_type: str, cache_control: str
+        self,
+        key: str,
+        data: bytes | Path,
+        *,
+        size: int,
+        sha256: str,
+        content_type: str,
+        cache_control: str,
+        progress: Callable[[float], None] | None = None,
     ) -> str | None:
         """Store one object with a single PUT whose signature covers `sha256`, so the server refuses bytes
         that differ from it (a file that changed on disk, a body cut short): the answer's 200 is the
-        target's own word that it holds exactly these bytes. Returns the ETag; Unsure for any other answer."""
+        target's own word that it holds exactly these bytes. A file goes by sendfile (no copy through Python),
+        `progress` told every 8 MiB. Returns the ETag; Unsure for any other answer."""
         extra = {"content-type": content_type, "cache-control": cache_control, "content-length": str(size)}
-        status, headers, _ = self._request("PUT", key, body=data, sha256=sha256, extra=extra)
+        status, headers, _ = self._request(
+            "PUT", key, body=data, sha256=sha256, extra=extra, progress=progress
+        )
         if status != 200:
             raise Unsure(f"PUT {key}: HTTP {status}")
         etag = headers.get("etag")
@@ -248,6 +260,7 @@ class LiteReader:
         body: bytes | Path = b"",
         sha256: str = _EMPTY_SHA256,
         extra: Mapping[str, str] | None = None,
+        progress: Callable[[float], None] | None = None,
     ) -> tuple[int, dict[str, str], bytes]:
         path = f"{self._base_path}/{quote(self._prefix + key, safe='/~')}"
         for attempt in (1, 2):  # a kept-alive connection the server closed meanwhile: once more, fresh
@@ -262,7 +275,11 @@ class LiteReader:
                 if isinstance(body, Path):
                     self._sock.sendall(message)
                     with body.open("rb") as f:
-                        self._sock.sendfile(f)
+                        sent = 0
+                        while chunk := self._sock.sendfile(f, sent, _SEND_CHUNK):
+                            sent += chunk
+                            if progress is not None:
+                                progress(chunk)
                 else:
                     self._sock.sendall(message + body if len(body) < 65536 else message)
                     if len(body) >= 65536:

@@ -240,3 +240,49 @@ def test_storage_puts_known_digests_without_boto3_and_hands_failures_to_boto3(
     store.put_many([storage.PutItem("c.html", body, "text/html", "x", hashlib.sha256(body).hexdigest())])
     assert seen[-1] == ("PutObject", "show/c.html", "boto3")
     store.close()
+
+
+def test_a_large_file_with_a_known_digest_goes_in_one_put_that_holds_recognises(
+    s3_env: SeaweedServer, bucket: str, tmp_path: Path
+) -> None:
+    import hashlib
+    import os
+
+    from pipeline.progress import NullReporter, Task
+
+    MiB = storage.MiB
+    store = storage.S3Storage(
+        bucket,
+        "show",
+        region=s3_env.region,
+        endpoint_url=s3_env.endpoint_url,
+        multipart_threshold=5 * MiB,
+        multipart_chunksize=5 * MiB,
+    )
+    path = tmp_path / "big.mp3"
+    path.write_bytes(os.urandom(12 * MiB))
+    sha = hashlib.sha256(path.read_bytes()).hexdigest()
+    told: list[float] = []
+
+    class Counting(NullReporter):
+        def task(self, label: str, total: float, unit: str = "B") -> Task:
+            class T:
+                def advance(self, amount: float) -> None:
+                    told.append(amount)
+
+                def close(self) -> None:
+                    pass
+
+            return T()  # type: ignore[return-value]
+
+    seen: list[str] = []
+    store.observe(lambda op, key, params: seen.append(params.get("transport", "boto3")))
+    store.put_many([storage.PutItem("big.mp3", path, "audio/mpeg", "x", sha)], reporter=Counting())
+    assert seen == ["s3lite"] and sum(told) == 12 * MiB and len(told) >= 2  # progress as it went
+    (info,) = list(store.list("big.mp3"))
+    assert info.etag is not None and "-" not in info.etag  # one PUT, not parts
+    assert store.holds(info, path, sha)
+    other = bytearray(path.read_bytes())
+    other[5] ^= 0xFF
+    assert not store.holds(info, bytes(other), hashlib.sha256(other).hexdigest())
+    store.close()
