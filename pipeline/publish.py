@@ -9,18 +9,15 @@ publish again resumes (content-addressed files already there are not sent twice)
 from __future__ import annotations
 
 import dataclasses
-import getpass
 import hashlib
 import json
 import os
-import socket
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipeline import human, notify, storage
+from pipeline import human, storage
 from pipeline.errors import ContentError, ContentErrors, PublishRefused, StorageError, TargetLocked
 from pipeline.manifest import (
     MANIFEST_KEY,
@@ -40,7 +37,7 @@ from pipeline.progress import NullReporter, Reporter
 if TYPE_CHECKING:
     # Only annotations: the unchanged-show fast path (`unchanged_publish`) must not load the model
     # (pydantic, YAML); `urls` is imported where a plan needs it.
-    from pipeline import model
+    from pipeline import model, notify
     from pipeline.artifacts import BuiltEpisode
 
 IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed: the bytes under a key never change
@@ -140,6 +137,9 @@ def _parse_manifest(data: bytes | None, target: storage.Storage) -> Manifest | N
 
 
 def _owner() -> str:
+    import getpass
+    import socket
+
     try:
         user = getpass.getuser()
     except (KeyError, OSError):
@@ -285,6 +285,8 @@ def _abandoned_lock(target: storage.Storage) -> storage.LockInfo | None:
     re-run that should resume the publish would be refused. Locks from other hosts are never judged.
     """
     data = target.get(storage.LOCK_KEY)
+    import socket
+
     held = None if data is None else storage.LockInfo.from_json(data)
     if held is None or os.name != "posix" or held.host != socket.gethostname():
         return None
@@ -457,18 +459,20 @@ def _run(
 
     # 1. media, artwork, chapters, transcripts, CSS: nothing that is live refers to them yet.
     first = by_kind[Kind.MEDIA] + by_kind[Kind.ASSET]
-    _put(target, first, reporter, "Uploading media")
+    _put(target, first, reporter, "Uploading media", the_plan.entries)
     done.update({o.key: the_plan.entries[o.key] for o in first})
     done.update({k: the_plan.entries[k] for k in present})
     _checkpoint(target, remote, done, still_ours)
     # 2. every enclosure the new feed points at and the target has not confirmed before: present, right size.
-    # One the target no longer serves (lost after it was stored or listed) is sent again first.
-    repaired = _verify_enclosures(target, public, remote, reporter)
+    # One stored just now is confirmed by its PUT's answer (a 200 for exactly its bytes), any other by a
+    # HEAD; one the target no longer serves (lost after it was stored or listed) is sent again first.
+    stored = {o.key for o in first}
+    repaired = _verify_enclosures(target, public, remote, reporter, stored=stored)
     read_check = check_public_read(show, target, public, uploads) if by_kind[Kind.FEED] else None
     # 3. pages, then 4. the feed as one PUT, then 5. the manifest.
     if by_kind[Kind.PAGE]:
         still_ours()
-    _put(target, by_kind[Kind.PAGE], reporter, "Uploading pages")
+    _put(target, by_kind[Kind.PAGE], reporter, "Uploading pages", the_plan.entries)
     done.update({o.key: the_plan.entries[o.key] for o in by_kind[Kind.PAGE]})
     still_ours()
     for o in by_kind[Kind.FEED]:
@@ -606,18 +610,36 @@ def announce(show: model.Show, outcome: Outcome) -> tuple[notify.Result, ...]:
     """Podping and WebSub after a publish that changed the feed (never a dry run or an unchanged feed)."""
     if outcome.dry_run or not outcome.feed_updated:
         return ()
+    from pipeline import notify
+
     n = show.notify
     return notify.notify(
         notify.pings(show.feed_url, podping=n.podping, podping_hub=n.podping_hub, websub=n.websub)
     )
 
 
-def _put(target: storage.Storage, outputs: Sequence[Output], reporter: Reporter, label: str) -> None:
+def _put(
+    target: storage.Storage,
+    outputs: Sequence[Output],
+    reporter: Reporter,
+    label: str,
+    entries: Mapping[str, ObjectEntry],
+) -> None:
+    """Upload `outputs`, each with the sha256 the plan knows (so S3 can take it without boto3)."""
     if not outputs:
         return
     reporter.step(f"{label}: {human.plural(len(outputs), 'file')}")
     target.put_many(
-        [storage.PutItem(o.key, o.data, o.content_type, _cache_control(o)) for o in outputs],
+        [
+            storage.PutItem(
+                o.key,
+                o.data,
+                o.content_type,
+                _cache_control(o),
+                entries[o.key].sha256 if o.key in entries else None,
+            )
+            for o in outputs
+        ],
         reporter=reporter,
     )
 
@@ -663,6 +685,7 @@ def _verify_enclosures(
     reporter: Reporter,
     *,
     feed_live: bool = False,
+    stored: set[str] | frozenset[str] = frozenset(),
 ) -> list[Output]:
     """HEAD every enclosure a previous feed did not already name; re-send (from the build) any that is missing
     or wrong, then HEAD those again. Returns the re-sent ones; raises StorageError if one still fails.
@@ -677,7 +700,10 @@ def _verify_enclosures(
         return []
     if not feed_live:
         reporter.step(f"Checking {human.plural(len(todo), 'enclosure')}")
-    bad = [b for b, p in zip(todo, _enclosure_problems(target, todo), strict=True) if p]
+    # Stored by this publish a moment ago: the PUT's 200 said so (never HEAD twice); the rest are asked.
+    asked = [b for b in todo if b.audio.key not in stored]
+    found = dict(zip((b.audio.key for b in asked), _enclosure_problems(target, asked), strict=True))
+    bad = [b for b in todo if found.get(b.audio.key)]
     if not bad:
         return []
     redo = [
@@ -685,7 +711,7 @@ def _verify_enclosures(
         for b in {b.audio.key: b for b in bad}.values()
         if b.audio.path is not None
     ]
-    _put(target, redo, reporter, "Uploading media")
+    _put(target, redo, reporter, "Uploading media", {b.audio.key: _audio_entry(b) for b in bad})
     problems = [p for p in _enclosure_problems(target, bad) if p]
     if problems:
         raise StorageError(
@@ -696,6 +722,10 @@ def _verify_enclosures(
             else "the feed was not updated; publish again",
         )
     return redo
+
+
+def _audio_entry(b: BuiltEpisode) -> ObjectEntry:
+    return ObjectEntry(b.audio.key, b.audio.size, b.audio.sha256, b.audio.mime)
 
 
 def _confirmed_enclosures(remote: Manifest | None) -> dict[str, str]:
@@ -710,10 +740,10 @@ def _confirmed_enclosures(remote: Manifest | None) -> dict[str, str]:
 
 
 def _enclosure_problems(target: storage.Storage, todo: Sequence[BuiltEpisode]) -> list[str | None]:
-    """For each enclosure (HEADs, 16 at a time): None when served whole and as its type, else what is wrong."""
+    """For each enclosure (HEADs, the target's worker count at a time): None when served whole and as its
+    type, else what is wrong."""
 
-    def problem(b: BuiltEpisode) -> str | None:
-        info = target.head(b.audio.key)
+    def problem(b: BuiltEpisode, info: storage.ObjectInfo | None) -> str | None:
         if info is None:
             return f"{b.audio.key} is missing"
         if info.size != b.audio.size:
@@ -722,8 +752,8 @@ def _enclosure_problems(target: storage.Storage, todo: Sequence[BuiltEpisode]) -
             return f"{b.audio.key} is served as {info.content_type}, expected {b.audio.mime}"
         return None
 
-    with ThreadPoolExecutor(max_workers=16) as pool:
-        return list(pool.map(problem, todo))
+    infos = target.head_many([b.audio.key for b in todo])
+    return [problem(b, info) for b, info in zip(todo, infos, strict=True)]
 
 
 def _prune_sets(the_plan: UploadPlan, remote: Manifest | None) -> tuple[list[str], list[str]]:
@@ -862,6 +892,8 @@ def _target_damage(
         if target.cheap_stat:
             infos = [target.head(key) for key in keys]
         else:
+            from concurrent.futures import ThreadPoolExecutor
+
             with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
                 infos = list(pool.map(target.head, keys))
 
@@ -878,6 +910,8 @@ def _target_damage(
     if not verify:
         found = [problem(key, info) for key, info in zip(keys, infos, strict=True)]
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
             found = list(pool.map(problem, keys, infos))
     return tuple(d for d in found if d is not None)
@@ -988,20 +1022,35 @@ def unchanged_publish(show_path: Path, out_dir: Path | None, now: Any, stamp: st
         )
     except (KeyError, TypeError, ValueError, AttributeError):
         return None  # a record of another shape: the usual way
+    lite = storage.open_lite(**record["target"])
+    if lite is not None:  # the plain S3 case: a few requests without importing boto3 (~0.3 s)
+        try:
+            return outcome if _serves_record(lite, record, checks) else None
+        except storage.NoPlainAnswer:
+            pass  # refused, timed out, 403...: boto3 asks again, and words the error if there is one
+        finally:
+            lite.close()
+    return outcome if _serves_record(target, record, checks) else None
+
+
+def _serves_record(target: Any, record: Mapping[str, Any], checks: Mapping[str, int]) -> bool:
+    """True when the target holds the manifest the record names, byte for byte, and each checked key at
+    its recorded size. `target` is a Storage, or a `storage.LiteS3` (its HEADs go one after another on
+    one kept-alive connection, faster than starting threads for a handful)."""
     if target.temp_files():
-        return None
+        return False
     data = target.get(MANIFEST_KEY)
     if data is None or hashlib.md5(data, usedforsecurity=False).hexdigest() != record.get("manifest_md5"):
-        return None
+        return False
     keys = sorted(checks)
-    if target.cheap_stat:
+    if target.cheap_stat or isinstance(target, storage.LiteS3):
         infos = [target.head(k) for k in keys]
     else:
+        from concurrent.futures import ThreadPoolExecutor
+
         with ThreadPoolExecutor(max_workers=_CHECK_WORKERS) as pool:
             infos = list(pool.map(target.head, keys))
-    if any(info is None or info.size != checks[k] for k, info in zip(keys, infos, strict=True)):
-        return None
-    return outcome
+    return not any(info is None or info.size != checks[k] for k, info in zip(keys, infos, strict=True))
 
 
 def _output_size(o: Output) -> int:

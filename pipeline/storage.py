@@ -8,18 +8,11 @@ import functools
 import hashlib
 import io
 import json
-import logging
 import os
 import re
-import shutil
-import socket
 import threading
 import time
-import urllib.error
-import urllib.request
-import uuid
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,7 +25,12 @@ from pipeline.errors import PipelineError, StorageError, TargetLocked
 from pipeline.progress import NullReporter, Reporter, Task
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     import botocore.exceptions as bce
+
+# An unchanged publish imports this module and makes a few requests: what only a write, a lock or boto3
+# needs (uuid, socket, shutil, concurrent.futures, urllib.request, logging) is imported where it is used.
 
 LOCK_KEY = ".podcast/lock.json"
 MiB = 1024 * 1024
@@ -63,6 +61,9 @@ class PutItem:
     data: bytes | Path  # bytes in memory, or a file that is streamed (never read whole when large)
     content_type: str
     cache_control: str
+    #: The bytes' sha256 (hex) when the caller knows it (a publish's plan does): on S3 a small object then
+    #: goes up in one PUT signed over it, without boto3 (see `S3Storage._put_lite`).
+    sha256: str | None = None
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,9 @@ class LockInfo:
 
     @classmethod
     def new(cls, owner: str) -> LockInfo:
+        import socket
+        import uuid
+
         created = datetime.now(UTC).isoformat(timespec="seconds")
         return cls(owner, socket.gethostname(), os.getpid(), created, uuid.uuid4().hex)
 
@@ -190,6 +194,10 @@ class Storage(Protocol):
         """Size, type and ETag of an object, or None when it does not exist."""
         ...
 
+    def head_many(self, keys: Sequence[str]) -> list[ObjectInfo | None]:
+        """`head` of each key (concurrently where a HEAD is a request), in the order given."""
+        ...
+
     def put(
         self,
         key: str,
@@ -296,6 +304,12 @@ class _BaseStorage:
     def get(self, key: str) -> bytes | None:
         raise NotImplementedError
 
+    def head(self, key: str) -> ObjectInfo | None:
+        raise NotImplementedError
+
+    def _head_one(self, key: str) -> ObjectInfo | None:
+        return self.head(key)
+
     def delete(self, keys: Sequence[str]) -> None:
         raise NotImplementedError
 
@@ -318,6 +332,15 @@ class _BaseStorage:
         raise NotImplementedError
 
     # -- shared ------------------------------------------------------------------------------
+    def head_many(self, keys: Sequence[str]) -> list[ObjectInfo | None]:
+        """`head` of each key, `workers` at a time, in the order given."""
+        if len(keys) <= 1:
+            return [self._head_one(key) for key in keys]
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="storage-head") as pool:
+            return list(pool.map(self._head_one, keys))
+
     def put(
         self,
         key: str,
@@ -373,6 +396,8 @@ class _BaseStorage:
                 return
             if progress is None:
                 task.advance(size)
+
+        from concurrent.futures import ThreadPoolExecutor
 
         pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="storage-put")
         futures: list[Future[None]] = []
@@ -490,6 +515,11 @@ _OS_ERRORS: dict[int, tuple[str, str]] = {
 }
 
 
+def _random_hex() -> str:
+    """8 random hex digits for a temp file's name."""
+    return os.urandom(4).hex()
+
+
 #: `.<name>.<8 hex>.podcast-tmp`: what `LocalStorage._write_atomic` (and the `ensure_ready` probe) writes first.
 _TMP_PATTERN = re.compile(r"^\..+\.[0-9a-f]{8}" + re.escape(_TMP_SUFFIX) + "$")
 
@@ -527,7 +557,7 @@ class LocalStorage(_BaseStorage):
                     pass
             except OSError as err:
                 raise StorageError(f"cannot read the file to upload: {err.strerror}", file=data) from err
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}")
+        tmp = path.with_name(f".{path.name}.{_random_hex()}{_TMP_SUFFIX}")
         target = path if exclusive else tmp
         opened = False
         problem: StorageError | None = None
@@ -541,8 +571,10 @@ class LocalStorage(_BaseStorage):
             opened = True
             with os.fdopen(fd, "wb") as out:
                 if isinstance(data, Path):
+                    from shutil import copyfileobj
+
                     with data.open("rb") as src:
-                        shutil.copyfileobj(src, out, 1024 * 1024)
+                        copyfileobj(src, out, 1024 * 1024)
                 else:
                     out.write(data)
                 if self.fsync:
@@ -651,7 +683,7 @@ class LocalStorage(_BaseStorage):
             except OSError as err:
                 problem = self._os_error(err, "create the folder", None)
                 raise problem from None
-        probe = self.root / f".probe.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}"
+        probe = self.root / f".probe.{_random_hex()}{_TMP_SUFFIX}"
         try:
             fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
             os.close(fd)
@@ -670,7 +702,7 @@ class LocalStorage(_BaseStorage):
         (unreadable) lock. Where hard links are not supported, falls back to an exclusive create.
         """
         path = self._path(key)
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{_TMP_SUFFIX}")
+        tmp = path.with_name(f".{path.name}.{_random_hex()}{_TMP_SUFFIX}")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -805,6 +837,7 @@ def _load_aws() -> SimpleNamespace:
     """boto3, botocore and s3transfer, imported on first S3 use: they cost ~0.2 s, which local targets skip.
 
     Each S3Storage keeps the result (`S3Storage._aws`); nothing is kept at module level."""
+    _quiet_aws_loggers()
     import boto3
     import botocore.exceptions as bce
     from boto3.s3.transfer import TransferConfig, create_transfer_manager
@@ -881,15 +914,20 @@ def _load_aws() -> SimpleNamespace:
 
 
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
+_SINGLE_PUT_LIMIT = 5 * 1024**3  # S3's largest object for one PutObject
 _PRECONDITION = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 _UNSUPPORTED = frozenset({"NotImplemented", "501"})
 _KEY_PATTERN = re.compile(r"\b(?:AKIA|ASIA|AROA|AIDA|AGPA|ANPA)[A-Z0-9]{12,}\b")
 
-# botocore at DEBUG logs request headers and signing material that name the access key id.
-for _name in ("botocore", "boto3", "s3transfer"):
-    _logger = logging.getLogger(_name)
-    if _logger.level < logging.WARNING:
-        _logger.setLevel(logging.WARNING)
+
+def _quiet_aws_loggers() -> None:
+    """botocore at DEBUG logs request headers and signing material that name the access key id."""
+    import logging
+
+    for name in ("botocore", "boto3", "s3transfer"):
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
 
 
 class S3Failure(Exception):
@@ -969,10 +1007,26 @@ class S3Storage(_BaseStorage):
         self._client_lock = threading.Lock()
         self._client_obj: Any = None
         self._aws_ns: SimpleNamespace | None = None
+        # The boto3-free PUT (s3lite): one connection per upload thread; off for good after any answer
+        # that is not a plain 200, so boto3's retries and error messages decide from then on.
+        self._lite_local = threading.local()
+        self._lite_readers: list[Any] = []
+        self._lite_on: bool | None = None  # None: not tried yet
+        self._observers: list[Callable[[str, str, dict[str, Any]], None]] = []
 
     def __repr__(self) -> str:
         endpoint = f", endpoint_url={self.endpoint_url!r}" if self.endpoint_url else ""
         return f"S3Storage({self.description!r}{endpoint})"
+
+    def observe(self, callback: Callable[[str, str, dict[str, Any]], None]) -> None:
+        """Call `callback(operation, key with prefix, params)` before each request, by either transport
+        (boto3 or the small PUT client): what a test or a diagnosis sees of the conversation."""
+        self._observers.append(callback)
+
+    def _tell(self, model: Any = None, params: dict[str, Any] | None = None, **_: Any) -> None:
+        """boto3's before-parameter-build event, passed on to the observers."""
+        for callback in self._observers:
+            callback(model.name, str((params or {}).get("Key", "")), dict(params or {}))
 
     # -- the client and error translation ------------------------------------------------------
     def _aws(self) -> SimpleNamespace:
@@ -1016,6 +1070,7 @@ class S3Storage(_BaseStorage):
             ) from err
         client.meta.events.register("before-sign.s3.PutObject", _drop_expect_header)
         client.meta.events.register("needs-retry.s3", self._note_retry)
+        client.meta.events.register("before-parameter-build.s3", self._tell)
         _resolve_endpoint_once_per_bucket(client)
         return client
 
@@ -1144,7 +1199,89 @@ class S3Storage(_BaseStorage):
     def _is_large(self, size: int) -> bool:
         return size >= self.multipart_threshold
 
+    def _lite(self) -> Any:
+        """This thread's s3lite client, or None when the setting is not the plain case or it failed once."""
+        if self._lite_on is False:
+            return None
+        reader = getattr(self._lite_local, "reader", None)
+        if reader is None:
+            from pipeline import s3lite
+
+            reader = s3lite.LiteReader.open(
+                self.bucket,
+                self.prefix,
+                region=self.region,
+                endpoint_url=self.endpoint_url,
+                profile=self.profile,
+                timeout=self.read_timeout,
+            )
+            if reader is None:
+                self._lite_on = False
+                return None
+            self._lite_on = True
+            self._lite_local.reader = reader
+            with self._client_lock:
+                self._lite_readers.append(reader)
+        return reader
+
+    def _head_one(self, key: str) -> ObjectInfo | None:
+        """A HEAD without boto3 where the setting allows (see `_lite`); boto3's `head` otherwise or after
+        any answer but 200/404."""
+        lite = self._lite()
+        if lite is not None:
+            from pipeline import s3lite
+
+            full = self._full(key)
+            for callback in self._observers:
+                callback("HeadObject", full, {"Key": full, "transport": "s3lite"})
+            try:
+                got = lite.head(key)
+            except s3lite.Unsure:
+                self._lite_on = False
+            else:
+                if got is None:
+                    return None
+                return ObjectInfo(key, got.size, got.content_type, got.etag, got.cache_control)
+        return self.head(key)
+
+    def _put_lite(self, item: PutItem, size: int, progress: Callable[[float], None] | None = None) -> bool:
+        """One PUT without boto3, signed over `item.sha256` (AWS S3 refuses a body that does not match it;
+        the 200 for a body of `size` bytes is the target's word that it stored them). False when it was
+        not sent or not plainly accepted: then boto3 sends it, and any error is worded there. A large file
+        goes the same way, as one PUT by sendfile (nothing read through Python, nothing hashed again), up
+        to S3's 5 GiB limit for one PUT; `progress` hears of it as it goes."""
+        if item.sha256 is None or size > _SINGLE_PUT_LIMIT:
+            return False
+        lite = self._lite()
+        if lite is None:
+            return False
+        from pipeline import s3lite
+
+        for callback in self._observers:
+            callback("PutObject", self._full(item.key), {"Key": self._full(item.key), "transport": "s3lite"})
+        try:
+            lite.put(
+                item.key,
+                item.data,
+                size=size,
+                sha256=item.sha256,
+                content_type=item.content_type,
+                cache_control=item.cache_control,
+                progress=progress,
+            )
+        except s3lite.Unsure:
+            self._lite_on = False
+            return False
+        return True
+
     def _put_one(self, item: PutItem, size: int, progress: Callable[[float], None] | None) -> None:
+        if self._is_large(size):
+            if self._put_lite(item, size, progress):
+                return
+        elif self._put_lite(item, size):
+            if progress is not None:
+                progress(size)
+            return
         client = self._client()
         full = self._full(item.key)
         extra = {"ContentType": item.content_type, "CacheControl": item.cache_control}
@@ -1303,6 +1440,10 @@ class S3Storage(_BaseStorage):
     def close(self) -> None:
         """Close the client's connections."""
         with self._client_lock:
+            for reader in self._lite_readers:
+                reader.close()
+            self._lite_readers.clear()
+            self._lite_local = threading.local()
             if self._client_obj is not None:
                 self._client_obj.close()
                 self._client_obj = None
@@ -1403,6 +1544,10 @@ class S3Storage(_BaseStorage):
             theirs = info.etag.rpartition("-")[2]
             if theirs != str(parts):
                 return True  # another part size: the ETag says nothing about the bytes
+        elif parts:
+            # One PUT of a large file (how a publish sends one whose sha256 it knows): the ETag is the MD5
+            # of all its bytes, whatever its size.
+            return info.etag == _md5_of(data)
         return info.etag == etag
 
     def temp_files(self) -> tuple[str, ...]:
@@ -1412,6 +1557,13 @@ class S3Storage(_BaseStorage):
     def sweep_temp_files(self) -> tuple[str, ...]:
         """Nothing to sweep on S3."""
         return ()
+
+
+def _md5_of(data: bytes | Path) -> str:
+    if isinstance(data, Path):
+        with data.open("rb") as f:
+            return hashlib.file_digest(f, "md5").hexdigest()
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
 
 
 def _drop_expect_header(request: Any, **kwargs: Any) -> None:
@@ -1457,6 +1609,81 @@ def _error_code(err: bce.ClientError) -> str:
 
 def _strip_etag(etag: str | None) -> str | None:
     return etag.strip('"') if etag else None
+
+
+class NoPlainAnswer(Exception):
+    """A `LiteS3` request got no plain answer: ask the target again through `S3Storage` (boto3)."""
+
+
+class LiteS3:
+    """GET and HEAD on an S3 target without boto3 (`s3lite`), for the checks of an unchanged publish.
+
+    Only `get`, `head` and `temp_files` of `Storage`; any answer but 200 or 404 raises NoPlainAnswer, and
+    the caller asks `S3Storage`, whose retries and error messages then decide.
+    """
+
+    cheap_stat = False
+
+    def __init__(self, description: str, reader: Any) -> None:
+        self.description = description
+        self._reader = reader  # an s3lite.LiteReader
+
+    def __repr__(self) -> str:
+        return f"LiteS3({self.description!r})"
+
+    def get(self, key: str) -> bytes | None:
+        from pipeline import s3lite
+
+        try:
+            data: bytes | None = self._reader.get(_check_key(key))
+        except s3lite.Unsure as err:
+            raise NoPlainAnswer(str(err)) from None
+        return data
+
+    def head(self, key: str) -> ObjectInfo | None:
+        from pipeline import s3lite
+
+        try:
+            got = self._reader.head(_check_key(key))
+        except s3lite.Unsure as err:
+            raise NoPlainAnswer(str(err)) from None
+        return (
+            None if got is None else ObjectInfo(key, got.size, got.content_type, got.etag, got.cache_control)
+        )
+
+    def temp_files(self) -> tuple[str, ...]:
+        return ()  # S3 PUTs are atomic
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+def open_lite(
+    kind: str,
+    *,
+    bucket: str | None = None,
+    prefix: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    profile: str | None = None,
+    **_: object,
+) -> LiteS3 | None:
+    """A boto3-free reader for an S3 target whose setting is the plain case (static credentials in the
+    environment, a known region, no profile; see `s3lite`), else None. No I/O."""
+    if kind != "s3" or not bucket:
+        return None
+    from pipeline import s3lite
+
+    like = S3Storage(bucket, prefix, region=region, endpoint_url=endpoint_url, profile=profile)
+    reader = s3lite.LiteReader.open(
+        bucket,
+        like.prefix,
+        region=region,
+        endpoint_url=endpoint_url,
+        profile=profile,
+        timeout=like.read_timeout,
+    )
+    return None if reader is None else LiteS3(like.description, reader)
 
 
 # kind -> factory; the `publish:` section of show.yaml names the kind.
@@ -1541,6 +1768,9 @@ def anonymous_get(url: str, *, timeout: float = 10.0) -> AnonymousResponse:
     """GET the first byte of `url` with no credentials (Range: bytes=0-0), the way a podcast app would."""
     if not url.startswith(("https://", "http://")):
         return AnonymousResponse(url, None, error="not an http(s) URL")
+    import urllib.error
+    import urllib.request
+
     request = urllib.request.Request(url, headers={"Range": "bytes=0-0", "User-Agent": "podcast-publish"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

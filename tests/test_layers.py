@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "urls": 2,
     "notes": 2,
     "manifest": 2,
+    "s3lite": 2,  # SigV4 GET/HEAD over a socket for an unchanged publish (no boto3); storage falls back to boto3
     "cache": 2,  # every cache of the build: stat digests, keys, CACHE_VERSION
     "feed_ext": 2,
     "artifacts": 2,

@@ -471,6 +471,59 @@ def test_unchanged_fast_path_honours_the_clock_and_the_options(show: Path) -> No
     assert how == "BUILT" and "1 new" in line and "feed updated" in line
 
 
+# Whether the process imported botocore, printed last on stderr.
+_BOTO_PROBE = (
+    "import atexit, sys\n"
+    "atexit.register(lambda: print('BOTO' if 'botocore' in sys.modules else 'NO-BOTO', file=sys.stderr))\n"
+    "from pipeline.cli import main\n"
+    "main()\n"
+)
+
+
+def publish_s3_process(show_yaml: Path, **env: str) -> tuple[int, str, str]:
+    """`podcast publish -q` as a fresh process: (exit code, stdout, stderr)."""
+    import os
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _BOTO_PROBE, "publish", "--show", str(show_yaml), "--now", NOW_ISO, "-q"],
+        capture_output=True,
+        text=True,
+        cwd=show_yaml.parent,
+        check=False,
+        env={**os.environ, **env},
+    )
+    return proc.returncode, proc.stdout.strip(), proc.stderr.strip()
+
+
+def test_s3_unchanged_publish_checks_the_target_without_boto3(
+    s3_env: SeaweedServer, bucket: str, s3_show: Path
+) -> None:
+    unchanged = f"Published 3 episodes to s3://{bucket}/show: 3 unchanged, feed unchanged."
+    assert publish_s3_process(s3_show)[:2] == (0, unchanged)  # as a process: its record is written
+    assert publish_s3_process(s3_show) == (0, unchanged, "NO-BOTO")
+
+    # What the target answers still decides: a deleted feed is seen (by the HEAD without boto3) and sent.
+    s3_env.admin.delete_object(Bucket=bucket, Key=PREFIX + "feed.xml")
+    code, out, err = publish_s3_process(s3_show)
+    assert (code, err.splitlines()[-1]) == (0, "BOTO") and "repaired" in out
+    assert publish_s3_process(s3_show) == (0, unchanged, "NO-BOTO")
+
+    # A setting the small reader does not interpret: boto3 reads the target (still no build).
+    assert publish_s3_process(s3_show, AWS_S3_US_EAST_1_REGIONAL_ENDPOINT="regional") == (
+        0,
+        unchanged,
+        "BOTO",
+    )
+
+    # An answer that is not plain (403): boto3 asks again and words the error, with no secret in it.
+    wrong = "W" * 40
+    code, out, err = publish_s3_process(s3_show, AWS_SECRET_ACCESS_KEY=wrong)
+    assert code != 0 and "the secret access key does not match the access key id" in err
+    assert wrong not in err + out and "Traceback" not in err
+
+
 @pytest.mark.parametrize("size_mib", [1, 12])
 def test_s3_holds_compares_etags_of_single_and_multipart_uploads(
     s3_env: SeaweedServer, bucket: str, tmp_path: Path, size_mib: int
