@@ -784,8 +784,11 @@ def _feed_key(
     show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str, art_sizes: Sequence[BuiltImage] = ()
 ) -> str:
     """The key of everything feed.render reads: the show, the show artwork's sizes and each public episode's
-    whole typed record (cache.plain dumps every field, so a new one is in the key without anybody listing it)."""
-    return cache_key("feed", _feed_code(), artwork_url, show, list(art_sizes), list(public))
+    whole typed record, by their fingerprints (every field, worked out once per object, so a new one is in
+    the key without anybody listing it; the same fingerprints key the feed's item fragments)."""
+    return cache_key(
+        "feed", _feed_code(), artwork_url, show.fingerprint, list(art_sizes), [b.fingerprint for b in public]
+    )
 
 
 def _feed_outputs(
