@@ -121,43 +121,45 @@ def test_help_is_also_dash_h() -> None:
 # --------------------------------------------------------------------------- init
 
 
-def test_init_in_an_empty_folder(tmp_path: Path) -> None:
+def test_init_in_an_empty_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path) as here:
-        result = runner.invoke(
-            cli,
-            [
-                "init",
-                "--title",
-                "Trail Talk: Ep. 1 & more",
-                "--author",
-                "Jo Runner",
-                "--email",
-                "jo@example.com",
-            ],
-            catch_exceptions=False,
-        )
-        root = Path(here)
-        assert result.exit_code == ExitCode.OK, result.output
-        assert "Trail Talk" in result.output
-        assert (root / "show.yaml").is_file()
-        assert (root / "episodes").is_dir()
-        assert "/public/" in (root / ".gitignore").read_text(encoding="utf-8").splitlines()
-        with Image.open(root / "cover.jpg") as img:
-            assert (img.format, img.size, img.mode) == ("JPEG", (1400, 1400), "RGB")
-        show = model.load_show(root / "show.yaml")
-        assert (show.title, show.author, show.owner.email) == (
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    result = runner.invoke(
+        cli,
+        [
+            "init",
+            "--title",
             "Trail Talk: Ep. 1 & more",
+            "--author",
             "Jo Runner",
+            "--email",
             "jo@example.com",
-        )
-        assert show.guid is None
-        # a fresh show passes check with warnings for its placeholders; no GUID from the placeholder URL
-        check = runner.invoke(cli, ["check", "--now", NOW], catch_exceptions=False)
-        assert check.exit_code == ExitCode.OK, check.output
-        assert check.stdout.startswith("show.yaml and 0 episodes are clean (3 warnings)")
-        assert check.stderr.startswith("Warning: show.yaml: description: is the placeholder")
-        assert "guid: not pinned; set url to your real site first" in check.stderr
+        ],
+        catch_exceptions=False,
+    )
+    root = here
+    assert result.exit_code == ExitCode.OK, result.output
+    assert "Trail Talk" in result.output
+    assert (root / "show.yaml").is_file()
+    assert (root / "episodes").is_dir()
+    assert "/public/" in (root / ".gitignore").read_text(encoding="utf-8").splitlines()
+    with Image.open(root / "cover.jpg") as img:
+        assert (img.format, img.size, img.mode) == ("JPEG", (1400, 1400), "RGB")
+    show = model.load_show(root / "show.yaml")
+    assert (show.title, show.author, show.owner.email) == (
+        "Trail Talk: Ep. 1 & more",
+        "Jo Runner",
+        "jo@example.com",
+    )
+    assert show.guid is None
+    # a fresh show passes check with warnings for its placeholders; no GUID from the placeholder URL
+    check = runner.invoke(cli, ["check", "--now", NOW], catch_exceptions=False)
+    assert check.exit_code == ExitCode.OK, check.output
+    assert check.stdout.startswith("show.yaml and 0 episodes are clean (3 warnings)")
+    assert check.stderr.startswith("Warning: show.yaml: description: is the placeholder")
+    assert "guid: not pinned; set url to your real site first" in check.stderr
 
 
 @pytest.mark.parametrize("url", ["https://trailtalk.example.com/", "https://trailtalk.example.com/pod"])
