@@ -780,15 +780,6 @@ def _feed_code() -> str:
     return cache_key("feed-code", __version__, CACHE_VERSION, versions)
 
 
-def _stat_row(path: Path) -> list[int] | None:
-    """[size, mtime_ns, inode] of a cache file, None when it is gone."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
-
-
 def _feed_key(
     show: model.Show, public: Sequence[BuiltEpisode], artwork_url: str, art_sizes: Sequence[BuiltImage] = ()
 ) -> str:
@@ -917,19 +908,11 @@ def _visuals(
         pkey = cache_key("peaks", a.sha256, audio.PEAKS_VERSION, audio.PEAKS_RATE, audio.PEAKS_PIXELS)
         path = peaks_cache.get(pkey)
         levels: tuple[float, ...] | None = None
-        kept = bars.get(pkey) if path is not None else None
-        here = _stat_row(path) if path is not None else None
-        if (
-            isinstance(kept, list)
-            and len(kept) == 2
-            and here is not None
-            and kept[0] == here
-            and isinstance(kept[1], list)
-            and all(isinstance(v, float | int) for v in kept[1])
-        ):
-            # bars kept while the peaks file they were read from is unchanged (its stat): the page and the
-            # published peaks JSON never disagree, even if that file is replaced under the same key
-            levels = tuple(float(v) for v in kept[1])
+        # bars kept while the peaks file they were read from is unchanged (its stat): the page and the
+        # published peaks JSON never disagree, even if that file is replaced under the same key
+        kept = bars.get_for(pkey, path) if path is not None else None
+        if isinstance(kept, list) and all(isinstance(v, float | int) for v in kept):
+            levels = tuple(float(v) for v in kept)
         else:
             peaks = audio.Peaks.from_json(path.read_bytes()) if path is not None else None
             # no local file (an enclosure kept at its old host): no waveform
@@ -943,8 +926,8 @@ def _visuals(
                 path = peaks_cache.put(pkey, peaks.to_json())
             if peaks is not None:
                 levels = peaks.levels()
-                if path is not None and (row := _stat_row(path)) is not None:
-                    bars.put(pkey, [row, list(levels)])
+                if path is not None:
+                    bars.put_for(pkey, path, list(levels))
             else:
                 path = None
         if levels is not None and path is not None:

@@ -295,21 +295,10 @@ class MediaCache:
         self.index.save()
 
     def _indexed(self, kind: str, k: str, ext: str, media: Path) -> object | None:
-        hit = self.index.get(f"{kind}/{k}.{ext}")
-        if not (isinstance(hit, list) and len(hit) == 2):
-            return None
-        try:
-            st = os.stat(media)
-        except OSError:
-            return None
-        return hit[1] if hit[0] == [st.st_size, st.st_mtime_ns, st.st_ino] else None
+        return self.index.get_for(f"{kind}/{k}.{ext}", media)
 
     def _remember(self, kind: str, k: str, ext: str, media: Path, row: object) -> None:
-        try:
-            st = os.stat(media)
-        except OSError:
-            return
-        self.index.put(f"{kind}/{k}.{ext}", [[st.st_size, st.st_mtime_ns, st.st_ino], row])
+        self.index.put_for(f"{kind}/{k}.{ext}", media, row)
 
     def path(self, kind: str, k: str, ext: str) -> Path:
         return self.root / kind / f"{k}.{ext}"
@@ -745,12 +734,33 @@ class Memo:
         self._used[k] = value
         self._dirty = True
 
+    def get_for(self, k: str, path: Path) -> object | None:
+        """The value put_for() kept for `path`, while that file's stat (size, mtime, inode) is unchanged."""
+        hit = self.get(k)
+        if not (isinstance(hit, list) and len(hit) == 2):
+            return None
+        return hit[1] if hit[0] == _stat_row(path) else None
+
+    def put_for(self, k: str, path: Path, value: object) -> None:
+        """Keep `value`, read from or made for the file at `path`, valid while its stat holds."""
+        if (row := _stat_row(path)) is not None:
+            self.put(k, [row, value])
+
     def save(self) -> None:
         if not self._dirty and self._used.keys() == self._entries.keys():
             return
         doc = {"v": CACHE_VERSION, "entries": dict(sorted(self._used.items()))}
         write_atomic(self.path, json.dumps(doc, separators=(",", ":")).encode())
         self._entries, self._dirty = dict(self._used), False
+
+
+def _stat_row(path: Path) -> list[int] | None:
+    """[size, mtime_ns, inode] of a file, None when it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 class FileCache:
