@@ -85,6 +85,25 @@ def sample_show(tmp_path: Path) -> Path:
     return copy_sample_show(tmp_path / "show")
 
 
+@pytest.fixture(scope="session")
+def encoded_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample show's audio, encoded once per session by real ffmpeg; warm_show copies start from it."""
+    from pipeline import build
+
+    show_yaml = copy_sample_show(tmp_path_factory.mktemp("warm") / "show")
+    build.build(show_yaml, now=NOW)
+    return show_yaml.parent / build.CACHE_DIR / "encoded"
+
+
+@pytest.fixture
+def warm_show(sample_show: Path, encoded_cache: Path) -> Path:
+    """show.yaml of a temp copy of the sample show whose encodes are already cached (tags still run)."""
+    from pipeline import build
+
+    shutil.copytree(encoded_cache, sample_show.parent / build.CACHE_DIR / "encoded")
+    return sample_show
+
+
 @pytest.fixture
 def now() -> dt.datetime:
     return NOW

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 import urllib.parse
 from collections.abc import Iterator
@@ -76,19 +75,10 @@ def hubs() -> Iterator[tuple[Hub, Hub]]:
     websub.stop()
 
 
-@pytest.fixture(scope="session")
-def encoded_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from tests.conftest import copy_sample_show
-
-    show_yaml = copy_sample_show(tmp_path_factory.mktemp("notify-warm") / "show")
-    build.build(show_yaml, now=NOW)
-    return show_yaml.parent / build.CACHE_DIR / "encoded"
-
-
 @pytest.fixture
-def show(sample_show: Path, encoded_cache: Path) -> Path:
-    shutil.copytree(encoded_cache, sample_show.parent / build.CACHE_DIR / "encoded")
-    return sample_show
+def show(warm_show: Path) -> Path:
+    """The sample show with its encodes already cached (tests/conftest.py)."""
+    return warm_show
 
 
 def ask_for_notifications(show_yaml: Path, podping_hub: str, *websub: str) -> None:

@@ -139,21 +139,10 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ListenerServ
 # --------------------------------------------------------------------------- shows
 
 
-@pytest.fixture(scope="session")
-def encoded_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample show's audio, encoded once per session by real ffmpeg; each test's copy starts from it."""
-    from tests.conftest import copy_sample_show
-
-    show_yaml = copy_sample_show(tmp_path_factory.mktemp("warm") / "show")
-    build.build(show_yaml, now=NOW)
-    return show_yaml.parent / build.CACHE_DIR / "encoded"
-
-
 @pytest.fixture
-def show(sample_show: Path, encoded_cache: Path) -> Path:
-    """show.yaml of a temp copy of the sample show whose encodes are already cached (tags still run)."""
-    shutil.copytree(encoded_cache, sample_show.parent / build.CACHE_DIR / "encoded")
-    return sample_show
+def show(warm_show: Path) -> Path:
+    """The sample show with its encodes already cached (tests/conftest.py)."""
+    return warm_show
 
 
 _PUBLISH_BLOCK = re.compile(r"^publish:.*\n(?:[ \t]+.*\n|[ \t]*\n)*", re.MULTILINE)

@@ -12,7 +12,6 @@ import functools
 import http.server
 import json
 import re
-import shutil
 import threading
 import urllib.error
 import urllib.request
@@ -42,20 +41,10 @@ PREFIX = "podcast/"
 _PUBLISH_BLOCK = re.compile(r"^publish:.*\n(?:[ \t]+.*\n|[ \t]*\n)*", re.MULTILINE)
 
 
-@pytest.fixture(scope="session")
-def encoded_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample show's audio, encoded once per session; each test's copy starts from it."""
-    from tests.conftest import copy_sample_show
-
-    show_yaml = copy_sample_show(tmp_path_factory.mktemp("reach-warm") / "show")
-    build.build(show_yaml, now=NOW)
-    return show_yaml.parent / build.CACHE_DIR / "encoded"
-
-
 @pytest.fixture
-def show(sample_show: Path, encoded_cache: Path) -> Path:
-    shutil.copytree(encoded_cache, sample_show.parent / build.CACHE_DIR / "encoded")
-    return sample_show
+def show(warm_show: Path) -> Path:
+    """The sample show with its encodes already cached (tests/conftest.py)."""
+    return warm_show
 
 
 def set_publish(show_yaml: Path, **settings: str) -> None:

@@ -22,7 +22,7 @@ from pipeline.cli import cli
 from pipeline.errors import ExitCode, TargetLocked
 from pipeline.manifest import MANIFEST_KEY, Kind, Output
 from pipeline.storage import LOCK_KEY, LocalStorage, S3Storage
-from tests.conftest import NOW, copy_sample_show
+from tests.conftest import NOW
 
 if TYPE_CHECKING:
     from tests._s3_fixtures import SeaweedServer
@@ -36,18 +36,10 @@ PREFIX = "show/"
 # --------------------------------------------------------------------------- helpers
 
 
-@pytest.fixture(scope="module")
-def encoded_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The sample show's audio encoded once for this module; each test's copy starts from it."""
-    show_yaml = copy_sample_show(tmp_path_factory.mktemp("warm-target") / "show")
-    build.build(show_yaml, now=NOW)
-    return show_yaml.parent / build.CACHE_DIR / "encoded"
-
-
 @pytest.fixture
-def show(sample_show: Path, encoded_cache: Path) -> Path:
-    shutil.copytree(encoded_cache, sample_show.parent / build.CACHE_DIR / "encoded")
-    return sample_show
+def show(warm_show: Path) -> Path:
+    """The sample show with its encodes already cached (tests/conftest.py)."""
+    return warm_show
 
 
 def run(*args: str | Path) -> Result:
